@@ -1,0 +1,226 @@
+#include "chain/execution.hpp"
+
+#include "evm/precompiles.hpp"
+
+namespace krnl::chain {
+
+using evm::Revision;
+using evm::StatusCode;
+
+namespace {
+
+constexpr size_t kMaxInitcodeSize = 2 * 0x6000;  // EIP-3860
+
+// a * b, or nullopt when it does not fit 256 bits.
+std::optional<uint256> checked_mul(const uint256& a, uint64_t b) {
+    const uint256 product = a * uint256(b);
+    if (b != 0 && product / uint256(b) != a) return std::nullopt;
+    return product;
+}
+
+std::optional<uint256> checked_add(const uint256& a, const uint256& b) {
+    const uint256 sum = a + b;
+    if (sum < a) return std::nullopt;
+    return sum;
+}
+
+bool type_supported(TxType type, Revision rev) {
+    switch (type) {
+        case TxType::Legacy: return true;
+        case TxType::AccessList: return rev >= Revision::Berlin;
+        case TxType::DynamicFee: return rev >= Revision::London;
+        case TxType::Blob: return rev >= Revision::Cancun;
+        case TxType::SetCode: return rev >= Revision::Prague;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string_view tx_error_message(TxError e) {
+    switch (e) {
+        case TxError::TypeNotSupported: return "transaction type not supported";
+        case TxError::IntrinsicGasTooLow: return "intrinsic gas too low";
+        case TxError::GasLimitExceedsBlock: return "exceeds block gas limit";
+        case TxError::FeeCapBelowBaseFee: return "max fee per gas less than block base fee";
+        case TxError::TipAboveFeeCap:
+            return "max priority fee per gas higher than max fee per gas";
+        case TxError::NonceTooLow: return "nonce too low";
+        case TxError::NonceTooHigh: return "nonce too high";
+        case TxError::NonceMax: return "nonce has max value";
+        case TxError::InsufficientFunds: return "insufficient funds for gas * price + value";
+        case TxError::SenderNotEoa: return "sender not an eoa";
+        case TxError::InitcodeTooLarge: return "max initcode size exceeded";
+        case TxError::BlobCreate: return "blob transaction of type create";
+        case TxError::NoBlobs: return "blob transaction missing blob hashes";
+        case TxError::TooManyBlobs: return "blob transaction has too many blobs";
+        case TxError::BadBlobHashVersion: return "blob hash version mismatch";
+        case TxError::BlobFeeCapTooLow: return "max fee per blob gas less than block blob gas fee";
+        case TxError::EmptyAuthorizationList: return "EIP-7702 transaction with empty auth list";
+        case TxError::SetCodeCreate: return "EIP-7702 transaction cannot create a contract";
+        case TxError::ChainIdMismatch: return "invalid chain id for signer";
+    }
+    return "invalid transaction";
+}
+
+uint64_t max_blobs_per_block(Revision rev) { return rev >= Revision::Prague ? 9 : 6; }
+
+uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
+    // fake_exponential(MIN_BLOB_BASE_FEE = 1, excess, BLOB_BASE_FEE_UPDATE_FRACTION) of EIP-4844.
+    const uint256 denominator = rev >= Revision::Prague ? 5007716 : 3338477;
+    const uint256 numerator = excess_blob_gas;
+    uint256 output = 0;
+    uint256 accum = denominator;
+    for (uint64_t i = 1; !!accum; ++i) {
+        output += accum;
+        accum = accum * numerator / (denominator * uint256(i));
+    }
+    return output / denominator;
+}
+
+std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision rev,
+                                                  const BlockInfo& block, const Transaction& tx,
+                                                  const address& sender,
+                                                  evm::AnalysisCache& cache,
+                                                  const BlockHashFn& block_hash,
+                                                  evm::Tracer* tracer) {
+    // --- Validation: nothing in the state changes until every check has passed.
+    if (!type_supported(tx.type, rev)) return std::unexpected(TxError::TypeNotSupported);
+    if (tx.type != TxType::Legacy || tx.chain_id) {
+        if (!tx.chain_id || uint256(*tx.chain_id) != block.chain_id)
+            return std::unexpected(TxError::ChainIdMismatch);
+    }
+    const int64_t intrinsic = intrinsic_gas(tx, rev);
+    const int64_t floor = calldata_floor_gas(tx, rev);
+    if (tx.gas_limit > uint64_t(INT64_MAX) || static_cast<int64_t>(tx.gas_limit) < intrinsic ||
+        static_cast<int64_t>(tx.gas_limit) < floor)
+        return std::unexpected(TxError::IntrinsicGasTooLow);
+    if (tx.gas_limit > uint64_t(block.gas_limit))
+        return std::unexpected(TxError::GasLimitExceedsBlock);
+    if (rev >= Revision::London) {
+        if (tx.max_priority_fee_per_gas > tx.max_fee_per_gas)
+            return std::unexpected(TxError::TipAboveFeeCap);
+        if (tx.max_fee_per_gas < block.base_fee)
+            return std::unexpected(TxError::FeeCapBelowBaseFee);
+    }
+    if (!tx.to && rev >= Revision::Shanghai && tx.data.size() > kMaxInitcodeSize)
+        return std::unexpected(TxError::InitcodeTooLarge);
+
+    uint256 blob_fee_cap_total;  // max_fee_per_blob_gas * blob gas, reserved up front
+    uint64_t blob_gas = 0;
+    uint256 blob_price;
+    if (tx.type == TxType::Blob) {
+        if (!tx.to) return std::unexpected(TxError::BlobCreate);
+        if (tx.blob_versioned_hashes.empty()) return std::unexpected(TxError::NoBlobs);
+        if (tx.blob_versioned_hashes.size() > max_blobs_per_block(rev))
+            return std::unexpected(TxError::TooManyBlobs);
+        for (const hash256& h : tx.blob_versioned_hashes)
+            if (h.bytes[0] != 0x01) return std::unexpected(TxError::BadBlobHashVersion);
+        blob_price = blob_base_fee(block.excess_blob_gas, rev);
+        if (tx.max_fee_per_blob_gas < blob_price)
+            return std::unexpected(TxError::BlobFeeCapTooLow);
+        blob_gas = kBlobGasPerBlob * tx.blob_versioned_hashes.size();
+        auto total = checked_mul(tx.max_fee_per_blob_gas, blob_gas);
+        if (!total) return std::unexpected(TxError::InsufficientFunds);
+        blob_fee_cap_total = *total;
+    }
+    if (tx.type == TxType::SetCode) {
+        if (!tx.to) return std::unexpected(TxError::SetCodeCreate);
+        if (tx.authorization_list.empty())
+            return std::unexpected(TxError::EmptyAuthorizationList);
+    }
+
+    const state::Account* sender_acc = state.find(sender);
+    const uint64_t sender_nonce = sender_acc != nullptr ? sender_acc->nonce : 0;
+    if (sender_acc != nullptr && !sender_acc->code.empty())
+        return std::unexpected(TxError::SenderNotEoa);  // EIP-3607
+    if (sender_nonce == UINT64_MAX) return std::unexpected(TxError::NonceMax);  // EIP-2681
+    if (tx.nonce < sender_nonce) return std::unexpected(TxError::NonceTooLow);
+    if (tx.nonce > sender_nonce) return std::unexpected(TxError::NonceTooHigh);
+
+    // The sender must afford the whole gas limit at the fee cap, the value and the blob fee cap.
+    const uint256 balance = sender_acc != nullptr ? sender_acc->balance : uint256{};
+    auto max_gas_cost = checked_mul(tx.max_fee_per_gas, tx.gas_limit);
+    if (!max_gas_cost) return std::unexpected(TxError::InsufficientFunds);
+    auto required = checked_add(*max_gas_cost, tx.value);
+    if (required) required = checked_add(*required, blob_fee_cap_total);
+    if (!required || balance < *required) return std::unexpected(TxError::InsufficientFunds);
+
+    // --- Execution.
+    const uint256 effective_gas_price =
+        rev >= Revision::London
+            ? std::min(tx.max_fee_per_gas, block.base_fee + tx.max_priority_fee_per_gas)
+            : tx.max_fee_per_gas;
+    const uint256 gas_cost = effective_gas_price * uint256(tx.gas_limit);
+    state.sub_balance(sender, gas_cost + blob_price * uint256(blob_gas));
+    if (tx.to) state.bump_nonce(sender);  // a creation bumps it when it derives the address
+
+    // EIP-2929 / EIP-2930 / EIP-3651: what the transaction starts with warm.
+    if (rev >= Revision::Berlin) {
+        state.warm_account(sender);
+        if (tx.to) state.warm_account(*tx.to);
+        for (uint8_t i = 1; i <= 0x11; ++i) {
+            address p;
+            p.bytes[19] = i;
+            if (evm::is_precompile(p, rev)) state.warm_account(p);
+        }
+        for (const AccessListEntry& entry : tx.access_list) {
+            state.warm_account(entry.addr);
+            for (const bytes32& key : entry.storage_keys)
+                state.warm_slot(entry.addr, uint256::load_be(key.bytes));
+        }
+        if (rev >= Revision::Shanghai) state.warm_account(block.coinbase);
+    }
+
+    evm::TxContext ctx;
+    ctx.gas_price = effective_gas_price;
+    ctx.origin = sender;
+    ctx.coinbase = block.coinbase;
+    ctx.number = block.number;
+    ctx.timestamp = block.timestamp;
+    ctx.gas_limit = block.gas_limit;
+    ctx.prev_randao = block.prev_randao;
+    ctx.chain_id = block.chain_id;
+    ctx.base_fee = block.base_fee;
+    ctx.blob_base_fee = rev >= Revision::Cancun ? blob_base_fee(block.excess_blob_gas, rev) : 0;
+    ctx.blob_hashes = tx.blob_versioned_hashes.data();
+    ctx.num_blob_hashes = tx.blob_versioned_hashes.size();
+
+    Host host(state, rev, ctx, cache, block_hash, tracer);
+    evm::Message msg;
+    msg.kind = tx.to ? evm::CallKind::Call : evm::CallKind::Create;
+    msg.gas = static_cast<int64_t>(tx.gas_limit) - intrinsic;
+    msg.sender = sender;
+    msg.recipient = tx.to.value_or(address{});
+    msg.code_address = msg.recipient;
+    msg.value = tx.value;
+    msg.input = tx.data;
+    evm::Result result = host.call(msg);
+
+    // --- Refunds and fees.
+    int64_t gas_used = static_cast<int64_t>(tx.gas_limit) - result.gas_left;
+    const int64_t refund_quotient = rev >= Revision::London ? 5 : 2;
+    const int64_t refund = std::min(result.gas_refund, gas_used / refund_quotient);
+    gas_used -= std::max<int64_t>(refund, 0);
+    gas_used = std::max(gas_used, floor);  // EIP-7623
+
+    state.add_balance(sender, effective_gas_price * uint256(tx.gas_limit - uint64_t(gas_used)));
+    const uint256 priority_fee =
+        rev >= Revision::London ? effective_gas_price - block.base_fee : effective_gas_price;
+    state.add_balance(block.coinbase, priority_fee * uint256(uint64_t(gas_used)));
+
+    Receipt receipt;
+    receipt.status = result.status;
+    receipt.gas_used = gas_used;
+    receipt.blob_gas_used = blob_gas;
+    if (result.status == StatusCode::Success) {
+        receipt.logs = std::move(host.logs());
+        if (!tx.to) receipt.contract_address = result.create_address;
+    }
+    receipt.output = std::move(result.output);
+    receipt.used_unsupported_precompile = host.used_unsupported_precompile();
+    state.finalize_transaction(rev >= Revision::SpuriousDragon);
+    return receipt;
+}
+
+}  // namespace krnl::chain

@@ -1,0 +1,150 @@
+// Transactions of types 0-4 (legacy, EIP-2930, EIP-1559, EIP-4844, EIP-7702): the model, the
+// canonical codecs, signing hashes, sender recovery and intrinsic gas.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/rlp.hpp"
+#include "common/uint256.hpp"
+#include "evm/revision.hpp"
+
+namespace krnl::chain {
+
+enum class TxType : uint8_t { Legacy = 0, AccessList = 1, DynamicFee = 2, Blob = 3, SetCode = 4 };
+
+struct AccessListEntry {
+    address addr;
+    std::vector<bytes32> storage_keys;
+};
+
+// EIP-7702 authorization tuple; the authority is recovered from (y_parity, r, s).
+struct Authorization {
+    uint256 chain_id;
+    address addr;
+    uint64_t nonce = 0;
+    uint8_t y_parity = 0;
+    uint256 r;
+    uint256 s;
+};
+
+struct Transaction {
+    TxType type = TxType::Legacy;
+    // Legacy: present only for EIP-155 signatures. Typed: always present.
+    std::optional<uint64_t> chain_id;
+    uint64_t nonce = 0;
+    // For types 0 and 1 both fee fields hold the gas price.
+    uint256 max_priority_fee_per_gas;
+    uint256 max_fee_per_gas;
+    uint64_t gas_limit = 0;
+    std::optional<address> to;  // nullopt: contract creation
+    uint256 value;
+    bytes data;
+    std::vector<AccessListEntry> access_list;
+    uint256 max_fee_per_blob_gas;
+    std::vector<hash256> blob_versioned_hashes;
+    std::vector<Authorization> authorization_list;
+
+    // Signature. `v` is the raw legacy value (27/28 or chain_id * 2 + 35/36); typed txs use
+    // y_parity.
+    uint256 v;
+    uint8_t y_parity = 0;
+    uint256 r;
+    uint256 s;
+
+    const uint256& gas_price() const { return max_fee_per_gas; }
+};
+
+// Why `decode_transaction` refused its input. `rlp` is meaningful only for DecodeErrorCode::Rlp;
+// `field` names the offending field when there is one.
+enum class DecodeErrorCode : uint8_t {
+    Rlp,              // malformed or non-canonical RLP (leading zeros, overlong sizes, truncation)
+    Empty,            // no bytes at all
+    UnsupportedType,  // a type byte outside 1..4, or an RLP string where a legacy list belongs
+    NotAList,         // the transaction payload is an RLP string, not a list
+    WrongFieldCount,  // too few or too many fields
+    TrailingBytes,    // bytes after the transaction
+    BadAddress,       // an address that is not 20 bytes (`to` may be empty only for types 0-2)
+    BadHash,          // a storage key or blob versioned hash that is not 32 bytes
+    BadYParity,       // a typed signature's y_parity that is not 0 or 1
+    ChainIdTooLarge,  // a chain id that does not fit 64 bits
+};
+
+struct DecodeError {
+    DecodeErrorCode code;
+    rlp::Error rlp{};
+    std::string_view field;
+};
+
+std::string decode_error_message(const DecodeError& error);
+
+// Canonical network / block-body encoding: a legacy RLP list, or type byte || RLP payload for types
+// 1..4 (type 3 without the blob sidecar). Strict: every integer canonical, exact field counts, no
+// trailing bytes.
+std::expected<Transaction, DecodeError> decode_transaction(bytes_view encoded);
+bytes encode_transaction(const Transaction& tx);
+
+// keccak256 of the canonical encoding.
+hash256 transaction_hash(const Transaction& tx);
+
+// The digest the sender signs: EIP-155 aware for legacy (chain id present -> [.., chain_id, 0, 0]);
+// typed: keccak(type || rlp(fields without the signature)).
+hash256 signing_hash(const Transaction& tx);
+
+// The sender, or nullopt when the signature is unusable: r or s zero or >= n, s > n/2 (EIP-2), a
+// legacy v that is neither 27/28 nor chain_id * 2 + 35/36 for the stored chain id, or a typed
+// y_parity other than 0/1.
+std::optional<address> recover_sender(const Transaction& tx);
+
+// Signs in place with a secret key: sets r, s, y_parity and (legacy) v from `chain_id`.
+// Returns false when the key is invalid.
+bool sign_transaction(Transaction& tx, const bytes32& secret_key);
+
+// Intrinsic gas: 21000 (+32000 for creation from Homestead), calldata 4 per zero byte and 16 per
+// non-zero byte (68 before Istanbul), 2400 per access-list address and 1900 per key (EIP-2930),
+// 2 per 32-byte initcode word for creation (EIP-3860, Shanghai+), 25000 per authorization
+// (EIP-7702, Prague).
+int64_t intrinsic_gas(const Transaction& tx, evm::Revision rev);
+
+// EIP-7623 (Prague+): 21000 + 10 * (zero_bytes + 4 * nonzero_bytes) of calldata; 0 before Prague.
+int64_t calldata_floor_gas(const Transaction& tx, evm::Revision rev);
+
+// EIP-7702: keccak(0x05 || rlp([chain_id, address, nonce])).
+hash256 authorization_signing_hash(const Authorization& auth);
+// The authority, or nullopt for y_parity > 1, r or s zero or >= n, or s > n/2.
+std::optional<address> recover_authority(const Authorization& auth);
+bool sign_authorization(Authorization& auth, const bytes32& secret_key);
+
+// Limits that hold for a transaction regardless of state.
+inline constexpr uint64_t kMaxInitcodeSize = 2 * 24576;  // EIP-3860
+inline constexpr uint8_t kBlobHashVersion = 0x01;        // EIP-4844 VERSIONED_HASH_VERSION_KZG
+
+// Why `validate_transaction` refused a decoded transaction.
+enum class TxError : uint8_t {
+    TypeNotSupported,        // the type is not active at the revision
+    WrongChainId,            // chain id differs from the chain's, or EIP-155 before Spurious Dragon
+    InvalidSignature,        // bad v / y_parity, r/s out of range, high s, or no recoverable key
+    NonceTooBig,             // nonce == 2^64 - 1 (EIP-2681)
+    FeeCapBelowTip,          // max_priority_fee_per_gas > max_fee_per_gas (EIP-1559)
+    GasLimitPriceOverflow,   // gas_limit * max_fee_per_gas does not fit 256 bits
+    IntrinsicGasTooLow,      // gas_limit < intrinsic gas (or, from Prague, the calldata floor)
+    InitcodeTooLarge,        // creation with more than kMaxInitcodeSize bytes (EIP-3860)
+    NoBlobs,                 // a blob transaction without blob hashes (EIP-4844)
+    TooManyBlobs,            // more blobs than a block can hold at the revision
+    BadBlobHashVersion,      // a blob hash whose first byte is not kBlobHashVersion
+    EmptyAuthorizationList,  // a set-code transaction without authorizations (EIP-7702)
+};
+
+std::string_view tx_error_message(TxError error);
+
+// The state-independent checks a transaction must pass to enter a block of `chain_id` at `rev`;
+// returns the recovered sender. Nonce, balance and block gas checks need state and live elsewhere.
+std::expected<address, TxError> validate_transaction(const Transaction& tx, evm::Revision rev,
+                                                     uint64_t chain_id);
+
+}  // namespace krnl::chain

@@ -1,0 +1,1031 @@
+#include "evm/interpreter.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "common/keccak.hpp"
+#include "evm/instructions.hpp"
+
+namespace krnl::evm {
+namespace {
+
+constexpr int kStackLimit = 1024;
+constexpr int32_t kCallDepthLimit = 1024;
+// Offsets and sizes above this cannot be paid for with any int64 gas; treat them as out of gas.
+constexpr uint64_t kMaxMemory = std::numeric_limits<uint32_t>::max();
+constexpr size_t kMaxCodeSize = 0x6000;          // EIP-170
+constexpr size_t kMaxInitcodeSize = 2 * 0x6000;  // EIP-3860
+
+constexpr int64_t num_words(uint64_t size) { return static_cast<int64_t>((size + 31) / 32); }
+
+inline address to_address(const uint256& v) {
+    uint8_t buf[32];
+    v.store_be(buf);
+    address a;
+    std::memcpy(a.bytes, buf + 12, 20);
+    return a;
+}
+
+inline uint256 to_uint256(const address& a) { return uint256::from_be(a.view()); }
+inline uint256 to_uint256(const hash256& h) { return uint256::load_be(h.bytes); }
+
+// Linear memory grown by doubling its allocation; the used size is always a multiple of 32.
+class Memory {
+public:
+    Memory() = default;
+    Memory(const Memory&) = delete;
+    Memory& operator=(const Memory&) = delete;
+    ~Memory() { std::free(data_); }
+
+    uint8_t* data() { return data_; }
+    size_t size() const { return size_; }
+
+    void grow(size_t new_size) {
+        if (new_size > capacity_) {
+            size_t cap = std::max<size_t>({new_size, capacity_ * 2, 4096});
+            auto* p = static_cast<uint8_t*>(std::realloc(data_, cap));
+            if (p == nullptr) std::abort();  // allocation bounded by gas; failure is fatal
+            data_ = p;
+            capacity_ = cap;
+        }
+        std::memset(data_ + size_, 0, new_size - size_);
+        size_ = new_size;
+    }
+
+private:
+    uint8_t* data_ = nullptr;
+    size_t size_ = 0;
+    size_t capacity_ = 0;
+};
+
+// The 1024-item stack of one frame, in 32-byte aligned raw storage reused across frames of the
+// thread (nested calls each take one; uninitialised because every slot is written before it is read).
+class StackSpace {
+public:
+    StackSpace() {
+        if (!free_list().empty()) {
+            block_ = std::move(free_list().back());
+            free_list().pop_back();
+        } else {
+            block_.reset(static_cast<Block*>(std::aligned_alloc(32, sizeof(Block))));
+            if (!block_) std::abort();
+        }
+    }
+    ~StackSpace() { free_list().push_back(std::move(block_)); }
+    StackSpace(const StackSpace&) = delete;
+    StackSpace& operator=(const StackSpace&) = delete;
+
+    // One spare slot below the first item is the top pointer's "empty" position.
+    uint256* empty_position() { return reinterpret_cast<uint256*>(block_->slots); }
+
+private:
+    struct Block {
+        alignas(32) uint8_t slots[(kStackLimit + 1) * 32];
+    };
+    struct FreeBlock {
+        void operator()(Block* b) const { std::free(b); }
+    };
+    using Owned = std::unique_ptr<Block, FreeBlock>;
+    static std::vector<Owned>& free_list() {
+        static thread_local std::vector<Owned> list;
+        return list;
+    }
+    Owned block_;
+};
+
+// Everything an out-of-line instruction needs besides the stack and gas registers.
+struct Frame {
+    Host& host;
+    const Revision rev;
+    const Message& msg;
+    const CodeAnalysis& code;
+    Memory memory;
+    bytes return_data;
+    int64_t gas_refund = 0;
+    size_t output_offset = 0;
+    size_t output_size = 0;
+
+    const TxContext& tx() { return host.tx_context(); }
+};
+
+// Charges memory expansion to cover [offset, offset + size); false when out of gas.
+[[gnu::always_inline]] inline bool grow_memory(int64_t& gas, Memory& memory, uint64_t end) {
+    const int64_t new_words = num_words(end);
+    const int64_t old_words = static_cast<int64_t>(memory.size() / 32);
+    const int64_t cost =
+        3 * (new_words - old_words) + (new_words * new_words - old_words * old_words) / 512;
+    if ((gas -= cost) < 0) return false;
+    memory.grow(static_cast<size_t>(new_words) * 32);
+    return true;
+}
+
+[[gnu::always_inline]] inline bool check_memory(int64_t& gas, Memory& memory,
+                                                const uint256& offset, uint64_t size) {
+    if (!offset.fits_u64() || offset.low64() > kMaxMemory) return false;
+    const uint64_t end = offset.low64() + size;
+    if (end > memory.size()) return grow_memory(gas, memory, end);
+    return true;
+}
+
+// For a (offset, size) pair from the stack: size zero touches no memory whatever the offset.
+[[gnu::always_inline]] inline bool check_memory(int64_t& gas, Memory& memory,
+                                                const uint256& offset, const uint256& size) {
+    if (!size) return true;
+    if (!size.fits_u64() || size.low64() > kMaxMemory) return false;
+    return check_memory(gas, memory, offset, size.low64());
+}
+
+// Copies src[offset .. offset + size) into dst, zero-filling what lies beyond src.
+inline void copy_padded(uint8_t* dst, bytes_view src, const uint256& offset, size_t size) {
+    const size_t start =
+        offset.fits_u64() ? static_cast<size_t>(std::min<uint64_t>(offset.low64(), src.size()))
+                          : src.size();
+    const size_t n = std::min(size, src.size() - start);
+    if (n != 0) std::memcpy(dst, src.data() + start, n);
+    if (size > n) std::memset(dst + n, 0, size - n);
+}
+
+// The shared part of the *COPY instructions: memory expansion and the 3-per-word copy cost.
+inline bool charge_copy(Frame& f, int64_t& gas, const uint256& mem_offset, const uint256& size) {
+    if (!check_memory(gas, f.memory, mem_offset, size)) return false;
+    return (gas -= 3 * num_words(size.low64())) >= 0;
+}
+
+// EIP-2929: the constant part of an account-touching instruction is the warm cost; a cold account
+// costs 2500 more.
+inline bool charge_account_access(Frame& f, int64_t& gas, const address& addr) {
+    if (f.rev >= Revision::Berlin && f.host.access_account(addr) == AccessStatus::Cold)
+        return (gas -= 2500) >= 0;
+    return true;
+}
+
+StatusCode op_sstore(Frame& f, uint256* sp, int64_t& gas) {
+    if (f.msg.is_static) return StatusCode::StaticModeViolation;
+    // EIP-2200: SSTORE needs more than the call stipend left, so a stipend can never write.
+    if (f.rev >= Revision::Istanbul && gas <= 2300) return StatusCode::OutOfGas;
+    const uint256& key = sp[0];
+    const uint256& value = sp[-1];
+    int64_t cost = 0;
+    if (f.rev >= Revision::Berlin &&
+        f.host.access_storage(f.msg.recipient, key) == AccessStatus::Cold)
+        cost += 2100;
+    const StorageStatus status = f.host.set_storage(f.msg.recipient, key, value);
+
+    if (f.rev >= Revision::Istanbul) {
+        const int64_t warm_read = f.rev >= Revision::Berlin ? 100 : 800;
+        const int64_t set = 20000;
+        const int64_t reset = f.rev >= Revision::Berlin ? 5000 - 2100 : 5000;
+        const int64_t clear_refund = f.rev >= Revision::London ? 4800 : 15000;
+        switch (status) {
+            case StorageStatus::Added: cost += set; break;
+            case StorageStatus::Modified: cost += reset; break;
+            case StorageStatus::Deleted:
+                cost += reset;
+                f.gas_refund += clear_refund;
+                break;
+            case StorageStatus::Assigned: cost += warm_read; break;
+            case StorageStatus::DeletedAdded:
+                cost += warm_read;
+                f.gas_refund -= clear_refund;
+                break;
+            case StorageStatus::ModifiedDeleted:
+                cost += warm_read;
+                f.gas_refund += clear_refund;
+                break;
+            case StorageStatus::DeletedRestored:
+                cost += warm_read;
+                f.gas_refund += reset - warm_read - clear_refund;
+                break;
+            case StorageStatus::AddedDeleted:
+                cost += warm_read;
+                f.gas_refund += set - warm_read;
+                break;
+            case StorageStatus::ModifiedRestored:
+                cost += warm_read;
+                f.gas_refund += reset - warm_read;
+                break;
+        }
+    } else {
+        // Pre-Istanbul (Petersburg rules): a plain set/reset/clear schedule.
+        const bool was_zero = status == StorageStatus::Added;
+        cost += was_zero ? 20000 : 5000;
+        if (status == StorageStatus::Deleted || status == StorageStatus::ModifiedDeleted)
+            f.gas_refund += 15000;
+    }
+    return (gas -= cost) < 0 ? StatusCode::OutOfGas : StatusCode::Success;
+}
+
+StatusCode op_log(Frame& f, uint256* sp, int64_t& gas, int num_topics) {
+    if (f.msg.is_static) return StatusCode::StaticModeViolation;
+    const uint256& offset = sp[0];
+    const uint256& size = sp[-1];
+    if (!check_memory(gas, f.memory, offset, size)) return StatusCode::OutOfGas;
+    if ((gas -= 8 * static_cast<int64_t>(size.low64())) < 0) return StatusCode::OutOfGas;
+    uint256 topics[4];
+    for (int i = 0; i < num_topics; ++i) topics[i] = sp[-2 - i];
+    const size_t n = size.low64();
+    bytes_view data = n != 0 ? bytes_view{f.memory.data() + offset.low64(), n} : bytes_view{};
+    f.host.emit_log(f.msg.recipient, data, topics, static_cast<size_t>(num_topics));
+    return StatusCode::Success;
+}
+
+// CALL, CALLCODE, DELEGATECALL, STATICCALL. Argument order on the stack (top first):
+// gas, address, [value], in_offset, in_size, out_offset, out_size. The result replaces the last.
+StatusCode op_call(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
+    const bool has_value_arg = op == OP_CALL || op == OP_CALLCODE;
+    const uint256& gas_arg = sp[0];
+    const address dst = to_address(sp[-1]);
+    const uint256 value = has_value_arg ? sp[-2] : uint256{};
+    const int a = has_value_arg ? 3 : 2;
+    const uint256 in_offset = sp[-a], in_size = sp[-a - 1];
+    const uint256 out_offset = sp[-a - 2], out_size = sp[-a - 3];
+    uint256& result = sp[-a - 3];
+    result = 0;
+
+    const bool has_value = !!value;
+    if (op == OP_CALL && has_value && f.msg.is_static) return StatusCode::StaticModeViolation;
+    if (!charge_account_access(f, gas, dst)) return StatusCode::OutOfGas;
+    if (!check_memory(gas, f.memory, in_offset, in_size)) return StatusCode::OutOfGas;
+    if (!check_memory(gas, f.memory, out_offset, out_size)) return StatusCode::OutOfGas;
+
+    Message msg;
+    msg.depth = f.msg.depth + 1;
+    msg.is_static = f.msg.is_static || op == OP_STATICCALL;
+    msg.code_address = dst;
+    switch (op) {
+        case OP_CALL:
+        case OP_STATICCALL:
+            msg.kind = CallKind::Call;
+            msg.recipient = dst;
+            msg.sender = f.msg.recipient;
+            msg.value = value;
+            break;
+        case OP_CALLCODE:
+            msg.kind = CallKind::CallCode;
+            msg.recipient = f.msg.recipient;
+            msg.sender = f.msg.recipient;
+            msg.value = value;
+            break;
+        default:  // DELEGATECALL keeps the caller's sender and value
+            msg.kind = CallKind::DelegateCall;
+            msg.recipient = f.msg.recipient;
+            msg.sender = f.msg.sender;
+            msg.value = f.msg.value;
+            break;
+    }
+    if (in_size) msg.input = {f.memory.data() + in_offset.low64(), in_size.low64()};
+
+    int64_t cost = has_value ? 9000 : 0;
+    if (op == OP_CALL && has_value && !f.host.account_exists(dst)) cost += 25000;
+    if (op == OP_CALL && !has_value && f.rev < Revision::SpuriousDragon &&
+        !f.host.account_exists(dst))
+        cost += 25000;
+    if ((gas -= cost) < 0) return StatusCode::OutOfGas;
+
+    // EIP-150: the callee gets at most all but one 64th of what is left.
+    int64_t callee_gas = gas_arg.fits_u64() && gas_arg.low64() <= uint64_t(INT64_MAX)
+                             ? static_cast<int64_t>(gas_arg.low64())
+                             : INT64_MAX;
+    if (f.rev >= Revision::TangerineWhistle)
+        callee_gas = std::min(callee_gas, gas - gas / 64);
+    else if (callee_gas > gas)
+        return StatusCode::OutOfGas;
+    msg.gas = callee_gas;
+    gas -= callee_gas;
+    if (has_value) msg.gas += 2300;  // the stipend is free to the caller
+
+    f.return_data.clear();
+    if (f.msg.depth >= kCallDepthLimit ||
+        (has_value && f.host.get_balance(f.msg.recipient) < value)) {
+        gas += msg.gas;  // the call never started: all its gas, stipend included, comes back
+        return StatusCode::Success;
+    }
+
+    Result r = f.host.call(msg);
+    f.return_data = std::move(r.output);
+    result = r.status == StatusCode::Success ? 1 : 0;
+    if (const size_t n = std::min<size_t>(out_size.low64(), f.return_data.size()); n != 0)
+        std::memcpy(f.memory.data() + out_offset.low64(), f.return_data.data(), n);
+    gas += r.gas_left;
+    f.gas_refund += r.gas_refund;
+    return StatusCode::Success;
+}
+
+// CREATE and CREATE2: value, offset, size, [salt]; the new address (or 0) replaces the last.
+StatusCode op_create(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
+    if (f.msg.is_static) return StatusCode::StaticModeViolation;
+    const uint256 value = sp[0], offset = sp[-1], size = sp[-2];
+    const uint256 salt = op == OP_CREATE2 ? sp[-3] : uint256{};
+    uint256& result = op == OP_CREATE2 ? sp[-3] : sp[-2];
+    result = 0;
+
+    if (!check_memory(gas, f.memory, offset, size)) return StatusCode::OutOfGas;
+    const uint64_t init_size = size.low64();
+    if (f.rev >= Revision::Shanghai) {
+        if (init_size > kMaxInitcodeSize) return StatusCode::OutOfGas;
+        if ((gas -= 2 * num_words(init_size)) < 0) return StatusCode::OutOfGas;
+    }
+    if (op == OP_CREATE2 && (gas -= 6 * num_words(init_size)) < 0) return StatusCode::OutOfGas;
+
+    f.return_data.clear();
+    if (f.msg.depth >= kCallDepthLimit || f.host.get_balance(f.msg.recipient) < value)
+        return StatusCode::Success;
+
+    Message msg;
+    msg.kind = op == OP_CREATE2 ? CallKind::Create2 : CallKind::Create;
+    msg.depth = f.msg.depth + 1;
+    msg.sender = f.msg.recipient;
+    msg.value = value;
+    msg.create2_salt = salt;
+    if (init_size != 0) msg.input = {f.memory.data() + offset.low64(), init_size};
+    msg.gas = f.rev >= Revision::TangerineWhistle ? gas - gas / 64 : gas;
+    gas -= msg.gas;
+
+    Result r = f.host.call(msg);
+    gas += r.gas_left;
+    f.gas_refund += r.gas_refund;
+    if (r.status == StatusCode::Success)
+        result = to_uint256(r.create_address);
+    else if (r.status == StatusCode::Revert)
+        f.return_data = std::move(r.output);
+    return StatusCode::Success;
+}
+
+StatusCode op_selfdestruct(Frame& f, uint256* sp, int64_t& gas) {
+    if (f.msg.is_static) return StatusCode::StaticModeViolation;
+    const address beneficiary = to_address(sp[0]);
+    if (f.rev >= Revision::Berlin &&
+        f.host.access_account(beneficiary) == AccessStatus::Cold && (gas -= 2600) < 0)
+        return StatusCode::OutOfGas;
+    if (f.rev >= Revision::TangerineWhistle) {
+        const bool charge_new = f.rev >= Revision::SpuriousDragon
+                                    ? !!f.host.get_balance(f.msg.recipient)
+                                    : true;
+        if (charge_new && !f.host.account_exists(beneficiary) && (gas -= 25000) < 0)
+            return StatusCode::OutOfGas;
+    }
+    if (f.host.selfdestruct(f.msg.recipient, beneficiary) && f.rev < Revision::London)
+        f.gas_refund += 24000;
+    return StatusCode::Success;
+}
+
+StatusCode op_extcodecopy(Frame& f, uint256* sp, int64_t& gas) {
+    const address addr = to_address(sp[0]);
+    const uint256 mem_offset = sp[-1], code_offset = sp[-2], size = sp[-3];
+    if (!charge_copy(f, gas, mem_offset, size)) return StatusCode::OutOfGas;
+    if (!charge_account_access(f, gas, addr)) return StatusCode::OutOfGas;
+    if (size) copy_padded(f.memory.data() + mem_offset.low64(), f.host.get_code(addr), code_offset,
+                          size.low64());
+    return StatusCode::Success;
+}
+
+template <bool kTraced>
+Result run(Host& host, Revision rev, const Message& msg, const CodeAnalysis& code,
+           Tracer* tracer) {
+
+    Frame f{host, rev, msg, code};
+    const GasTable& costs = gas_table(rev);
+
+    StackSpace stack_space;
+    uint256* const stack_empty = stack_space.empty_position();
+    uint256* sp = stack_empty;
+    const uint8_t* const code_begin = code.padded_code();
+    const uint8_t* pc = code_begin;
+    int64_t gas = msg.gas;
+    StatusCode status = StatusCode::Success;
+
+    // Indexed by opcode; generated from the Opcode enum.
+    static const void* const labels[256] = {
+        &&op_STOP, &&op_ADD, &&op_MUL, &&op_SUB,  // 0x00
+        &&op_DIV, &&op_SDIV, &&op_MOD, &&op_SMOD,  // 0x04
+        &&op_ADDMOD, &&op_MULMOD, &&op_EXP, &&op_SIGNEXTEND,  // 0x08
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x0c
+        &&op_LT, &&op_GT, &&op_SLT, &&op_SGT,  // 0x10
+        &&op_EQ, &&op_ISZERO, &&op_AND, &&op_OR,  // 0x14
+        &&op_XOR, &&op_NOT, &&op_BYTE, &&op_SHL,  // 0x18
+        &&op_SHR, &&op_SAR, &&undefined, &&undefined,  // 0x1c
+        &&op_KECCAK256, &&undefined, &&undefined, &&undefined,  // 0x20
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x24
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x28
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x2c
+        &&op_ADDRESS, &&op_BALANCE, &&op_ORIGIN, &&op_CALLER,  // 0x30
+        &&op_CALLVALUE, &&op_CALLDATALOAD, &&op_CALLDATASIZE, &&op_CALLDATACOPY,  // 0x34
+        &&op_CODESIZE, &&op_CODECOPY, &&op_GASPRICE, &&op_EXTCODESIZE,  // 0x38
+        &&op_EXTCODECOPY, &&op_RETURNDATASIZE, &&op_RETURNDATACOPY, &&op_EXTCODEHASH,  // 0x3c
+        &&op_BLOCKHASH, &&op_COINBASE, &&op_TIMESTAMP, &&op_NUMBER,  // 0x40
+        &&op_PREVRANDAO, &&op_GASLIMIT, &&op_CHAINID, &&op_SELFBALANCE,  // 0x44
+        &&op_BASEFEE, &&op_BLOBHASH, &&op_BLOBBASEFEE, &&undefined,  // 0x48
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x4c
+        &&op_POP, &&op_MLOAD, &&op_MSTORE, &&op_MSTORE8,  // 0x50
+        &&op_SLOAD, &&op_SSTORE, &&op_JUMP, &&op_JUMPI,  // 0x54
+        &&op_PC, &&op_MSIZE, &&op_GAS, &&op_JUMPDEST,  // 0x58
+        &&op_TLOAD, &&op_TSTORE, &&op_MCOPY, &&op_PUSH0,  // 0x5c
+        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x60
+        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x64
+        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x68
+        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x6c
+        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x70
+        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x74
+        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x78
+        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x7c
+        &&op_DUPN, &&op_DUPN, &&op_DUPN, &&op_DUPN,  // 0x80
+        &&op_DUPN, &&op_DUPN, &&op_DUPN, &&op_DUPN,  // 0x84
+        &&op_DUPN, &&op_DUPN, &&op_DUPN, &&op_DUPN,  // 0x88
+        &&op_DUPN, &&op_DUPN, &&op_DUPN, &&op_DUPN,  // 0x8c
+        &&op_SWAPN, &&op_SWAPN, &&op_SWAPN, &&op_SWAPN,  // 0x90
+        &&op_SWAPN, &&op_SWAPN, &&op_SWAPN, &&op_SWAPN,  // 0x94
+        &&op_SWAPN, &&op_SWAPN, &&op_SWAPN, &&op_SWAPN,  // 0x98
+        &&op_SWAPN, &&op_SWAPN, &&op_SWAPN, &&op_SWAPN,  // 0x9c
+        &&op_LOGN, &&op_LOGN, &&op_LOGN, &&op_LOGN,  // 0xa0
+        &&op_LOGN, &&undefined, &&undefined, &&undefined,  // 0xa4
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xa8
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xac
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xb0
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xb4
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xb8
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xbc
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xc0
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xc4
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xc8
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xcc
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xd0
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xd4
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xd8
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xdc
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xe0
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xe4
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xe8
+        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xec
+        &&op_CREATE, &&op_CALL, &&op_CALLCODE, &&op_RETURN,  // 0xf0
+        &&op_DELEGATECALL, &&op_CREATE2, &&undefined, &&undefined,  // 0xf4
+        &&undefined, &&undefined, &&op_STATICCALL, &&undefined,  // 0xf8
+        &&undefined, &&op_REVERT, &&op_INVALID, &&op_SELFDESTRUCT,  // 0xfc
+    };
+
+    if constexpr (kTraced) tracer->on_enter(msg, code.code());
+
+#define HEIGHT() (sp - stack_empty)
+#define DISPATCH()                                                                          \
+    do {                                                                                    \
+        if constexpr (kTraced)                                                              \
+            tracer->on_step(static_cast<uint32_t>(pc - code_begin), *pc, gas, msg.depth,    \
+                            {stack_empty + 1, static_cast<size_t>(HEIGHT())},               \
+                            {f.memory.data(), f.memory.size()});                            \
+        goto* labels[*pc];                                                                  \
+    } while (0)
+    // Every instruction starts with its stack check and its constant gas; an opcode the revision
+    // does not define carries kUndefined (-1) in the table and is caught by the sign of the cost.
+#define BEGIN(REQ, CHANGE)                                                                  \
+    {                                                                                       \
+        const int64_t cost_ = costs[*pc];                                                   \
+        if ((REQ) > 0 && HEIGHT() < (REQ)) goto stack_underflow;                            \
+        if ((CHANGE) > 0 && HEIGHT() > kStackLimit - (CHANGE)) goto stack_overflow;         \
+        if (cost_ < 0) [[unlikely]]                                                         \
+            goto undefined;                                                                 \
+        if ((gas -= cost_) < 0) [[unlikely]]                                                \
+            goto out_of_gas;                                                                \
+    }
+#define NEXT(CHANGE) \
+    sp += (CHANGE);  \
+    ++pc;            \
+    DISPATCH()
+#define FAIL_IF(COND, CODE) \
+    if (COND) [[unlikely]] {  \
+        status = (CODE);    \
+        goto fail;          \
+    }
+
+    DISPATCH();
+
+op_STOP:
+    BEGIN(0, 0);
+    goto stop;
+op_ADD:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] + sp[-1];
+    NEXT(-1);
+op_MUL:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] * sp[-1];
+    NEXT(-1);
+op_SUB:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] - sp[-1];
+    NEXT(-1);
+op_DIV:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] / sp[-1];
+    NEXT(-1);
+op_SDIV:
+    BEGIN(2, -1);
+    sp[-1] = sdiv(sp[0], sp[-1]);
+    NEXT(-1);
+op_MOD:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] % sp[-1];
+    NEXT(-1);
+op_SMOD:
+    BEGIN(2, -1);
+    sp[-1] = smod(sp[0], sp[-1]);
+    NEXT(-1);
+op_ADDMOD:
+    BEGIN(3, -2);
+    sp[-2] = addmod(sp[0], sp[-1], sp[-2]);
+    NEXT(-2);
+op_MULMOD:
+    BEGIN(3, -2);
+    sp[-2] = mulmod(sp[0], sp[-1], sp[-2]);
+    NEXT(-2);
+op_EXP:
+    BEGIN(2, -1);
+    {
+        const int64_t per_byte = rev >= Revision::SpuriousDragon ? 50 : 10;
+        FAIL_IF((gas -= per_byte * count_significant_bytes(sp[-1])) < 0, StatusCode::OutOfGas);
+        sp[-1] = exp(sp[0], sp[-1]);
+    }
+    NEXT(-1);
+op_SIGNEXTEND:
+    BEGIN(2, -1);
+    sp[-1] = signextend(sp[0], sp[-1]);
+    NEXT(-1);
+op_LT:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] < sp[-1] ? 1 : 0;
+    NEXT(-1);
+op_GT:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] > sp[-1] ? 1 : 0;
+    NEXT(-1);
+op_SLT:
+    BEGIN(2, -1);
+    sp[-1] = slt(sp[0], sp[-1]) ? 1 : 0;
+    NEXT(-1);
+op_SGT:
+    BEGIN(2, -1);
+    sp[-1] = sgt(sp[0], sp[-1]) ? 1 : 0;
+    NEXT(-1);
+op_EQ:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] == sp[-1] ? 1 : 0;
+    NEXT(-1);
+op_ISZERO:
+    BEGIN(1, 0);
+    sp[0] = !sp[0] ? 1 : 0;
+    NEXT(0);
+op_AND:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] & sp[-1];
+    NEXT(-1);
+op_OR:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] | sp[-1];
+    NEXT(-1);
+op_XOR:
+    BEGIN(2, -1);
+    sp[-1] = sp[0] ^ sp[-1];
+    NEXT(-1);
+op_NOT:
+    BEGIN(1, 0);
+    sp[0] = ~sp[0];
+    NEXT(0);
+op_BYTE:
+    BEGIN(2, -1);
+    sp[-1] = byte_at(sp[0], sp[-1]);
+    NEXT(-1);
+op_SHL:
+    BEGIN(2, -1);
+    sp[-1] = sp[-1] << sp[0];
+    NEXT(-1);
+op_SHR:
+    BEGIN(2, -1);
+    sp[-1] = sp[-1] >> sp[0];
+    NEXT(-1);
+op_SAR:
+    BEGIN(2, -1);
+    sp[-1] = sar(sp[0], sp[-1]);
+    NEXT(-1);
+op_KECCAK256:
+    BEGIN(2, -1);
+    {
+        const uint256 offset = sp[0], size = sp[-1];
+        FAIL_IF(!check_memory(gas, f.memory, offset, size), StatusCode::OutOfGas);
+        const size_t n = size.low64();
+        FAIL_IF((gas -= 6 * num_words(n)) < 0, StatusCode::OutOfGas);
+        const hash256 h = keccak256(n ? bytes_view{f.memory.data() + offset.low64(), n}
+                                      : bytes_view{});
+        sp[-1] = uint256::load_be(h.bytes);
+    }
+    NEXT(-1);
+op_ADDRESS:
+    BEGIN(0, 1);
+    sp[1] = to_uint256(msg.recipient);
+    NEXT(1);
+op_BALANCE:
+    BEGIN(1, 0);
+    {
+        const address a = to_address(sp[0]);
+        FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
+        sp[0] = host.get_balance(a);
+    }
+    NEXT(0);
+op_ORIGIN:
+    BEGIN(0, 1);
+    sp[1] = to_uint256(f.tx().origin);
+    NEXT(1);
+op_CALLER:
+    BEGIN(0, 1);
+    sp[1] = to_uint256(msg.sender);
+    NEXT(1);
+op_CALLVALUE:
+    BEGIN(0, 1);
+    sp[1] = msg.value;
+    NEXT(1);
+op_CALLDATALOAD:
+    BEGIN(1, 0);
+    {
+        uint8_t word[32];
+        copy_padded(word, msg.input, sp[0], 32);
+        sp[0] = uint256::load_be(word);
+    }
+    NEXT(0);
+op_CALLDATASIZE:
+    BEGIN(0, 1);
+    sp[1] = msg.input.size();
+    NEXT(1);
+op_CALLDATACOPY:
+    BEGIN(3, -3);
+    FAIL_IF(!charge_copy(f, gas, sp[0], sp[-2]), StatusCode::OutOfGas);
+    if (sp[-2]) copy_padded(f.memory.data() + sp[0].low64(), msg.input, sp[-1], sp[-2].low64());
+    NEXT(-3);
+op_CODESIZE:
+    BEGIN(0, 1);
+    sp[1] = code.code_size();
+    NEXT(1);
+op_CODECOPY:
+    BEGIN(3, -3);
+    FAIL_IF(!charge_copy(f, gas, sp[0], sp[-2]), StatusCode::OutOfGas);
+    if (sp[-2])
+        copy_padded(f.memory.data() + sp[0].low64(), code.code(), sp[-1], sp[-2].low64());
+    NEXT(-3);
+op_GASPRICE:
+    BEGIN(0, 1);
+    sp[1] = f.tx().gas_price;
+    NEXT(1);
+op_EXTCODESIZE:
+    BEGIN(1, 0);
+    {
+        const address a = to_address(sp[0]);
+        FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
+        sp[0] = host.get_code_size(a);
+    }
+    NEXT(0);
+op_EXTCODECOPY:
+    BEGIN(4, -4);
+    status = op_extcodecopy(f, sp, gas);
+    FAIL_IF(status != StatusCode::Success, status);
+    NEXT(-4);
+op_RETURNDATASIZE:
+    BEGIN(0, 1);
+    sp[1] = f.return_data.size();
+    NEXT(1);
+op_RETURNDATACOPY:
+    BEGIN(3, -3);
+    {
+        const uint256 mem_offset = sp[0], data_offset = sp[-1], size = sp[-2];
+        // Reading past the return data is an exceptional halt, not zero padding.
+        const bool in_bounds = data_offset.fits_u64() && size.fits_u64() &&
+                               data_offset.low64() <= f.return_data.size() &&
+                               size.low64() <= f.return_data.size() - data_offset.low64();
+        FAIL_IF(!in_bounds, StatusCode::InvalidMemoryAccess);
+        FAIL_IF(!charge_copy(f, gas, mem_offset, size), StatusCode::OutOfGas);
+        if (size)
+            std::memcpy(f.memory.data() + mem_offset.low64(),
+                        f.return_data.data() + data_offset.low64(), size.low64());
+    }
+    NEXT(-3);
+op_EXTCODEHASH:
+    BEGIN(1, 0);
+    {
+        const address a = to_address(sp[0]);
+        FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
+        sp[0] = to_uint256(host.get_code_hash(a));
+    }
+    NEXT(0);
+op_BLOCKHASH:
+    BEGIN(1, 0);
+    {
+        const int64_t current = f.tx().number;
+        const uint256& n = sp[0];
+        const bool in_window = n.fits_u64() && n.low64() < uint64_t(current) &&
+                               uint64_t(current) - n.low64() <= 256;
+        sp[0] = in_window ? to_uint256(host.get_block_hash(static_cast<int64_t>(n.low64()))) : 0;
+    }
+    NEXT(0);
+op_COINBASE:
+    BEGIN(0, 1);
+    sp[1] = to_uint256(f.tx().coinbase);
+    NEXT(1);
+op_TIMESTAMP:
+    BEGIN(0, 1);
+    sp[1] = static_cast<uint64_t>(f.tx().timestamp);
+    NEXT(1);
+op_NUMBER:
+    BEGIN(0, 1);
+    sp[1] = static_cast<uint64_t>(f.tx().number);
+    NEXT(1);
+op_PREVRANDAO:
+    BEGIN(0, 1);
+    sp[1] = f.tx().prev_randao;
+    NEXT(1);
+op_GASLIMIT:
+    BEGIN(0, 1);
+    sp[1] = static_cast<uint64_t>(f.tx().gas_limit);
+    NEXT(1);
+op_CHAINID:
+    BEGIN(0, 1);
+    sp[1] = f.tx().chain_id;
+    NEXT(1);
+op_SELFBALANCE:
+    BEGIN(0, 1);
+    sp[1] = host.get_balance(msg.recipient);
+    NEXT(1);
+op_BASEFEE:
+    BEGIN(0, 1);
+    sp[1] = f.tx().base_fee;
+    NEXT(1);
+op_BLOBHASH:
+    BEGIN(1, 0);
+    {
+        const TxContext& tx = f.tx();
+        const uint256& i = sp[0];
+        sp[0] = i.fits_u64() && i.low64() < tx.num_blob_hashes
+                    ? to_uint256(tx.blob_hashes[i.low64()])
+                    : uint256{};
+    }
+    NEXT(0);
+op_BLOBBASEFEE:
+    BEGIN(0, 1);
+    sp[1] = f.tx().blob_base_fee;
+    NEXT(1);
+op_POP:
+    BEGIN(1, -1);
+    NEXT(-1);
+op_MLOAD:
+    BEGIN(1, 0);
+    FAIL_IF(!check_memory(gas, f.memory, sp[0], 32), StatusCode::OutOfGas);
+    sp[0] = uint256::load_be(f.memory.data() + sp[0].low64());
+    NEXT(0);
+op_MSTORE:
+    BEGIN(2, -2);
+    FAIL_IF(!check_memory(gas, f.memory, sp[0], 32), StatusCode::OutOfGas);
+    sp[-1].store_be(f.memory.data() + sp[0].low64());
+    NEXT(-2);
+op_MSTORE8:
+    BEGIN(2, -2);
+    FAIL_IF(!check_memory(gas, f.memory, sp[0], 1), StatusCode::OutOfGas);
+    f.memory.data()[sp[0].low64()] = static_cast<uint8_t>(sp[-1].low64());
+    NEXT(-2);
+op_SLOAD:
+    BEGIN(1, 0);
+    if (rev >= Revision::Berlin && host.access_storage(msg.recipient, sp[0]) == AccessStatus::Cold)
+        FAIL_IF((gas -= 2000) < 0, StatusCode::OutOfGas);
+    sp[0] = host.get_storage(msg.recipient, sp[0]);
+    NEXT(0);
+op_SSTORE:
+    BEGIN(2, -2);
+    status = op_sstore(f, sp, gas);
+    FAIL_IF(status != StatusCode::Success, status);
+    NEXT(-2);
+op_JUMP:
+    BEGIN(1, -1);
+    {
+        const uint256& dst = sp[0];
+        FAIL_IF(!dst.fits_u64() || !code.is_jumpdest(dst.low64()),
+                StatusCode::BadJumpDestination);
+        pc = code_begin + dst.low64();
+        --sp;
+    }
+    DISPATCH();
+op_JUMPI:
+    BEGIN(2, -2);
+    if (sp[-1]) {
+        const uint256& dst = sp[0];
+        FAIL_IF(!dst.fits_u64() || !code.is_jumpdest(dst.low64()),
+                StatusCode::BadJumpDestination);
+        pc = code_begin + dst.low64();
+        sp -= 2;
+        DISPATCH();
+    }
+    NEXT(-2);
+op_PC:
+    BEGIN(0, 1);
+    sp[1] = static_cast<uint64_t>(pc - code_begin);
+    NEXT(1);
+op_MSIZE:
+    BEGIN(0, 1);
+    sp[1] = f.memory.size();
+    NEXT(1);
+op_GAS:
+    BEGIN(0, 1);
+    sp[1] = static_cast<uint64_t>(gas);
+    NEXT(1);
+op_JUMPDEST:
+    BEGIN(0, 0);
+    NEXT(0);
+op_TLOAD:
+    BEGIN(1, 0);
+    sp[0] = host.get_transient_storage(msg.recipient, sp[0]);
+    NEXT(0);
+op_TSTORE:
+    BEGIN(2, -2);
+    FAIL_IF(msg.is_static, StatusCode::StaticModeViolation);
+    host.set_transient_storage(msg.recipient, sp[0], sp[-1]);
+    NEXT(-2);
+op_MCOPY:
+    BEGIN(3, -3);
+    {
+        const uint256 dst = sp[0], src = sp[-1], size = sp[-2];
+        if (size) {
+            // Expansion covers the larger of the two regions.
+            FAIL_IF(!src.fits_u64() || src.low64() > kMaxMemory, StatusCode::OutOfGas);
+            const uint256& far = dst > src ? dst : src;
+            FAIL_IF(!check_memory(gas, f.memory, far, size), StatusCode::OutOfGas);
+            FAIL_IF((gas -= 3 * num_words(size.low64())) < 0, StatusCode::OutOfGas);
+            std::memmove(f.memory.data() + dst.low64(), f.memory.data() + src.low64(),
+                         size.low64());
+        }
+    }
+    NEXT(-3);
+op_PUSH0:
+    BEGIN(0, 1);
+    sp[1] = 0;
+    NEXT(1);
+op_PUSHN:
+    BEGIN(0, 1);
+    {
+        const size_t n = static_cast<size_t>(*pc - OP_PUSH1 + 1);
+        uint8_t word[32] = {};
+        std::memcpy(word + 32 - n, pc + 1, n);
+        sp[1] = uint256::load_be(word);
+        sp += 1;
+        pc += n + 1;
+    }
+    DISPATCH();
+op_DUPN:
+    {
+        const int n = *pc - OP_DUP1 + 1;
+        const int64_t cost_ = costs[*pc];
+        if (HEIGHT() < n) goto stack_underflow;
+        if (HEIGHT() >= kStackLimit) goto stack_overflow;
+        if ((gas -= cost_) < 0) goto out_of_gas;
+        sp[1] = sp[1 - n];
+    }
+    NEXT(1);
+op_SWAPN:
+    {
+        const int n = *pc - OP_SWAP1 + 1;
+        const int64_t cost_ = costs[*pc];
+        if (HEIGHT() < n + 1) goto stack_underflow;
+        if ((gas -= cost_) < 0) goto out_of_gas;
+        std::swap(sp[0], sp[-n]);
+    }
+    NEXT(0);
+op_LOGN:
+    {
+        const int n = *pc - OP_LOG0;
+        const int64_t cost_ = costs[*pc];
+        if (HEIGHT() < n + 2) goto stack_underflow;
+        if ((gas -= cost_) < 0) goto out_of_gas;
+        status = op_log(f, sp, gas, n);
+        FAIL_IF(status != StatusCode::Success, status);
+        sp -= n + 2;
+    }
+    ++pc;
+    DISPATCH();
+op_CREATE:
+    BEGIN(3, -2);
+    status = op_create(f, sp, gas, OP_CREATE);
+    FAIL_IF(status != StatusCode::Success, status);
+    NEXT(-2);
+op_CREATE2:
+    BEGIN(4, -3);
+    status = op_create(f, sp, gas, OP_CREATE2);
+    FAIL_IF(status != StatusCode::Success, status);
+    NEXT(-3);
+op_CALL:
+    BEGIN(7, -6);
+    status = op_call(f, sp, gas, OP_CALL);
+    FAIL_IF(status != StatusCode::Success, status);
+    NEXT(-6);
+op_CALLCODE:
+    BEGIN(7, -6);
+    status = op_call(f, sp, gas, OP_CALLCODE);
+    FAIL_IF(status != StatusCode::Success, status);
+    NEXT(-6);
+op_DELEGATECALL:
+    BEGIN(6, -5);
+    status = op_call(f, sp, gas, OP_DELEGATECALL);
+    FAIL_IF(status != StatusCode::Success, status);
+    NEXT(-5);
+op_STATICCALL:
+    BEGIN(6, -5);
+    status = op_call(f, sp, gas, OP_STATICCALL);
+    FAIL_IF(status != StatusCode::Success, status);
+    NEXT(-5);
+op_RETURN:
+op_REVERT:
+    BEGIN(2, -2);
+    {
+        const uint256 offset = sp[0], size = sp[-1];
+        FAIL_IF(!check_memory(gas, f.memory, offset, size), StatusCode::OutOfGas);
+        if (size) {
+            f.output_offset = offset.low64();
+            f.output_size = size.low64();
+        }
+        status = *pc == OP_RETURN ? StatusCode::Success : StatusCode::Revert;
+        goto finish;
+    }
+op_INVALID:
+    BEGIN(0, 0);
+    status = StatusCode::InvalidInstruction;
+    goto fail;
+op_SELFDESTRUCT:
+    BEGIN(1, -1);
+    status = op_selfdestruct(f, sp, gas);
+    FAIL_IF(status != StatusCode::Success, status);
+    goto stop;
+
+undefined:
+    status = StatusCode::UndefinedInstruction;
+    goto fail;
+stack_underflow:
+    status = StatusCode::StackUnderflow;
+    goto fail;
+stack_overflow:
+    status = StatusCode::StackOverflow;
+    goto fail;
+out_of_gas:
+    status = StatusCode::OutOfGas;
+    goto fail;
+
+stop:
+    status = StatusCode::Success;
+finish : {
+    Result r;
+    r.status = status;
+    r.gas_left = gas;
+    r.gas_refund = status == StatusCode::Success ? f.gas_refund : 0;
+    if (f.output_size != 0)
+        r.output.assign(f.memory.data() + f.output_offset, f.output_size);
+    if constexpr (kTraced) tracer->on_exit(r);
+    return r;
+}
+fail : {
+    Result r;
+    r.status = status;
+    r.gas_left = 0;
+    if constexpr (kTraced) tracer->on_exit(r);
+    return r;
+}
+#undef HEIGHT
+#undef DISPATCH
+#undef BEGIN
+#undef NEXT
+#undef FAIL_IF
+}
+
+}  // namespace
+
+std::string_view status_name(StatusCode s) {
+    switch (s) {
+        case StatusCode::Success: return "success";
+        case StatusCode::Revert: return "revert";
+        case StatusCode::OutOfGas: return "out of gas";
+        case StatusCode::InvalidInstruction: return "invalid instruction";
+        case StatusCode::UndefinedInstruction: return "undefined instruction";
+        case StatusCode::StackOverflow: return "stack overflow";
+        case StatusCode::StackUnderflow: return "stack underflow";
+        case StatusCode::BadJumpDestination: return "bad jump destination";
+        case StatusCode::InvalidMemoryAccess: return "return data out of bounds";
+        case StatusCode::StaticModeViolation: return "write protection";
+        case StatusCode::PrecompileFailure: return "precompile failed";
+        case StatusCode::ContractValidationFailure: return "invalid code";
+        case StatusCode::AddressCollision: return "contract address collision";
+        case StatusCode::CallDepthExceeded: return "max call depth exceeded";
+        case StatusCode::InsufficientBalance: return "insufficient balance for transfer";
+        case StatusCode::NonceOverflow: return "nonce uint64 overflow";
+    }
+    return "unknown";
+}
+
+Result execute(Host& host, Revision rev, const Message& msg, const CodeAnalysis& code,
+               Tracer* tracer) {
+    return tracer != nullptr ? run<true>(host, rev, msg, code, tracer)
+                             : run<false>(host, rev, msg, code, nullptr);
+}
+
+}  // namespace krnl::evm

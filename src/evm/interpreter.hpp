@@ -1,0 +1,26 @@
+// The EVM interpreter: one dispatch loop over padded code, modelled on evmone's baseline design.
+#pragma once
+
+#include <span>
+
+#include "evm/analysis.hpp"
+#include "evm/host.hpp"
+
+namespace krnl::evm {
+
+// Observes execution one instruction at a time (debug tracers, the ERC-7562 validation tracer).
+// The untraced interpreter is a separate instantiation, so tracing costs nothing when off.
+class Tracer {
+public:
+    virtual ~Tracer() = default;
+    virtual void on_enter(const Message& msg, bytes_view code) {}
+    // Called before the instruction at `pc` is charged and executed. `stack` is bottom-first.
+    virtual void on_step(uint32_t pc, uint8_t opcode, int64_t gas_left, int32_t depth,
+                         std::span<const uint256> stack, bytes_view memory) {}
+    virtual void on_exit(const Result& result) {}
+};
+
+Result execute(Host& host, Revision rev, const Message& msg, const CodeAnalysis& code,
+               Tracer* tracer = nullptr);
+
+}  // namespace krnl::evm

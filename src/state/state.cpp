@@ -1,0 +1,176 @@
+#include "state/state.hpp"
+
+namespace krnl::state {
+
+Account* State::find(const address& addr) {
+    auto it = accounts_.find(addr);
+    return it != accounts_.end() ? &it->second : nullptr;
+}
+
+const Account* State::find(const address& addr) const {
+    auto it = accounts_.find(addr);
+    return it != accounts_.end() ? &it->second : nullptr;
+}
+
+Account& State::put(const address& addr, Account account) {
+    for (auto& [key, slot] : account.storage) slot.original = slot.current;
+    return accounts_[addr] = std::move(account);
+}
+
+Account& State::get_or_create(const address& addr) {
+    auto [it, inserted] = accounts_.try_emplace(addr);
+    if (inserted) record(Change::Created, addr);
+    return it->second;
+}
+
+Account& State::create_contract(const address& addr) {
+    Account& acc = get_or_create(addr);
+    if (!acc.just_created) {
+        record(Change::JustCreated, addr);
+        acc.just_created = true;
+    }
+    return acc;
+}
+
+void State::add_balance(const address& addr, const uint256& amount) {
+    Account& acc = get_or_create(addr);
+    touch(addr);
+    record(Change::Balance, addr, {}, acc.balance);
+    acc.balance += amount;
+}
+
+void State::sub_balance(const address& addr, const uint256& amount) {
+    Account& acc = get_or_create(addr);
+    touch(addr);
+    record(Change::Balance, addr, {}, acc.balance);
+    acc.balance -= amount;
+}
+
+void State::bump_nonce(const address& addr) {
+    Account& acc = get_or_create(addr);
+    record(Change::Nonce, addr);
+    ++acc.nonce;
+}
+
+void State::set_code(const address& addr, bytes code) {
+    Account& acc = get_or_create(addr);
+    journal_.push_back({Change::Code, addr, {}, {}, std::move(acc.code)});
+    acc.set_code(std::move(code));
+}
+
+void State::touch(const address& addr) {
+    Account& acc = get_or_create(addr);
+    if (!acc.touched) {
+        record(Change::Touched, addr);
+        acc.touched = true;
+    }
+}
+
+void State::mark_destructed(const address& addr) {
+    Account& acc = existing(addr);
+    if (!acc.destructed) {
+        record(Change::Destructed, addr);
+        acc.destructed = true;
+    }
+}
+
+bool State::warm_account(const address& addr) {
+    if (!warm_accounts_.insert(addr).second) return false;
+    record(Change::WarmAccount, addr);
+    return true;
+}
+
+uint256 State::get_storage(const address& addr, const uint256& key) const {
+    const Account* acc = find(addr);
+    if (acc == nullptr) return {};
+    auto it = acc->storage.find(key);
+    return it != acc->storage.end() ? it->second.current : uint256{};
+}
+
+StorageSlot& State::slot(const address& addr, const uint256& key) {
+    return get_or_create(addr).storage[key];
+}
+
+bool State::warm_slot(const address& addr, const uint256& key) {
+    if (!warm_slots_.emplace(addr, key).second) return false;
+    record(Change::WarmSlot, addr, key);
+    return true;
+}
+
+void State::set_storage(const address& addr, const uint256& key, const uint256& value) {
+    StorageSlot& s = slot(addr, key);
+    record(Change::Storage, addr, key, s.current);
+    s.current = value;
+}
+
+uint256 State::get_transient(const address& addr, const uint256& key) const {
+    const Account* acc = find(addr);
+    if (acc == nullptr) return {};
+    auto it = acc->transient_storage.find(key);
+    return it != acc->transient_storage.end() ? it->second : uint256{};
+}
+
+void State::set_transient(const address& addr, const uint256& key, const uint256& value) {
+    Account& acc = get_or_create(addr);
+    uint256& v = acc.transient_storage[key];
+    record(Change::Transient, addr, key, v);
+    v = value;
+}
+
+void State::rollback(Checkpoint to) {
+    while (journal_.size() > to) {
+        JournalEntry& e = journal_.back();
+        if (e.change == Change::Created) {
+            accounts_.erase(e.addr);
+        } else if (e.change == Change::WarmAccount) {
+            warm_accounts_.erase(e.addr);
+        } else if (e.change == Change::WarmSlot) {
+            warm_slots_.erase({e.addr, e.key});
+        } else {
+            Account& acc = existing(e.addr);
+            switch (e.change) {
+                case Change::Balance: acc.balance = e.value; break;
+                case Change::Nonce: --acc.nonce; break;
+                case Change::Code:
+                    acc.code_hash = keccak256(e.code);
+                    acc.code = std::move(e.code);
+                    break;
+                case Change::Storage: acc.storage[e.key].current = e.value; break;
+                case Change::Transient: acc.transient_storage[e.key] = e.value; break;
+                case Change::WarmAccount: break;
+                case Change::WarmSlot: break;
+                case Change::Touched: acc.touched = false; break;
+                case Change::Destructed: acc.destructed = false; break;
+                case Change::JustCreated: acc.just_created = false; break;
+                case Change::Created: break;
+            }
+        }
+        journal_.pop_back();
+    }
+}
+
+void State::finalize_transaction(bool remove_empty_accounts) {
+    for (auto it = accounts_.begin(); it != accounts_.end();) {
+        Account& acc = it->second;
+        if (acc.destructed || (remove_empty_accounts && acc.touched && acc.is_empty())) {
+            it = accounts_.erase(it);
+            continue;
+        }
+        for (auto s = acc.storage.begin(); s != acc.storage.end();) {
+            if (!s->second.current) {
+                s = acc.storage.erase(s);  // zero slots are absent from the trie
+            } else {
+                s->second.original = s->second.current;
+                ++s;
+            }
+        }
+        acc.transient_storage.clear();
+        acc.destructed = acc.just_created = acc.touched = false;
+        ++it;
+    }
+    warm_accounts_.clear();
+    warm_slots_.clear();
+    journal_.clear();
+}
+
+}  // namespace krnl::state

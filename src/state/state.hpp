@@ -1,0 +1,129 @@
+// The world state of one chain as the EVM sees it during a block: accounts, storage, transient
+// storage and EIP-2929 access sets, with a journal so any call frame can be rolled back.
+#pragma once
+
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/keccak.hpp"
+#include "common/uint256.hpp"
+
+namespace krnl::state {
+
+struct StorageSlot {
+    uint256 current;
+    uint256 original;  // value at the start of the transaction (EIP-2200)
+};
+
+struct Account {
+    uint64_t nonce = 0;
+    uint256 balance;
+    bytes code;
+    hash256 code_hash = kEmptyKeccak;
+    std::unordered_map<uint256, StorageSlot> storage;
+    std::unordered_map<uint256, uint256> transient_storage;
+
+    // Transaction-scoped flags, cleared by State::finalize_transaction.
+    bool destructed = false;
+    bool just_created = false;  // created in this transaction (EIP-6780)
+    bool touched = false;       // a candidate for EIP-158 empty-account removal
+
+    bool is_empty() const { return nonce == 0 && !balance && code.empty(); }
+    void set_code(bytes new_code) {
+        code_hash = keccak256(new_code);
+        code = std::move(new_code);
+    }
+};
+
+class State {
+public:
+    using Checkpoint = size_t;
+
+    State() = default;
+    State(const State&) = default;
+    State& operator=(const State&) = default;
+
+    // Reads. `find` returns null for an account absent from the state.
+    Account* find(const address& addr);
+    const Account* find(const address& addr) const;
+    const std::unordered_map<address, Account>& accounts() const { return accounts_; }
+
+    // Pre-state setup, not journaled (genesis, fixtures).
+    Account& put(const address& addr, Account account);
+
+    // Journaled changes.
+    Account& get_or_create(const address& addr);
+    // Marks `addr` as created by this transaction (CREATE), keeping any balance sent to it earlier;
+    // the caller has checked there is no collision (no nonce, code or storage).
+    Account& create_contract(const address& addr);
+    void add_balance(const address& addr, const uint256& amount);
+    // Precondition: the balance covers `amount`.
+    void sub_balance(const address& addr, const uint256& amount);
+    void bump_nonce(const address& addr);
+    void set_code(const address& addr, bytes code);
+    void touch(const address& addr);
+    void mark_destructed(const address& addr);
+    // Make an account or slot warm (EIP-2929); true when it was cold.
+    bool warm_slot(const address& addr, const uint256& key);
+    bool warm_account(const address& addr);
+    uint256 get_storage(const address& addr, const uint256& key) const;
+    StorageSlot& slot(const address& addr, const uint256& key);
+    void set_storage(const address& addr, const uint256& key, const uint256& value);
+    uint256 get_transient(const address& addr, const uint256& key) const;
+    void set_transient(const address& addr, const uint256& key, const uint256& value);
+
+    Checkpoint checkpoint() const { return journal_.size(); }
+    void rollback(Checkpoint to);
+
+    // Ends a transaction: removes destructed accounts and, from Spurious Dragon, touched empty
+    // ones; resets originals, access sets and transient storage; clears the journal.
+    void finalize_transaction(bool remove_empty_accounts);
+
+private:
+    enum class Change : uint8_t {
+        Created,       // account did not exist: erase on rollback
+        Balance,       // previous balance in `value`
+        Nonce,         // undo a bump
+        Code,          // previous code in `code`
+        Storage,       // previous current value of `key` in `value`
+        Transient,     // previous transient value of `key` in `value`
+        WarmAccount,   // was cold
+        WarmSlot,      // `key` was cold
+        Touched,       // was untouched
+        Destructed,    // was not destructed
+        JustCreated,   // was not flagged as created in this transaction
+    };
+    struct JournalEntry {
+        Change change;
+        address addr;
+        uint256 key;
+        uint256 value;
+        bytes code;
+    };
+
+    Account& existing(const address& addr) { return accounts_.find(addr)->second; }
+    void record(Change change, const address& addr, const uint256& key = {},
+                const uint256& value = {}) {
+        journal_.push_back({change, addr, key, value, {}});
+    }
+
+    std::unordered_map<address, Account> accounts_;
+    // Kept apart from the accounts so that touching a missing address (BALANCE of nothing) does
+    // not bring an account into existence.
+    std::unordered_set<address> warm_accounts_;
+    struct SlotHash {
+        size_t operator()(const std::pair<address, uint256>& k) const {
+            return std::hash<address>{}(k.first) ^ std::hash<uint256>{}(k.second);
+        }
+    };
+    std::unordered_set<std::pair<address, uint256>, SlotHash> warm_slots_;
+    std::vector<JournalEntry> journal_;
+};
+
+// keccak-keyed Merkle-Patricia roots of the state and of one account's storage.
+hash256 storage_root(const Account& account);
+hash256 state_root(const State& state);
+
+}  // namespace krnl::state

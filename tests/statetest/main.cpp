@@ -1,0 +1,161 @@
+// krnl-statetest: runs official state-test fixtures on our EVM.
+//   krnl-statetest PATH... [--fork Cancun] [--filter RE] [--jobs N] [--quiet]
+// Prints each failure with its test name, indexes and first difference, and ends with
+// "N passed, N failed, N skipped" (skipped = unsupported vectors + malformed files).
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "statetest.hpp"
+
+namespace fs = std::filesystem;
+using namespace krnl;
+
+namespace {
+
+struct FileReport {
+    size_t passed = 0, failed = 0, unsupported = 0, malformed = 0;
+    std::string text;  // failure lines, printed in file order
+};
+
+void usage() {
+    std::cerr << "usage: krnl-statetest PATH... [--fork NAME] [--filter REGEX] [--jobs N]\n"
+                 "  PATH    a state-test JSON file or a folder searched recursively\n"
+                 "  --fork  the fork whose post states are checked (default Cancun)\n"
+                 "  --filter  run only tests whose name matches the regular expression\n"
+                 "  --jobs  worker threads (default: number of cores)\n"
+                 "  --list-unsupported  print each vector reported as unsupported\n";
+}
+
+FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision rev,
+                    const std::optional<std::regex>& filter, bool list_unsupported,
+                    evm::AnalysisCache& cache) {
+    FileReport report;
+    auto tests = statetest::load_file(file, fork);
+    if (!tests) {
+        report.malformed = 1;
+        report.text = "MALFORMED " + file.string() + ": " + tests.error() + "\n";
+        return report;
+    }
+    for (const statetest::StateTest& test : *tests) {
+        if (filter && !std::regex_search(test.name, *filter)) continue;
+        for (const statetest::Expectation& e : test.expectations) {
+            const auto r = statetest::run_vector(test, e, rev, cache);
+            std::ostringstream where;
+            where << test.name << " [data " << e.data_index << ", gas " << e.gas_index
+                  << ", value " << e.value_index << "] (" << file.string() << ")";
+            switch (r.outcome) {
+                case statetest::Outcome::Passed: ++report.passed; break;
+                case statetest::Outcome::Failed:
+                    ++report.failed;
+                    report.text += "FAIL " + where.str() + ": " + r.detail + "\n";
+                    break;
+                case statetest::Outcome::Unsupported:
+                    ++report.unsupported;
+                    if (list_unsupported)
+                        report.text += "UNSUPPORTED " + where.str() + ": " + r.detail + "\n";
+                    break;
+            }
+        }
+    }
+    return report;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<fs::path> inputs;
+    std::string fork = "Cancun";
+    std::optional<std::regex> filter;
+    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    bool list_unsupported = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::cerr << "krnl-statetest: " << arg << " needs a value\n";
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (arg == "--fork") {
+            fork = value();
+        } else if (arg == "--filter") {
+            try {
+                filter.emplace(value());
+            } catch (const std::regex_error& e) {
+                std::cerr << "krnl-statetest: bad --filter: " << e.what() << "\n";
+                return 2;
+            }
+        } else if (arg == "--jobs") {
+            jobs = static_cast<unsigned>(std::max(1, std::atoi(value().c_str())));
+        } else if (arg == "--list-unsupported") {
+            list_unsupported = true;
+        } else if (arg == "-h" || arg == "--help") {
+            usage();
+            return 0;
+        } else if (arg.starts_with("--")) {
+            std::cerr << "krnl-statetest: unknown option " << arg << "\n";
+            usage();
+            return 2;
+        } else {
+            inputs.emplace_back(arg);
+        }
+    }
+    if (inputs.empty()) {
+        usage();
+        return 2;
+    }
+    const auto rev = evm::parse_revision(fork);
+    if (!rev) {
+        std::cerr << "krnl-statetest: unknown fork " << fork << "\n";
+        return 2;
+    }
+
+    std::vector<fs::path> files;
+    for (const fs::path& p : inputs) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            for (const auto& entry : fs::recursive_directory_iterator(p, ec))
+                if (entry.is_regular_file() && entry.path().extension() == ".json")
+                    files.push_back(entry.path());
+        } else if (fs::is_regular_file(p, ec)) {
+            files.push_back(p);
+        } else {
+            std::cerr << "krnl-statetest: no such file or folder: " << p.string() << "\n";
+            return 2;
+        }
+    }
+    std::sort(files.begin(), files.end());
+
+    std::vector<FileReport> reports(files.size());
+    std::atomic<size_t> next{0};
+    evm::AnalysisCache cache;
+    auto worker = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < files.size();)
+            reports[i] = run_file(files[i], fork, *rev, filter, list_unsupported, cache);
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < std::min<size_t>(jobs, files.size()); ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+
+    size_t passed = 0, failed = 0, unsupported = 0, malformed = 0;
+    for (const FileReport& r : reports) {
+        std::cout << r.text;
+        passed += r.passed;
+        failed += r.failed;
+        unsupported += r.unsupported;
+        malformed += r.malformed;
+    }
+    std::cout << files.size() << " files, fork " << fork << ": " << unsupported
+              << " vectors unsupported (KZG precompile), " << malformed << " malformed files\n";
+    std::cout << passed << " passed, " << failed << " failed, " << unsupported + malformed
+              << " skipped\n";
+    return failed == 0 && malformed == 0 ? 0 : 1;
+}
