@@ -120,31 +120,29 @@ hash256 authorization_signing_hash(const Authorization& auth);
 std::optional<address> recover_authority(const Authorization& auth);
 bool sign_authorization(Authorization& auth, const bytes32& secret_key);
 
-// Limits that hold for a transaction regardless of state.
-inline constexpr uint64_t kMaxInitcodeSize = 2 * 24576;  // EIP-3860
-inline constexpr uint8_t kBlobHashVersion = 0x01;        // EIP-4844 VERSIONED_HASH_VERSION_KZG
-
-// Why `validate_transaction` refused a decoded transaction.
-enum class TxError : uint8_t {
+// Why `check_transaction` refused a decoded transaction.
+enum class TxCheckError : uint8_t {
     TypeNotSupported,        // the type is not active at the revision
-    WrongChainId,            // chain id differs from the chain's, or EIP-155 before Spurious Dragon
-    InvalidSignature,        // bad v / y_parity, r/s out of range, high s, or no recoverable key
+    WrongChainId,            // the chain id (typed, or EIP-155 legacy) is not the chain's
+    InvalidSignature,        // bad v / y_parity (EIP-155 v before Spurious Dragon), r/s out of
+                             // range, high s from Homestead, or no recoverable key
     NonceTooBig,             // nonce == 2^64 - 1 (EIP-2681)
     FeeCapBelowTip,          // max_priority_fee_per_gas > max_fee_per_gas (EIP-1559)
     GasLimitPriceOverflow,   // gas_limit * max_fee_per_gas does not fit 256 bits
     IntrinsicGasTooLow,      // gas_limit < intrinsic gas (or, from Prague, the calldata floor)
-    InitcodeTooLarge,        // creation with more than kMaxInitcodeSize bytes (EIP-3860)
+    InitcodeTooLarge,        // creation with more than 49152 bytes of initcode (EIP-3860)
     NoBlobs,                 // a blob transaction without blob hashes (EIP-4844)
     TooManyBlobs,            // more blobs than a block can hold at the revision
-    BadBlobHashVersion,      // a blob hash whose first byte is not kBlobHashVersion
+    BadBlobHashVersion,      // a blob hash whose first byte is not 0x01 (EIP-4844)
     EmptyAuthorizationList,  // a set-code transaction without authorizations (EIP-7702)
 };
 
-std::string_view tx_error_message(TxError error);
+std::string_view tx_check_error_message(TxCheckError error);
 
 // The state-independent checks a transaction must pass to enter a block of `chain_id` at `rev`;
 // returns the recovered sender. Nonce, balance and block gas checks need state and live elsewhere.
-std::expected<address, TxError> validate_transaction(const Transaction& tx, evm::Revision rev,
-                                                     uint64_t chain_id);
+// (apply_transaction repeats the checks that overlap; this one is for the pool, RPC and fixtures.)
+std::expected<address, TxCheckError> check_transaction(const Transaction& tx, evm::Revision rev,
+                                                       uint64_t chain_id);
 
 }  // namespace krnl::chain

@@ -116,8 +116,9 @@ struct Frame {
 [[gnu::always_inline]] inline bool grow_memory(int64_t& gas, Memory& memory, uint64_t end) {
     const int64_t new_words = num_words(end);
     const int64_t old_words = static_cast<int64_t>(memory.size() / 32);
+    // C(w) = 3w + floor(w^2 / 512); each square is rounded down on its own.
     const int64_t cost =
-        3 * (new_words - old_words) + (new_words * new_words - old_words * old_words) / 512;
+        3 * (new_words - old_words) + new_words * new_words / 512 - old_words * old_words / 512;
     if ((gas -= cost) < 0) return false;
     memory.grow(static_cast<size_t>(new_words) * 32);
     return true;

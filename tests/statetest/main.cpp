@@ -29,12 +29,13 @@ void usage() {
                  "  --fork  the fork whose post states are checked (default Cancun)\n"
                  "  --filter  run only tests whose name matches the regular expression\n"
                  "  --jobs  worker threads (default: number of cores)\n"
-                 "  --list-unsupported  print each vector reported as unsupported\n";
+                 "  --list-unsupported  print each vector reported as unsupported\n"
+                 "  --trace  write one JSON line per instruction to stderr (implies --jobs 1)\n";
 }
 
 FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision rev,
                     const std::optional<std::regex>& filter, bool list_unsupported,
-                    evm::AnalysisCache& cache) {
+                    evm::AnalysisCache& cache, bool trace) {
     FileReport report;
     auto tests = statetest::load_file(file, fork);
     if (!tests) {
@@ -45,7 +46,8 @@ FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision
     for (const statetest::StateTest& test : *tests) {
         if (filter && !std::regex_search(test.name, *filter)) continue;
         for (const statetest::Expectation& e : test.expectations) {
-            const auto r = statetest::run_vector(test, e, rev, cache);
+            statetest::JsonLineTracer tracer(std::cerr);
+            const auto r = statetest::run_vector(test, e, rev, cache, trace ? &tracer : nullptr);
             std::ostringstream where;
             where << test.name << " [data " << e.data_index << ", gas " << e.gas_index
                   << ", value " << e.value_index << "] (" << file.string() << ")";
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
     std::optional<std::regex> filter;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
     bool list_unsupported = false;
+    bool trace = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -94,6 +97,9 @@ int main(int argc, char** argv) {
             }
         } else if (arg == "--jobs") {
             jobs = static_cast<unsigned>(std::max(1, std::atoi(value().c_str())));
+        } else if (arg == "--trace") {
+            trace = true;
+            jobs = 1;
         } else if (arg == "--list-unsupported") {
             list_unsupported = true;
         } else if (arg == "-h" || arg == "--help") {
@@ -138,7 +144,7 @@ int main(int argc, char** argv) {
     evm::AnalysisCache cache;
     auto worker = [&] {
         for (size_t i; (i = next.fetch_add(1)) < files.size();)
-            reports[i] = run_file(files[i], fork, *rev, filter, list_unsupported, cache);
+            reports[i] = run_file(files[i], fork, *rev, filter, list_unsupported, cache, trace);
     };
     std::vector<std::thread> threads;
     for (unsigned t = 1; t < std::min<size_t>(jobs, files.size()); ++t) threads.emplace_back(worker);

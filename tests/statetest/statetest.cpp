@@ -1,10 +1,12 @@
 #include "statetest.hpp"
 
 #include <fstream>
+#include <ostream>
 #include <nlohmann/json.hpp>
 
 #include "common/rlp.hpp"
 #include "common/secp256k1.hpp"
+#include "evm/instructions.hpp"
 
 namespace krnl::statetest {
 
@@ -228,12 +230,26 @@ hash256 logs_hash(const std::vector<chain::Log>& logs) {
 
 hash256 test_block_hash(int64_t number) { return keccak256(as_bytes(std::to_string(number))); }
 
+void JsonLineTracer::on_step(uint32_t pc, uint8_t opcode, int64_t gas_left, int32_t depth,
+                             std::span<const uint256> stack, bytes_view memory) {
+    out_ << "{\"pc\":" << pc << ",\"op\":" << int(opcode) << ",\"opName\":\""
+         << evm::kInstructionTraits[opcode].name << "\",\"gas\":" << gas_left
+         << ",\"depth\":" << depth + 1 << ",\"memSize\":" << memory.size() << ",\"stack\":[";
+    for (size_t i = 0; i < stack.size(); ++i) out_ << (i ? ",\"" : "\"") << to_hex(stack[i]) << "\"";
+    out_ << "]}\n";
+}
+
+void JsonLineTracer::on_exit(const evm::Result& result) {
+    out_ << "{\"exit\":\"" << evm::status_name(result.status) << "\",\"gasLeft\":" << result.gas_left
+         << ",\"output\":\"" << to_hex(result.output) << "\"}\n";
+}
+
 VectorResult run_vector(const StateTest& test, const Expectation& e, evm::Revision rev,
-                        evm::AnalysisCache& cache) {
+                        evm::AnalysisCache& cache, evm::Tracer* tracer) {
     state::State st = test.pre;
     const chain::Transaction tx = test.tx.build(e);
     auto receipt = chain::apply_transaction(st, rev, test.block, tx, test.tx.sender, cache,
-                                            test_block_hash);
+                                            test_block_hash, tracer);
     if (receipt && receipt->used_unsupported_precompile)
         return {Outcome::Unsupported, "calls the KZG point evaluation precompile (0x0a)"};
 

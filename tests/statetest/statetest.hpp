@@ -60,6 +60,18 @@ struct VectorResult {
 };
 
 VectorResult run_vector(const StateTest& test, const Expectation& e, evm::Revision rev,
-                        evm::AnalysisCache& cache);
+                        evm::AnalysisCache& cache, evm::Tracer* tracer = nullptr);
+
+// Writes one EIP-3155 style JSON line per instruction (pc, op, gas, depth, stack) to `out`.
+class JsonLineTracer : public evm::Tracer {
+public:
+    explicit JsonLineTracer(std::ostream& out) : out_(out) {}
+    void on_step(uint32_t pc, uint8_t opcode, int64_t gas_left, int32_t depth,
+                 std::span<const uint256> stack, bytes_view memory) override;
+    void on_exit(const evm::Result& result) override;
+
+private:
+    std::ostream& out_;
+};
 
 }  // namespace krnl::statetest

@@ -1,0 +1,106 @@
+#include "evm/interpreter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace krnl;
+using namespace krnl::evm;
+
+namespace {
+
+// A host with storage only: enough for interpreter-level behaviour; calls are answered as empty.
+class MiniHost : public Host {
+public:
+    std::map<uint256, uint256> storage;
+    TxContext ctx;
+    bool account_exists(const address&) override { return false; }
+    uint256 get_storage(const address&, const uint256& k) override { return storage[k]; }
+    StorageStatus set_storage(const address&, const uint256& k, const uint256& v) override {
+        const bool was_zero = !storage[k];
+        storage[k] = v;
+        return was_zero ? StorageStatus::Added : StorageStatus::Modified;
+    }
+    uint256 get_transient_storage(const address&, const uint256&) override { return {}; }
+    void set_transient_storage(const address&, const uint256&, const uint256&) override {}
+    uint256 get_balance(const address&) override { return {}; }
+    size_t get_code_size(const address&) override { return 0; }
+    hash256 get_code_hash(const address&) override { return {}; }
+    bytes_view get_code(const address&) override { return {}; }
+    bool selfdestruct(const address&, const address&) override { return true; }
+    Result call(const Message& m) override { return {StatusCode::Success, m.gas, 0, {}, {}}; }
+    const TxContext& tx_context() override { return ctx; }
+    hash256 get_block_hash(int64_t) override { return {}; }
+    void emit_log(const address&, bytes_view, const uint256*, size_t) override {}
+    AccessStatus access_account(const address&) override { return AccessStatus::Warm; }
+    AccessStatus access_storage(const address&, const uint256&) override {
+        return AccessStatus::Warm;
+    }
+};
+
+Result run(std::string_view hex_code, int64_t gas = 100000, Revision rev = Revision::Cancun) {
+    MiniHost host;
+    const bytes code = *from_hex(hex_code);
+    CodeAnalysis analysis(code);
+    Message msg;
+    msg.gas = gas;
+    return execute(host, rev, msg, analysis);
+}
+
+}  // namespace
+
+TEST(Interpreter, AddAndReturn) {
+    // PUSH1 2 PUSH1 3 ADD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+    const Result r = run("600260030160005260206000f3");
+    ASSERT_EQ(r.status, StatusCode::Success);
+    ASSERT_EQ(r.output.size(), 32u);
+    EXPECT_EQ(r.output[31], 5);
+    // 3+3+3 + 3 + (3 + 3 memory) + 3 + 3 + 0 = 24
+    EXPECT_EQ(r.gas_left, 100000 - 24);
+}
+
+TEST(Interpreter, ExactOutOfGas) {
+    EXPECT_EQ(run("600260030160005260206000f3", 24).status, StatusCode::Success);
+    const Result r = run("600260030160005260206000f3", 23);
+    EXPECT_EQ(r.status, StatusCode::OutOfGas);
+    EXPECT_EQ(r.gas_left, 0);
+}
+
+TEST(Interpreter, StackUnderflowAndOverflow) {
+    EXPECT_EQ(run("01").status, StatusCode::StackUnderflow);
+    // JUMPDEST PUSH0 PUSH1 0 JUMP: pushes forever.
+    EXPECT_EQ(run("5f5b5f600156", 10'000'000).status, StatusCode::StackOverflow);
+}
+
+TEST(Interpreter, JumpDestinations) {
+    // PUSH1 4 JUMP INVALID JUMPDEST STOP
+    EXPECT_EQ(run("600456fe5b00").status, StatusCode::Success);
+    // A JUMPDEST byte inside PUSH data is not a destination: PUSH1 3 JUMP PUSH1 0x5b STOP
+    EXPECT_EQ(run("600356605b00").status, StatusCode::BadJumpDestination);
+}
+
+TEST(Interpreter, RevisionGatesOpcodes) {
+    EXPECT_EQ(run("5f00", 100, Revision::Shanghai).status, StatusCode::Success);
+    EXPECT_EQ(run("5f00", 100, Revision::Paris).status, StatusCode::UndefinedInstruction);
+    EXPECT_EQ(run("0c").status, StatusCode::UndefinedInstruction);
+    EXPECT_EQ(run("fe").status, StatusCode::InvalidInstruction);
+}
+
+TEST(Interpreter, RevertKeepsGasAndOutput) {
+    // PUSH1 0xaa PUSH1 0 MSTORE8 PUSH1 1 PUSH1 0 REVERT
+    const Result r = run("60aa60005360016000fd");
+    EXPECT_EQ(r.status, StatusCode::Revert);
+    EXPECT_EQ(r.output, bytes{0xaa});
+    EXPECT_GT(r.gas_left, 0);
+}
+
+TEST(Interpreter, PushAtEndOfCodeReadsZeros) {
+    // PUSH2 with one byte of data left: the value is 0xff00, then the implicit STOP.
+    const Result r = run("61ff");
+    EXPECT_EQ(r.status, StatusCode::Success);
+}
+
+TEST(Interpreter, ReturnDataCopyOutOfBoundsIsExceptional) {
+    // PUSH1 1 PUSH1 0 PUSH1 0 RETURNDATACOPY with no return data.
+    EXPECT_EQ(run("6001600060003e").status, StatusCode::InvalidMemoryAccess);
+}
