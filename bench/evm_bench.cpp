@@ -51,7 +51,7 @@ double time_per_call_us(F&& f, double min_seconds) {
 
 std::optional<Measurement> bench_input(const statetest::StateTest& test, size_t data_index,
                                        const std::string& name, double min_seconds) {
-    const chain::TxTemplate& t = test.tx;
+    const statetest::TxTemplate& t = test.tx;
     if (!t.base.to) return std::nullopt;
     state::State st = test.pre;
     const state::Account* target = st.find(*t.base.to);

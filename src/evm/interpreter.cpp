@@ -140,6 +140,26 @@ struct Frame {
     return check_memory(gas, memory, offset, size.low64());
 }
 
+// The N immediate bytes of a PUSH as a number, assembled limb by limb at compile-time sizes
+// (a byte-wise copy into a buffer and a reload would stall on store forwarding).
+template <size_t N>
+[[gnu::always_inline]] inline uint256 load_push(const uint8_t* p) {
+    uint256 r;
+    constexpr size_t full = N / 8, partial = N % 8;
+    if constexpr (partial != 0) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < partial; ++i) v = v << 8 | p[i];
+        r.w[full] = v;
+        p += partial;
+    }
+    for (size_t k = full; k-- > 0; p += 8) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        r.w[k] = __builtin_bswap64(v);
+    }
+    return r;
+}
+
 // Copies src[offset .. offset + size) into dst, zero-filling what lies beyond src.
 inline void copy_padded(uint8_t* dst, bytes_view src, const uint256& offset, size_t size) {
     const size_t start =
@@ -151,23 +171,29 @@ inline void copy_padded(uint8_t* dst, bytes_view src, const uint256& offset, siz
 }
 
 // The shared part of the *COPY instructions: memory expansion and the 3-per-word copy cost.
-inline bool charge_copy(Frame& f, int64_t& gas, const uint256& mem_offset, const uint256& size) {
+[[gnu::always_inline]] inline bool charge_copy(Frame& f, int64_t& gas, const uint256& mem_offset, const uint256& size) {
     if (!check_memory(gas, f.memory, mem_offset, size)) return false;
     return (gas -= 3 * num_words(size.low64())) >= 0;
 }
 
 // EIP-2929: the constant part of an account-touching instruction is the warm cost; a cold account
 // costs 2500 more.
-inline bool charge_account_access(Frame& f, int64_t& gas, const address& addr) {
+[[gnu::always_inline]] inline bool charge_account_access(Frame& f, int64_t& gas, const address& addr) {
     if (f.rev >= Revision::Berlin && f.host.access_account(addr) == AccessStatus::Cold)
         return (gas -= 2500) >= 0;
     return true;
 }
 
-StatusCode op_sstore(Frame& f, uint256* sp, int64_t& gas) {
-    if (f.msg.is_static) return StatusCode::StaticModeViolation;
+// Out-of-line instructions take gas by value and hand it back, so the loop keeps it in a register.
+struct Step {
+    StatusCode status;
+    int64_t gas;
+};
+
+Step op_sstore(Frame& f, uint256* sp, int64_t gas) {
+    if (f.msg.is_static) return {StatusCode::StaticModeViolation, gas};
     // EIP-2200: SSTORE needs more than the call stipend left, so a stipend can never write.
-    if (f.rev >= Revision::Istanbul && gas <= 2300) return StatusCode::OutOfGas;
+    if (f.rev >= Revision::Istanbul && gas <= 2300) return {StatusCode::OutOfGas, gas};
     const uint256& key = sp[0];
     const uint256& value = sp[-1];
     int64_t cost = 0;
@@ -217,26 +243,27 @@ StatusCode op_sstore(Frame& f, uint256* sp, int64_t& gas) {
         if (status == StorageStatus::Deleted || status == StorageStatus::ModifiedDeleted)
             f.gas_refund += 15000;
     }
-    return (gas -= cost) < 0 ? StatusCode::OutOfGas : StatusCode::Success;
+    gas -= cost;
+    return {gas < 0 ? StatusCode::OutOfGas : StatusCode::Success, gas};
 }
 
-StatusCode op_log(Frame& f, uint256* sp, int64_t& gas, int num_topics) {
-    if (f.msg.is_static) return StatusCode::StaticModeViolation;
+Step op_log(Frame& f, uint256* sp, int64_t gas, int num_topics) {
+    if (f.msg.is_static) return {StatusCode::StaticModeViolation, gas};
     const uint256& offset = sp[0];
     const uint256& size = sp[-1];
-    if (!check_memory(gas, f.memory, offset, size)) return StatusCode::OutOfGas;
-    if ((gas -= 8 * static_cast<int64_t>(size.low64())) < 0) return StatusCode::OutOfGas;
+    if (!check_memory(gas, f.memory, offset, size)) return {StatusCode::OutOfGas, gas};
+    if ((gas -= 8 * static_cast<int64_t>(size.low64())) < 0) return {StatusCode::OutOfGas, gas};
     uint256 topics[4];
     for (int i = 0; i < num_topics; ++i) topics[i] = sp[-2 - i];
     const size_t n = size.low64();
     bytes_view data = n != 0 ? bytes_view{f.memory.data() + offset.low64(), n} : bytes_view{};
     f.host.emit_log(f.msg.recipient, data, topics, static_cast<size_t>(num_topics));
-    return StatusCode::Success;
+    return {StatusCode::Success, gas};
 }
 
 // CALL, CALLCODE, DELEGATECALL, STATICCALL. Argument order on the stack (top first):
 // gas, address, [value], in_offset, in_size, out_offset, out_size. The result replaces the last.
-StatusCode op_call(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
+Step op_call(Frame& f, uint256* sp, int64_t gas, Opcode op) {
     const bool has_value_arg = op == OP_CALL || op == OP_CALLCODE;
     const uint256& gas_arg = sp[0];
     const address dst = to_address(sp[-1]);
@@ -248,10 +275,10 @@ StatusCode op_call(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
     result = 0;
 
     const bool has_value = !!value;
-    if (op == OP_CALL && has_value && f.msg.is_static) return StatusCode::StaticModeViolation;
-    if (!charge_account_access(f, gas, dst)) return StatusCode::OutOfGas;
-    if (!check_memory(gas, f.memory, in_offset, in_size)) return StatusCode::OutOfGas;
-    if (!check_memory(gas, f.memory, out_offset, out_size)) return StatusCode::OutOfGas;
+    if (op == OP_CALL && has_value && f.msg.is_static) return {StatusCode::StaticModeViolation, gas};
+    if (!charge_account_access(f, gas, dst)) return {StatusCode::OutOfGas, gas};
+    if (!check_memory(gas, f.memory, in_offset, in_size)) return {StatusCode::OutOfGas, gas};
+    if (!check_memory(gas, f.memory, out_offset, out_size)) return {StatusCode::OutOfGas, gas};
 
     Message msg;
     msg.depth = f.msg.depth + 1;
@@ -285,7 +312,7 @@ StatusCode op_call(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
     if (op == OP_CALL && !has_value && f.rev < Revision::SpuriousDragon &&
         !f.host.account_exists(dst))
         cost += 25000;
-    if ((gas -= cost) < 0) return StatusCode::OutOfGas;
+    if ((gas -= cost) < 0) return {StatusCode::OutOfGas, gas};
 
     // EIP-150: the callee gets at most all but one 64th of what is left.
     int64_t callee_gas = gas_arg.fits_u64() && gas_arg.low64() <= uint64_t(INT64_MAX)
@@ -294,7 +321,7 @@ StatusCode op_call(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
     if (f.rev >= Revision::TangerineWhistle)
         callee_gas = std::min(callee_gas, gas - gas / 64);
     else if (callee_gas > gas)
-        return StatusCode::OutOfGas;
+        return {StatusCode::OutOfGas, gas};
     msg.gas = callee_gas;
     gas -= callee_gas;
     if (has_value) msg.gas += 2300;  // the stipend is free to the caller
@@ -303,7 +330,7 @@ StatusCode op_call(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
     if (f.msg.depth >= kCallDepthLimit ||
         (has_value && f.host.get_balance(f.msg.recipient) < value)) {
         gas += msg.gas;  // the call never started: all its gas, stipend included, comes back
-        return StatusCode::Success;
+        return {StatusCode::Success, gas};
     }
 
     Result r = f.host.call(msg);
@@ -313,28 +340,28 @@ StatusCode op_call(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
         std::memcpy(f.memory.data() + out_offset.low64(), f.return_data.data(), n);
     gas += r.gas_left;
     f.gas_refund += r.gas_refund;
-    return StatusCode::Success;
+    return {StatusCode::Success, gas};
 }
 
 // CREATE and CREATE2: value, offset, size, [salt]; the new address (or 0) replaces the last.
-StatusCode op_create(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
-    if (f.msg.is_static) return StatusCode::StaticModeViolation;
+Step op_create(Frame& f, uint256* sp, int64_t gas, Opcode op) {
+    if (f.msg.is_static) return {StatusCode::StaticModeViolation, gas};
     const uint256 value = sp[0], offset = sp[-1], size = sp[-2];
     const uint256 salt = op == OP_CREATE2 ? sp[-3] : uint256{};
     uint256& result = op == OP_CREATE2 ? sp[-3] : sp[-2];
     result = 0;
 
-    if (!check_memory(gas, f.memory, offset, size)) return StatusCode::OutOfGas;
+    if (!check_memory(gas, f.memory, offset, size)) return {StatusCode::OutOfGas, gas};
     const uint64_t init_size = size.low64();
     if (f.rev >= Revision::Shanghai) {
-        if (init_size > kMaxInitcodeSize) return StatusCode::OutOfGas;
-        if ((gas -= 2 * num_words(init_size)) < 0) return StatusCode::OutOfGas;
+        if (init_size > kMaxInitcodeSize) return {StatusCode::OutOfGas, gas};
+        if ((gas -= 2 * num_words(init_size)) < 0) return {StatusCode::OutOfGas, gas};
     }
-    if (op == OP_CREATE2 && (gas -= 6 * num_words(init_size)) < 0) return StatusCode::OutOfGas;
+    if (op == OP_CREATE2 && (gas -= 6 * num_words(init_size)) < 0) return {StatusCode::OutOfGas, gas};
 
     f.return_data.clear();
     if (f.msg.depth >= kCallDepthLimit || f.host.get_balance(f.msg.recipient) < value)
-        return StatusCode::Success;
+        return {StatusCode::Success, gas};
 
     Message msg;
     msg.kind = op == OP_CREATE2 ? CallKind::Create2 : CallKind::Create;
@@ -353,35 +380,35 @@ StatusCode op_create(Frame& f, uint256* sp, int64_t& gas, Opcode op) {
         result = to_uint256(r.create_address);
     else if (r.status == StatusCode::Revert)
         f.return_data = std::move(r.output);
-    return StatusCode::Success;
+    return {StatusCode::Success, gas};
 }
 
-StatusCode op_selfdestruct(Frame& f, uint256* sp, int64_t& gas) {
-    if (f.msg.is_static) return StatusCode::StaticModeViolation;
+Step op_selfdestruct(Frame& f, uint256* sp, int64_t gas) {
+    if (f.msg.is_static) return {StatusCode::StaticModeViolation, gas};
     const address beneficiary = to_address(sp[0]);
     if (f.rev >= Revision::Berlin &&
         f.host.access_account(beneficiary) == AccessStatus::Cold && (gas -= 2600) < 0)
-        return StatusCode::OutOfGas;
+        return {StatusCode::OutOfGas, gas};
     if (f.rev >= Revision::TangerineWhistle) {
         const bool charge_new = f.rev >= Revision::SpuriousDragon
                                     ? !!f.host.get_balance(f.msg.recipient)
                                     : true;
         if (charge_new && !f.host.account_exists(beneficiary) && (gas -= 25000) < 0)
-            return StatusCode::OutOfGas;
+            return {StatusCode::OutOfGas, gas};
     }
     if (f.host.selfdestruct(f.msg.recipient, beneficiary) && f.rev < Revision::London)
         f.gas_refund += 24000;
-    return StatusCode::Success;
+    return {StatusCode::Success, gas};
 }
 
-StatusCode op_extcodecopy(Frame& f, uint256* sp, int64_t& gas) {
+Step op_extcodecopy(Frame& f, uint256* sp, int64_t gas) {
     const address addr = to_address(sp[0]);
     const uint256 mem_offset = sp[-1], code_offset = sp[-2], size = sp[-3];
-    if (!charge_copy(f, gas, mem_offset, size)) return StatusCode::OutOfGas;
-    if (!charge_account_access(f, gas, addr)) return StatusCode::OutOfGas;
+    if (!charge_copy(f, gas, mem_offset, size)) return {StatusCode::OutOfGas, gas};
+    if (!charge_account_access(f, gas, addr)) return {StatusCode::OutOfGas, gas};
     if (size) copy_padded(f.memory.data() + mem_offset.low64(), f.host.get_code(addr), code_offset,
                           size.low64());
-    return StatusCode::Success;
+    return {StatusCode::Success, gas};
 }
 
 template <bool kTraced>
@@ -425,22 +452,22 @@ Result run(Host& host, Revision rev, const Message& msg, const CodeAnalysis& cod
         &&op_SLOAD, &&op_SSTORE, &&op_JUMP, &&op_JUMPI,  // 0x54
         &&op_PC, &&op_MSIZE, &&op_GAS, &&op_JUMPDEST,  // 0x58
         &&op_TLOAD, &&op_TSTORE, &&op_MCOPY, &&op_PUSH0,  // 0x5c
-        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x60
-        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x64
-        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x68
-        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x6c
-        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x70
-        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x74
-        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x78
-        &&op_PUSHN, &&op_PUSHN, &&op_PUSHN, &&op_PUSHN,  // 0x7c
-        &&op_DUPN, &&op_DUPN, &&op_DUPN, &&op_DUPN,  // 0x80
-        &&op_DUPN, &&op_DUPN, &&op_DUPN, &&op_DUPN,  // 0x84
-        &&op_DUPN, &&op_DUPN, &&op_DUPN, &&op_DUPN,  // 0x88
-        &&op_DUPN, &&op_DUPN, &&op_DUPN, &&op_DUPN,  // 0x8c
-        &&op_SWAPN, &&op_SWAPN, &&op_SWAPN, &&op_SWAPN,  // 0x90
-        &&op_SWAPN, &&op_SWAPN, &&op_SWAPN, &&op_SWAPN,  // 0x94
-        &&op_SWAPN, &&op_SWAPN, &&op_SWAPN, &&op_SWAPN,  // 0x98
-        &&op_SWAPN, &&op_SWAPN, &&op_SWAPN, &&op_SWAPN,  // 0x9c
+        &&op_PUSH1, &&op_PUSH2, &&op_PUSH3, &&op_PUSH4,  // 0x60
+        &&op_PUSH5, &&op_PUSH6, &&op_PUSH7, &&op_PUSH8,  // 0x64
+        &&op_PUSH9, &&op_PUSH10, &&op_PUSH11, &&op_PUSH12,  // 0x68
+        &&op_PUSH13, &&op_PUSH14, &&op_PUSH15, &&op_PUSH16,  // 0x6c
+        &&op_PUSH17, &&op_PUSH18, &&op_PUSH19, &&op_PUSH20,  // 0x70
+        &&op_PUSH21, &&op_PUSH22, &&op_PUSH23, &&op_PUSH24,  // 0x74
+        &&op_PUSH25, &&op_PUSH26, &&op_PUSH27, &&op_PUSH28,  // 0x78
+        &&op_PUSH29, &&op_PUSH30, &&op_PUSH31, &&op_PUSH32,  // 0x7c
+        &&op_DUP1, &&op_DUP2, &&op_DUP3, &&op_DUP4,  // 0x80
+        &&op_DUP5, &&op_DUP6, &&op_DUP7, &&op_DUP8,  // 0x84
+        &&op_DUP9, &&op_DUP10, &&op_DUP11, &&op_DUP12,  // 0x88
+        &&op_DUP13, &&op_DUP14, &&op_DUP15, &&op_DUP16,  // 0x8c
+        &&op_SWAP1, &&op_SWAP2, &&op_SWAP3, &&op_SWAP4,  // 0x90
+        &&op_SWAP5, &&op_SWAP6, &&op_SWAP7, &&op_SWAP8,  // 0x94
+        &&op_SWAP9, &&op_SWAP10, &&op_SWAP11, &&op_SWAP12,  // 0x98
+        &&op_SWAP13, &&op_SWAP14, &&op_SWAP15, &&op_SWAP16,  // 0x9c
         &&op_LOGN, &&op_LOGN, &&op_LOGN, &&op_LOGN,  // 0xa0
         &&op_LOGN, &&undefined, &&undefined, &&undefined,  // 0xa4
         &&undefined, &&undefined, &&undefined, &&undefined,  // 0xa8
@@ -686,8 +713,12 @@ op_EXTCODESIZE:
     NEXT(0);
 op_EXTCODECOPY:
     BEGIN(4, -4);
-    status = op_extcodecopy(f, sp, gas);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_extcodecopy(f, sp, gas); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     NEXT(-4);
 op_RETURNDATASIZE:
     BEGIN(0, 1);
@@ -798,8 +829,12 @@ op_SLOAD:
     NEXT(0);
 op_SSTORE:
     BEGIN(2, -2);
-    status = op_sstore(f, sp, gas);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_sstore(f, sp, gas); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     NEXT(-2);
 op_JUMP:
     BEGIN(1, -1);
@@ -865,77 +900,105 @@ op_PUSH0:
     BEGIN(0, 1);
     sp[1] = 0;
     NEXT(1);
-op_PUSHN:
-    BEGIN(0, 1);
-    {
-        const size_t n = static_cast<size_t>(*pc - OP_PUSH1 + 1);
-        uint8_t word[32] = {};
-        std::memcpy(word + 32 - n, pc + 1, n);
-        sp[1] = uint256::load_be(word);
-        sp += 1;
-        pc += n + 1;
-    }
+    // PUSH1..PUSH32, DUP1..DUP16, SWAP1..SWAP16: one label each so the size is a constant.
+#define PUSH_CASE(N)                        \
+    op_PUSH##N : BEGIN(0, 1);               \
+    sp[1] = load_push<N>(pc + 1);           \
+    sp += 1;                                \
+    pc += (N) + 1;                          \
     DISPATCH();
-op_DUPN:
-    {
-        const int n = *pc - OP_DUP1 + 1;
-        const int64_t cost_ = costs[*pc];
-        if (HEIGHT() < n) goto stack_underflow;
-        if (HEIGHT() >= kStackLimit) goto stack_overflow;
-        if ((gas -= cost_) < 0) goto out_of_gas;
-        sp[1] = sp[1 - n];
-    }
+#define DUP_CASE(N)              \
+    op_DUP##N : BEGIN(N, 1);     \
+    sp[1] = sp[1 - (N)];         \
     NEXT(1);
-op_SWAPN:
-    {
-        const int n = *pc - OP_SWAP1 + 1;
-        const int64_t cost_ = costs[*pc];
-        if (HEIGHT() < n + 1) goto stack_underflow;
-        if ((gas -= cost_) < 0) goto out_of_gas;
-        std::swap(sp[0], sp[-n]);
-    }
+#define SWAP_CASE(N)                 \
+    op_SWAP##N : BEGIN((N) + 1, 0);  \
+    std::swap(sp[0], sp[-(N)]);      \
     NEXT(0);
+    PUSH_CASE(1) PUSH_CASE(2) PUSH_CASE(3) PUSH_CASE(4) PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7)
+    PUSH_CASE(8) PUSH_CASE(9) PUSH_CASE(10) PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13)
+    PUSH_CASE(14) PUSH_CASE(15) PUSH_CASE(16) PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19)
+    PUSH_CASE(20) PUSH_CASE(21) PUSH_CASE(22) PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25)
+    PUSH_CASE(26) PUSH_CASE(27) PUSH_CASE(28) PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31)
+    PUSH_CASE(32)
+    DUP_CASE(1) DUP_CASE(2) DUP_CASE(3) DUP_CASE(4) DUP_CASE(5) DUP_CASE(6) DUP_CASE(7)
+    DUP_CASE(8) DUP_CASE(9) DUP_CASE(10) DUP_CASE(11) DUP_CASE(12) DUP_CASE(13) DUP_CASE(14)
+    DUP_CASE(15) DUP_CASE(16)
+    SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3) SWAP_CASE(4) SWAP_CASE(5) SWAP_CASE(6) SWAP_CASE(7)
+    SWAP_CASE(8) SWAP_CASE(9) SWAP_CASE(10) SWAP_CASE(11) SWAP_CASE(12) SWAP_CASE(13)
+    SWAP_CASE(14) SWAP_CASE(15) SWAP_CASE(16)
+#undef PUSH_CASE
+#undef DUP_CASE
+#undef SWAP_CASE
 op_LOGN:
     {
         const int n = *pc - OP_LOG0;
         const int64_t cost_ = costs[*pc];
         if (HEIGHT() < n + 2) goto stack_underflow;
         if ((gas -= cost_) < 0) goto out_of_gas;
-        status = op_log(f, sp, gas, n);
-        FAIL_IF(status != StatusCode::Success, status);
+        if (const Step step = op_log(f, sp, gas, n); step.status == StatusCode::Success)
+            gas = step.gas;
+        else {
+            status = step.status;
+            goto fail;
+        }
         sp -= n + 2;
     }
     ++pc;
     DISPATCH();
 op_CREATE:
     BEGIN(3, -2);
-    status = op_create(f, sp, gas, OP_CREATE);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_create(f, sp, gas, OP_CREATE); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     NEXT(-2);
 op_CREATE2:
     BEGIN(4, -3);
-    status = op_create(f, sp, gas, OP_CREATE2);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_create(f, sp, gas, OP_CREATE2); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     NEXT(-3);
 op_CALL:
     BEGIN(7, -6);
-    status = op_call(f, sp, gas, OP_CALL);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_call(f, sp, gas, OP_CALL); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     NEXT(-6);
 op_CALLCODE:
     BEGIN(7, -6);
-    status = op_call(f, sp, gas, OP_CALLCODE);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_call(f, sp, gas, OP_CALLCODE); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     NEXT(-6);
 op_DELEGATECALL:
     BEGIN(6, -5);
-    status = op_call(f, sp, gas, OP_DELEGATECALL);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_call(f, sp, gas, OP_DELEGATECALL); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     NEXT(-5);
 op_STATICCALL:
     BEGIN(6, -5);
-    status = op_call(f, sp, gas, OP_STATICCALL);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_call(f, sp, gas, OP_STATICCALL); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     NEXT(-5);
 op_RETURN:
 op_REVERT:
@@ -956,8 +1019,12 @@ op_INVALID:
     goto fail;
 op_SELFDESTRUCT:
     BEGIN(1, -1);
-    status = op_selfdestruct(f, sp, gas);
-    FAIL_IF(status != StatusCode::Success, status);
+    if (const Step step = op_selfdestruct(f, sp, gas); step.status == StatusCode::Success)
+        gas = step.gas;
+    else {
+        status = step.status;
+        goto fail;
+    }
     goto stop;
 
 undefined:
