@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <regex>
@@ -16,7 +17,16 @@
 
 namespace fs = std::filesystem;
 using namespace krnl;
-using Clock = std::chrono::steady_clock;
+// CPU time of this thread: stable when the machine runs other work, and the quantity that matters.
+struct Clock {
+    using duration = std::chrono::nanoseconds;
+    using time_point = std::chrono::time_point<Clock, duration>;
+    static time_point now() {
+        timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return time_point(duration(int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec));
+    }
+};
 
 namespace {
 
@@ -36,17 +46,21 @@ struct Measurement {
 
 template <typename F>
 double time_per_call_us(F&& f, double min_seconds) {
-    // Warm up once, then repeat until the budget is spent; report the mean.
+    // Warm up once, then time batches that double in length until one lasts min_seconds / 4 and
+    // the total min_seconds; reading the clock per call would cost more than a short input.
     f();
-    size_t n = 0;
-    const auto start = Clock::now();
-    auto elapsed = Clock::duration{};
-    do {
-        f();
-        ++n;
-        elapsed = Clock::now() - start;
-    } while (std::chrono::duration<double>(elapsed).count() < min_seconds);
-    return std::chrono::duration<double, std::micro>(elapsed).count() / double(n);
+    size_t batch = 1, calls = 0;
+    double total = 0;
+    while (total < min_seconds) {
+        const auto start = Clock::now();
+        for (size_t i = 0; i < batch; ++i)
+            f();
+        const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        total += seconds;
+        calls += batch;
+        if (seconds < min_seconds / 4) batch *= 2;
+    }
+    return total * 1e6 / double(calls);
 }
 
 std::optional<Measurement> bench_input(const statetest::StateTest& test, size_t data_index,
@@ -140,10 +154,10 @@ int main(int argc, char** argv) {
             }
             for (const statetest::StateTest& test : *tests) {
                 for (size_t i = 0; i < test.tx.data.size(); ++i) {
-                    std::string label = i < test.tx.data_labels.size() &&
-                                                !test.tx.data_labels[i].empty()
-                                            ? test.tx.data_labels[i]
-                                            : std::to_string(i);
+                    std::string label =
+                        i < test.tx.data_labels.size() && !test.tx.data_labels[i].empty()
+                            ? test.tx.data_labels[i]
+                            : std::to_string(i);
                     const std::string name = test.name + "/" + label;
                     if (filter && !std::regex_search(group + "/" + name, *filter)) continue;
                     auto m = bench_input(test, i, name, min_seconds);
@@ -171,8 +185,9 @@ int main(int argc, char** argv) {
         std::printf("geometric mean (main): %.1f Mgas/s over %d inputs (%.2fx evmone*)\n", geomean,
                     main_count, geomean / kEvmoneGeomeanReference);
     }
-    std::printf("* evmone baseline reference figures (v0.23, GCC 12, -O3, same machine kind; "
-                "geomean %.0f Mgas/s) from the foundation issue, not measured by this run\n",
-                kEvmoneGeomeanReference);
+    std::printf(
+        "* evmone baseline reference figures (v0.23, GCC 12, -O3, same machine kind; "
+        "geomean %.0f Mgas/s) from the foundation issue, not measured by this run\n",
+        kEvmoneGeomeanReference);
     return 0;
 }

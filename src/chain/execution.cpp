@@ -26,11 +26,16 @@ std::optional<uint256> checked_add(const uint256& a, const uint256& b) {
 
 bool type_supported(TxType type, Revision rev) {
     switch (type) {
-        case TxType::Legacy: return true;
-        case TxType::AccessList: return rev >= Revision::Berlin;
-        case TxType::DynamicFee: return rev >= Revision::London;
-        case TxType::Blob: return rev >= Revision::Cancun;
-        case TxType::SetCode: return rev >= Revision::Prague;
+        case TxType::Legacy:
+            return true;
+        case TxType::AccessList:
+            return rev >= Revision::Berlin;
+        case TxType::DynamicFee:
+            return rev >= Revision::London;
+        case TxType::Blob:
+            return rev >= Revision::Cancun;
+        case TxType::SetCode:
+            return rev >= Revision::Prague;
     }
     return false;
 }
@@ -39,31 +44,51 @@ bool type_supported(TxType type, Revision rev) {
 
 std::string_view tx_error_message(TxError e) {
     switch (e) {
-        case TxError::TypeNotSupported: return "transaction type not supported";
-        case TxError::IntrinsicGasTooLow: return "intrinsic gas too low";
-        case TxError::GasLimitExceedsBlock: return "exceeds block gas limit";
-        case TxError::FeeCapBelowBaseFee: return "max fee per gas less than block base fee";
+        case TxError::TypeNotSupported:
+            return "transaction type not supported";
+        case TxError::IntrinsicGasTooLow:
+            return "intrinsic gas too low";
+        case TxError::GasLimitExceedsBlock:
+            return "exceeds block gas limit";
+        case TxError::FeeCapBelowBaseFee:
+            return "max fee per gas less than block base fee";
         case TxError::TipAboveFeeCap:
             return "max priority fee per gas higher than max fee per gas";
-        case TxError::NonceTooLow: return "nonce too low";
-        case TxError::NonceTooHigh: return "nonce too high";
-        case TxError::NonceMax: return "nonce has max value";
-        case TxError::InsufficientFunds: return "insufficient funds for gas * price + value";
-        case TxError::SenderNotEoa: return "sender not an eoa";
-        case TxError::InitcodeTooLarge: return "max initcode size exceeded";
-        case TxError::BlobCreate: return "blob transaction of type create";
-        case TxError::NoBlobs: return "blob transaction missing blob hashes";
-        case TxError::TooManyBlobs: return "blob transaction has too many blobs";
-        case TxError::BadBlobHashVersion: return "blob hash version mismatch";
-        case TxError::BlobFeeCapTooLow: return "max fee per blob gas less than block blob gas fee";
-        case TxError::EmptyAuthorizationList: return "EIP-7702 transaction with empty auth list";
-        case TxError::SetCodeCreate: return "EIP-7702 transaction cannot create a contract";
-        case TxError::ChainIdMismatch: return "invalid chain id for signer";
+        case TxError::NonceTooLow:
+            return "nonce too low";
+        case TxError::NonceTooHigh:
+            return "nonce too high";
+        case TxError::NonceMax:
+            return "nonce has max value";
+        case TxError::InsufficientFunds:
+            return "insufficient funds for gas * price + value";
+        case TxError::SenderNotEoa:
+            return "sender not an eoa";
+        case TxError::InitcodeTooLarge:
+            return "max initcode size exceeded";
+        case TxError::BlobCreate:
+            return "blob transaction of type create";
+        case TxError::NoBlobs:
+            return "blob transaction missing blob hashes";
+        case TxError::TooManyBlobs:
+            return "blob transaction has too many blobs";
+        case TxError::BadBlobHashVersion:
+            return "blob hash version mismatch";
+        case TxError::BlobFeeCapTooLow:
+            return "max fee per blob gas less than block blob gas fee";
+        case TxError::EmptyAuthorizationList:
+            return "EIP-7702 transaction with empty auth list";
+        case TxError::SetCodeCreate:
+            return "EIP-7702 transaction cannot create a contract";
+        case TxError::ChainIdMismatch:
+            return "invalid chain id for signer";
     }
     return "invalid transaction";
 }
 
-uint64_t max_blobs_per_block(Revision rev) { return rev >= Revision::Prague ? 9 : 6; }
+uint64_t max_blobs_per_block(Revision rev) {
+    return rev >= Revision::Prague ? 9 : 6;
+}
 
 uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
     // fake_exponential(MIN_BLOB_BASE_FEE = 1, excess, BLOB_BASE_FEE_UPDATE_FRACTION) of EIP-4844.
@@ -80,8 +105,7 @@ uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
 
 std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision rev,
                                                   const BlockInfo& block, const Transaction& tx,
-                                                  const address& sender,
-                                                  evm::AnalysisCache& cache,
+                                                  const address& sender, evm::AnalysisCache& cache,
                                                   const BlockHashFn& block_hash,
                                                   evm::Tracer* tracer) {
     // --- Validation: nothing in the state changes until every check has passed.
@@ -117,8 +141,7 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
         for (const hash256& h : tx.blob_versioned_hashes)
             if (h.bytes[0] != 0x01) return std::unexpected(TxError::BadBlobHashVersion);
         blob_price = blob_base_fee(block.excess_blob_gas, rev);
-        if (tx.max_fee_per_blob_gas < blob_price)
-            return std::unexpected(TxError::BlobFeeCapTooLow);
+        if (tx.max_fee_per_blob_gas < blob_price) return std::unexpected(TxError::BlobFeeCapTooLow);
         blob_gas = kBlobGasPerBlob * tx.blob_versioned_hashes.size();
         auto total = checked_mul(tx.max_fee_per_blob_gas, blob_gas);
         if (!total) return std::unexpected(TxError::InsufficientFunds);
@@ -126,14 +149,13 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     }
     if (tx.type == TxType::SetCode) {
         if (!tx.to) return std::unexpected(TxError::SetCodeCreate);
-        if (tx.authorization_list.empty())
-            return std::unexpected(TxError::EmptyAuthorizationList);
+        if (tx.authorization_list.empty()) return std::unexpected(TxError::EmptyAuthorizationList);
     }
 
     const state::Account* sender_acc = state.find(sender);
     const uint64_t sender_nonce = sender_acc != nullptr ? sender_acc->nonce : 0;
     if (sender_acc != nullptr && !sender_acc->code.empty())
-        return std::unexpected(TxError::SenderNotEoa);  // EIP-3607
+        return std::unexpected(TxError::SenderNotEoa);                          // EIP-3607
     if (sender_nonce == UINT64_MAX) return std::unexpected(TxError::NonceMax);  // EIP-2681
     if (tx.nonce < sender_nonce) return std::unexpected(TxError::NonceTooLow);
     if (tx.nonce > sender_nonce) return std::unexpected(TxError::NonceTooHigh);

@@ -48,7 +48,7 @@ std::string_view tx_error_message(TxError e);
 
 struct Receipt {
     evm::StatusCode status = evm::StatusCode::Success;
-    int64_t gas_used = 0;   // after refunds: what the sender paid for
+    int64_t gas_used = 0;  // after refunds: what the sender paid for
     uint64_t blob_gas_used = 0;
     std::vector<Log> logs;
     address contract_address;  // for successful creations
@@ -66,8 +66,7 @@ uint256 blob_base_fee(uint64_t excess_blob_gas, evm::Revision rev);
 // Validates and applies `tx` from `sender` (already recovered). On error the state is unchanged.
 std::expected<Receipt, TxError> apply_transaction(state::State& state, evm::Revision rev,
                                                   const BlockInfo& block, const Transaction& tx,
-                                                  const address& sender,
-                                                  evm::AnalysisCache& cache,
+                                                  const address& sender, evm::AnalysisCache& cache,
                                                   const BlockHashFn& block_hash = {},
                                                   evm::Tracer* tracer = nullptr);
 

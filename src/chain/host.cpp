@@ -54,8 +54,8 @@ StorageStatus Host::set_storage(const address& addr, const uint256& key, const u
     }
     // The slot is dirty: written earlier in this transaction.
     if (!!original) {
-        if (!current) return value == original ? StorageStatus::DeletedRestored
-                                               : StorageStatus::DeletedAdded;
+        if (!current)
+            return value == original ? StorageStatus::DeletedRestored : StorageStatus::DeletedAdded;
         if (!value) return StorageStatus::ModifiedDeleted;
         if (value == original) return StorageStatus::ModifiedRestored;
         return StorageStatus::Assigned;
@@ -119,7 +119,8 @@ void Host::emit_log(const address& addr, bytes_view data, const uint256* topics,
                     size_t num_topics) {
     Log log{addr, {}, bytes(data)};
     log.topics.reserve(num_topics);
-    for (size_t i = 0; i < num_topics; ++i) log.topics.push_back(topics[i].to_bytes32());
+    for (size_t i = 0; i < num_topics; ++i)
+        log.topics.push_back(topics[i].to_bytes32());
     logs_.push_back(std::move(log));
 }
 
@@ -135,8 +136,7 @@ evm::Result Host::execute_code(const evm::Message& msg) {
     if (evm::is_precompile(msg.code_address, rev_)) {
         if (msg.code_address == address::from_view(bytes_view{&evm::kPointEvaluationAddress, 1}))
             used_unsupported_precompile_ = true;
-        evm::PrecompileResult p =
-            evm::run_precompile(msg.code_address, msg.input, msg.gas, rev_);
+        evm::PrecompileResult p = evm::run_precompile(msg.code_address, msg.input, msg.gas, rev_);
         evm::Result r;
         r.status = p.success ? StatusCode::Success : StatusCode::PrecompileFailure;
         r.gas_left = p.success ? msg.gas - p.gas_used : 0;
@@ -210,9 +210,9 @@ evm::Result Host::create(const evm::Message& msg) {
         else if (rev_ >= Revision::London && size > 0 && r.output[0] == 0xef)
             r = {StatusCode::ContractValidationFailure, 0, 0, {}, {}};
         else if (r.gas_left < deposit_cost)
-            r = rev_ >= Revision::Homestead ? evm::Result{StatusCode::OutOfGas, 0, 0, {}, {}}
-                                            : evm::Result{StatusCode::Success, r.gas_left,
-                                                          r.gas_refund, {}, {}};
+            r = rev_ >= Revision::Homestead
+                    ? evm::Result{StatusCode::OutOfGas, 0, 0, {}, {}}
+                    : evm::Result{StatusCode::Success, r.gas_left, r.gas_refund, {}, {}};
         else {
             r.gas_left -= deposit_cost;
             state_.set_code(addr, std::move(r.output));

@@ -17,8 +17,8 @@ constexpr uint64_t kRoundConstants[24] = {
 // Rotation offsets and lane order of the combined rho-pi step, walking the pi cycle from lane 1.
 constexpr int kRho[24] = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
                           27, 41, 56, 8,  25, 43, 62, 18, 39, 61, 20, 44};
-constexpr int kPi[24] = {10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4,
-                         15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1};
+constexpr int kPi[24] = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
+                         15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
 
 constexpr size_t kRate = 136;  // bytes absorbed per permutation for a 256-bit capacity of 512
 
@@ -27,10 +27,12 @@ constexpr size_t kRate = 136;  // bytes absorbed per permutation for a 256-bit c
 void keccak_f1600(uint64_t a[25]) {
     for (uint64_t rc : kRoundConstants) {
         uint64_t c[5];
-        for (int x = 0; x < 5; ++x) c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
+        for (int x = 0; x < 5; ++x)
+            c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
         for (int x = 0; x < 5; ++x) {
             uint64_t d = c[(x + 4) % 5] ^ std::rotl(c[(x + 1) % 5], 1);
-            for (int y = 0; y < 25; y += 5) a[y + x] ^= d;
+            for (int y = 0; y < 25; y += 5)
+                a[y + x] ^= d;
         }
         uint64_t t = a[1];
         for (int i = 0; i < 24; ++i) {
@@ -40,8 +42,10 @@ void keccak_f1600(uint64_t a[25]) {
         }
         for (int y = 0; y < 25; y += 5) {
             uint64_t row[5];
-            for (int x = 0; x < 5; ++x) row[x] = a[y + x];
-            for (int x = 0; x < 5; ++x) a[y + x] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5]);
+            for (int x = 0; x < 5; ++x)
+                row[x] = a[y + x];
+            for (int x = 0; x < 5; ++x)
+                a[y + x] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5]);
         }
         a[0] ^= rc;
     }

@@ -13,7 +13,8 @@ size_t byte_width(uint64_t v) {
 }
 
 void append_be(bytes& out, uint64_t v, size_t width) {
-    for (size_t i = width; i-- > 0;) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    for (size_t i = width; i-- > 0;)
+        out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
 void encode_length(bytes& out, uint8_t offset, size_t length) {
@@ -86,7 +87,8 @@ std::expected<Header, Error> decode_header(bytes_view& in) {
         if (in.size() < 1 + width) return std::unexpected(Error::InputTooShort);
         if (in[1] == 0) return std::unexpected(Error::NonCanonicalSize);
         uint64_t value = 0;
-        for (size_t i = 0; i < width; ++i) value = value << 8 | in[1 + i];
+        for (size_t i = 0; i < width; ++i)
+            value = value << 8 | in[1 + i];
         if (value <= kMaxShortLength) return std::unexpected(Error::NonCanonicalSize);
         length = value;
         consumed = 1 + width;
@@ -124,7 +126,8 @@ std::expected<uint64_t, Error> decode_u64(bytes_view& in) {
     auto payload = decode_integer_bytes(cursor, 8);
     if (!payload) return std::unexpected(payload.error());
     uint64_t value = 0;
-    for (uint8_t b : *payload) value = value << 8 | b;
+    for (uint8_t b : *payload)
+        value = value << 8 | b;
     in = cursor;
     return value;
 }

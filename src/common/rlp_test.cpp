@@ -13,7 +13,9 @@ bytes hex(std::string_view s) {
     return b.value_or(bytes{});
 }
 
-bytes str(std::string_view s) { return bytes(as_bytes(s)); }
+bytes str(std::string_view s) {
+    return bytes(as_bytes(s));
+}
 
 bytes encoded_string(std::string_view s) {
     bytes out;
@@ -149,8 +151,8 @@ TEST(Rlp, DecodesListItemsInOrder) {
 
 TEST(Rlp, DecodesIntegers) {
     const std::pair<const char*, uint64_t> cases[] = {
-        {"80", 0}, {"01", 1}, {"7f", 0x7f}, {"8180", 0x80}, {"820400", 1024},
-        {"88ffffffffffffffff", ~uint64_t{0}},
+        {"80", 0},      {"01", 1},        {"7f", 0x7f},
+        {"8180", 0x80}, {"820400", 1024}, {"88ffffffffffffffff", ~uint64_t{0}},
     };
     for (const auto& [encoding, value] : cases) {
         const bytes b = hex(encoding);
@@ -209,9 +211,9 @@ void expect_error(std::expected<bytes_view, Error> (*decode)(bytes_view&), std::
 TEST(Rlp, RejectsNonCanonicalSizes) {
     expect_error(decode_string, "8100", Error::NonCanonicalSize);
     expect_error(decode_string, "817f", Error::NonCanonicalSize);
-    expect_error(decode_string, "b800", Error::NonCanonicalSize);      // leading zero length
-    expect_error(decode_string, "b80100", Error::NonCanonicalSize);    // leading zero length
-    expect_error(decode_string, "b801ff", Error::NonCanonicalSize);    // long form for 1 byte
+    expect_error(decode_string, "b800", Error::NonCanonicalSize);    // leading zero length
+    expect_error(decode_string, "b80100", Error::NonCanonicalSize);  // leading zero length
+    expect_error(decode_string, "b801ff", Error::NonCanonicalSize);  // long form for 1 byte
     expect_error(decode_string, "b837" + std::string(110, 'a'), Error::NonCanonicalSize);
     expect_error(decode_list, "f800", Error::NonCanonicalSize);
     expect_error(decode_list, "f803112233", Error::NonCanonicalSize);
@@ -230,8 +232,9 @@ TEST(Rlp, RejectsTruncatedInput) {
     expect_error(decode_list, "ffffffffffffffffff0001020304050607", Error::InputTooShort);
 
     // Every strict prefix of a valid nested encoding fails the same way.
-    const bytes full = wrap_list(encoded_string("Lorem ipsum dolor sit amet, consectetur adipisicing elit") +
-                     wrap_list(encoded_uint(uint64_t{1024})));
+    const bytes full =
+        wrap_list(encoded_string("Lorem ipsum dolor sit amet, consectetur adipisicing elit") +
+                  wrap_list(encoded_uint(uint64_t{1024})));
     for (size_t n = 0; n < full.size(); ++n) {
         bytes_view in = bytes_view(full).substr(0, n);
         EXPECT_EQ(decode_item(in).error(), Error::InputTooShort) << n;
@@ -257,10 +260,10 @@ TEST(Rlp, RejectsWrongKinds) {
 
 TEST(Rlp, RejectsNonCanonicalIntegers) {
     const std::pair<const char*, Error> u64_cases[] = {
-        {"00", Error::LeadingZero},                     // zero must be 0x80
-        {"820001", Error::LeadingZero},                 // leading zero byte
-        {"89010000000000000000", Error::Overflow},      // 2^64
-        {"8900ffffffffffffffff", Error::LeadingZero},   // fits only after stripping the zero
+        {"00", Error::LeadingZero},                    // zero must be 0x80
+        {"820001", Error::LeadingZero},                // leading zero byte
+        {"89010000000000000000", Error::Overflow},     // 2^64
+        {"8900ffffffffffffffff", Error::LeadingZero},  // fits only after stripping the zero
     };
     for (const auto& [input, error] : u64_cases) {
         const bytes b = hex(input);
@@ -317,9 +320,9 @@ TEST(Rlp, DecodeItemReturnsWholeEncoding) {
 }
 
 TEST(Rlp, ErrorMessagesAreDistinct) {
-    const Error all[] = {Error::InputTooShort,  Error::InputTooLong,    Error::LeadingZero,
-                         Error::NonCanonicalSize, Error::UnexpectedList, Error::UnexpectedString,
-                         Error::Overflow,        Error::UnexpectedLength};
+    const Error all[] = {Error::InputTooShort,    Error::InputTooLong,    Error::LeadingZero,
+                         Error::NonCanonicalSize, Error::UnexpectedList,  Error::UnexpectedString,
+                         Error::Overflow,         Error::UnexpectedLength};
     for (Error a : all) {
         EXPECT_FALSE(error_message(a).empty());
         for (Error b : all)

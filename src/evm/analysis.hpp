@@ -1,5 +1,5 @@
-// Code analysis done once per distinct code: the code padded so the interpreter never checks bounds,
-// and the bitmap of valid jump destinations.
+// Code analysis done once per distinct code: the code padded so the interpreter never checks
+// bounds, and the bitmap of valid jump destinations.
 #pragma once
 
 #include <memory>

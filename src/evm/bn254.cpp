@@ -20,7 +20,8 @@ Limbs read_limbs(const uint8_t* be32) {
     Limbs l;
     for (int i = 0; i < 4; ++i) {
         uint64_t word = 0;
-        for (int j = 0; j < 8; ++j) word = (word << 8) | be32[i * 8 + j];
+        for (int j = 0; j < 8; ++j)
+            word = (word << 8) | be32[i * 8 + j];
         l.w[3 - i] = word;
     }
     return l;
@@ -35,7 +36,8 @@ std::optional<Fp> read_fp(const uint8_t* be32) {
 void write_fp(uint8_t* out, const Fp& a) {
     const Limbs l = fp_to_limbs(a);
     for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 8; ++j) out[i * 8 + j] = static_cast<uint8_t>(l.w[3 - i] >> (56 - 8 * j));
+        for (int j = 0; j < 8; ++j)
+            out[i * 8 + j] = static_cast<uint8_t>(l.w[3 - i] >> (56 - 8 * j));
 }
 
 // A G1 point from 64 bytes (x, y); (0, 0) is infinity.

@@ -22,7 +22,8 @@ int wnaf_digits(const Limbs& scalar, int8_t digits[257]) {
             }
         }
         digits[n++] = static_cast<int8_t>(d);
-        for (int i = 0; i < 4; ++i) k[i] = (k[i] >> 1) | (k[i + 1] << 63);
+        for (int i = 0; i < 4; ++i)
+            k[i] = (k[i] >> 1) | (k[i + 1] << 63);
         k[4] >>= 1;
     }
     return n;
@@ -36,6 +37,8 @@ bool g2_in_subgroup(const G2& q) {
     return equal_points(lhs, rhs);
 }
 
-bool g2_in_subgroup_by_order(const G2& q) { return scalar_mul(q, kR).is_infinity(); }
+bool g2_in_subgroup_by_order(const G2& q) {
+    return scalar_mul(q, kR).is_infinity();
+}
 
 }  // namespace krnl::evm::bn254

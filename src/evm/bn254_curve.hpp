@@ -10,7 +10,8 @@
 namespace krnl::evm::bn254 {
 
 inline constexpr Fp kG1B = fp_from_u64(3);
-inline constexpr Fp2 kG2B = Fp2{fp_from_u64(3), Fp::zero()} * inverse(Fp2{fp_from_u64(9), Fp::one()});
+inline constexpr Fp2 kG2B =
+    Fp2{fp_from_u64(3), Fp::zero()} * inverse(Fp2{fp_from_u64(9), Fp::one()});
 
 template <class F>
 struct Affine {
@@ -130,7 +131,8 @@ Jacobian<F> scalar_mul(const Jacobian<F>& p, const Limbs& k) {
     Jacobian<F> table[8];
     table[0] = p;
     const Jacobian<F> p2 = double_point(p);
-    for (int i = 1; i < 8; ++i) table[i] = add_points(table[i - 1], p2);
+    for (int i = 1; i < 8; ++i)
+        table[i] = add_points(table[i - 1], p2);
     Jacobian<F> acc = Jacobian<F>::infinity();
     for (int i = n - 1; i >= 0; --i) {
         acc = double_point(acc);

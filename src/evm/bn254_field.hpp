@@ -1,11 +1,16 @@
 // Field arithmetic of alt_bn128 (bn254): the base field Fp in Montgomery form with 4x64-bit limbs,
-// and the tower Fp2 = Fp[i]/(i^2+1), Fp6 = Fp2[v]/(v^3 - xi) with xi = 9+i, Fp12 = Fp6[w]/(w^2 - v).
-// Everything is constexpr so that derived constants (Montgomery factors, Frobenius coefficients,
-// the twist's b) are computed by the compiler from p alone instead of being pasted in as hex.
+// and the tower Fp2 = Fp[i]/(i^2+1), Fp6 = Fp2[v]/(v^3 - xi) with xi = 9+i, Fp12 = Fp6[w]/(w^2 -
+// v). Everything is constexpr so that derived constants (Montgomery factors, Frobenius
+// coefficients, the twist's b) are computed by the compiler from p alone instead of being pasted in
+// as hex.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 namespace krnl::evm::bn254 {
 
@@ -18,11 +23,11 @@ struct Limbs {
 };
 
 // p = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-inline constexpr Limbs kP{{0x3c208c16d87cfd47, 0x97816a916871ca8d, 0xb85045b68181585d,
-                           0x30644e72e131a029}};
+inline constexpr Limbs kP{
+    {0x3c208c16d87cfd47, 0x97816a916871ca8d, 0xb85045b68181585d, 0x30644e72e131a029}};
 // r = 21888242871839275222246405745257275088548364400416034343698204186575808495617 (group order)
-inline constexpr Limbs kR{{0x43e1f593f0000001, 0x2833e84879b97091, 0xb85045b68181585d,
-                           0x30644e72e131a029}};
+inline constexpr Limbs kR{
+    {0x43e1f593f0000001, 0x2833e84879b97091, 0xb85045b68181585d, 0x30644e72e131a029}};
 // The BN parameter u: p = 36u^4 + 36u^3 + 24u^2 + 6u + 1.
 inline constexpr uint64_t kU = 0x44e992b44a6909f1;
 
@@ -53,14 +58,17 @@ constexpr uint64_t limbs_add(Limbs& out, const Limbs& a, const Limbs& b) {
     return static_cast<uint64_t>(carry);
 }
 
-constexpr bool limbs_bit(const Limbs& a, unsigned i) { return (a.w[i / 64] >> (i % 64)) & 1; }
+constexpr bool limbs_bit(const Limbs& a, unsigned i) {
+    return (a.w[i / 64] >> (i % 64)) & 1;
+}
 
 namespace detail {
 
 // -p^-1 mod 2^64 by Newton iteration (each step doubles the number of correct low bits).
 constexpr uint64_t montgomery_inverse() {
     uint64_t inv = 1;
-    for (int i = 0; i < 7; ++i) inv *= 2 - kP.w[0] * inv;
+    for (int i = 0; i < 7; ++i)
+        inv *= 2 - kP.w[0] * inv;
     return ~inv + 1;
 }
 
@@ -93,24 +101,84 @@ struct Fp {
     friend constexpr bool operator==(const Fp&, const Fp&) = default;
 };
 
+namespace detail {
+
+// Add/subtract with carry. At run time the x86 intrinsics give clean adc/sbb chains; the portable
+// form serves constant evaluation and other targets.
+constexpr uint64_t addc(uint64_t a, uint64_t b, uint64_t carry_in, uint64_t& carry_out) {
+#if defined(__x86_64__)
+    if
+        !consteval {
+            unsigned long long out;
+            carry_out = _addcarry_u64(static_cast<unsigned char>(carry_in), a, b, &out);
+            return out;
+        }
+#endif
+    const u128 s = static_cast<u128>(a) + b + carry_in;
+    carry_out = static_cast<uint64_t>(s >> 64);
+    return static_cast<uint64_t>(s);
+}
+
+constexpr uint64_t subb(uint64_t a, uint64_t b, uint64_t borrow_in, uint64_t& borrow_out) {
+#if defined(__x86_64__)
+    if
+        !consteval {
+            unsigned long long out;
+            borrow_out = _subborrow_u64(static_cast<unsigned char>(borrow_in), a, b, &out);
+            return out;
+        }
+#endif
+    const u128 d = static_cast<u128>(a) - b - borrow_in;
+    borrow_out = static_cast<uint64_t>(d >> 64) & 1;
+    return static_cast<uint64_t>(d);
+}
+
+// x mod p for x < 2p, without branches (the operands are data-dependent and unpredictable).
+constexpr Fp reduce_once(uint64_t x0, uint64_t x1, uint64_t x2, uint64_t x3) {
+    uint64_t b = 0;
+    const uint64_t t0 = subb(x0, kP.w[0], 0, b);
+    const uint64_t t1 = subb(x1, kP.w[1], b, b);
+    const uint64_t t2 = subb(x2, kP.w[2], b, b);
+    const uint64_t t3 = subb(x3, kP.w[3], b, b);
+    const uint64_t keep_x = 0 - b;  // x < p: keep x
+    return Fp{{{t0 ^ ((t0 ^ x0) & keep_x), t1 ^ ((t1 ^ x1) & keep_x), t2 ^ ((t2 ^ x2) & keep_x),
+                t3 ^ ((t3 ^ x3) & keep_x)}}};
+}
+
+}  // namespace detail
+
 constexpr Fp operator+(const Fp& a, const Fp& b) {
     // Both are below p < 2^254, so the sum cannot carry out of 256 bits.
-    Fp s;
-    limbs_add(s.m, a.m, b.m);
-    Limbs reduced;
-    if (!limbs_sub(reduced, s.m, kP)) s.m = reduced;
-    return s;
+    uint64_t c = 0;
+    const uint64_t s0 = detail::addc(a.m.w[0], b.m.w[0], 0, c);
+    const uint64_t s1 = detail::addc(a.m.w[1], b.m.w[1], c, c);
+    const uint64_t s2 = detail::addc(a.m.w[2], b.m.w[2], c, c);
+    const uint64_t s3 = detail::addc(a.m.w[3], b.m.w[3], c, c);
+    return detail::reduce_once(s0, s1, s2, s3);
 }
 
 constexpr Fp operator-(const Fp& a, const Fp& b) {
-    Fp d;
-    if (limbs_sub(d.m, a.m, b.m)) limbs_add(d.m, d.m, kP);
-    return d;
+    uint64_t br = 0;
+    const uint64_t d0 = detail::subb(a.m.w[0], b.m.w[0], 0, br);
+    const uint64_t d1 = detail::subb(a.m.w[1], b.m.w[1], br, br);
+    const uint64_t d2 = detail::subb(a.m.w[2], b.m.w[2], br, br);
+    const uint64_t d3 = detail::subb(a.m.w[3], b.m.w[3], br, br);
+    const uint64_t mask = 0 - br;  // wrapped below zero: add p back
+    uint64_t c = 0;
+    const uint64_t r0 = detail::addc(d0, kP.w[0] & mask, 0, c);
+    const uint64_t r1 = detail::addc(d1, kP.w[1] & mask, c, c);
+    const uint64_t r2 = detail::addc(d2, kP.w[2] & mask, c, c);
+    const uint64_t r3 = detail::addc(d3, kP.w[3] & mask, c, c);
+    return Fp{{{r0, r1, r2, r3}}};
 }
 
-constexpr Fp operator-(const Fp& a) { return Fp::zero() - a; }
+constexpr Fp operator-(const Fp& a) {
+    return Fp::zero() - a;
+}
 
-constexpr Fp dbl(const Fp& a) { return a + a; }
+constexpr Fp dbl(const Fp& a) {
+    return a + a;
+}
 
 // Montgomery multiplication (CIOS). With p < 2^254 the running value stays below 2p between rounds
 // and below 2^320 inside a round, so five words suffice.
@@ -138,32 +206,44 @@ constexpr Fp operator*(const Fp& a, const Fp& b) {
         t2 = static_cast<uint64_t>(c);
         t3 = static_cast<uint64_t>(c >> 64) + t4;
     }
-    Fp r{{{t0, t1, t2, t3}}};
-    Limbs reduced;
-    if (!limbs_sub(reduced, r.m, kP)) r.m = reduced;
-    return r;
+    return detail::reduce_once(t0, t1, t2, t3);
 }
 
-constexpr Fp sqr(const Fp& a) { return a * a; }
+constexpr Fp sqr(const Fp& a) {
+    return a * a;
+}
 
-constexpr Fp& operator+=(Fp& a, const Fp& b) { return a = a + b; }
-constexpr Fp& operator-=(Fp& a, const Fp& b) { return a = a - b; }
-constexpr Fp& operator*=(Fp& a, const Fp& b) { return a = a * b; }
+constexpr Fp& operator+=(Fp& a, const Fp& b) {
+    return a = a + b;
+}
+constexpr Fp& operator-=(Fp& a, const Fp& b) {
+    return a = a - b;
+}
+constexpr Fp& operator*=(Fp& a, const Fp& b) {
+    return a = a * b;
+}
 
 // a/2: add p first when a is odd (p is odd, and a + p < 2^255 cannot overflow).
 constexpr Fp half(const Fp& a) {
     Limbs x = a.m;
     if (x.w[0] & 1) limbs_add(x, x, kP);
-    for (int i = 0; i < 3; ++i) x.w[i] = (x.w[i] >> 1) | (x.w[i + 1] << 63);
+    for (int i = 0; i < 3; ++i)
+        x.w[i] = (x.w[i] >> 1) | (x.w[i + 1] << 63);
     x.w[3] >>= 1;
     return {x};
 }
 
 // The value n (must be < p) as a field element.
-constexpr Fp fp_from_limbs(const Limbs& n) { return Fp{n} * Fp{kMontR2}; }
-constexpr Fp fp_from_u64(uint64_t n) { return fp_from_limbs(Limbs{{n, 0, 0, 0}}); }
+constexpr Fp fp_from_limbs(const Limbs& n) {
+    return Fp{n} * Fp{kMontR2};
+}
+constexpr Fp fp_from_u64(uint64_t n) {
+    return fp_from_limbs(Limbs{{n, 0, 0, 0}});
+}
 // The canonical integer of a field element.
-constexpr Limbs fp_to_limbs(const Fp& a) { return (a * Fp{Limbs{{1, 0, 0, 0}}}).m; }
+constexpr Limbs fp_to_limbs(const Fp& a) {
+    return (a * Fp{Limbs{{1, 0, 0, 0}}}).m;
+}
 
 template <class F>
 constexpr F pow(const F& base, const Limbs& e) {
@@ -175,8 +255,54 @@ constexpr F pow(const F& base, const Limbs& e) {
     return result;
 }
 
-// Inverse by Fermat (a^(p-2)); zero maps to zero.
+namespace detail {
+
+constexpr bool limbs_is_one(const Limbs& a) {
+    return a.w[0] == 1 && (a.w[1] | a.w[2] | a.w[3]) == 0;
+}
+
+constexpr void limbs_shr1(Limbs& a) {
+    for (int i = 0; i < 3; ++i)
+        a.w[i] = (a.w[i] >> 1) | (a.w[i + 1] << 63);
+    a.w[3] >>= 1;
+}
+
+// Binary extended Euclid on the representation A = aR. Tracking x1*A = u*R^2 and x2*A = v*R^2
+// (mod p) from x1 = R^2 ends, when u = 1, with x1 = A^-1 R^2 = a^-1 R: the Montgomery form of the
+// inverse, with no correction step. Variable time, which is fine: nothing here is secret.
+constexpr Fp binary_inverse(const Fp& a) {
+    Limbs u = a.m, v = kP;
+    Fp x1{kMontR2}, x2 = Fp::zero();
+    while (!limbs_is_one(u) && !limbs_is_one(v)) {
+        while ((u.w[0] & 1) == 0) {
+            limbs_shr1(u);
+            x1 = half(x1);
+        }
+        while ((v.w[0] & 1) == 0) {
+            limbs_shr1(v);
+            x2 = half(x2);
+        }
+        if (!limbs_less(u, v)) {
+            limbs_sub(u, u, v);
+            x1 = x1 - x2;
+        } else {
+            limbs_sub(v, v, u);
+            x2 = x2 - x1;
+        }
+    }
+    return limbs_is_one(u) ? x1 : x2;
+}
+
+}  // namespace detail
+
+// Zero maps to zero.
 constexpr Fp inverse(const Fp& a) {
+    if (a.is_zero()) return a;
+    return detail::binary_inverse(a);
+}
+
+// The definition a^(p-2), kept to cross-check the fast inverse.
+constexpr Fp inverse_by_fermat(const Fp& a) {
     Limbs e;
     limbs_sub(e, kP, Limbs{{2, 0, 0, 0}});
     return pow(a, e);
@@ -193,31 +319,120 @@ struct Fp2 {
     friend constexpr bool operator==(const Fp2&, const Fp2&) = default;
 };
 
-constexpr Fp2 operator+(const Fp2& a, const Fp2& b) { return {a.c0 + b.c0, a.c1 + b.c1}; }
-constexpr Fp2 operator-(const Fp2& a, const Fp2& b) { return {a.c0 - b.c0, a.c1 - b.c1}; }
-constexpr Fp2 operator-(const Fp2& a) { return {-a.c0, -a.c1}; }
-constexpr Fp2 dbl(const Fp2& a) { return a + a; }
-constexpr Fp2 conj(const Fp2& a) { return {a.c0, -a.c1}; }
-
-// Karatsuba: three base multiplications.
-constexpr Fp2 operator*(const Fp2& a, const Fp2& b) {
-    const Fp t0 = a.c0 * b.c0;
-    const Fp t1 = a.c1 * b.c1;
-    return {t0 - t1, (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1};
+constexpr Fp2 operator+(const Fp2& a, const Fp2& b) {
+    return {a.c0 + b.c0, a.c1 + b.c1};
+}
+constexpr Fp2 operator-(const Fp2& a, const Fp2& b) {
+    return {a.c0 - b.c0, a.c1 - b.c1};
+}
+constexpr Fp2 operator-(const Fp2& a) {
+    return {-a.c0, -a.c1};
+}
+constexpr Fp2 dbl(const Fp2& a) {
+    return a + a;
+}
+constexpr Fp2 conj(const Fp2& a) {
+    return {a.c0, -a.c1};
 }
 
-constexpr Fp2 operator*(const Fp2& a, const Fp& s) { return {a.c0 * s, a.c1 * s}; }
+namespace detail {
+
+// Double-width integers for delayed reduction.
+struct Wide {
+    uint64_t w[8];
+};
+
+// The full 512-bit product of two numbers below 2^256.
+constexpr Wide mul_wide(const Limbs& a, const Limbs& b) {
+    Wide t{};
+    for (int i = 0; i < 4; ++i) {
+        u128 c = 0;
+        for (int j = 0; j < 4; ++j) {
+            c += static_cast<u128>(a.w[i]) * b.w[j] + t.w[i + j];
+            t.w[i + j] = static_cast<uint64_t>(c);
+            c >>= 64;
+        }
+        t.w[i + 4] = static_cast<uint64_t>(c);
+    }
+    return t;
+}
+
+constexpr Wide wide_add(const Wide& a, const Wide& b) {
+    Wide r;
+    uint64_t c = 0;
+    for (int i = 0; i < 8; ++i)
+        r.w[i] = addc(a.w[i], b.w[i], c, c);
+    return r;
+}
+
+// a - b; the callers guarantee a >= b.
+constexpr Wide wide_sub(const Wide& a, const Wide& b) {
+    Wide r;
+    uint64_t br = 0;
+    for (int i = 0; i < 8; ++i)
+        r.w[i] = subb(a.w[i], b.w[i], br, br);
+    return r;
+}
+
+// Montgomery reduction t/R mod p for t < p*R.
+constexpr Fp redc(Wide t) {
+    uint64_t top = 0;  // carry out of the window t[i+4]
+    for (int i = 0; i < 4; ++i) {
+        const uint64_t q = t.w[i] * kPInv;
+        u128 c = 0;
+        for (int j = 0; j < 4; ++j) {
+            c += static_cast<u128>(q) * kP.w[j] + t.w[i + j];
+            t.w[i + j] = static_cast<uint64_t>(c);
+            c >>= 64;
+        }
+        c += static_cast<u128>(t.w[i + 4]) + top;
+        t.w[i + 4] = static_cast<uint64_t>(c);
+        top = static_cast<uint64_t>(c >> 64);
+    }
+    return reduce_once(t.w[4], t.w[5], t.w[6], t.w[7]);
+}
+
+inline constexpr Wide kPSquared = mul_wide(kP, kP);
+
+}  // namespace detail
+
+// Karatsuba with delayed reduction: three 512-bit products but only two reductions.
+// c0 = a0 b0 - a1 b1 + p^2 and c1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 both lie in [0, 2p^2),
+// and 2p^2 < pR because p < 2^254 (the unreduced sums below 2p also keep c1 exact).
+constexpr Fp2 operator*(const Fp2& a, const Fp2& b) {
+    const detail::Wide v0 = detail::mul_wide(a.c0.m, b.c0.m);
+    const detail::Wide v1 = detail::mul_wide(a.c1.m, b.c1.m);
+    Limbs sa, sb;
+    limbs_add(sa, a.c0.m, a.c1.m);
+    limbs_add(sb, b.c0.m, b.c1.m);
+    const detail::Wide v2 = detail::mul_wide(sa, sb);
+    const Fp c0 = detail::redc(detail::wide_sub(detail::wide_add(v0, detail::kPSquared), v1));
+    const Fp c1 = detail::redc(detail::wide_sub(v2, detail::wide_add(v0, v1)));
+    return {c0, c1};
+}
+
+constexpr Fp2 operator*(const Fp2& a, const Fp& s) {
+    return {a.c0 * s, a.c1 * s};
+}
 
 constexpr Fp2 sqr(const Fp2& a) {
     const Fp t = a.c0 * a.c1;
     return {(a.c0 + a.c1) * (a.c0 - a.c1), t + t};
 }
 
-constexpr Fp2& operator+=(Fp2& a, const Fp2& b) { return a = a + b; }
-constexpr Fp2& operator-=(Fp2& a, const Fp2& b) { return a = a - b; }
-constexpr Fp2& operator*=(Fp2& a, const Fp2& b) { return a = a * b; }
+constexpr Fp2& operator+=(Fp2& a, const Fp2& b) {
+    return a = a + b;
+}
+constexpr Fp2& operator-=(Fp2& a, const Fp2& b) {
+    return a = a - b;
+}
+constexpr Fp2& operator*=(Fp2& a, const Fp2& b) {
+    return a = a * b;
+}
 
-constexpr Fp2 half(const Fp2& a) { return {half(a.c0), half(a.c1)}; }
+constexpr Fp2 half(const Fp2& a) {
+    return {half(a.c0), half(a.c1)};
+}
 
 // Multiplication by xi = 9 + i: (a + bi)(9 + i) = (9a - b) + (a + 9b)i.
 constexpr Fp2 mul_by_xi(const Fp2& a) {
@@ -250,7 +465,9 @@ constexpr Fp6 operator+(const Fp6& a, const Fp6& b) {
 constexpr Fp6 operator-(const Fp6& a, const Fp6& b) {
     return {a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2};
 }
-constexpr Fp6 operator-(const Fp6& a) { return {-a.c0, -a.c1, -a.c2}; }
+constexpr Fp6 operator-(const Fp6& a) {
+    return {-a.c0, -a.c1, -a.c2};
+}
 
 // Karatsuba over the three coefficients: six Fp2 multiplications.
 constexpr Fp6 operator*(const Fp6& a, const Fp6& b) {
@@ -262,7 +479,9 @@ constexpr Fp6 operator*(const Fp6& a, const Fp6& b) {
             (a.c0 + a.c2) * (b.c0 + b.c2) - t0 - t2 + t1};
 }
 
-constexpr Fp6 operator*(const Fp6& a, const Fp2& s) { return {a.c0 * s, a.c1 * s, a.c2 * s}; }
+constexpr Fp6 operator*(const Fp6& a, const Fp2& s) {
+    return {a.c0 * s, a.c1 * s, a.c2 * s};
+}
 
 // a * (b0 + b1*v), five Fp2 multiplications; used by sparse line multiplication.
 constexpr Fp6 mul_by_01(const Fp6& a, const Fp2& b0, const Fp2& b1) {
@@ -272,7 +491,9 @@ constexpr Fp6 mul_by_01(const Fp6& a, const Fp2& b0, const Fp2& b1) {
 }
 
 // a * v = xi*c2 + c0*v + c1*v^2
-constexpr Fp6 mul_by_v(const Fp6& a) { return {mul_by_xi(a.c2), a.c0, a.c1}; }
+constexpr Fp6 mul_by_v(const Fp6& a) {
+    return {mul_by_xi(a.c2), a.c0, a.c1};
+}
 
 constexpr Fp6 sqr(const Fp6& a) {
     // Chung-Hasan SQR2.
@@ -319,7 +540,9 @@ constexpr Fp12 sqr(const Fp12& a) {
 }
 
 // The p^6-power Frobenius, which is the inverse on the cyclotomic subgroup.
-constexpr Fp12 conj(const Fp12& a) { return {a.c0, -a.c1}; }
+constexpr Fp12 conj(const Fp12& a) {
+    return {a.c0, -a.c1};
+}
 
 constexpr Fp12 inverse(const Fp12& a) {
     const Fp6 n = inverse(sqr(a.c0) - mul_by_v(sqr(a.c1)));
@@ -358,8 +581,10 @@ constexpr FrobeniusConstants make_frobenius_constants() {
     const Fp2 g = pow(xi, q);
     FrobeniusConstants c{};
     c.gamma1[0] = Fp2::one();
-    for (int k = 1; k < 6; ++k) c.gamma1[k] = c.gamma1[k - 1] * g;
-    for (int k = 0; k < 6; ++k) c.gamma2[k] = c.gamma1[k] * conj(c.gamma1[k]);
+    for (int k = 1; k < 6; ++k)
+        c.gamma1[k] = c.gamma1[k - 1] * g;
+    for (int k = 0; k < 6; ++k)
+        c.gamma2[k] = c.gamma1[k] * conj(c.gamma1[k]);
     return c;
 }
 
@@ -376,9 +601,9 @@ constexpr Fp12 frobenius(const Fp12& f) {
 
 // f^(p^2): gamma2[k] lies in Fp, so this costs only base-field multiplications.
 constexpr Fp12 frobenius2(const Fp12& f) {
-    return {{f.c0.c0, f.c0.c1 * kFrob.gamma2[2].c0, f.c0.c2 * kFrob.gamma2[4].c0},
-            {f.c1.c0 * kFrob.gamma2[1].c0, f.c1.c1 * kFrob.gamma2[3].c0,
-             f.c1.c2 * kFrob.gamma2[5].c0}};
+    return {
+        {f.c0.c0, f.c0.c1 * kFrob.gamma2[2].c0, f.c0.c2 * kFrob.gamma2[4].c0},
+        {f.c1.c0 * kFrob.gamma2[1].c0, f.c1.c1 * kFrob.gamma2[3].c0, f.c1.c2 * kFrob.gamma2[5].c0}};
 }
 
 // Squaring in the cyclotomic subgroup (Granger-Scott). View f as A + B*w + C*w^2 over

@@ -6,29 +6,29 @@
 namespace krnl::evm::bn254 {
 namespace {
 
-// Signed binary digits (NAF) of the loop count 6u+2, least significant first; fewer nonzero
-// digits than plain binary means fewer addition steps.
-struct LoopDigits {
+// Signed binary digits (NAF), least significant first: fewer nonzero digits than plain binary
+// means fewer additions (Miller loop) or multiplications (exponentiation by u).
+struct NafDigits {
     std::array<int8_t, 70> d{};
     int size = 0;
 };
 
-constexpr LoopDigits make_loop_digits() {
-    LoopDigits out;
-    u128 k = static_cast<u128>(kU) * 6 + 2;
+constexpr NafDigits make_naf(u128 k) {
+    NafDigits out;
     while (k != 0) {
         int8_t d = 0;
         if (k & 1) {
             d = (k & 3) == 3 ? -1 : 1;
             k = d > 0 ? k - 1 : k + 1;
         }
-        out.d[out.size++] = d;
+        out.d[static_cast<size_t>(out.size++)] = d;
         k >>= 1;
     }
     return out;
 }
 
-constexpr LoopDigits kLoop = make_loop_digits();
+constexpr NafDigits kLoop = make_naf(static_cast<u128>(kU) * 6 + 2);
+constexpr NafDigits kUDigits = make_naf(kU);
 
 // The twist point T in homogeneous projective coordinates (x = X/Z, y = Y/Z): the line formulas
 // of Costello-Lange-Naehrig / Aranha et al. are cheapest there.
@@ -79,14 +79,19 @@ Line addition_step(TwistPoint& t, const Affine<Fp2>& q, const Affine<Fp>& p) {
     return {lambda * p.y, -(theta * p.x), theta * q.x - lambda * q.y};
 }
 
-Fp12 mul_line(const Fp12& f, const Line& l) { return mul_by_line(f, l.a, l.b, l.c); }
+Fp12 mul_line(const Fp12& f, const Line& l) {
+    return mul_by_line(f, l.a, l.b, l.c);
+}
 
-// f^u for f in the cyclotomic subgroup.
+// f^u for f in the cyclotomic subgroup, where conj(f) is the inverse of f.
 Fp12 exp_by_u(const Fp12& f) {
+    const Fp12 f_inv = conj(f);
     Fp12 result = f;
-    for (int i = 62 - __builtin_clzll(kU); i >= 0; --i) {
+    for (int i = kUDigits.size - 2; i >= 0; --i) {
         result = cyclotomic_sqr(result);
-        if ((kU >> i) & 1) result = result * f;
+        const int digit = kUDigits.d[static_cast<size_t>(i)];
+        if (digit > 0) result = result * f;
+        if (digit < 0) result = result * f_inv;
     }
     return result;
 }
@@ -104,7 +109,8 @@ Fp12 miller_loop(std::span<const Affine<Fp>> ps, std::span<const Affine<Fp2>> qs
     Fp12 f = Fp12::one();
     for (int i = kLoop.size - 2; i >= 0; --i) {
         if (i != kLoop.size - 2) f = sqr(f);
-        for (size_t k = 0; k < n; ++k) f = mul_line(f, doubling_step(ts[k], ps[k]));
+        for (size_t k = 0; k < n; ++k)
+            f = mul_line(f, doubling_step(ts[k], ps[k]));
         const int digit = kLoop.d[static_cast<size_t>(i)];
         if (digit == 0) continue;
         for (size_t k = 0; k < n; ++k)

@@ -82,15 +82,15 @@ enum class AccessStatus : uint8_t { Cold, Warm };
 // which the interpreter derives gas and refund per revision (EIP-2200, EIP-2929, EIP-3529).
 // Letters: X original, Y current, Z new, 0 zero.
 enum class StorageStatus : uint8_t {
-    Assigned,         // every case not below (a dirty slot written again)
-    Added,            // 0 -> 0 -> Z
-    Deleted,          // X -> X -> 0
-    Modified,         // X -> X -> Z
-    DeletedAdded,     // X -> 0 -> Z
-    ModifiedDeleted,  // X -> Y -> 0
-    DeletedRestored,  // X -> 0 -> X
-    AddedDeleted,     // 0 -> Y -> 0
-    ModifiedRestored, // X -> Y -> X
+    Assigned,          // every case not below (a dirty slot written again)
+    Added,             // 0 -> 0 -> Z
+    Deleted,           // X -> X -> 0
+    Modified,          // X -> X -> Z
+    DeletedAdded,      // X -> 0 -> Z
+    ModifiedDeleted,   // X -> Y -> 0
+    DeletedRestored,   // X -> 0 -> X
+    AddedDeleted,      // 0 -> Y -> 0
+    ModifiedRestored,  // X -> Y -> X
 };
 
 class Host {

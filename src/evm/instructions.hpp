@@ -1,6 +1,6 @@
-// Opcodes and their static traits: stack effect, the revision that introduced them, and the constant
-// part of their gas cost per revision. Dynamic costs (memory, cold access, copies) are charged by
-// the instruction itself.
+// Opcodes and their static traits: stack effect, the revision that introduced them, and the
+// constant part of their gas cost per revision. Dynamic costs (memory, cold access, copies) are
+// charged by the instruction itself.
 #pragma once
 
 #include <array>
@@ -12,24 +12,94 @@
 namespace krnl::evm {
 
 enum Opcode : uint8_t {
-    OP_STOP = 0x00, OP_ADD, OP_MUL, OP_SUB, OP_DIV, OP_SDIV, OP_MOD, OP_SMOD, OP_ADDMOD, OP_MULMOD,
-    OP_EXP, OP_SIGNEXTEND,
-    OP_LT = 0x10, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_BYTE,
-    OP_SHL, OP_SHR, OP_SAR,
+    OP_STOP = 0x00,
+    OP_ADD,
+    OP_MUL,
+    OP_SUB,
+    OP_DIV,
+    OP_SDIV,
+    OP_MOD,
+    OP_SMOD,
+    OP_ADDMOD,
+    OP_MULMOD,
+    OP_EXP,
+    OP_SIGNEXTEND,
+    OP_LT = 0x10,
+    OP_GT,
+    OP_SLT,
+    OP_SGT,
+    OP_EQ,
+    OP_ISZERO,
+    OP_AND,
+    OP_OR,
+    OP_XOR,
+    OP_NOT,
+    OP_BYTE,
+    OP_SHL,
+    OP_SHR,
+    OP_SAR,
     OP_KECCAK256 = 0x20,
-    OP_ADDRESS = 0x30, OP_BALANCE, OP_ORIGIN, OP_CALLER, OP_CALLVALUE, OP_CALLDATALOAD,
-    OP_CALLDATASIZE, OP_CALLDATACOPY, OP_CODESIZE, OP_CODECOPY, OP_GASPRICE, OP_EXTCODESIZE,
-    OP_EXTCODECOPY, OP_RETURNDATASIZE, OP_RETURNDATACOPY, OP_EXTCODEHASH,
-    OP_BLOCKHASH = 0x40, OP_COINBASE, OP_TIMESTAMP, OP_NUMBER, OP_PREVRANDAO, OP_GASLIMIT,
-    OP_CHAINID, OP_SELFBALANCE, OP_BASEFEE, OP_BLOBHASH, OP_BLOBBASEFEE,
-    OP_POP = 0x50, OP_MLOAD, OP_MSTORE, OP_MSTORE8, OP_SLOAD, OP_SSTORE, OP_JUMP, OP_JUMPI, OP_PC,
-    OP_MSIZE, OP_GAS, OP_JUMPDEST, OP_TLOAD, OP_TSTORE, OP_MCOPY, OP_PUSH0,
-    OP_PUSH1 = 0x60, OP_PUSH32 = 0x7f,
-    OP_DUP1 = 0x80, OP_DUP16 = 0x8f,
-    OP_SWAP1 = 0x90, OP_SWAP16 = 0x9f,
-    OP_LOG0 = 0xa0, OP_LOG4 = 0xa4,
-    OP_CREATE = 0xf0, OP_CALL, OP_CALLCODE, OP_RETURN, OP_DELEGATECALL, OP_CREATE2,
-    OP_STATICCALL = 0xfa, OP_REVERT = 0xfd, OP_INVALID = 0xfe, OP_SELFDESTRUCT = 0xff,
+    OP_ADDRESS = 0x30,
+    OP_BALANCE,
+    OP_ORIGIN,
+    OP_CALLER,
+    OP_CALLVALUE,
+    OP_CALLDATALOAD,
+    OP_CALLDATASIZE,
+    OP_CALLDATACOPY,
+    OP_CODESIZE,
+    OP_CODECOPY,
+    OP_GASPRICE,
+    OP_EXTCODESIZE,
+    OP_EXTCODECOPY,
+    OP_RETURNDATASIZE,
+    OP_RETURNDATACOPY,
+    OP_EXTCODEHASH,
+    OP_BLOCKHASH = 0x40,
+    OP_COINBASE,
+    OP_TIMESTAMP,
+    OP_NUMBER,
+    OP_PREVRANDAO,
+    OP_GASLIMIT,
+    OP_CHAINID,
+    OP_SELFBALANCE,
+    OP_BASEFEE,
+    OP_BLOBHASH,
+    OP_BLOBBASEFEE,
+    OP_POP = 0x50,
+    OP_MLOAD,
+    OP_MSTORE,
+    OP_MSTORE8,
+    OP_SLOAD,
+    OP_SSTORE,
+    OP_JUMP,
+    OP_JUMPI,
+    OP_PC,
+    OP_MSIZE,
+    OP_GAS,
+    OP_JUMPDEST,
+    OP_TLOAD,
+    OP_TSTORE,
+    OP_MCOPY,
+    OP_PUSH0,
+    OP_PUSH1 = 0x60,
+    OP_PUSH32 = 0x7f,
+    OP_DUP1 = 0x80,
+    OP_DUP16 = 0x8f,
+    OP_SWAP1 = 0x90,
+    OP_SWAP16 = 0x9f,
+    OP_LOG0 = 0xa0,
+    OP_LOG4 = 0xa4,
+    OP_CREATE = 0xf0,
+    OP_CALL,
+    OP_CALLCODE,
+    OP_RETURN,
+    OP_DELEGATECALL,
+    OP_CREATE2,
+    OP_STATICCALL = 0xfa,
+    OP_REVERT = 0xfd,
+    OP_INVALID = 0xfe,
+    OP_SELFDESTRUCT = 0xff,
 };
 
 struct InstructionTraits {
@@ -129,9 +199,9 @@ constexpr std::array<InstructionTraits, 256> make_traits() {
         "PUSH9",  "PUSH10", "PUSH11", "PUSH12", "PUSH13", "PUSH14", "PUSH15", "PUSH16",
         "PUSH17", "PUSH18", "PUSH19", "PUSH20", "PUSH21", "PUSH22", "PUSH23", "PUSH24",
         "PUSH25", "PUSH26", "PUSH27", "PUSH28", "PUSH29", "PUSH30", "PUSH31", "PUSH32"};
-    constexpr std::string_view dup_names[] = {
-        "DUP1", "DUP2",  "DUP3",  "DUP4",  "DUP5",  "DUP6",  "DUP7",  "DUP8",
-        "DUP9", "DUP10", "DUP11", "DUP12", "DUP13", "DUP14", "DUP15", "DUP16"};
+    constexpr std::string_view dup_names[] = {"DUP1",  "DUP2",  "DUP3",  "DUP4",  "DUP5",  "DUP6",
+                                              "DUP7",  "DUP8",  "DUP9",  "DUP10", "DUP11", "DUP12",
+                                              "DUP13", "DUP14", "DUP15", "DUP16"};
     constexpr std::string_view swap_names[] = {
         "SWAP1", "SWAP2",  "SWAP3",  "SWAP4",  "SWAP5",  "SWAP6",  "SWAP7",  "SWAP8",
         "SWAP9", "SWAP10", "SWAP11", "SWAP12", "SWAP13", "SWAP14", "SWAP15", "SWAP16"};
@@ -144,7 +214,8 @@ constexpr std::array<InstructionTraits, 256> make_traits() {
         set(static_cast<uint8_t>(OP_SWAP1 + i), swap_names[i], i + 2, 0);
     }
     constexpr std::string_view log_names[] = {"LOG0", "LOG1", "LOG2", "LOG3", "LOG4"};
-    for (int i = 0; i <= 4; ++i) set(static_cast<uint8_t>(OP_LOG0 + i), log_names[i], i + 2, -(i + 2));
+    for (int i = 0; i <= 4; ++i)
+        set(static_cast<uint8_t>(OP_LOG0 + i), log_names[i], i + 2, -(i + 2));
     set(OP_CREATE, "CREATE", 3, -2);
     set(OP_CALL, "CALL", 7, -6);
     set(OP_CALLCODE, "CALLCODE", 7, -6);
@@ -161,21 +232,26 @@ constexpr std::array<InstructionTraits, 256> make_traits() {
 constexpr GasTable make_gas_table(Revision rev) {
     const auto traits = make_traits();
     GasTable g{};
-    for (int op = 0; op < 256; ++op) g[op] = kUndefined;
+    for (int op = 0; op < 256; ++op)
+        g[op] = kUndefined;
     auto at_least = [rev](Revision r) { return rev >= r; };
     auto set = [&](uint8_t op, int cost) {
         if (!traits[op].name.empty() && rev >= traits[op].since) g[op] = static_cast<int16_t>(cost);
     };
-    for (uint8_t op : {OP_STOP, OP_RETURN, OP_REVERT, OP_INVALID, OP_SSTORE}) set(op, 0);
-    for (uint8_t op : {OP_ADDRESS, OP_ORIGIN, OP_CALLER, OP_CALLVALUE, OP_CALLDATASIZE, OP_CODESIZE,
-                       OP_GASPRICE, OP_RETURNDATASIZE, OP_COINBASE, OP_TIMESTAMP, OP_NUMBER,
-                       OP_PREVRANDAO, OP_GASLIMIT, OP_CHAINID, OP_BASEFEE, OP_BLOBBASEFEE, OP_POP,
-                       OP_PC, OP_MSIZE, OP_GAS, OP_PUSH0})
+    for (uint8_t op : {OP_STOP, OP_RETURN, OP_REVERT, OP_INVALID, OP_SSTORE})
+        set(op, 0);
+    for (uint8_t op : {OP_ADDRESS,      OP_ORIGIN,    OP_CALLER,   OP_CALLVALUE,
+                       OP_CALLDATASIZE, OP_CODESIZE,  OP_GASPRICE, OP_RETURNDATASIZE,
+                       OP_COINBASE,     OP_TIMESTAMP, OP_NUMBER,   OP_PREVRANDAO,
+                       OP_GASLIMIT,     OP_CHAINID,   OP_BASEFEE,  OP_BLOBBASEFEE,
+                       OP_POP,          OP_PC,        OP_MSIZE,    OP_GAS,
+                       OP_PUSH0})
         set(op, 2);
-    for (uint8_t op : {OP_ADD, OP_SUB, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR,
-                       OP_XOR, OP_NOT, OP_BYTE, OP_SHL, OP_SHR, OP_SAR, OP_CALLDATALOAD,
-                       OP_CALLDATACOPY, OP_CODECOPY, OP_RETURNDATACOPY, OP_MLOAD, OP_MSTORE,
-                       OP_MSTORE8, OP_MCOPY, OP_BLOBHASH})
+    for (uint8_t op : {OP_ADD,   OP_SUB,          OP_LT,           OP_GT,       OP_SLT,
+                       OP_SGT,   OP_EQ,           OP_ISZERO,       OP_AND,      OP_OR,
+                       OP_XOR,   OP_NOT,          OP_BYTE,         OP_SHL,      OP_SHR,
+                       OP_SAR,   OP_CALLDATALOAD, OP_CALLDATACOPY, OP_CODECOPY, OP_RETURNDATACOPY,
+                       OP_MLOAD, OP_MSTORE,       OP_MSTORE8,      OP_MCOPY,    OP_BLOBHASH})
         set(op, 3);
     for (uint8_t op : {OP_MUL, OP_DIV, OP_SDIV, OP_MOD, OP_SMOD, OP_SIGNEXTEND, OP_SELFBALANCE})
         set(op, 5);
@@ -189,12 +265,14 @@ constexpr GasTable make_gas_table(Revision rev) {
     set(OP_JUMPDEST, 1);
     set(OP_TLOAD, 100);
     set(OP_TSTORE, 100);
-    for (int i = 0; i < 32; ++i) set(static_cast<uint8_t>(OP_PUSH1 + i), 3);
+    for (int i = 0; i < 32; ++i)
+        set(static_cast<uint8_t>(OP_PUSH1 + i), 3);
     for (int i = 0; i < 16; ++i) {
         set(static_cast<uint8_t>(OP_DUP1 + i), 3);
         set(static_cast<uint8_t>(OP_SWAP1 + i), 3);
     }
-    for (int i = 0; i <= 4; ++i) set(static_cast<uint8_t>(OP_LOG0 + i), 375 + 375 * i);
+    for (int i = 0; i <= 4; ++i)
+        set(static_cast<uint8_t>(OP_LOG0 + i), 375 + 375 * i);
     set(OP_CREATE, 32000);
     set(OP_CREATE2, 32000);
 
@@ -216,7 +294,8 @@ constexpr GasTable make_gas_table(Revision rev) {
 
 constexpr std::array<GasTable, kNumRevisions> make_gas_tables() {
     std::array<GasTable, kNumRevisions> tables{};
-    for (int r = 0; r < kNumRevisions; ++r) tables[r] = make_gas_table(static_cast<Revision>(r));
+    for (int r = 0; r < kNumRevisions; ++r)
+        tables[r] = make_gas_table(static_cast<Revision>(r));
     return tables;
 }
 
@@ -225,6 +304,8 @@ constexpr std::array<GasTable, kNumRevisions> make_gas_tables() {
 inline constexpr std::array<InstructionTraits, 256> kInstructionTraits = detail::make_traits();
 inline constexpr std::array<GasTable, kNumRevisions> kGasTables = detail::make_gas_tables();
 
-constexpr const GasTable& gas_table(Revision rev) { return kGasTables[static_cast<int>(rev)]; }
+constexpr const GasTable& gas_table(Revision rev) {
+    return kGasTables[static_cast<int>(rev)];
+}
 
 }  // namespace krnl::evm

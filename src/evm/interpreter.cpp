@@ -20,7 +20,9 @@ constexpr uint64_t kMaxMemory = std::numeric_limits<uint32_t>::max();
 constexpr size_t kMaxCodeSize = 0x6000;          // EIP-170
 constexpr size_t kMaxInitcodeSize = 2 * 0x6000;  // EIP-3860
 
-constexpr int64_t num_words(uint64_t size) { return static_cast<int64_t>((size + 31) / 32); }
+constexpr int64_t num_words(uint64_t size) {
+    return static_cast<int64_t>((size + 31) / 32);
+}
 
 inline address to_address(const uint256& v) {
     uint8_t buf[32];
@@ -30,8 +32,12 @@ inline address to_address(const uint256& v) {
     return a;
 }
 
-inline uint256 to_uint256(const address& a) { return uint256::from_be(a.view()); }
-inline uint256 to_uint256(const hash256& h) { return uint256::load_be(h.bytes); }
+inline uint256 to_uint256(const address& a) {
+    return uint256::from_be(a.view());
+}
+inline uint256 to_uint256(const hash256& h) {
+    return uint256::load_be(h.bytes);
+}
 
 // Linear memory grown by doubling its allocation; the used size is always a multiple of 32.
 class Memory {
@@ -62,8 +68,12 @@ private:
     size_t capacity_ = 0;
 };
 
-// The 1024-item stack of one frame, in 32-byte aligned raw storage reused across frames of the
-// thread (nested calls each take one; uninitialised because every slot is written before it is read).
+// The 1024-item stack of one frame, in raw storage reused across the frames of a thread (every
+// slot is written before it is read). Each block is aligned to its own power-of-two size, so the
+// stack height is read off the top pointer's low bits and the loop spends no register on the base.
+constexpr uintptr_t kStackBlockSize = 65536;
+static_assert((kStackLimit + 1) * 32 <= kStackBlockSize);
+
 class StackSpace {
 public:
     StackSpace() {
@@ -71,7 +81,7 @@ public:
             block_ = std::move(free_list().back());
             free_list().pop_back();
         } else {
-            block_.reset(static_cast<Block*>(std::aligned_alloc(32, sizeof(Block))));
+            block_.reset(std::aligned_alloc(kStackBlockSize, kStackBlockSize));
             if (!block_) std::abort();
         }
     }
@@ -79,17 +89,24 @@ public:
     StackSpace(const StackSpace&) = delete;
     StackSpace& operator=(const StackSpace&) = delete;
 
-    // One spare slot below the first item is the top pointer's "empty" position.
-    uint256* empty_position() { return reinterpret_cast<uint256*>(block_->slots); }
+    // The block start is the top pointer's "empty" position; items live in the slots above it.
+    uint256* empty_position() { return static_cast<uint256*>(block_.get()); }
+
+    static int64_t height(const uint256* top) {
+        return static_cast<int64_t>((reinterpret_cast<uintptr_t>(top) & (kStackBlockSize - 1)) /
+                                    32);
+    }
+    static const uint256* bottom(const uint256* top) {
+        return reinterpret_cast<const uint256*>(reinterpret_cast<uintptr_t>(top) &
+                                                ~(kStackBlockSize - 1)) +
+               1;
+    }
 
 private:
-    struct Block {
-        alignas(32) uint8_t slots[(kStackLimit + 1) * 32];
+    struct Free {
+        void operator()(void* p) const { std::free(p); }
     };
-    struct FreeBlock {
-        void operator()(Block* b) const { std::free(b); }
-    };
-    using Owned = std::unique_ptr<Block, FreeBlock>;
+    using Owned = std::unique_ptr<void, Free>;
     static std::vector<Owned>& free_list() {
         static thread_local std::vector<Owned> list;
         return list;
@@ -108,8 +125,17 @@ struct Frame {
     int64_t gas_refund = 0;
     size_t output_offset = 0;
     size_t output_size = 0;
+    Tracer* tracer = nullptr;
+    uint256* stack_empty = nullptr;  // the "empty" position of a StackSpace block
 
     const TxContext& tx() { return host.tx_context(); }
+};
+
+// What the dispatch loop hands back, small enough to travel in registers; the output stays in
+// the frame's memory.
+struct LoopResult {
+    StatusCode status;
+    int64_t gas_left;
 };
 
 // Charges memory expansion to cover [offset, offset + size); false when out of gas.
@@ -124,8 +150,8 @@ struct Frame {
     return true;
 }
 
-[[gnu::always_inline]] inline bool check_memory(int64_t& gas, Memory& memory,
-                                                const uint256& offset, uint64_t size) {
+[[gnu::always_inline]] inline bool check_memory(int64_t& gas, Memory& memory, const uint256& offset,
+                                                uint64_t size) {
     if (!offset.fits_u64() || offset.low64() > kMaxMemory) return false;
     const uint64_t end = offset.low64() + size;
     if (end > memory.size()) return grow_memory(gas, memory, end);
@@ -133,8 +159,8 @@ struct Frame {
 }
 
 // For a (offset, size) pair from the stack: size zero touches no memory whatever the offset.
-[[gnu::always_inline]] inline bool check_memory(int64_t& gas, Memory& memory,
-                                                const uint256& offset, const uint256& size) {
+[[gnu::always_inline]] inline bool check_memory(int64_t& gas, Memory& memory, const uint256& offset,
+                                                const uint256& size) {
     if (!size) return true;
     if (!size.fits_u64() || size.low64() > kMaxMemory) return false;
     return check_memory(gas, memory, offset, size.low64());
@@ -144,41 +170,46 @@ struct Frame {
 // (a byte-wise copy into a buffer and a reload would stall on store forwarding).
 template <size_t N>
 [[gnu::always_inline]] inline uint256 load_push(const uint8_t* p) {
-    uint256 r;
+    // Limbs are built in registers and stored whole: assembling them in memory and reloading
+    // the 32 bytes stalls on store forwarding.
+    uint64_t w[4] = {0, 0, 0, 0};
     constexpr size_t full = N / 8, partial = N % 8;
     if constexpr (partial != 0) {
         uint64_t v = 0;
-        for (size_t i = 0; i < partial; ++i) v = v << 8 | p[i];
-        r.w[full] = v;
+        for (size_t i = 0; i < partial; ++i)
+            v = v << 8 | p[i];
+        w[full] = v;
         p += partial;
     }
     for (size_t k = full; k-- > 0; p += 8) {
         uint64_t v;
         std::memcpy(&v, p, 8);
-        r.w[k] = __builtin_bswap64(v);
+        w[k] = __builtin_bswap64(v);
     }
-    return r;
+    return uint256{w[0], w[1], w[2], w[3]};
 }
 
 // Copies src[offset .. offset + size) into dst, zero-filling what lies beyond src.
 inline void copy_padded(uint8_t* dst, bytes_view src, const uint256& offset, size_t size) {
-    const size_t start =
-        offset.fits_u64() ? static_cast<size_t>(std::min<uint64_t>(offset.low64(), src.size()))
-                          : src.size();
+    const size_t start = offset.fits_u64()
+                             ? static_cast<size_t>(std::min<uint64_t>(offset.low64(), src.size()))
+                             : src.size();
     const size_t n = std::min(size, src.size() - start);
     if (n != 0) std::memcpy(dst, src.data() + start, n);
     if (size > n) std::memset(dst + n, 0, size - n);
 }
 
 // The shared part of the *COPY instructions: memory expansion and the 3-per-word copy cost.
-[[gnu::always_inline]] inline bool charge_copy(Frame& f, int64_t& gas, const uint256& mem_offset, const uint256& size) {
+[[gnu::always_inline]] inline bool charge_copy(Frame& f, int64_t& gas, const uint256& mem_offset,
+                                               const uint256& size) {
     if (!check_memory(gas, f.memory, mem_offset, size)) return false;
     return (gas -= 3 * num_words(size.low64())) >= 0;
 }
 
 // EIP-2929: the constant part of an account-touching instruction is the warm cost; a cold account
 // costs 2500 more.
-[[gnu::always_inline]] inline bool charge_account_access(Frame& f, int64_t& gas, const address& addr) {
+[[gnu::always_inline]] inline bool charge_account_access(Frame& f, int64_t& gas,
+                                                         const address& addr) {
     if (f.rev >= Revision::Berlin && f.host.access_account(addr) == AccessStatus::Cold)
         return (gas -= 2500) >= 0;
     return true;
@@ -208,13 +239,19 @@ Step op_sstore(Frame& f, uint256* sp, int64_t gas) {
         const int64_t reset = f.rev >= Revision::Berlin ? 5000 - 2100 : 5000;
         const int64_t clear_refund = f.rev >= Revision::London ? 4800 : 15000;
         switch (status) {
-            case StorageStatus::Added: cost += set; break;
-            case StorageStatus::Modified: cost += reset; break;
+            case StorageStatus::Added:
+                cost += set;
+                break;
+            case StorageStatus::Modified:
+                cost += reset;
+                break;
             case StorageStatus::Deleted:
                 cost += reset;
                 f.gas_refund += clear_refund;
                 break;
-            case StorageStatus::Assigned: cost += warm_read; break;
+            case StorageStatus::Assigned:
+                cost += warm_read;
+                break;
             case StorageStatus::DeletedAdded:
                 cost += warm_read;
                 f.gas_refund -= clear_refund;
@@ -254,7 +291,8 @@ Step op_log(Frame& f, uint256* sp, int64_t gas, int num_topics) {
     if (!check_memory(gas, f.memory, offset, size)) return {StatusCode::OutOfGas, gas};
     if ((gas -= 8 * static_cast<int64_t>(size.low64())) < 0) return {StatusCode::OutOfGas, gas};
     uint256 topics[4];
-    for (int i = 0; i < num_topics; ++i) topics[i] = sp[-2 - i];
+    for (int i = 0; i < num_topics; ++i)
+        topics[i] = sp[-2 - i];
     const size_t n = size.low64();
     bytes_view data = n != 0 ? bytes_view{f.memory.data() + offset.low64(), n} : bytes_view{};
     f.host.emit_log(f.msg.recipient, data, topics, static_cast<size_t>(num_topics));
@@ -275,7 +313,8 @@ Step op_call(Frame& f, uint256* sp, int64_t gas, Opcode op) {
     result = 0;
 
     const bool has_value = !!value;
-    if (op == OP_CALL && has_value && f.msg.is_static) return {StatusCode::StaticModeViolation, gas};
+    if (op == OP_CALL && has_value && f.msg.is_static)
+        return {StatusCode::StaticModeViolation, gas};
     if (!charge_account_access(f, gas, dst)) return {StatusCode::OutOfGas, gas};
     if (!check_memory(gas, f.memory, in_offset, in_size)) return {StatusCode::OutOfGas, gas};
     if (!check_memory(gas, f.memory, out_offset, out_size)) return {StatusCode::OutOfGas, gas};
@@ -357,7 +396,8 @@ Step op_create(Frame& f, uint256* sp, int64_t gas, Opcode op) {
         if (init_size > kMaxInitcodeSize) return {StatusCode::OutOfGas, gas};
         if ((gas -= 2 * num_words(init_size)) < 0) return {StatusCode::OutOfGas, gas};
     }
-    if (op == OP_CREATE2 && (gas -= 6 * num_words(init_size)) < 0) return {StatusCode::OutOfGas, gas};
+    if (op == OP_CREATE2 && (gas -= 6 * num_words(init_size)) < 0)
+        return {StatusCode::OutOfGas, gas};
 
     f.return_data.clear();
     if (f.msg.depth >= kCallDepthLimit || f.host.get_balance(f.msg.recipient) < value)
@@ -386,13 +426,12 @@ Step op_create(Frame& f, uint256* sp, int64_t gas, Opcode op) {
 Step op_selfdestruct(Frame& f, uint256* sp, int64_t gas) {
     if (f.msg.is_static) return {StatusCode::StaticModeViolation, gas};
     const address beneficiary = to_address(sp[0]);
-    if (f.rev >= Revision::Berlin &&
-        f.host.access_account(beneficiary) == AccessStatus::Cold && (gas -= 2600) < 0)
+    if (f.rev >= Revision::Berlin && f.host.access_account(beneficiary) == AccessStatus::Cold &&
+        (gas -= 2600) < 0)
         return {StatusCode::OutOfGas, gas};
     if (f.rev >= Revision::TangerineWhistle) {
-        const bool charge_new = f.rev >= Revision::SpuriousDragon
-                                    ? !!f.host.get_balance(f.msg.recipient)
-                                    : true;
+        const bool charge_new =
+            f.rev >= Revision::SpuriousDragon ? !!f.host.get_balance(f.msg.recipient) : true;
         if (charge_new && !f.host.account_exists(beneficiary) && (gas -= 25000) < 0)
             return {StatusCode::OutOfGas, gas};
     }
@@ -406,125 +445,320 @@ Step op_extcodecopy(Frame& f, uint256* sp, int64_t gas) {
     const uint256 mem_offset = sp[-1], code_offset = sp[-2], size = sp[-3];
     if (!charge_copy(f, gas, mem_offset, size)) return {StatusCode::OutOfGas, gas};
     if (!charge_account_access(f, gas, addr)) return {StatusCode::OutOfGas, gas};
-    if (size) copy_padded(f.memory.data() + mem_offset.low64(), f.host.get_code(addr), code_offset,
-                          size.low64());
+    if (size)
+        copy_padded(f.memory.data() + mem_offset.low64(), f.host.get_code(addr), code_offset,
+                    size.low64());
     return {StatusCode::Success, gas};
 }
 
-template <bool kTraced>
-Result run(Host& host, Revision rev, const Message& msg, const CodeAnalysis& code,
-           Tracer* tracer) {
+// kRev >= 0 fixes the revision at compile time (the gas table becomes a constant address and the
+// revision checks fold away); -1 reads it at run time.
+//
+// The loop takes only the frame, so that its registers go to pc, the stack top, gas and the
+// dispatch table rather than to arguments it rarely reads.
+template <bool kTraced, int kRev>
+[[gnu::noinline]] LoopResult run(Frame& f) {
+    const Revision rev = kRev >= 0 ? static_cast<Revision>(kRev) : f.rev;
+    // Frame fields are read through `f` rather than cached in locals: the loop has registers
+    // for pc, the stack top and gas only if nothing else claims them.
+    Tracer* const tracer = f.tracer;
 
-    Frame f{host, rev, msg, code};
     const GasTable& costs = gas_table(rev);
 
-    StackSpace stack_space;
-    uint256* const stack_empty = stack_space.empty_position();
-    uint256* sp = stack_empty;
-    const uint8_t* const code_begin = code.padded_code();
-    const uint8_t* pc = code_begin;
-    int64_t gas = msg.gas;
+    uint256* sp = f.stack_empty;
+    const uint8_t* pc = f.code.padded_code();
+    int64_t gas = f.msg.gas;
     StatusCode status = StatusCode::Success;
 
     // Indexed by opcode; generated from the Opcode enum.
     static const void* const labels[256] = {
-        &&op_STOP, &&op_ADD, &&op_MUL, &&op_SUB,  // 0x00
-        &&op_DIV, &&op_SDIV, &&op_MOD, &&op_SMOD,  // 0x04
-        &&op_ADDMOD, &&op_MULMOD, &&op_EXP, &&op_SIGNEXTEND,  // 0x08
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x0c
-        &&op_LT, &&op_GT, &&op_SLT, &&op_SGT,  // 0x10
-        &&op_EQ, &&op_ISZERO, &&op_AND, &&op_OR,  // 0x14
-        &&op_XOR, &&op_NOT, &&op_BYTE, &&op_SHL,  // 0x18
-        &&op_SHR, &&op_SAR, &&undefined, &&undefined,  // 0x1c
-        &&op_KECCAK256, &&undefined, &&undefined, &&undefined,  // 0x20
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x24
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x28
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x2c
-        &&op_ADDRESS, &&op_BALANCE, &&op_ORIGIN, &&op_CALLER,  // 0x30
-        &&op_CALLVALUE, &&op_CALLDATALOAD, &&op_CALLDATASIZE, &&op_CALLDATACOPY,  // 0x34
-        &&op_CODESIZE, &&op_CODECOPY, &&op_GASPRICE, &&op_EXTCODESIZE,  // 0x38
-        &&op_EXTCODECOPY, &&op_RETURNDATASIZE, &&op_RETURNDATACOPY, &&op_EXTCODEHASH,  // 0x3c
-        &&op_BLOCKHASH, &&op_COINBASE, &&op_TIMESTAMP, &&op_NUMBER,  // 0x40
-        &&op_PREVRANDAO, &&op_GASLIMIT, &&op_CHAINID, &&op_SELFBALANCE,  // 0x44
-        &&op_BASEFEE, &&op_BLOBHASH, &&op_BLOBBASEFEE, &&undefined,  // 0x48
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0x4c
-        &&op_POP, &&op_MLOAD, &&op_MSTORE, &&op_MSTORE8,  // 0x50
-        &&op_SLOAD, &&op_SSTORE, &&op_JUMP, &&op_JUMPI,  // 0x54
-        &&op_PC, &&op_MSIZE, &&op_GAS, &&op_JUMPDEST,  // 0x58
-        &&op_TLOAD, &&op_TSTORE, &&op_MCOPY, &&op_PUSH0,  // 0x5c
-        &&op_PUSH1, &&op_PUSH2, &&op_PUSH3, &&op_PUSH4,  // 0x60
-        &&op_PUSH5, &&op_PUSH6, &&op_PUSH7, &&op_PUSH8,  // 0x64
-        &&op_PUSH9, &&op_PUSH10, &&op_PUSH11, &&op_PUSH12,  // 0x68
-        &&op_PUSH13, &&op_PUSH14, &&op_PUSH15, &&op_PUSH16,  // 0x6c
-        &&op_PUSH17, &&op_PUSH18, &&op_PUSH19, &&op_PUSH20,  // 0x70
-        &&op_PUSH21, &&op_PUSH22, &&op_PUSH23, &&op_PUSH24,  // 0x74
-        &&op_PUSH25, &&op_PUSH26, &&op_PUSH27, &&op_PUSH28,  // 0x78
-        &&op_PUSH29, &&op_PUSH30, &&op_PUSH31, &&op_PUSH32,  // 0x7c
-        &&op_DUP1, &&op_DUP2, &&op_DUP3, &&op_DUP4,  // 0x80
-        &&op_DUP5, &&op_DUP6, &&op_DUP7, &&op_DUP8,  // 0x84
-        &&op_DUP9, &&op_DUP10, &&op_DUP11, &&op_DUP12,  // 0x88
-        &&op_DUP13, &&op_DUP14, &&op_DUP15, &&op_DUP16,  // 0x8c
-        &&op_SWAP1, &&op_SWAP2, &&op_SWAP3, &&op_SWAP4,  // 0x90
-        &&op_SWAP5, &&op_SWAP6, &&op_SWAP7, &&op_SWAP8,  // 0x94
-        &&op_SWAP9, &&op_SWAP10, &&op_SWAP11, &&op_SWAP12,  // 0x98
-        &&op_SWAP13, &&op_SWAP14, &&op_SWAP15, &&op_SWAP16,  // 0x9c
-        &&op_LOGN, &&op_LOGN, &&op_LOGN, &&op_LOGN,  // 0xa0
-        &&op_LOGN, &&undefined, &&undefined, &&undefined,  // 0xa4
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xa8
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xac
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xb0
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xb4
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xb8
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xbc
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xc0
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xc4
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xc8
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xcc
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xd0
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xd4
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xd8
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xdc
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xe0
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xe4
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xe8
-        &&undefined, &&undefined, &&undefined, &&undefined,  // 0xec
-        &&op_CREATE, &&op_CALL, &&op_CALLCODE, &&op_RETURN,  // 0xf0
-        &&op_DELEGATECALL, &&op_CREATE2, &&undefined, &&undefined,  // 0xf4
-        &&undefined, &&undefined, &&op_STATICCALL, &&undefined,  // 0xf8
-        &&undefined, &&op_REVERT, &&op_INVALID, &&op_SELFDESTRUCT,  // 0xfc
+        &&op_STOP,
+        &&op_ADD,
+        &&op_MUL,
+        &&op_SUB,  // 0x00
+        &&op_DIV,
+        &&op_SDIV,
+        &&op_MOD,
+        &&op_SMOD,  // 0x04
+        &&op_ADDMOD,
+        &&op_MULMOD,
+        &&op_EXP,
+        &&op_SIGNEXTEND,  // 0x08
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0x0c
+        &&op_LT,
+        &&op_GT,
+        &&op_SLT,
+        &&op_SGT,  // 0x10
+        &&op_EQ,
+        &&op_ISZERO,
+        &&op_AND,
+        &&op_OR,  // 0x14
+        &&op_XOR,
+        &&op_NOT,
+        &&op_BYTE,
+        &&op_SHL,  // 0x18
+        &&op_SHR,
+        &&op_SAR,
+        &&undefined,
+        &&undefined,  // 0x1c
+        &&op_KECCAK256,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0x20
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0x24
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0x28
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0x2c
+        &&op_ADDRESS,
+        &&op_BALANCE,
+        &&op_ORIGIN,
+        &&op_CALLER,  // 0x30
+        &&op_CALLVALUE,
+        &&op_CALLDATALOAD,
+        &&op_CALLDATASIZE,
+        &&op_CALLDATACOPY,  // 0x34
+        &&op_CODESIZE,
+        &&op_CODECOPY,
+        &&op_GASPRICE,
+        &&op_EXTCODESIZE,  // 0x38
+        &&op_EXTCODECOPY,
+        &&op_RETURNDATASIZE,
+        &&op_RETURNDATACOPY,
+        &&op_EXTCODEHASH,  // 0x3c
+        &&op_BLOCKHASH,
+        &&op_COINBASE,
+        &&op_TIMESTAMP,
+        &&op_NUMBER,  // 0x40
+        &&op_PREVRANDAO,
+        &&op_GASLIMIT,
+        &&op_CHAINID,
+        &&op_SELFBALANCE,  // 0x44
+        &&op_BASEFEE,
+        &&op_BLOBHASH,
+        &&op_BLOBBASEFEE,
+        &&undefined,  // 0x48
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0x4c
+        &&op_POP,
+        &&op_MLOAD,
+        &&op_MSTORE,
+        &&op_MSTORE8,  // 0x50
+        &&op_SLOAD,
+        &&op_SSTORE,
+        &&op_JUMP,
+        &&op_JUMPI,  // 0x54
+        &&op_PC,
+        &&op_MSIZE,
+        &&op_GAS,
+        &&op_JUMPDEST,  // 0x58
+        &&op_TLOAD,
+        &&op_TSTORE,
+        &&op_MCOPY,
+        &&op_PUSH0,  // 0x5c
+        &&op_PUSH1,
+        &&op_PUSH2,
+        &&op_PUSH3,
+        &&op_PUSH4,  // 0x60
+        &&op_PUSH5,
+        &&op_PUSH6,
+        &&op_PUSH7,
+        &&op_PUSH8,  // 0x64
+        &&op_PUSH9,
+        &&op_PUSH10,
+        &&op_PUSH11,
+        &&op_PUSH12,  // 0x68
+        &&op_PUSH13,
+        &&op_PUSH14,
+        &&op_PUSH15,
+        &&op_PUSH16,  // 0x6c
+        &&op_PUSH17,
+        &&op_PUSH18,
+        &&op_PUSH19,
+        &&op_PUSH20,  // 0x70
+        &&op_PUSH21,
+        &&op_PUSH22,
+        &&op_PUSH23,
+        &&op_PUSH24,  // 0x74
+        &&op_PUSH25,
+        &&op_PUSH26,
+        &&op_PUSH27,
+        &&op_PUSH28,  // 0x78
+        &&op_PUSH29,
+        &&op_PUSH30,
+        &&op_PUSH31,
+        &&op_PUSH32,  // 0x7c
+        &&op_DUP1,
+        &&op_DUP2,
+        &&op_DUP3,
+        &&op_DUP4,  // 0x80
+        &&op_DUP5,
+        &&op_DUP6,
+        &&op_DUP7,
+        &&op_DUP8,  // 0x84
+        &&op_DUP9,
+        &&op_DUP10,
+        &&op_DUP11,
+        &&op_DUP12,  // 0x88
+        &&op_DUP13,
+        &&op_DUP14,
+        &&op_DUP15,
+        &&op_DUP16,  // 0x8c
+        &&op_SWAP1,
+        &&op_SWAP2,
+        &&op_SWAP3,
+        &&op_SWAP4,  // 0x90
+        &&op_SWAP5,
+        &&op_SWAP6,
+        &&op_SWAP7,
+        &&op_SWAP8,  // 0x94
+        &&op_SWAP9,
+        &&op_SWAP10,
+        &&op_SWAP11,
+        &&op_SWAP12,  // 0x98
+        &&op_SWAP13,
+        &&op_SWAP14,
+        &&op_SWAP15,
+        &&op_SWAP16,  // 0x9c
+        &&op_LOGN,
+        &&op_LOGN,
+        &&op_LOGN,
+        &&op_LOGN,  // 0xa0
+        &&op_LOGN,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xa4
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xa8
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xac
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xb0
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xb4
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xb8
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xbc
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xc0
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xc4
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xc8
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xcc
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xd0
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xd4
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xd8
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xdc
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xe0
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xe4
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xe8
+        &&undefined,
+        &&undefined,
+        &&undefined,
+        &&undefined,  // 0xec
+        &&op_CREATE,
+        &&op_CALL,
+        &&op_CALLCODE,
+        &&op_RETURN,  // 0xf0
+        &&op_DELEGATECALL,
+        &&op_CREATE2,
+        &&undefined,
+        &&undefined,  // 0xf4
+        &&undefined,
+        &&undefined,
+        &&op_STATICCALL,
+        &&undefined,  // 0xf8
+        &&undefined,
+        &&op_REVERT,
+        &&op_INVALID,
+        &&op_SELFDESTRUCT,  // 0xfc
     };
 
-    if constexpr (kTraced) tracer->on_enter(msg, code.code());
-
-#define HEIGHT() (sp - stack_empty)
-#define DISPATCH()                                                                          \
-    do {                                                                                    \
-        if constexpr (kTraced)                                                              \
-            tracer->on_step(static_cast<uint32_t>(pc - code_begin), *pc, gas, msg.depth,    \
-                            {stack_empty + 1, static_cast<size_t>(HEIGHT())},               \
-                            {f.memory.data(), f.memory.size()});                            \
-        goto* labels[*pc];                                                                  \
+#define HEIGHT() StackSpace::height(sp)
+#define DISPATCH()                                                                                \
+    do {                                                                                          \
+        if constexpr (kTraced)                                                                    \
+            tracer->on_step(static_cast<uint32_t>(pc - f.code.padded_code()), *pc, gas,           \
+                            f.msg.depth, {StackSpace::bottom(sp), static_cast<size_t>(HEIGHT())}, \
+                            {f.memory.data(), f.memory.size()});                                  \
+        goto* labels[*pc];                                                                        \
     } while (0)
     // Every instruction starts with its stack check and its constant gas; an opcode the revision
     // does not define carries kUndefined (-1) in the table and is caught by the sign of the cost.
-#define BEGIN(REQ, CHANGE)                                                                  \
-    {                                                                                       \
-        const int64_t cost_ = costs[*pc];                                                   \
-        if ((REQ) > 0 && HEIGHT() < (REQ)) goto stack_underflow;                            \
-        if ((CHANGE) > 0 && HEIGHT() > kStackLimit - (CHANGE)) goto stack_overflow;         \
-        if (cost_ < 0) [[unlikely]]                                                         \
-            goto undefined;                                                                 \
-        if ((gas -= cost_) < 0) [[unlikely]]                                                \
-            goto out_of_gas;                                                                \
+#define BEGIN(REQ, CHANGE)                                                          \
+    {                                                                               \
+        const int64_t cost_ = costs[*pc];                                           \
+        if ((REQ) > 0 && HEIGHT() < (REQ)) goto stack_underflow;                    \
+        if ((CHANGE) > 0 && HEIGHT() > kStackLimit - (CHANGE)) goto stack_overflow; \
+        if (cost_ < 0) [[unlikely]]                                                 \
+            goto undefined;                                                         \
+        if ((gas -= cost_) < 0) [[unlikely]]                                        \
+            goto out_of_gas;                                                        \
     }
 #define NEXT(CHANGE) \
     sp += (CHANGE);  \
     ++pc;            \
     DISPATCH()
-#define FAIL_IF(COND, CODE) \
-    if (COND) [[unlikely]] {  \
-        status = (CODE);    \
-        goto fail;          \
+#define FAIL_IF(COND, CODE)  \
+    if (COND) [[unlikely]] { \
+        status = (CODE);     \
+        goto fail;           \
     }
 
     DISPATCH();
@@ -643,21 +877,21 @@ op_KECCAK256:
         FAIL_IF(!check_memory(gas, f.memory, offset, size), StatusCode::OutOfGas);
         const size_t n = size.low64();
         FAIL_IF((gas -= 6 * num_words(n)) < 0, StatusCode::OutOfGas);
-        const hash256 h = keccak256(n ? bytes_view{f.memory.data() + offset.low64(), n}
-                                      : bytes_view{});
+        const hash256 h =
+            keccak256(n ? bytes_view{f.memory.data() + offset.low64(), n} : bytes_view{});
         sp[-1] = uint256::load_be(h.bytes);
     }
     NEXT(-1);
 op_ADDRESS:
     BEGIN(0, 1);
-    sp[1] = to_uint256(msg.recipient);
+    sp[1] = to_uint256(f.msg.recipient);
     NEXT(1);
 op_BALANCE:
     BEGIN(1, 0);
     {
         const address a = to_address(sp[0]);
         FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
-        sp[0] = host.get_balance(a);
+        sp[0] = f.host.get_balance(a);
     }
     NEXT(0);
 op_ORIGIN:
@@ -666,38 +900,37 @@ op_ORIGIN:
     NEXT(1);
 op_CALLER:
     BEGIN(0, 1);
-    sp[1] = to_uint256(msg.sender);
+    sp[1] = to_uint256(f.msg.sender);
     NEXT(1);
 op_CALLVALUE:
     BEGIN(0, 1);
-    sp[1] = msg.value;
+    sp[1] = f.msg.value;
     NEXT(1);
 op_CALLDATALOAD:
     BEGIN(1, 0);
     {
         uint8_t word[32];
-        copy_padded(word, msg.input, sp[0], 32);
+        copy_padded(word, f.msg.input, sp[0], 32);
         sp[0] = uint256::load_be(word);
     }
     NEXT(0);
 op_CALLDATASIZE:
     BEGIN(0, 1);
-    sp[1] = msg.input.size();
+    sp[1] = f.msg.input.size();
     NEXT(1);
 op_CALLDATACOPY:
     BEGIN(3, -3);
     FAIL_IF(!charge_copy(f, gas, sp[0], sp[-2]), StatusCode::OutOfGas);
-    if (sp[-2]) copy_padded(f.memory.data() + sp[0].low64(), msg.input, sp[-1], sp[-2].low64());
+    if (sp[-2]) copy_padded(f.memory.data() + sp[0].low64(), f.msg.input, sp[-1], sp[-2].low64());
     NEXT(-3);
 op_CODESIZE:
     BEGIN(0, 1);
-    sp[1] = code.code_size();
+    sp[1] = f.code.code_size();
     NEXT(1);
 op_CODECOPY:
     BEGIN(3, -3);
     FAIL_IF(!charge_copy(f, gas, sp[0], sp[-2]), StatusCode::OutOfGas);
-    if (sp[-2])
-        copy_padded(f.memory.data() + sp[0].low64(), code.code(), sp[-1], sp[-2].low64());
+    if (sp[-2]) copy_padded(f.memory.data() + sp[0].low64(), f.code.code(), sp[-1], sp[-2].low64());
     NEXT(-3);
 op_GASPRICE:
     BEGIN(0, 1);
@@ -708,7 +941,7 @@ op_EXTCODESIZE:
     {
         const address a = to_address(sp[0]);
         FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
-        sp[0] = host.get_code_size(a);
+        sp[0] = f.host.get_code_size(a);
     }
     NEXT(0);
 op_EXTCODECOPY:
@@ -744,7 +977,7 @@ op_EXTCODEHASH:
     {
         const address a = to_address(sp[0]);
         FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
-        sp[0] = to_uint256(host.get_code_hash(a));
+        sp[0] = to_uint256(f.host.get_code_hash(a));
     }
     NEXT(0);
 op_BLOCKHASH:
@@ -752,9 +985,9 @@ op_BLOCKHASH:
     {
         const int64_t current = f.tx().number;
         const uint256& n = sp[0];
-        const bool in_window = n.fits_u64() && n.low64() < uint64_t(current) &&
-                               uint64_t(current) - n.low64() <= 256;
-        sp[0] = in_window ? to_uint256(host.get_block_hash(static_cast<int64_t>(n.low64()))) : 0;
+        const bool in_window =
+            n.fits_u64() && n.low64() < uint64_t(current) && uint64_t(current) - n.low64() <= 256;
+        sp[0] = in_window ? to_uint256(f.host.get_block_hash(static_cast<int64_t>(n.low64()))) : 0;
     }
     NEXT(0);
 op_COINBASE:
@@ -783,7 +1016,7 @@ op_CHAINID:
     NEXT(1);
 op_SELFBALANCE:
     BEGIN(0, 1);
-    sp[1] = host.get_balance(msg.recipient);
+    sp[1] = f.host.get_balance(f.msg.recipient);
     NEXT(1);
 op_BASEFEE:
     BEGIN(0, 1);
@@ -823,9 +1056,10 @@ op_MSTORE8:
     NEXT(-2);
 op_SLOAD:
     BEGIN(1, 0);
-    if (rev >= Revision::Berlin && host.access_storage(msg.recipient, sp[0]) == AccessStatus::Cold)
+    if (rev >= Revision::Berlin &&
+        f.host.access_storage(f.msg.recipient, sp[0]) == AccessStatus::Cold)
         FAIL_IF((gas -= 2000) < 0, StatusCode::OutOfGas);
-    sp[0] = host.get_storage(msg.recipient, sp[0]);
+    sp[0] = f.host.get_storage(f.msg.recipient, sp[0]);
     NEXT(0);
 op_SSTORE:
     BEGIN(2, -2);
@@ -840,9 +1074,9 @@ op_JUMP:
     BEGIN(1, -1);
     {
         const uint256& dst = sp[0];
-        FAIL_IF(!dst.fits_u64() || !code.is_jumpdest(dst.low64()),
+        FAIL_IF(!dst.fits_u64() || !f.code.is_jumpdest(dst.low64()),
                 StatusCode::BadJumpDestination);
-        pc = code_begin + dst.low64();
+        pc = f.code.padded_code() + dst.low64();
         --sp;
     }
     DISPATCH();
@@ -850,16 +1084,16 @@ op_JUMPI:
     BEGIN(2, -2);
     if (sp[-1]) {
         const uint256& dst = sp[0];
-        FAIL_IF(!dst.fits_u64() || !code.is_jumpdest(dst.low64()),
+        FAIL_IF(!dst.fits_u64() || !f.code.is_jumpdest(dst.low64()),
                 StatusCode::BadJumpDestination);
-        pc = code_begin + dst.low64();
+        pc = f.code.padded_code() + dst.low64();
         sp -= 2;
         DISPATCH();
     }
     NEXT(-2);
 op_PC:
     BEGIN(0, 1);
-    sp[1] = static_cast<uint64_t>(pc - code_begin);
+    sp[1] = static_cast<uint64_t>(pc - f.code.padded_code());
     NEXT(1);
 op_MSIZE:
     BEGIN(0, 1);
@@ -874,12 +1108,12 @@ op_JUMPDEST:
     NEXT(0);
 op_TLOAD:
     BEGIN(1, 0);
-    sp[0] = host.get_transient_storage(msg.recipient, sp[0]);
+    sp[0] = f.host.get_transient_storage(f.msg.recipient, sp[0]);
     NEXT(0);
 op_TSTORE:
     BEGIN(2, -2);
-    FAIL_IF(msg.is_static, StatusCode::StaticModeViolation);
-    host.set_transient_storage(msg.recipient, sp[0], sp[-1]);
+    FAIL_IF(f.msg.is_static, StatusCode::StaticModeViolation);
+    f.host.set_transient_storage(f.msg.recipient, sp[0], sp[-1]);
     NEXT(-2);
 op_MCOPY:
     BEGIN(3, -3);
@@ -901,37 +1135,38 @@ op_PUSH0:
     sp[1] = 0;
     NEXT(1);
     // PUSH1..PUSH32, DUP1..DUP16, SWAP1..SWAP16: one label each so the size is a constant.
-#define PUSH_CASE(N)                        \
-    op_PUSH##N : BEGIN(0, 1);               \
-    sp[1] = load_push<N>(pc + 1);           \
-    sp += 1;                                \
-    pc += (N) + 1;                          \
+#define PUSH_CASE(N)              \
+    op_PUSH##N : BEGIN(0, 1);     \
+    sp[1] = load_push<N>(pc + 1); \
+    sp += 1;                      \
+    pc += (N) + 1;                \
     DISPATCH();
-#define DUP_CASE(N)              \
-    op_DUP##N : BEGIN(N, 1);     \
-    sp[1] = sp[1 - (N)];         \
+#define DUP_CASE(N)          \
+    op_DUP##N : BEGIN(N, 1); \
+    sp[1] = sp[1 - (N)];     \
     NEXT(1);
-#define SWAP_CASE(N)                 \
-    op_SWAP##N : BEGIN((N) + 1, 0);  \
-    std::swap(sp[0], sp[-(N)]);      \
+#define SWAP_CASE(N)                \
+    op_SWAP##N : BEGIN((N) + 1, 0); \
+    std::swap(sp[0], sp[-(N)]);     \
     NEXT(0);
-    PUSH_CASE(1) PUSH_CASE(2) PUSH_CASE(3) PUSH_CASE(4) PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7)
-    PUSH_CASE(8) PUSH_CASE(9) PUSH_CASE(10) PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13)
-    PUSH_CASE(14) PUSH_CASE(15) PUSH_CASE(16) PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19)
-    PUSH_CASE(20) PUSH_CASE(21) PUSH_CASE(22) PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25)
-    PUSH_CASE(26) PUSH_CASE(27) PUSH_CASE(28) PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31)
-    PUSH_CASE(32)
-    DUP_CASE(1) DUP_CASE(2) DUP_CASE(3) DUP_CASE(4) DUP_CASE(5) DUP_CASE(6) DUP_CASE(7)
-    DUP_CASE(8) DUP_CASE(9) DUP_CASE(10) DUP_CASE(11) DUP_CASE(12) DUP_CASE(13) DUP_CASE(14)
-    DUP_CASE(15) DUP_CASE(16)
-    SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3) SWAP_CASE(4) SWAP_CASE(5) SWAP_CASE(6) SWAP_CASE(7)
-    SWAP_CASE(8) SWAP_CASE(9) SWAP_CASE(10) SWAP_CASE(11) SWAP_CASE(12) SWAP_CASE(13)
-    SWAP_CASE(14) SWAP_CASE(15) SWAP_CASE(16)
+    PUSH_CASE(1)
+    PUSH_CASE(2) PUSH_CASE(3) PUSH_CASE(4) PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7) PUSH_CASE(8)
+        PUSH_CASE(9) PUSH_CASE(10) PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13) PUSH_CASE(14)
+            PUSH_CASE(15) PUSH_CASE(16) PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19) PUSH_CASE(20)
+                PUSH_CASE(21) PUSH_CASE(22) PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25) PUSH_CASE(26)
+                    PUSH_CASE(27) PUSH_CASE(28) PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31)
+                        PUSH_CASE(32) DUP_CASE(1) DUP_CASE(2) DUP_CASE(3) DUP_CASE(4) DUP_CASE(5)
+                            DUP_CASE(6) DUP_CASE(7) DUP_CASE(8) DUP_CASE(9) DUP_CASE(10)
+                                DUP_CASE(11) DUP_CASE(12) DUP_CASE(13) DUP_CASE(14) DUP_CASE(15)
+                                    DUP_CASE(16) SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3) SWAP_CASE(4)
+                                        SWAP_CASE(5) SWAP_CASE(6) SWAP_CASE(7) SWAP_CASE(8)
+                                            SWAP_CASE(9) SWAP_CASE(10) SWAP_CASE(11) SWAP_CASE(12)
+                                                SWAP_CASE(13) SWAP_CASE(14) SWAP_CASE(15)
+                                                    SWAP_CASE(16)
 #undef PUSH_CASE
 #undef DUP_CASE
 #undef SWAP_CASE
-op_LOGN:
-    {
+                                                        op_LOGN : {
         const int n = *pc - OP_LOG0;
         const int64_t cost_ = costs[*pc];
         if (HEIGHT() < n + 2) goto stack_underflow;
@@ -1042,23 +1277,10 @@ out_of_gas:
 
 stop:
     status = StatusCode::Success;
-finish : {
-    Result r;
-    r.status = status;
-    r.gas_left = gas;
-    r.gas_refund = status == StatusCode::Success ? f.gas_refund : 0;
-    if (f.output_size != 0)
-        r.output.assign(f.memory.data() + f.output_offset, f.output_size);
-    if constexpr (kTraced) tracer->on_exit(r);
-    return r;
-}
-fail : {
-    Result r;
-    r.status = status;
-    r.gas_left = 0;
-    if constexpr (kTraced) tracer->on_exit(r);
-    return r;
-}
+finish:
+    return {status, gas};
+fail:
+    return {status, 0};
 #undef HEIGHT
 #undef DISPATCH
 #undef BEGIN
@@ -1070,30 +1292,67 @@ fail : {
 
 std::string_view status_name(StatusCode s) {
     switch (s) {
-        case StatusCode::Success: return "success";
-        case StatusCode::Revert: return "revert";
-        case StatusCode::OutOfGas: return "out of gas";
-        case StatusCode::InvalidInstruction: return "invalid instruction";
-        case StatusCode::UndefinedInstruction: return "undefined instruction";
-        case StatusCode::StackOverflow: return "stack overflow";
-        case StatusCode::StackUnderflow: return "stack underflow";
-        case StatusCode::BadJumpDestination: return "bad jump destination";
-        case StatusCode::InvalidMemoryAccess: return "return data out of bounds";
-        case StatusCode::StaticModeViolation: return "write protection";
-        case StatusCode::PrecompileFailure: return "precompile failed";
-        case StatusCode::ContractValidationFailure: return "invalid code";
-        case StatusCode::AddressCollision: return "contract address collision";
-        case StatusCode::CallDepthExceeded: return "max call depth exceeded";
-        case StatusCode::InsufficientBalance: return "insufficient balance for transfer";
-        case StatusCode::NonceOverflow: return "nonce uint64 overflow";
+        case StatusCode::Success:
+            return "success";
+        case StatusCode::Revert:
+            return "revert";
+        case StatusCode::OutOfGas:
+            return "out of gas";
+        case StatusCode::InvalidInstruction:
+            return "invalid instruction";
+        case StatusCode::UndefinedInstruction:
+            return "undefined instruction";
+        case StatusCode::StackOverflow:
+            return "stack overflow";
+        case StatusCode::StackUnderflow:
+            return "stack underflow";
+        case StatusCode::BadJumpDestination:
+            return "bad jump destination";
+        case StatusCode::InvalidMemoryAccess:
+            return "return data out of bounds";
+        case StatusCode::StaticModeViolation:
+            return "write protection";
+        case StatusCode::PrecompileFailure:
+            return "precompile failed";
+        case StatusCode::ContractValidationFailure:
+            return "invalid code";
+        case StatusCode::AddressCollision:
+            return "contract address collision";
+        case StatusCode::CallDepthExceeded:
+            return "max call depth exceeded";
+        case StatusCode::InsufficientBalance:
+            return "insufficient balance for transfer";
+        case StatusCode::NonceOverflow:
+            return "nonce uint64 overflow";
     }
     return "unknown";
 }
 
 Result execute(Host& host, Revision rev, const Message& msg, const CodeAnalysis& code,
                Tracer* tracer) {
-    return tracer != nullptr ? run<true>(host, rev, msg, code, tracer)
-                             : run<false>(host, rev, msg, code, nullptr);
+    StackSpace stack_space;
+    Frame f{host, rev, msg, code};
+    f.tracer = tracer;
+    f.stack_empty = stack_space.empty_position();
+    LoopResult loop;
+    if (tracer != nullptr) {
+        tracer->on_enter(msg, code.code());
+        loop = run<true, -1>(f);
+    } else if (rev == Revision::Cancun) {
+        loop = run<false, int(Revision::Cancun)>(f);
+    } else if (rev == Revision::Prague) {
+        loop = run<false, int(Revision::Prague)>(f);
+    } else {
+        loop = run<false, -1>(f);
+    }
+    Result r;
+    r.status = loop.status;
+    r.gas_left = loop.gas_left;
+    if (loop.status == StatusCode::Success) r.gas_refund = f.gas_refund;
+    if (!is_exceptional(loop.status) && f.output_size != 0)
+        r.output.assign(f.memory.data() + f.output_offset, f.output_size);
+    if (tracer != nullptr) tracer->on_exit(r);
+    return r;
 }
 
 }  // namespace krnl::evm

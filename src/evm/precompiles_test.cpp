@@ -86,6 +86,39 @@ TEST(Precompiles, NegativeGasLimitFailsWithoutChargingNegativeGas) {
     EXPECT_EQ(r.gas_used, 0);
 }
 
+TEST(Precompiles, RandomInputsKeepResultInvariants) {
+    // Whatever the input, a failure takes all the gas and returns nothing, and a success never
+    // charges more than the limit. Modexp headers get small lengths half the time so that the
+    // arithmetic, not just the pricing, is exercised.
+    std::mt19937_64 rng(42);
+    for (int i = 0; i < 3000; ++i) {
+        const uint8_t n = static_cast<uint8_t>(1 + rng() % 10);
+        bytes input(rng() % 400, 0);
+        for (auto& b : input)
+            b = static_cast<uint8_t>(rng());
+        if (n == 5 && input.size() >= 96 && rng() % 2) {
+            for (int w = 0; w < 3; ++w) {
+                std::fill_n(input.begin() + 32 * w, 32, 0);
+                input[32 * w + 31] = static_cast<uint8_t>(rng() % 80);
+            }
+        }
+        if (n == 9 && rng() % 2) {
+            input.resize(213);
+            input[0] = input[1] = input[2] = 0;
+            input[212] = static_cast<uint8_t>(rng() % 3);
+        }
+        const int64_t gas = static_cast<int64_t>(rng() % 200'000);
+        const auto r = run(n, input, gas);
+        if (r.success) {
+            EXPECT_LE(r.gas_used, gas);
+            EXPECT_GE(r.gas_used, 0);
+        } else {
+            EXPECT_EQ(r.gas_used, gas);
+            EXPECT_TRUE(r.output.empty());
+        }
+    }
+}
+
 // ---- 0x01 ecrecover -------------------------------------------------------------------------
 
 namespace {

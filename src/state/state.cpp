@@ -13,7 +13,8 @@ const Account* State::find(const address& addr) const {
 }
 
 Account& State::put(const address& addr, Account account) {
-    for (auto& [key, slot] : account.storage) slot.original = slot.current;
+    for (auto& [key, slot] : account.storage)
+        slot.original = slot.current;
     return accounts_[addr] = std::move(account);
 }
 
@@ -129,20 +130,37 @@ void State::rollback(Checkpoint to) {
         } else {
             Account& acc = existing(e.addr);
             switch (e.change) {
-                case Change::Balance: acc.balance = e.value; break;
-                case Change::Nonce: --acc.nonce; break;
+                case Change::Balance:
+                    acc.balance = e.value;
+                    break;
+                case Change::Nonce:
+                    --acc.nonce;
+                    break;
                 case Change::Code:
                     acc.code_hash = keccak256(e.code);
                     acc.code = std::move(e.code);
                     break;
-                case Change::Storage: acc.storage[e.key].current = e.value; break;
-                case Change::Transient: acc.transient_storage[e.key] = e.value; break;
-                case Change::WarmAccount: break;
-                case Change::WarmSlot: break;
-                case Change::Touched: acc.touched = false; break;
-                case Change::Destructed: acc.destructed = false; break;
-                case Change::JustCreated: acc.just_created = false; break;
-                case Change::Created: break;
+                case Change::Storage:
+                    acc.storage[e.key].current = e.value;
+                    break;
+                case Change::Transient:
+                    acc.transient_storage[e.key] = e.value;
+                    break;
+                case Change::WarmAccount:
+                    break;
+                case Change::WarmSlot:
+                    break;
+                case Change::Touched:
+                    acc.touched = false;
+                    break;
+                case Change::Destructed:
+                    acc.destructed = false;
+                    break;
+                case Change::JustCreated:
+                    acc.just_created = false;
+                    break;
+                case Change::Created:
+                    break;
             }
         }
         journal_.pop_back();

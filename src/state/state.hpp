@@ -83,17 +83,17 @@ public:
 
 private:
     enum class Change : uint8_t {
-        Created,       // account did not exist: erase on rollback
-        Balance,       // previous balance in `value`
-        Nonce,         // undo a bump
-        Code,          // previous code in `code`
-        Storage,       // previous current value of `key` in `value`
-        Transient,     // previous transient value of `key` in `value`
-        WarmAccount,   // was cold
-        WarmSlot,      // `key` was cold
-        Touched,       // was untouched
-        Destructed,    // was not destructed
-        JustCreated,   // was not flagged as created in this transaction
+        Created,      // account did not exist: erase on rollback
+        Balance,      // previous balance in `value`
+        Nonce,        // undo a bump
+        Code,         // previous code in `code`
+        Storage,      // previous current value of `key` in `value`
+        Transient,    // previous transient value of `key` in `value`
+        WarmAccount,  // was cold
+        WarmSlot,     // `key` was cold
+        Touched,      // was untouched
+        Destructed,   // was not destructed
+        JustCreated,  // was not flagged as created in this transaction
     };
     struct JournalEntry {
         Change change;

@@ -29,7 +29,8 @@ size_t mismatch_nibble(bytes_view a, bytes_view b, size_t from) {
         ++i;
     }
     size_t byte = i / 2;
-    while (byte < limit / 2 && a[byte] == b[byte]) ++byte;
+    while (byte < limit / 2 && a[byte] == b[byte])
+        ++byte;
     i = byte * 2;
     if (i < limit && nibble(a, i) == nibble(b, i)) ++i;
     return std::min(i, limit);
@@ -54,7 +55,8 @@ public:
         if (entries_.empty()) return kEmptyTrieRoot;
         build(0, entries_.size(), 0);
         // The root is referenced by hash even when it is small enough to embed.
-        if (arena_.size() == 1 + kHashedNodeMinSize) return hash256::from_view(bytes_view(arena_).substr(1));
+        if (arena_.size() == 1 + kHashedNodeMinSize)
+            return hash256::from_view(bytes_view(arena_).substr(1));
         return keccak256(arena_);
     }
 
@@ -85,8 +87,7 @@ private:
     void leaf(bytes_view key, bytes_view value, size_t depth) {
         const size_t start = arena_.size();
         const size_t path_nibbles = key.size() * 2 - depth;
-        const size_t payload =
-            hex_prefix_string_length(path_nibbles) + rlp::string_length(value);
+        const size_t payload = hex_prefix_string_length(path_nibbles) + rlp::string_length(value);
         rlp::encode_list_header(arena_, payload);
         append_hex_prefix(key, depth, key.size() * 2, true);
         rlp::encode_string(arena_, value);
@@ -104,7 +105,8 @@ private:
         }
         for (uint8_t slot = 0; slot < 16; ++slot) {
             size_t end = i;
-            while (end < hi && nibble(key(end), depth) == slot) ++end;
+            while (end < hi && nibble(key(end), depth) == slot)
+                ++end;
             if (end > i)
                 build(i, end, depth + 1);
             else
@@ -153,7 +155,8 @@ private:
             } else {
                 const size_t width = (64 - __builtin_clzll(length) + 7) / 8;
                 arena_.push_back(static_cast<uint8_t>(0xb7 + width));
-                for (size_t b = width; b-- > 0;) arena_.push_back(static_cast<uint8_t>(length >> (8 * b)));
+                for (size_t b = width; b-- > 0;)
+                    arena_.push_back(static_cast<uint8_t>(length >> (8 * b)));
             }
         }
         const bool odd = nibbles % 2 == 1;
@@ -180,7 +183,8 @@ private:
 hash256 trie_root(std::vector<std::pair<bytes, bytes>> entries) {
     std::vector<const Entry*> sorted;
     sorted.reserve(entries.size());
-    for (const auto& entry : entries) sorted.push_back(&entry);
+    for (const auto& entry : entries)
+        sorted.push_back(&entry);
     std::stable_sort(sorted.begin(), sorted.end(), key_less);
 
     // Of equal keys keep the last given; then drop empty values, which mean "absent".

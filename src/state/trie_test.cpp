@@ -16,7 +16,9 @@ namespace {
 
 using Entries = std::vector<std::pair<bytes, bytes>>;
 
-bytes str(std::string_view s) { return bytes(as_bytes(s)); }
+bytes str(std::string_view s) {
+    return bytes(as_bytes(s));
+}
 
 hash256 hash_hex(std::string_view s) {
     auto h = fixed_from_hex<32>(s);
@@ -55,7 +57,8 @@ private:
 
     static int child_count(const Node& node) {
         int count = 0;
-        for (const auto& c : node.children) count += c != nullptr;
+        for (const auto& c : node.children)
+            count += c != nullptr;
         return count;
     }
 
@@ -114,7 +117,8 @@ private:
 
 hash256 reference_root(const Entries& entries) {
     ReferenceTrie trie;
-    for (const auto& [k, v] : entries) trie.put(k, v);
+    for (const auto& [k, v] : entries)
+        trie.put(k, v);
     return trie.root();
 }
 
@@ -165,14 +169,16 @@ Entries random_entries(std::mt19937_64& rng, size_t count, size_t min_key, size_
     std::map<bytes, bytes> unique;
     std::uniform_int_distribution<size_t> key_len(min_key, max_key);
     std::uniform_int_distribution<size_t> value_len(1, max_value);
-    while (unique.size() < count) {
+    // Short keys over a small alphabet may not offer `count` distinct keys: bound the attempts.
+    for (size_t attempt = 0; unique.size() < count && attempt < 20 * count; ++attempt) {
         bytes k(key_len(rng), 0);
         // A small nibble alphabet makes shared prefixes, prefix keys and odd-nibble splits common.
         for (auto& b : k)
             b = alphabet >= 16 ? static_cast<uint8_t>(rng())
                                : static_cast<uint8_t>((rng() % alphabet) << 4 | (rng() % alphabet));
         bytes v(value_len(rng), 0);
-        for (auto& b : v) b = static_cast<uint8_t>(rng());
+        for (auto& b : v)
+            b = static_cast<uint8_t>(rng());
         unique[k] = v;
     }
     return Entries(unique.begin(), unique.end());
@@ -184,7 +190,8 @@ TEST(Trie, MatchesReferenceOnRandomTries) {
         const size_t count = 1 + rng() % 40;
         const int alphabet = round % 3 == 0 ? 256 : 2 + round % 4;
         // Values from 1 to 40 bytes cross the 32-byte embedding threshold both ways.
-        Entries entries = random_entries(rng, count, round % 2 ? 0 : 1, 1 + round % 8, 40, alphabet);
+        Entries entries =
+            random_entries(rng, count, round % 2 ? 0 : 1, 1 + round % 8, 40, alphabet);
         const hash256 expected = reference_root(entries);
         std::shuffle(entries.begin(), entries.end(), rng);
         ASSERT_EQ(trie_root(entries), expected) << "round " << round;
@@ -205,7 +212,8 @@ TEST(Trie, MatchesReferenceOnSecureStyleTries) {
     Entries entries;
     for (uint64_t i = 0; i < 3000; ++i) {
         bytes key(8, 0);
-        for (int b = 0; b < 8; ++b) key[b] = static_cast<uint8_t>(i >> (8 * b));
+        for (int b = 0; b < 8; ++b)
+            key[b] = static_cast<uint8_t>(i >> (8 * b));
         bytes value;
         rlp::encode_uint(value, rng() >> (rng() % 64));
         entries.push_back({bytes(keccak256(key).view()), value});
@@ -218,8 +226,10 @@ TEST(Trie, HandlesTensOfThousandsOfEntries) {
     Entries entries;
     for (int i = 0; i < 50000; ++i) {
         bytes key(32, 0), value(70, 0);
-        for (auto& b : key) b = static_cast<uint8_t>(rng());
-        for (auto& b : value) b = static_cast<uint8_t>(rng());
+        for (auto& b : key)
+            b = static_cast<uint8_t>(rng());
+        for (auto& b : value)
+            b = static_cast<uint8_t>(rng());
         entries.push_back({key, value});
     }
     const auto start = std::chrono::steady_clock::now();

@@ -49,10 +49,12 @@ FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision
             statetest::JsonLineTracer tracer(std::cerr);
             const auto r = statetest::run_vector(test, e, rev, cache, trace ? &tracer : nullptr);
             std::ostringstream where;
-            where << test.name << " [data " << e.data_index << ", gas " << e.gas_index
-                  << ", value " << e.value_index << "] (" << file.string() << ")";
+            where << test.name << " [data " << e.data_index << ", gas " << e.gas_index << ", value "
+                  << e.value_index << "] (" << file.string() << ")";
             switch (r.outcome) {
-                case statetest::Outcome::Passed: ++report.passed; break;
+                case statetest::Outcome::Passed:
+                    ++report.passed;
+                    break;
                 case statetest::Outcome::Failed:
                     ++report.failed;
                     report.text += "FAIL " + where.str() + ": " + r.detail + "\n";
@@ -147,9 +149,11 @@ int main(int argc, char** argv) {
             reports[i] = run_file(files[i], fork, *rev, filter, list_unsupported, cache, trace);
     };
     std::vector<std::thread> threads;
-    for (unsigned t = 1; t < std::min<size_t>(jobs, files.size()); ++t) threads.emplace_back(worker);
+    for (unsigned t = 1; t < std::min<size_t>(jobs, files.size()); ++t)
+        threads.emplace_back(worker);
     worker();
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
 
     size_t passed = 0, failed = 0, unsupported = 0, malformed = 0;
     for (const FileReport& r : reports) {

@@ -28,10 +28,12 @@ struct TxTemplate {
     std::vector<std::vector<chain::AccessListEntry>> access_lists;  // per data index, if any
     bool has_access_lists = false;
     std::vector<uint64_t> gas_limits;
-    std::vector<uint256> values;
+    // nullopt: a value the fixture gives beyond 256 bits, which no transaction can encode.
+    std::vector<std::optional<uint256>> values;
     std::vector<std::string> data_labels;  // ":label name" of each data entry, if given
 
-    chain::Transaction build(const Expectation& e) const;
+    // nullopt when the selected combination cannot form a transaction (value over 256 bits).
+    std::optional<chain::Transaction> build(const Expectation& e) const;
 };
 
 struct StateTest {
@@ -44,7 +46,7 @@ struct StateTest {
 
 // Parses every test in a fixture file, keeping the expectations of `fork`. Errors are messages.
 std::expected<std::vector<StateTest>, std::string> load_file(const std::filesystem::path& file,
-                                                            std::string_view fork);
+                                                             std::string_view fork);
 
 // keccak of the RLP list of logs, as state tests record it.
 hash256 logs_hash(const std::vector<chain::Log>& logs);
