@@ -9,8 +9,6 @@ using evm::StatusCode;
 
 namespace {
 
-constexpr size_t kMaxInitcodeSize = 2 * 0x6000;  // EIP-3860
-
 // a * b, or nullopt when it does not fit 256 bits.
 std::optional<uint256> checked_mul(const uint256& a, uint64_t b) {
     const uint256 product = a * uint256(b);
@@ -24,71 +22,7 @@ std::optional<uint256> checked_add(const uint256& a, const uint256& b) {
     return sum;
 }
 
-bool type_supported(TxType type, Revision rev) {
-    switch (type) {
-        case TxType::Legacy:
-            return true;
-        case TxType::AccessList:
-            return rev >= Revision::Berlin;
-        case TxType::DynamicFee:
-            return rev >= Revision::London;
-        case TxType::Blob:
-            return rev >= Revision::Cancun;
-        case TxType::SetCode:
-            return rev >= Revision::Prague;
-    }
-    return false;
-}
-
 }  // namespace
-
-std::string_view tx_error_message(TxError e) {
-    switch (e) {
-        case TxError::TypeNotSupported:
-            return "transaction type not supported";
-        case TxError::IntrinsicGasTooLow:
-            return "intrinsic gas too low";
-        case TxError::GasLimitExceedsBlock:
-            return "exceeds block gas limit";
-        case TxError::FeeCapBelowBaseFee:
-            return "max fee per gas less than block base fee";
-        case TxError::TipAboveFeeCap:
-            return "max priority fee per gas higher than max fee per gas";
-        case TxError::NonceTooLow:
-            return "nonce too low";
-        case TxError::NonceTooHigh:
-            return "nonce too high";
-        case TxError::NonceMax:
-            return "nonce has max value";
-        case TxError::InsufficientFunds:
-            return "insufficient funds for gas * price + value";
-        case TxError::SenderNotEoa:
-            return "sender not an eoa";
-        case TxError::InitcodeTooLarge:
-            return "max initcode size exceeded";
-        case TxError::BlobCreate:
-            return "blob transaction of type create";
-        case TxError::NoBlobs:
-            return "blob transaction missing blob hashes";
-        case TxError::TooManyBlobs:
-            return "blob transaction has too many blobs";
-        case TxError::BadBlobHashVersion:
-            return "blob hash version mismatch";
-        case TxError::BlobFeeCapTooLow:
-            return "max fee per blob gas less than block blob gas fee";
-        case TxError::EmptyAuthorizationList:
-            return "EIP-7702 transaction with empty auth list";
-        case TxError::SetCodeCreate:
-            return "EIP-7702 transaction cannot create a contract";
-        case TxError::ChainIdMismatch:
-            return "invalid chain id for signer";
-    }
-    return "invalid transaction";
-}
-
-uint64_t max_blobs_per_block(Revision rev) {
-    return rev >= Revision::Prague ? 9 : 6;
-}
 
 uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
     // fake_exponential(MIN_BLOB_BASE_FEE = 1, excess, BLOB_BASE_FEE_UPDATE_FRACTION) of EIP-4844.
@@ -109,47 +43,24 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
                                                   const BlockHashFn& block_hash,
                                                   evm::Tracer* tracer) {
     // --- Validation: nothing in the state changes until every check has passed.
-    if (!type_supported(tx.type, rev)) return std::unexpected(TxError::TypeNotSupported);
-    if (tx.type != TxType::Legacy || tx.chain_id) {
-        if (!tx.chain_id || uint256(*tx.chain_id) != block.chain_id)
-            return std::unexpected(TxError::ChainIdMismatch);
-    }
+    if (auto error = validate_transaction(tx, rev, block.chain_id)) return std::unexpected(*error);
     const int64_t intrinsic = intrinsic_gas(tx, rev);
     const int64_t floor = calldata_floor_gas(tx, rev);
-    if (tx.gas_limit > uint64_t(INT64_MAX) || static_cast<int64_t>(tx.gas_limit) < intrinsic ||
-        static_cast<int64_t>(tx.gas_limit) < floor)
-        return std::unexpected(TxError::IntrinsicGasTooLow);
     if (tx.gas_limit > uint64_t(block.gas_limit))
         return std::unexpected(TxError::GasLimitExceedsBlock);
-    if (rev >= Revision::London) {
-        if (tx.max_priority_fee_per_gas > tx.max_fee_per_gas)
-            return std::unexpected(TxError::TipAboveFeeCap);
-        if (tx.max_fee_per_gas < block.base_fee)
-            return std::unexpected(TxError::FeeCapBelowBaseFee);
-    }
-    if (!tx.to && rev >= Revision::Shanghai && tx.data.size() > kMaxInitcodeSize)
-        return std::unexpected(TxError::InitcodeTooLarge);
+    if (rev >= Revision::London && tx.max_fee_per_gas < block.base_fee)
+        return std::unexpected(TxError::FeeCapBelowBaseFee);
 
     uint256 blob_fee_cap_total;  // max_fee_per_blob_gas * blob gas, reserved up front
     uint64_t blob_gas = 0;
     uint256 blob_price;
     if (tx.type == TxType::Blob) {
-        if (!tx.to) return std::unexpected(TxError::BlobCreate);
-        if (tx.blob_versioned_hashes.empty()) return std::unexpected(TxError::NoBlobs);
-        if (tx.blob_versioned_hashes.size() > max_blobs_per_block(rev))
-            return std::unexpected(TxError::TooManyBlobs);
-        for (const hash256& h : tx.blob_versioned_hashes)
-            if (h.bytes[0] != 0x01) return std::unexpected(TxError::BadBlobHashVersion);
         blob_price = blob_base_fee(block.excess_blob_gas, rev);
         if (tx.max_fee_per_blob_gas < blob_price) return std::unexpected(TxError::BlobFeeCapTooLow);
         blob_gas = kBlobGasPerBlob * tx.blob_versioned_hashes.size();
         auto total = checked_mul(tx.max_fee_per_blob_gas, blob_gas);
         if (!total) return std::unexpected(TxError::InsufficientFunds);
         blob_fee_cap_total = *total;
-    }
-    if (tx.type == TxType::SetCode) {
-        if (!tx.to) return std::unexpected(TxError::SetCodeCreate);
-        if (tx.authorization_list.empty()) return std::unexpected(TxError::EmptyAuthorizationList);
     }
 
     const state::Account* sender_acc = state.find(sender);

@@ -18,33 +18,8 @@ struct BlockInfo {
     uint256 prev_randao;
     uint256 base_fee;
     uint64_t excess_blob_gas = 0;
-    uint256 chain_id = 1;
+    uint64_t chain_id = 1;
 };
-
-// Why a transaction cannot be included. Messages follow geth so clients recognise them.
-enum class TxError {
-    TypeNotSupported,
-    IntrinsicGasTooLow,
-    GasLimitExceedsBlock,
-    FeeCapBelowBaseFee,
-    TipAboveFeeCap,
-    NonceTooLow,
-    NonceTooHigh,
-    NonceMax,
-    InsufficientFunds,
-    SenderNotEoa,
-    InitcodeTooLarge,
-    BlobCreate,
-    NoBlobs,
-    TooManyBlobs,
-    BadBlobHashVersion,
-    BlobFeeCapTooLow,
-    EmptyAuthorizationList,
-    SetCodeCreate,
-    ChainIdMismatch,
-};
-
-std::string_view tx_error_message(TxError e);
 
 struct Receipt {
     evm::StatusCode status = evm::StatusCode::Success;
@@ -59,7 +34,6 @@ struct Receipt {
 };
 
 inline constexpr uint64_t kBlobGasPerBlob = 1 << 17;
-uint64_t max_blobs_per_block(evm::Revision rev);
 // EIP-4844 blob base fee from the block's excess blob gas.
 uint256 blob_base_fee(uint64_t excess_blob_gas, evm::Revision rev);
 

@@ -600,76 +600,102 @@ bool sign_authorization(Authorization& auth, const bytes32& secret_key) {
     return true;
 }
 
-std::string_view tx_check_error_message(TxCheckError error) {
+std::string_view tx_error_message(TxError error) {
     switch (error) {
-        case TxCheckError::TypeNotSupported:
+        case TxError::TypeNotSupported:
             return "transaction type not supported";
-        case TxCheckError::WrongChainId:
-            return "invalid chain id";
-        case TxCheckError::InvalidSignature:
-            return "invalid signature";
-        case TxCheckError::NonceTooBig:
+        case TxError::WrongChainId:
+            return "invalid chain id for signer";
+        case TxError::InvalidSignature:
+            return "invalid transaction v, r, s values";
+        case TxError::NonceMax:
             return "nonce has max value";
-        case TxCheckError::FeeCapBelowTip:
+        case TxError::TipAboveFeeCap:
             return "max priority fee per gas higher than max fee per gas";
-        case TxCheckError::GasLimitPriceOverflow:
+        case TxError::GasLimitPriceOverflow:
             return "gas limit times max fee per gas overflows";
-        case TxCheckError::IntrinsicGasTooLow:
+        case TxError::IntrinsicGasTooLow:
             return "intrinsic gas too low";
-        case TxCheckError::InitcodeTooLarge:
+        case TxError::InitcodeTooLarge:
             return "max initcode size exceeded";
-        case TxCheckError::NoBlobs:
-            return "blob transaction without blobs";
-        case TxCheckError::TooManyBlobs:
-            return "too many blobs";
-        case TxCheckError::BadBlobHashVersion:
-            return "invalid blob versioned hash";
-        case TxCheckError::EmptyAuthorizationList:
-            return "empty authorization list";
+        case TxError::BlobCreate:
+            return "blob transaction of type create";
+        case TxError::NoBlobs:
+            return "blob transaction missing blob hashes";
+        case TxError::TooManyBlobs:
+            return "blob transaction has too many blobs";
+        case TxError::BadBlobHashVersion:
+            return "blob hash version mismatch";
+        case TxError::SetCodeCreate:
+            return "EIP-7702 transaction cannot create a contract";
+        case TxError::EmptyAuthorizationList:
+            return "EIP-7702 transaction with empty auth list";
+        case TxError::GasLimitExceedsBlock:
+            return "exceeds block gas limit";
+        case TxError::FeeCapBelowBaseFee:
+            return "max fee per gas less than block base fee";
+        case TxError::BlobFeeCapTooLow:
+            return "max fee per blob gas less than block blob gas fee";
+        case TxError::NonceTooLow:
+            return "nonce too low";
+        case TxError::NonceTooHigh:
+            return "nonce too high";
+        case TxError::InsufficientFunds:
+            return "insufficient funds for gas * price + value";
+        case TxError::SenderNotEoa:
+            return "sender not an eoa";
     }
     return "invalid transaction";
 }
 
-std::expected<address, TxCheckError> check_transaction(const Transaction& tx, evm::Revision rev,
-                                                       uint64_t chain_id) {
-    if (!type_active(tx.type, rev)) return std::unexpected(TxCheckError::TypeNotSupported);
+size_t max_blobs_per_block(evm::Revision rev) {
+    return blob_limit(rev);
+}
+
+std::optional<TxError> validate_transaction(const Transaction& tx, evm::Revision rev,
+                                            uint64_t chain_id) {
+    if (!type_active(tx.type, rev)) return TxError::TypeNotSupported;
 
     if (tx.type == TxType::Legacy) {
         // EIP-155 signatures exist from Spurious Dragon; before it such a v is just invalid.
         if (tx.chain_id) {
-            if (rev < evm::Revision::SpuriousDragon)
-                return std::unexpected(TxCheckError::InvalidSignature);
-            if (*tx.chain_id != chain_id) return std::unexpected(TxCheckError::WrongChainId);
+            if (rev < evm::Revision::SpuriousDragon) return TxError::InvalidSignature;
+            if (*tx.chain_id != chain_id) return TxError::WrongChainId;
         }
     } else if (tx.chain_id != chain_id) {
-        return std::unexpected(TxCheckError::WrongChainId);
+        return TxError::WrongChainId;
     }
 
-    if (tx.nonce == UINT64_MAX) return std::unexpected(TxCheckError::NonceTooBig);
-    if (tx.max_priority_fee_per_gas > tx.max_fee_per_gas)
-        return std::unexpected(TxCheckError::FeeCapBelowTip);
-    if (mul_overflows(tx.max_fee_per_gas, tx.gas_limit))
-        return std::unexpected(TxCheckError::GasLimitPriceOverflow);
+    if (tx.nonce == UINT64_MAX) return TxError::NonceMax;
+    if (tx.max_priority_fee_per_gas > tx.max_fee_per_gas) return TxError::TipAboveFeeCap;
+    if (mul_overflows(tx.max_fee_per_gas, tx.gas_limit)) return TxError::GasLimitPriceOverflow;
 
     if (!tx.to && rev >= evm::Revision::Shanghai && tx.data.size() > kMaxInitcodeSize)
-        return std::unexpected(TxCheckError::InitcodeTooLarge);
+        return TxError::InitcodeTooLarge;
     const auto gas_limit = static_cast<int64_t>(std::min<uint64_t>(tx.gas_limit, INT64_MAX));
     if (gas_limit < intrinsic_gas(tx, rev) || gas_limit < calldata_floor_gas(tx, rev))
-        return std::unexpected(TxCheckError::IntrinsicGasTooLow);
+        return TxError::IntrinsicGasTooLow;
 
     if (tx.type == TxType::Blob) {
-        if (tx.blob_versioned_hashes.empty()) return std::unexpected(TxCheckError::NoBlobs);
-        if (tx.blob_versioned_hashes.size() > blob_limit(rev))
-            return std::unexpected(TxCheckError::TooManyBlobs);
+        if (!tx.to) return TxError::BlobCreate;
+        if (tx.blob_versioned_hashes.empty()) return TxError::NoBlobs;
+        if (tx.blob_versioned_hashes.size() > blob_limit(rev)) return TxError::TooManyBlobs;
         for (const auto& h : tx.blob_versioned_hashes)
-            if (h[0] != kBlobHashVersion) return std::unexpected(TxCheckError::BadBlobHashVersion);
+            if (h[0] != kBlobHashVersion) return TxError::BadBlobHashVersion;
     }
-    if (tx.type == TxType::SetCode && tx.authorization_list.empty())
-        return std::unexpected(TxCheckError::EmptyAuthorizationList);
+    if (tx.type == TxType::SetCode) {
+        if (!tx.to) return TxError::SetCodeCreate;
+        if (tx.authorization_list.empty()) return TxError::EmptyAuthorizationList;
+    }
+    return std::nullopt;
+}
 
+std::expected<address, TxError> check_transaction(const Transaction& tx, evm::Revision rev,
+                                                  uint64_t chain_id) {
+    if (auto error = validate_transaction(tx, rev, chain_id)) return std::unexpected(*error);
     // EIP-2 (Homestead) made signatures with s > n/2 invalid.
     auto sender = recover_sender_impl(tx, rev >= evm::Revision::Homestead);
-    if (!sender) return std::unexpected(TxCheckError::InvalidSignature);
+    if (!sender) return std::unexpected(TxError::InvalidSignature);
     return *sender;
 }
 

@@ -120,29 +120,48 @@ hash256 authorization_signing_hash(const Authorization& auth);
 std::optional<address> recover_authority(const Authorization& auth);
 bool sign_authorization(Authorization& auth, const bytes32& secret_key);
 
-// Why `check_transaction` refused a decoded transaction.
-enum class TxCheckError : uint8_t {
+// Why a transaction cannot enter a block. The first group needs only the transaction and the
+// revision (`validate_transaction`); the rest need the block or the sender's account and are
+// checked by `apply_transaction`. Messages follow geth's so clients recognise them.
+enum class TxError : uint8_t {
     TypeNotSupported,        // the type is not active at the revision
     WrongChainId,            // the chain id (typed, or EIP-155 legacy) is not the chain's
     InvalidSignature,        // bad v / y_parity (EIP-155 v before Spurious Dragon), r/s out of
                              // range, high s from Homestead, or no recoverable key
-    NonceTooBig,             // nonce == 2^64 - 1 (EIP-2681)
-    FeeCapBelowTip,          // max_priority_fee_per_gas > max_fee_per_gas (EIP-1559)
+    NonceMax,                // nonce == 2^64 - 1 (EIP-2681)
+    TipAboveFeeCap,          // max_priority_fee_per_gas > max_fee_per_gas (EIP-1559)
     GasLimitPriceOverflow,   // gas_limit * max_fee_per_gas does not fit 256 bits
     IntrinsicGasTooLow,      // gas_limit < intrinsic gas (or, from Prague, the calldata floor)
     InitcodeTooLarge,        // creation with more than 49152 bytes of initcode (EIP-3860)
+    BlobCreate,              // a blob transaction without a recipient (EIP-4844)
     NoBlobs,                 // a blob transaction without blob hashes (EIP-4844)
     TooManyBlobs,            // more blobs than a block can hold at the revision
     BadBlobHashVersion,      // a blob hash whose first byte is not 0x01 (EIP-4844)
+    SetCodeCreate,           // a set-code transaction without a recipient (EIP-7702)
     EmptyAuthorizationList,  // a set-code transaction without authorizations (EIP-7702)
+    // Block- and state-dependent.
+    GasLimitExceedsBlock,
+    FeeCapBelowBaseFee,
+    BlobFeeCapTooLow,
+    NonceTooLow,
+    NonceTooHigh,
+    InsufficientFunds,
+    SenderNotEoa,  // the sender has code (EIP-3607)
 };
 
-std::string_view tx_check_error_message(TxCheckError error);
+std::string_view tx_error_message(TxError error);
 
-// The state-independent checks a transaction must pass to enter a block of `chain_id` at `rev`;
-// returns the recovered sender. Nonce, balance and block gas checks need state and live elsewhere.
-// (apply_transaction repeats the checks that overlap; this one is for the pool, RPC and fixtures.)
-std::expected<address, TxCheckError> check_transaction(const Transaction& tx, evm::Revision rev,
-                                                       uint64_t chain_id);
+// Blobs a block may carry at `rev` (EIP-4844, EIP-7691).
+size_t max_blobs_per_block(evm::Revision rev);
+
+// The checks that need neither state nor signature recovery: type, chain id, nonce bound, fee
+// fields, initcode size, intrinsic gas, blob and authorization rules.
+std::optional<TxError> validate_transaction(const Transaction& tx, evm::Revision rev,
+                                            uint64_t chain_id);
+
+// validate_transaction plus signature recovery: what the pool, RPC and the fixtures need before
+// state is consulted. Returns the sender.
+std::expected<address, TxError> check_transaction(const Transaction& tx, evm::Revision rev,
+                                                  uint64_t chain_id);
 
 }  // namespace krnl::chain

@@ -143,7 +143,7 @@ TEST(Transaction, HighSIsRejectedFromHomestead) {
     EXPECT_FALSE(recover_sender(flipped));
     EXPECT_EQ(check_transaction(flipped, evm::Revision::Frontier, 1), kKeyAddress);
     EXPECT_EQ(check_transaction(flipped, evm::Revision::Homestead, 1),
-              std::unexpected(TxCheckError::InvalidSignature));
+              std::unexpected(TxError::InvalidSignature));
 
     // r and s must lie in [1, n).
     Transaction bad = tx;
@@ -157,10 +157,10 @@ TEST(Transaction, HighSIsRejectedFromHomestead) {
 TEST(Transaction, Eip155NeedsSpuriousDragonAndMatchingChain) {
     auto tx = *decode_transaction(hex(kEip155Signed));
     EXPECT_EQ(check_transaction(tx, evm::Revision::Homestead, 1),
-              std::unexpected(TxCheckError::InvalidSignature));
+              std::unexpected(TxError::InvalidSignature));
     EXPECT_EQ(check_transaction(tx, evm::Revision::SpuriousDragon, 1), kKeyAddress);
     EXPECT_EQ(check_transaction(tx, evm::Revision::Cancun, 5),
-              std::unexpected(TxCheckError::WrongChainId));
+              std::unexpected(TxError::WrongChainId));
 }
 
 TEST(Transaction, DynamicFeeLayout) {
@@ -219,7 +219,7 @@ TEST(Transaction, AccessListLayoutAndGas) {
     EXPECT_EQ(decoded->data, tx.data);
     EXPECT_EQ(check_transaction(*decoded, evm::Revision::Berlin, 1), kKeyAddress);
     EXPECT_EQ(check_transaction(*decoded, evm::Revision::Istanbul, 1),
-              std::unexpected(TxCheckError::TypeNotSupported));
+              std::unexpected(TxError::TypeNotSupported));
 }
 
 TEST(Transaction, BlobTransactionRoundTrip) {
@@ -240,7 +240,7 @@ TEST(Transaction, BlobTransactionRoundTrip) {
     EXPECT_EQ(encode_transaction(*decoded), encoded);
     EXPECT_EQ(check_transaction(*decoded, evm::Revision::Cancun, 1), kKeyAddress);
     EXPECT_EQ(check_transaction(*decoded, evm::Revision::Shanghai, 1),
-              std::unexpected(TxCheckError::TypeNotSupported));
+              std::unexpected(TxError::TypeNotSupported));
 
     // A blob transaction cannot create: an empty `to` does not decode.
     Transaction creation = tx;
@@ -257,14 +257,14 @@ TEST(Transaction, BlobChecks) {
     h[0] = 0x01;
 
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Cancun, 1),
-              std::unexpected(TxCheckError::NoBlobs));
+              std::unexpected(TxError::NoBlobs));
     tx.blob_versioned_hashes.assign(7, h);
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Cancun, 1),
-              std::unexpected(TxCheckError::TooManyBlobs));
+              std::unexpected(TxError::TooManyBlobs));
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Prague, 1), kKeyAddress);
     tx.blob_versioned_hashes.assign(1, hash256{});
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Cancun, 1),
-              std::unexpected(TxCheckError::BadBlobHashVersion));
+              std::unexpected(TxError::BadBlobHashVersion));
 }
 
 TEST(Transaction, AuthorizationSigning) {
@@ -319,11 +319,11 @@ TEST(Transaction, SetCodeRoundTripAndGas) {
     EXPECT_EQ(encode_transaction(*decoded), encoded);
     EXPECT_EQ(check_transaction(*decoded, evm::Revision::Prague, 1), kKeyAddress);
     EXPECT_EQ(check_transaction(*decoded, evm::Revision::Cancun, 1),
-              std::unexpected(TxCheckError::TypeNotSupported));
+              std::unexpected(TxError::TypeNotSupported));
 
     tx.authorization_list.clear();
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Prague, 1),
-              std::unexpected(TxCheckError::EmptyAuthorizationList));
+              std::unexpected(TxError::EmptyAuthorizationList));
 }
 
 TEST(Transaction, IntrinsicGasPerRevision) {
@@ -356,39 +356,39 @@ TEST(Transaction, CalldataFloorGas) {
     tx = signed_tx(tx);
     EXPECT_EQ(check_transaction(tx, evm::Revision::Cancun, 1), kKeyAddress);
     EXPECT_EQ(check_transaction(tx, evm::Revision::Prague, 1),
-              std::unexpected(TxCheckError::IntrinsicGasTooLow));
+              std::unexpected(TxError::IntrinsicGasTooLow));
 }
 
 TEST(Transaction, StaticChecks) {
     const Transaction base = dynamic_fee_tx();
     EXPECT_EQ(check_transaction(signed_tx(base), evm::Revision::London, 1), kKeyAddress);
     EXPECT_EQ(check_transaction(signed_tx(base), evm::Revision::Berlin, 1),
-              std::unexpected(TxCheckError::TypeNotSupported));
+              std::unexpected(TxError::TypeNotSupported));
     EXPECT_EQ(check_transaction(signed_tx(base), evm::Revision::London, 5),
-              std::unexpected(TxCheckError::WrongChainId));
+              std::unexpected(TxError::WrongChainId));
 
     Transaction tx = base;
     tx.nonce = UINT64_MAX;  // EIP-2681
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::London, 1),
-              std::unexpected(TxCheckError::NonceTooBig));
+              std::unexpected(TxError::NonceMax));
     tx.nonce = UINT64_MAX - 1;
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::London, 1), kKeyAddress);
 
     tx = base;
     tx.max_priority_fee_per_gas = uint256(3);
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::London, 1),
-              std::unexpected(TxCheckError::FeeCapBelowTip));
+              std::unexpected(TxError::TipAboveFeeCap));
 
     tx = base;
     tx.max_priority_fee_per_gas = uint256(0);
     tx.max_fee_per_gas = uint256(1) << 250;  // * 21000 needs more than 256 bits
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::London, 1),
-              std::unexpected(TxCheckError::GasLimitPriceOverflow));
+              std::unexpected(TxError::GasLimitPriceOverflow));
 
     tx = base;
     tx.gas_limit = 20999;
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::London, 1),
-              std::unexpected(TxCheckError::IntrinsicGasTooLow));
+              std::unexpected(TxError::IntrinsicGasTooLow));
 
     tx = base;
     tx.to.reset();
@@ -396,7 +396,7 @@ TEST(Transaction, StaticChecks) {
     tx.data = bytes(49152 + 1, 0);
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Paris, 1), kKeyAddress);
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Shanghai, 1),
-              std::unexpected(TxCheckError::InitcodeTooLarge));
+              std::unexpected(TxError::InitcodeTooLarge));
     tx.data.pop_back();
     EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Shanghai, 1), kKeyAddress);
 }

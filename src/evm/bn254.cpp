@@ -1,6 +1,7 @@
 #include "evm/bn254.hpp"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "evm/bn254_pairing.hpp"

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__x86_64__)
 #include <x86intrin.h>
@@ -107,12 +108,11 @@ namespace detail {
 // form serves constant evaluation and other targets.
 constexpr uint64_t addc(uint64_t a, uint64_t b, uint64_t carry_in, uint64_t& carry_out) {
 #if defined(__x86_64__)
-    if
-        !consteval {
-            unsigned long long out;
-            carry_out = _addcarry_u64(static_cast<unsigned char>(carry_in), a, b, &out);
-            return out;
-        }
+    if (!std::is_constant_evaluated()) {
+        unsigned long long out;
+        carry_out = _addcarry_u64(static_cast<unsigned char>(carry_in), a, b, &out);
+        return out;
+    }
 #endif
     const u128 s = static_cast<u128>(a) + b + carry_in;
     carry_out = static_cast<uint64_t>(s >> 64);
@@ -121,12 +121,11 @@ constexpr uint64_t addc(uint64_t a, uint64_t b, uint64_t carry_in, uint64_t& car
 
 constexpr uint64_t subb(uint64_t a, uint64_t b, uint64_t borrow_in, uint64_t& borrow_out) {
 #if defined(__x86_64__)
-    if
-        !consteval {
-            unsigned long long out;
-            borrow_out = _subborrow_u64(static_cast<unsigned char>(borrow_in), a, b, &out);
-            return out;
-        }
+    if (!std::is_constant_evaluated()) {
+        unsigned long long out;
+        borrow_out = _subborrow_u64(static_cast<unsigned char>(borrow_in), a, b, &out);
+        return out;
+    }
 #endif
     const u128 d = static_cast<u128>(a) - b - borrow_in;
     borrow_out = static_cast<uint64_t>(d >> 64) & 1;

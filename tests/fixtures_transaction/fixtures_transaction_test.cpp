@@ -131,7 +131,7 @@ TEST_P(TransactionFixture, Matches) {
     if (c.exception.empty()) {
         ASSERT_TRUE(tx) << "decode failed: " << decode_error_message(tx.error());
         const auto sender = check_transaction(*tx, c.rev, kFixtureChainId);
-        ASSERT_TRUE(sender) << "rejected: " << tx_check_error_message(sender.error());
+        ASSERT_TRUE(sender) << "rejected: " << tx_error_message(sender.error());
         EXPECT_EQ(to_hex(*sender), c.sender);
         EXPECT_EQ(to_hex(transaction_hash(*tx)), c.hash);
         EXPECT_EQ(encode_transaction(*tx), *encoded) << "re-encoding differs";
