@@ -67,7 +67,7 @@ hash256 keccak256(bytes_view data) {
         n -= kRate;
     }
     uint8_t last[kRate] = {};
-    std::memcpy(last, p, n);
+    if (n != 0) std::memcpy(last, p, n);  // p may be null for empty input
     last[n] ^= 0x01;
     last[kRate - 1] ^= 0x80;
     for (size_t i = 0; i < kRate / 8; ++i) {

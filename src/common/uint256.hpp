@@ -240,22 +240,25 @@ struct div_result {
 
 // ---- arithmetic mod 2^256 ----
 
+// Limbs go through named scalars and the four-limb constructor: GCC then emits a plain add/adc
+// (sub/sbb) chain and four stores, instead of assembling the result in a stack temporary and
+// copying it with vector moves that stall on store forwarding.
 constexpr uint256 operator+(const uint256& a, const uint256& b) {
-    uint256 r;
     bool carry = false;
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i)
-        r.w[i] = detail::add_with_carry(a.w[i], b.w[i], carry);
-    return r;
+    const uint64_t r0 = detail::add_with_carry(a.w[0], b.w[0], carry);
+    const uint64_t r1 = detail::add_with_carry(a.w[1], b.w[1], carry);
+    const uint64_t r2 = detail::add_with_carry(a.w[2], b.w[2], carry);
+    const uint64_t r3 = detail::add_with_carry(a.w[3], b.w[3], carry);
+    return {r0, r1, r2, r3};
 }
 
 constexpr uint256 operator-(const uint256& a, const uint256& b) {
-    uint256 r;
     bool borrow = false;
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i)
-        r.w[i] = detail::sub_with_borrow(a.w[i], b.w[i], borrow);
-    return r;
+    const uint64_t r0 = detail::sub_with_borrow(a.w[0], b.w[0], borrow);
+    const uint64_t r1 = detail::sub_with_borrow(a.w[1], b.w[1], borrow);
+    const uint64_t r2 = detail::sub_with_borrow(a.w[2], b.w[2], borrow);
+    const uint64_t r3 = detail::sub_with_borrow(a.w[3], b.w[3], borrow);
+    return {r0, r1, r2, r3};
 }
 
 constexpr uint256 operator-(const uint256& a) {
