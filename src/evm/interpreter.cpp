@@ -189,6 +189,26 @@ template <size_t N>
     return uint256{w[0], w[1], w[2], w[3]};
 }
 
+// Stack items are copied limb by limb. Results are written with four 8-byte stores, and a
+// 16-byte vector load of such an item right after (what a plain struct copy compiles to) cannot
+// take its data from the store buffer and stalls.
+[[gnu::always_inline]] inline void copy_item(uint256& dst, const uint256& src) {
+    const uint64_t w0 = src.w[0], w1 = src.w[1], w2 = src.w[2], w3 = src.w[3];
+    dst.w[0] = w0;
+    dst.w[1] = w1;
+    dst.w[2] = w2;
+    dst.w[3] = w3;
+}
+
+[[gnu::always_inline]] inline void swap_items(uint256& a, uint256& b) {
+    const uint64_t a0 = a.w[0], a1 = a.w[1], a2 = a.w[2], a3 = a.w[3];
+    copy_item(a, b);
+    b.w[0] = a0;
+    b.w[1] = a1;
+    b.w[2] = a2;
+    b.w[3] = a3;
+}
+
 // Copies src[offset .. offset + size) into dst, zero-filling what lies beyond src.
 inline void copy_padded(uint8_t* dst, bytes_view src, const uint256& offset, size_t size) {
     const size_t start = offset.fits_u64()
@@ -1141,32 +1161,32 @@ op_PUSH0:
     sp += 1;                      \
     pc += (N) + 1;                \
     DISPATCH();
-#define DUP_CASE(N)          \
-    op_DUP##N : BEGIN(N, 1); \
-    sp[1] = sp[1 - (N)];     \
+#define DUP_CASE(N)                \
+    op_DUP##N : BEGIN(N, 1);       \
+    copy_item(sp[1], sp[1 - (N)]); \
     NEXT(1);
 #define SWAP_CASE(N)                \
     op_SWAP##N : BEGIN((N) + 1, 0); \
-    std::swap(sp[0], sp[-(N)]);     \
+    swap_items(sp[0], sp[-(N)]);    \
     NEXT(0);
     PUSH_CASE(1)
-    PUSH_CASE(2) PUSH_CASE(3) PUSH_CASE(4) PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7) PUSH_CASE(8)
-        PUSH_CASE(9) PUSH_CASE(10) PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13) PUSH_CASE(14)
-            PUSH_CASE(15) PUSH_CASE(16) PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19) PUSH_CASE(20)
-                PUSH_CASE(21) PUSH_CASE(22) PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25) PUSH_CASE(26)
-                    PUSH_CASE(27) PUSH_CASE(28) PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31)
-                        PUSH_CASE(32) DUP_CASE(1) DUP_CASE(2) DUP_CASE(3) DUP_CASE(4) DUP_CASE(5)
-                            DUP_CASE(6) DUP_CASE(7) DUP_CASE(8) DUP_CASE(9) DUP_CASE(10)
-                                DUP_CASE(11) DUP_CASE(12) DUP_CASE(13) DUP_CASE(14) DUP_CASE(15)
-                                    DUP_CASE(16) SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3) SWAP_CASE(4)
-                                        SWAP_CASE(5) SWAP_CASE(6) SWAP_CASE(7) SWAP_CASE(8)
-                                            SWAP_CASE(9) SWAP_CASE(10) SWAP_CASE(11) SWAP_CASE(12)
-                                                SWAP_CASE(13) SWAP_CASE(14) SWAP_CASE(15)
-                                                    SWAP_CASE(16)
+    PUSH_CASE(2)
+    PUSH_CASE(3) PUSH_CASE(4) PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7) PUSH_CASE(8) PUSH_CASE(9)
+        PUSH_CASE(10) PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13) PUSH_CASE(14) PUSH_CASE(15)
+            PUSH_CASE(16) PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19) PUSH_CASE(20) PUSH_CASE(21)
+                PUSH_CASE(22) PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25) PUSH_CASE(26) PUSH_CASE(27)
+                    PUSH_CASE(28) PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31) PUSH_CASE(32)
+                        DUP_CASE(1) DUP_CASE(2) DUP_CASE(3) DUP_CASE(4) DUP_CASE(5) DUP_CASE(6)
+                            DUP_CASE(7) DUP_CASE(8) DUP_CASE(9) DUP_CASE(10) DUP_CASE(11)
+                                DUP_CASE(12) DUP_CASE(13) DUP_CASE(14) DUP_CASE(15) DUP_CASE(16)
+                                    SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3) SWAP_CASE(4) SWAP_CASE(5)
+                                        SWAP_CASE(6) SWAP_CASE(7) SWAP_CASE(8) SWAP_CASE(9)
+                                            SWAP_CASE(10) SWAP_CASE(11) SWAP_CASE(12) SWAP_CASE(13)
+                                                SWAP_CASE(14) SWAP_CASE(15) SWAP_CASE(16)
 #undef PUSH_CASE
 #undef DUP_CASE
 #undef SWAP_CASE
-                                                        op_LOGN : {
+                                                    op_LOGN : {
         const int n = *pc - OP_LOG0;
         const int64_t cost_ = costs[*pc];
         if (HEIGHT() < n + 2) goto stack_underflow;

@@ -3,13 +3,16 @@
 namespace krnl::state {
 
 Account* State::find(const address& addr) {
+    if (last_found_.account != nullptr && last_found_.addr == addr) return last_found_.account;
     auto it = accounts_.find(addr);
-    return it != accounts_.end() ? &it->second : nullptr;
+    if (it == accounts_.end()) return nullptr;
+    last_found_.addr = addr;
+    last_found_.account = &it->second;
+    return &it->second;
 }
 
 const Account* State::find(const address& addr) const {
-    auto it = accounts_.find(addr);
-    return it != accounts_.end() ? &it->second : nullptr;
+    return const_cast<State*>(this)->find(addr);
 }
 
 Account& State::put(const address& addr, Account account) {
@@ -19,6 +22,7 @@ Account& State::put(const address& addr, Account account) {
 }
 
 Account& State::get_or_create(const address& addr) {
+    if (Account* existing = find(addr)) return *existing;
     auto [it, inserted] = accounts_.try_emplace(addr);
     if (inserted) record(Change::Created, addr);
     return it->second;
@@ -93,7 +97,8 @@ StorageSlot& State::slot(const address& addr, const uint256& key) {
 }
 
 bool State::warm_slot(const address& addr, const uint256& key) {
-    if (!warm_slots_.emplace(addr, key).second) return false;
+    // insert() of an existing key allocates nothing, unlike emplace() (SLOAD calls this each time).
+    if (!warm_slots_.insert({addr, key}).second) return false;
     record(Change::WarmSlot, addr, key);
     return true;
 }
@@ -122,6 +127,7 @@ void State::rollback(Checkpoint to) {
     while (journal_.size() > to) {
         JournalEntry& e = journal_.back();
         if (e.change == Change::Created) {
+            last_found_.account = nullptr;
             accounts_.erase(e.addr);
         } else if (e.change == Change::WarmAccount) {
             warm_accounts_.erase(e.addr);
@@ -168,6 +174,7 @@ void State::rollback(Checkpoint to) {
 }
 
 void State::finalize_transaction(bool remove_empty_accounts) {
+    last_found_.account = nullptr;
     for (auto it = accounts_.begin(); it != accounts_.end();) {
         Account& acc = it->second;
         if (acc.destructed || (remove_empty_accounts && acc.touched && acc.is_empty())) {

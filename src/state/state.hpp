@@ -110,6 +110,19 @@ private:
     }
 
     std::unordered_map<address, Account> accounts_;
+    // The account found last: execution touches the same one (the running contract) again and
+    // again. Node pointers of the map are stable; every erase clears this, and copies start empty.
+    struct LastFound {
+        address addr;
+        Account* account = nullptr;
+        LastFound() = default;
+        LastFound(const LastFound&) {}
+        LastFound& operator=(const LastFound&) {
+            account = nullptr;
+            return *this;
+        }
+    };
+    mutable LastFound last_found_;
     // Kept apart from the accounts so that touching a missing address (BALANCE of nothing) does
     // not bring an account into existence.
     std::unordered_set<address> warm_accounts_;

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include <pthread.h>
+
 #include "statetest.hpp"
 
 namespace fs = std::filesystem;
@@ -148,12 +150,28 @@ int main(int argc, char** argv) {
         for (size_t i; (i = next.fetch_add(1)) < files.size();)
             reports[i] = run_file(files[i], fork, *rev, filter, list_unsupported, cache, trace);
     };
-    std::vector<std::thread> threads;
-    for (unsigned t = 1; t < std::min<size_t>(jobs, files.size()); ++t)
-        threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads)
-        t.join();
+    // Workers run on threads with large stacks: a chain of 1024 nested calls recurses through the
+    // interpreter once per level, which needs more than the default 8 MiB under the sanitizers.
+    std::vector<pthread_t> threads;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, size_t{1} << 30);
+    const size_t num_threads = std::max<size_t>(1, std::min<size_t>(jobs, files.size()));
+    for (size_t t = 0; t < num_threads; ++t) {
+        pthread_t thread;
+        auto start = [](void* fn) -> void* {
+            (*static_cast<decltype(worker)*>(fn))();
+            return nullptr;
+        };
+        if (pthread_create(&thread, &attr, start, &worker) != 0) {
+            std::cerr << "krnl-statetest: cannot start a worker thread\n";
+            return 2;
+        }
+        threads.push_back(thread);
+    }
+    pthread_attr_destroy(&attr);
+    for (pthread_t t : threads)
+        pthread_join(t, nullptr);
 
     size_t passed = 0, failed = 0, unsupported = 0, malformed = 0;
     for (const FileReport& r : reports) {
