@@ -97,8 +97,17 @@ StorageSlot& State::slot(const address& addr, const uint256& key) {
 }
 
 bool State::warm_slot(const address& addr, const uint256& key) {
-    // insert() of an existing key allocates nothing, unlike emplace() (SLOAD calls this each time).
-    if (!warm_slots_.insert({addr, key}).second) return false;
+    const std::pair<address, uint256> absent_key{addr, key};
+    if (Account* acc = find(addr)) {
+        StorageSlot& s = acc->storage[key];
+        if (s.warm) return false;
+        // Warmed while the account did not exist yet (access list, then CREATE).
+        if (!warm_absent_slots_.empty() && warm_absent_slots_.contains(absent_key)) return false;
+        record(Change::WarmSlot, addr, key);
+        s.warm = true;
+        return true;
+    }
+    if (!warm_absent_slots_.insert(absent_key).second) return false;
     record(Change::WarmSlot, addr, key);
     return true;
 }
@@ -132,7 +141,15 @@ void State::rollback(Checkpoint to) {
         } else if (e.change == Change::WarmAccount) {
             warm_accounts_.erase(e.addr);
         } else if (e.change == Change::WarmSlot) {
-            warm_slots_.erase({e.addr, e.key});
+            // Undo where it was recorded: in the slot if its account exists and the slot is warm
+            // there, otherwise in the set for absent accounts.
+            Account* acc = find(e.addr);
+            auto it =
+                acc != nullptr ? acc->storage.find(e.key) : decltype(acc->storage)::iterator{};
+            if (acc != nullptr && it != acc->storage.end() && it->second.warm)
+                it->second.warm = false;
+            else
+                warm_absent_slots_.erase({e.addr, e.key});
         } else {
             Account& acc = existing(e.addr);
             switch (e.change) {
@@ -186,6 +203,7 @@ void State::finalize_transaction(bool remove_empty_accounts) {
                 s = acc.storage.erase(s);  // zero slots are absent from the trie
             } else {
                 s->second.original = s->second.current;
+                s->second.warm = false;
                 ++s;
             }
         }
@@ -194,7 +212,7 @@ void State::finalize_transaction(bool remove_empty_accounts) {
         ++it;
     }
     warm_accounts_.clear();
-    warm_slots_.clear();
+    warm_absent_slots_.clear();
     journal_.clear();
 }
 

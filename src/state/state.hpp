@@ -14,7 +14,8 @@ namespace krnl::state {
 
 struct StorageSlot {
     uint256 current;
-    uint256 original;  // value at the start of the transaction (EIP-2200)
+    uint256 original;   // value at the start of the transaction (EIP-2200)
+    bool warm = false;  // accessed in this transaction (EIP-2929)
 };
 
 struct Account {
@@ -126,12 +127,14 @@ private:
     // Kept apart from the accounts so that touching a missing address (BALANCE of nothing) does
     // not bring an account into existence.
     std::unordered_set<address> warm_accounts_;
+    // Warm slots of accounts that do not exist (an access list may name any address); slots of
+    // existing accounts carry their own flag. Almost always empty.
     struct SlotHash {
         size_t operator()(const std::pair<address, uint256>& k) const {
             return std::hash<address>{}(k.first) ^ std::hash<uint256>{}(k.second);
         }
     };
-    std::unordered_set<std::pair<address, uint256>, SlotHash> warm_slots_;
+    std::unordered_set<std::pair<address, uint256>, SlotHash> warm_absent_slots_;
     std::vector<JournalEntry> journal_;
 };
 
