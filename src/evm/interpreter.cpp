@@ -471,6 +471,22 @@ Step op_extcodecopy(Frame& f, uint256* sp, int64_t gas) {
     return {StatusCode::Success, gas};
 }
 
+inline constexpr int16_t kCostVaries = -2;
+
+// The constant gas of `op` when it is known at compile time: the revision's cost if the revision
+// is fixed, otherwise the cost shared by all revisions. kCostVaries sends the instruction to the
+// table at run time (which also catches opcodes a revision lacks).
+template <int kRev>
+constexpr int16_t constant_cost(int op) {
+    if constexpr (kRev >= 0) {
+        return kGasTables[kRev][op];
+    } else {
+        for (const GasTable& table : kGasTables)
+            if (table[op] != kGasTables[0][op]) return kCostVaries;
+        return kGasTables[0][op];
+    }
+}
+
 // kRev >= 0 fixes the revision at compile time (the gas table becomes a constant address and the
 // revision checks fold away); -1 reads it at run time.
 //
@@ -761,15 +777,26 @@ template <bool kTraced, int kRev>
     } while (0)
     // Every instruction starts with its stack check and its constant gas; an opcode the revision
     // does not define carries kUndefined (-1) in the table and is caught by the sign of the cost.
-#define BEGIN(REQ, CHANGE)                                                          \
-    {                                                                               \
-        const int64_t cost_ = costs[*pc];                                           \
-        if ((REQ) > 0 && HEIGHT() < (REQ)) goto stack_underflow;                    \
-        if ((CHANGE) > 0 && HEIGHT() > kStackLimit - (CHANGE)) goto stack_overflow; \
-        if (cost_ < 0) [[unlikely]]                                                 \
-            goto undefined;                                                         \
-        if ((gas -= cost_) < 0) [[unlikely]]                                        \
-            goto out_of_gas;                                                        \
+#define BEGIN(OP, REQ, CHANGE)                                  \
+    {                                                           \
+        constexpr int16_t kCost = constant_cost<kRev>(OP);      \
+        if constexpr (kCost == kUndefined) goto undefined;      \
+        if constexpr ((REQ) > 0)                                \
+            if (HEIGHT() < (REQ)) [[unlikely]]                  \
+                goto stack_underflow;                           \
+        if constexpr ((CHANGE) > 0)                             \
+            if (HEIGHT() > kStackLimit - (CHANGE)) [[unlikely]] \
+                goto stack_overflow;                            \
+        if constexpr (kCost == kCostVaries) {                   \
+            const int64_t cost_ = costs[OP];                    \
+            if (cost_ < 0) [[unlikely]]                         \
+                goto undefined;                                 \
+            if ((gas -= cost_) < 0) [[unlikely]]                \
+                goto out_of_gas;                                \
+        } else if constexpr (kCost > 0) {                       \
+            if ((gas -= kCost) < 0) [[unlikely]]                \
+                goto out_of_gas;                                \
+        }                                                       \
     }
 #define NEXT(CHANGE) \
     sp += (CHANGE);  \
@@ -784,46 +811,46 @@ template <bool kTraced, int kRev>
     DISPATCH();
 
 op_STOP:
-    BEGIN(0, 0);
+    BEGIN(OP_STOP, 0, 0);
     goto stop;
 op_ADD:
-    BEGIN(2, -1);
+    BEGIN(OP_ADD, 2, -1);
     sp[-1] = sp[0] + sp[-1];
     NEXT(-1);
 op_MUL:
-    BEGIN(2, -1);
+    BEGIN(OP_MUL, 2, -1);
     sp[-1] = sp[0] * sp[-1];
     NEXT(-1);
 op_SUB:
-    BEGIN(2, -1);
+    BEGIN(OP_SUB, 2, -1);
     sp[-1] = sp[0] - sp[-1];
     NEXT(-1);
 op_DIV:
-    BEGIN(2, -1);
+    BEGIN(OP_DIV, 2, -1);
     sp[-1] = sp[0] / sp[-1];
     NEXT(-1);
 op_SDIV:
-    BEGIN(2, -1);
+    BEGIN(OP_SDIV, 2, -1);
     sp[-1] = sdiv(sp[0], sp[-1]);
     NEXT(-1);
 op_MOD:
-    BEGIN(2, -1);
+    BEGIN(OP_MOD, 2, -1);
     sp[-1] = sp[0] % sp[-1];
     NEXT(-1);
 op_SMOD:
-    BEGIN(2, -1);
+    BEGIN(OP_SMOD, 2, -1);
     sp[-1] = smod(sp[0], sp[-1]);
     NEXT(-1);
 op_ADDMOD:
-    BEGIN(3, -2);
+    BEGIN(OP_ADDMOD, 3, -2);
     sp[-2] = addmod(sp[0], sp[-1], sp[-2]);
     NEXT(-2);
 op_MULMOD:
-    BEGIN(3, -2);
+    BEGIN(OP_MULMOD, 3, -2);
     sp[-2] = mulmod(sp[0], sp[-1], sp[-2]);
     NEXT(-2);
 op_EXP:
-    BEGIN(2, -1);
+    BEGIN(OP_EXP, 2, -1);
     {
         const int64_t per_byte = rev >= Revision::SpuriousDragon ? 50 : 10;
         FAIL_IF((gas -= per_byte * count_significant_bytes(sp[-1])) < 0, StatusCode::OutOfGas);
@@ -831,67 +858,67 @@ op_EXP:
     }
     NEXT(-1);
 op_SIGNEXTEND:
-    BEGIN(2, -1);
+    BEGIN(OP_SIGNEXTEND, 2, -1);
     sp[-1] = signextend(sp[0], sp[-1]);
     NEXT(-1);
 op_LT:
-    BEGIN(2, -1);
+    BEGIN(OP_LT, 2, -1);
     sp[-1] = sp[0] < sp[-1] ? 1 : 0;
     NEXT(-1);
 op_GT:
-    BEGIN(2, -1);
+    BEGIN(OP_GT, 2, -1);
     sp[-1] = sp[0] > sp[-1] ? 1 : 0;
     NEXT(-1);
 op_SLT:
-    BEGIN(2, -1);
+    BEGIN(OP_SLT, 2, -1);
     sp[-1] = slt(sp[0], sp[-1]) ? 1 : 0;
     NEXT(-1);
 op_SGT:
-    BEGIN(2, -1);
+    BEGIN(OP_SGT, 2, -1);
     sp[-1] = sgt(sp[0], sp[-1]) ? 1 : 0;
     NEXT(-1);
 op_EQ:
-    BEGIN(2, -1);
+    BEGIN(OP_EQ, 2, -1);
     sp[-1] = sp[0] == sp[-1] ? 1 : 0;
     NEXT(-1);
 op_ISZERO:
-    BEGIN(1, 0);
+    BEGIN(OP_ISZERO, 1, 0);
     sp[0] = !sp[0] ? 1 : 0;
     NEXT(0);
 op_AND:
-    BEGIN(2, -1);
+    BEGIN(OP_AND, 2, -1);
     sp[-1] = sp[0] & sp[-1];
     NEXT(-1);
 op_OR:
-    BEGIN(2, -1);
+    BEGIN(OP_OR, 2, -1);
     sp[-1] = sp[0] | sp[-1];
     NEXT(-1);
 op_XOR:
-    BEGIN(2, -1);
+    BEGIN(OP_XOR, 2, -1);
     sp[-1] = sp[0] ^ sp[-1];
     NEXT(-1);
 op_NOT:
-    BEGIN(1, 0);
+    BEGIN(OP_NOT, 1, 0);
     sp[0] = ~sp[0];
     NEXT(0);
 op_BYTE:
-    BEGIN(2, -1);
+    BEGIN(OP_BYTE, 2, -1);
     sp[-1] = byte_at(sp[0], sp[-1]);
     NEXT(-1);
 op_SHL:
-    BEGIN(2, -1);
+    BEGIN(OP_SHL, 2, -1);
     sp[-1] = sp[-1] << sp[0];
     NEXT(-1);
 op_SHR:
-    BEGIN(2, -1);
+    BEGIN(OP_SHR, 2, -1);
     sp[-1] = sp[-1] >> sp[0];
     NEXT(-1);
 op_SAR:
-    BEGIN(2, -1);
+    BEGIN(OP_SAR, 2, -1);
     sp[-1] = sar(sp[0], sp[-1]);
     NEXT(-1);
 op_KECCAK256:
-    BEGIN(2, -1);
+    BEGIN(OP_KECCAK256, 2, -1);
     {
         const uint256 offset = sp[0], size = sp[-1];
         FAIL_IF(!check_memory(gas, f.memory, offset, size), StatusCode::OutOfGas);
@@ -903,11 +930,11 @@ op_KECCAK256:
     }
     NEXT(-1);
 op_ADDRESS:
-    BEGIN(0, 1);
+    BEGIN(OP_ADDRESS, 0, 1);
     sp[1] = to_uint256(f.msg.recipient);
     NEXT(1);
 op_BALANCE:
-    BEGIN(1, 0);
+    BEGIN(OP_BALANCE, 1, 0);
     {
         const address a = to_address(sp[0]);
         FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
@@ -915,19 +942,19 @@ op_BALANCE:
     }
     NEXT(0);
 op_ORIGIN:
-    BEGIN(0, 1);
+    BEGIN(OP_ORIGIN, 0, 1);
     sp[1] = to_uint256(f.tx().origin);
     NEXT(1);
 op_CALLER:
-    BEGIN(0, 1);
+    BEGIN(OP_CALLER, 0, 1);
     sp[1] = to_uint256(f.msg.sender);
     NEXT(1);
 op_CALLVALUE:
-    BEGIN(0, 1);
+    BEGIN(OP_CALLVALUE, 0, 1);
     sp[1] = f.msg.value;
     NEXT(1);
 op_CALLDATALOAD:
-    BEGIN(1, 0);
+    BEGIN(OP_CALLDATALOAD, 1, 0);
     {
         uint8_t word[32];
         copy_padded(word, f.msg.input, sp[0], 32);
@@ -935,29 +962,29 @@ op_CALLDATALOAD:
     }
     NEXT(0);
 op_CALLDATASIZE:
-    BEGIN(0, 1);
+    BEGIN(OP_CALLDATASIZE, 0, 1);
     sp[1] = f.msg.input.size();
     NEXT(1);
 op_CALLDATACOPY:
-    BEGIN(3, -3);
+    BEGIN(OP_CALLDATACOPY, 3, -3);
     FAIL_IF(!charge_copy(f, gas, sp[0], sp[-2]), StatusCode::OutOfGas);
     if (sp[-2]) copy_padded(f.memory.data() + sp[0].low64(), f.msg.input, sp[-1], sp[-2].low64());
     NEXT(-3);
 op_CODESIZE:
-    BEGIN(0, 1);
+    BEGIN(OP_CODESIZE, 0, 1);
     sp[1] = f.code.code_size();
     NEXT(1);
 op_CODECOPY:
-    BEGIN(3, -3);
+    BEGIN(OP_CODECOPY, 3, -3);
     FAIL_IF(!charge_copy(f, gas, sp[0], sp[-2]), StatusCode::OutOfGas);
     if (sp[-2]) copy_padded(f.memory.data() + sp[0].low64(), f.code.code(), sp[-1], sp[-2].low64());
     NEXT(-3);
 op_GASPRICE:
-    BEGIN(0, 1);
+    BEGIN(OP_GASPRICE, 0, 1);
     sp[1] = f.tx().gas_price;
     NEXT(1);
 op_EXTCODESIZE:
-    BEGIN(1, 0);
+    BEGIN(OP_EXTCODESIZE, 1, 0);
     {
         const address a = to_address(sp[0]);
         FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
@@ -965,7 +992,7 @@ op_EXTCODESIZE:
     }
     NEXT(0);
 op_EXTCODECOPY:
-    BEGIN(4, -4);
+    BEGIN(OP_EXTCODECOPY, 4, -4);
     if (const Step step = op_extcodecopy(f, sp, gas); step.status == StatusCode::Success)
         gas = step.gas;
     else {
@@ -974,11 +1001,11 @@ op_EXTCODECOPY:
     }
     NEXT(-4);
 op_RETURNDATASIZE:
-    BEGIN(0, 1);
+    BEGIN(OP_RETURNDATASIZE, 0, 1);
     sp[1] = f.return_data.size();
     NEXT(1);
 op_RETURNDATACOPY:
-    BEGIN(3, -3);
+    BEGIN(OP_RETURNDATACOPY, 3, -3);
     {
         const uint256 mem_offset = sp[0], data_offset = sp[-1], size = sp[-2];
         // Reading past the return data is an exceptional halt, not zero padding.
@@ -993,7 +1020,7 @@ op_RETURNDATACOPY:
     }
     NEXT(-3);
 op_EXTCODEHASH:
-    BEGIN(1, 0);
+    BEGIN(OP_EXTCODEHASH, 1, 0);
     {
         const address a = to_address(sp[0]);
         FAIL_IF(!charge_account_access(f, gas, a), StatusCode::OutOfGas);
@@ -1001,7 +1028,7 @@ op_EXTCODEHASH:
     }
     NEXT(0);
 op_BLOCKHASH:
-    BEGIN(1, 0);
+    BEGIN(OP_BLOCKHASH, 1, 0);
     {
         const int64_t current = f.tx().number;
         const uint256& n = sp[0];
@@ -1011,39 +1038,39 @@ op_BLOCKHASH:
     }
     NEXT(0);
 op_COINBASE:
-    BEGIN(0, 1);
+    BEGIN(OP_COINBASE, 0, 1);
     sp[1] = to_uint256(f.tx().coinbase);
     NEXT(1);
 op_TIMESTAMP:
-    BEGIN(0, 1);
+    BEGIN(OP_TIMESTAMP, 0, 1);
     sp[1] = static_cast<uint64_t>(f.tx().timestamp);
     NEXT(1);
 op_NUMBER:
-    BEGIN(0, 1);
+    BEGIN(OP_NUMBER, 0, 1);
     sp[1] = static_cast<uint64_t>(f.tx().number);
     NEXT(1);
 op_PREVRANDAO:
-    BEGIN(0, 1);
+    BEGIN(OP_PREVRANDAO, 0, 1);
     sp[1] = f.tx().prev_randao;
     NEXT(1);
 op_GASLIMIT:
-    BEGIN(0, 1);
+    BEGIN(OP_GASLIMIT, 0, 1);
     sp[1] = static_cast<uint64_t>(f.tx().gas_limit);
     NEXT(1);
 op_CHAINID:
-    BEGIN(0, 1);
+    BEGIN(OP_CHAINID, 0, 1);
     sp[1] = f.tx().chain_id;
     NEXT(1);
 op_SELFBALANCE:
-    BEGIN(0, 1);
+    BEGIN(OP_SELFBALANCE, 0, 1);
     sp[1] = f.host.get_balance(f.msg.recipient);
     NEXT(1);
 op_BASEFEE:
-    BEGIN(0, 1);
+    BEGIN(OP_BASEFEE, 0, 1);
     sp[1] = f.tx().base_fee;
     NEXT(1);
 op_BLOBHASH:
-    BEGIN(1, 0);
+    BEGIN(OP_BLOBHASH, 1, 0);
     {
         const TxContext& tx = f.tx();
         const uint256& i = sp[0];
@@ -1053,36 +1080,36 @@ op_BLOBHASH:
     }
     NEXT(0);
 op_BLOBBASEFEE:
-    BEGIN(0, 1);
+    BEGIN(OP_BLOBBASEFEE, 0, 1);
     sp[1] = f.tx().blob_base_fee;
     NEXT(1);
 op_POP:
-    BEGIN(1, -1);
+    BEGIN(OP_POP, 1, -1);
     NEXT(-1);
 op_MLOAD:
-    BEGIN(1, 0);
+    BEGIN(OP_MLOAD, 1, 0);
     FAIL_IF(!check_memory(gas, f.memory, sp[0], 32), StatusCode::OutOfGas);
     sp[0] = uint256::load_be(f.memory.data() + sp[0].low64());
     NEXT(0);
 op_MSTORE:
-    BEGIN(2, -2);
+    BEGIN(OP_MSTORE, 2, -2);
     FAIL_IF(!check_memory(gas, f.memory, sp[0], 32), StatusCode::OutOfGas);
     sp[-1].store_be(f.memory.data() + sp[0].low64());
     NEXT(-2);
 op_MSTORE8:
-    BEGIN(2, -2);
+    BEGIN(OP_MSTORE8, 2, -2);
     FAIL_IF(!check_memory(gas, f.memory, sp[0], 1), StatusCode::OutOfGas);
     f.memory.data()[sp[0].low64()] = static_cast<uint8_t>(sp[-1].low64());
     NEXT(-2);
 op_SLOAD:
-    BEGIN(1, 0);
+    BEGIN(OP_SLOAD, 1, 0);
     if (rev >= Revision::Berlin &&
         f.host.access_storage(f.msg.recipient, sp[0]) == AccessStatus::Cold)
         FAIL_IF((gas -= 2000) < 0, StatusCode::OutOfGas);
     sp[0] = f.host.get_storage(f.msg.recipient, sp[0]);
     NEXT(0);
 op_SSTORE:
-    BEGIN(2, -2);
+    BEGIN(OP_SSTORE, 2, -2);
     if (const Step step = op_sstore(f, sp, gas); step.status == StatusCode::Success)
         gas = step.gas;
     else {
@@ -1091,7 +1118,7 @@ op_SSTORE:
     }
     NEXT(-2);
 op_JUMP:
-    BEGIN(1, -1);
+    BEGIN(OP_JUMP, 1, -1);
     {
         const uint256& dst = sp[0];
         FAIL_IF(!dst.fits_u64() || !f.code.is_jumpdest(dst.low64()),
@@ -1101,7 +1128,7 @@ op_JUMP:
     }
     DISPATCH();
 op_JUMPI:
-    BEGIN(2, -2);
+    BEGIN(OP_JUMPI, 2, -2);
     if (sp[-1]) {
         const uint256& dst = sp[0];
         FAIL_IF(!dst.fits_u64() || !f.code.is_jumpdest(dst.low64()),
@@ -1112,31 +1139,31 @@ op_JUMPI:
     }
     NEXT(-2);
 op_PC:
-    BEGIN(0, 1);
+    BEGIN(OP_PC, 0, 1);
     sp[1] = static_cast<uint64_t>(pc - f.code.padded_code());
     NEXT(1);
 op_MSIZE:
-    BEGIN(0, 1);
+    BEGIN(OP_MSIZE, 0, 1);
     sp[1] = f.memory.size();
     NEXT(1);
 op_GAS:
-    BEGIN(0, 1);
+    BEGIN(OP_GAS, 0, 1);
     sp[1] = static_cast<uint64_t>(gas);
     NEXT(1);
 op_JUMPDEST:
-    BEGIN(0, 0);
+    BEGIN(OP_JUMPDEST, 0, 0);
     NEXT(0);
 op_TLOAD:
-    BEGIN(1, 0);
+    BEGIN(OP_TLOAD, 1, 0);
     sp[0] = f.host.get_transient_storage(f.msg.recipient, sp[0]);
     NEXT(0);
 op_TSTORE:
-    BEGIN(2, -2);
+    BEGIN(OP_TSTORE, 2, -2);
     FAIL_IF(f.msg.is_static, StatusCode::StaticModeViolation);
     f.host.set_transient_storage(f.msg.recipient, sp[0], sp[-1]);
     NEXT(-2);
 op_MCOPY:
-    BEGIN(3, -3);
+    BEGIN(OP_MCOPY, 3, -3);
     {
         const uint256 dst = sp[0], src = sp[-1], size = sp[-2];
         if (size) {
@@ -1151,38 +1178,39 @@ op_MCOPY:
     }
     NEXT(-3);
 op_PUSH0:
-    BEGIN(0, 1);
+    BEGIN(OP_PUSH0, 0, 1);
     sp[1] = 0;
     NEXT(1);
     // PUSH1..PUSH32, DUP1..DUP16, SWAP1..SWAP16: one label each so the size is a constant.
-#define PUSH_CASE(N)              \
-    op_PUSH##N : BEGIN(0, 1);     \
-    sp[1] = load_push<N>(pc + 1); \
-    sp += 1;                      \
-    pc += (N) + 1;                \
+#define PUSH_CASE(N)                            \
+    op_PUSH##N : BEGIN(OP_PUSH1 + (N)-1, 0, 1); \
+    sp[1] = load_push<N>(pc + 1);               \
+    sp += 1;                                    \
+    pc += (N) + 1;                              \
     DISPATCH();
-#define DUP_CASE(N)                \
-    op_DUP##N : BEGIN(N, 1);       \
-    copy_item(sp[1], sp[1 - (N)]); \
+#define DUP_CASE(N)                           \
+    op_DUP##N : BEGIN(OP_DUP1 + (N)-1, N, 1); \
+    copy_item(sp[1], sp[1 - (N)]);            \
     NEXT(1);
-#define SWAP_CASE(N)                \
-    op_SWAP##N : BEGIN((N) + 1, 0); \
-    swap_items(sp[0], sp[-(N)]);    \
+#define SWAP_CASE(N)                                  \
+    op_SWAP##N : BEGIN(OP_SWAP1 + (N)-1, (N) + 1, 0); \
+    swap_items(sp[0], sp[-(N)]);                      \
     NEXT(0);
     PUSH_CASE(1)
     PUSH_CASE(2)
-    PUSH_CASE(3) PUSH_CASE(4) PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7) PUSH_CASE(8) PUSH_CASE(9)
-        PUSH_CASE(10) PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13) PUSH_CASE(14) PUSH_CASE(15)
-            PUSH_CASE(16) PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19) PUSH_CASE(20) PUSH_CASE(21)
-                PUSH_CASE(22) PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25) PUSH_CASE(26) PUSH_CASE(27)
-                    PUSH_CASE(28) PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31) PUSH_CASE(32)
-                        DUP_CASE(1) DUP_CASE(2) DUP_CASE(3) DUP_CASE(4) DUP_CASE(5) DUP_CASE(6)
-                            DUP_CASE(7) DUP_CASE(8) DUP_CASE(9) DUP_CASE(10) DUP_CASE(11)
-                                DUP_CASE(12) DUP_CASE(13) DUP_CASE(14) DUP_CASE(15) DUP_CASE(16)
-                                    SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3) SWAP_CASE(4) SWAP_CASE(5)
-                                        SWAP_CASE(6) SWAP_CASE(7) SWAP_CASE(8) SWAP_CASE(9)
-                                            SWAP_CASE(10) SWAP_CASE(11) SWAP_CASE(12) SWAP_CASE(13)
-                                                SWAP_CASE(14) SWAP_CASE(15) SWAP_CASE(16)
+    PUSH_CASE(3)
+    PUSH_CASE(4) PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7) PUSH_CASE(8) PUSH_CASE(9) PUSH_CASE(10)
+        PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13) PUSH_CASE(14) PUSH_CASE(15) PUSH_CASE(16)
+            PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19) PUSH_CASE(20) PUSH_CASE(21) PUSH_CASE(22)
+                PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25) PUSH_CASE(26) PUSH_CASE(27) PUSH_CASE(28)
+                    PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31) PUSH_CASE(32) DUP_CASE(1) DUP_CASE(2)
+                        DUP_CASE(3) DUP_CASE(4) DUP_CASE(5) DUP_CASE(6) DUP_CASE(7) DUP_CASE(8)
+                            DUP_CASE(9) DUP_CASE(10) DUP_CASE(11) DUP_CASE(12) DUP_CASE(13)
+                                DUP_CASE(14) DUP_CASE(15) DUP_CASE(16) SWAP_CASE(1) SWAP_CASE(2)
+                                    SWAP_CASE(3) SWAP_CASE(4) SWAP_CASE(5) SWAP_CASE(6) SWAP_CASE(7)
+                                        SWAP_CASE(8) SWAP_CASE(9) SWAP_CASE(10) SWAP_CASE(11)
+                                            SWAP_CASE(12) SWAP_CASE(13) SWAP_CASE(14) SWAP_CASE(15)
+                                                SWAP_CASE(16)
 #undef PUSH_CASE
 #undef DUP_CASE
 #undef SWAP_CASE
@@ -1202,7 +1230,7 @@ op_PUSH0:
     ++pc;
     DISPATCH();
 op_CREATE:
-    BEGIN(3, -2);
+    BEGIN(OP_CREATE, 3, -2);
     if (const Step step = op_create(f, sp, gas, OP_CREATE); step.status == StatusCode::Success)
         gas = step.gas;
     else {
@@ -1211,7 +1239,7 @@ op_CREATE:
     }
     NEXT(-2);
 op_CREATE2:
-    BEGIN(4, -3);
+    BEGIN(OP_CREATE2, 4, -3);
     if (const Step step = op_create(f, sp, gas, OP_CREATE2); step.status == StatusCode::Success)
         gas = step.gas;
     else {
@@ -1220,7 +1248,7 @@ op_CREATE2:
     }
     NEXT(-3);
 op_CALL:
-    BEGIN(7, -6);
+    BEGIN(OP_CALL, 7, -6);
     if (const Step step = op_call(f, sp, gas, OP_CALL); step.status == StatusCode::Success)
         gas = step.gas;
     else {
@@ -1229,7 +1257,7 @@ op_CALL:
     }
     NEXT(-6);
 op_CALLCODE:
-    BEGIN(7, -6);
+    BEGIN(OP_CALLCODE, 7, -6);
     if (const Step step = op_call(f, sp, gas, OP_CALLCODE); step.status == StatusCode::Success)
         gas = step.gas;
     else {
@@ -1238,7 +1266,7 @@ op_CALLCODE:
     }
     NEXT(-6);
 op_DELEGATECALL:
-    BEGIN(6, -5);
+    BEGIN(OP_DELEGATECALL, 6, -5);
     if (const Step step = op_call(f, sp, gas, OP_DELEGATECALL); step.status == StatusCode::Success)
         gas = step.gas;
     else {
@@ -1247,7 +1275,7 @@ op_DELEGATECALL:
     }
     NEXT(-5);
 op_STATICCALL:
-    BEGIN(6, -5);
+    BEGIN(OP_STATICCALL, 6, -5);
     if (const Step step = op_call(f, sp, gas, OP_STATICCALL); step.status == StatusCode::Success)
         gas = step.gas;
     else {
@@ -1256,24 +1284,27 @@ op_STATICCALL:
     }
     NEXT(-5);
 op_RETURN:
+    BEGIN(OP_RETURN, 2, -2);
+    status = StatusCode::Success;
+    goto return_data;
 op_REVERT:
-    BEGIN(2, -2);
-    {
-        const uint256 offset = sp[0], size = sp[-1];
-        FAIL_IF(!check_memory(gas, f.memory, offset, size), StatusCode::OutOfGas);
-        if (size) {
-            f.output_offset = offset.low64();
-            f.output_size = size.low64();
-        }
-        status = *pc == OP_RETURN ? StatusCode::Success : StatusCode::Revert;
-        goto finish;
+    BEGIN(OP_REVERT, 2, -2);
+    status = StatusCode::Revert;
+return_data : {
+    const uint256 offset = sp[0], size = sp[-1];
+    FAIL_IF(!check_memory(gas, f.memory, offset, size), StatusCode::OutOfGas);
+    if (size) {
+        f.output_offset = offset.low64();
+        f.output_size = size.low64();
     }
+    goto finish;
+}
 op_INVALID:
-    BEGIN(0, 0);
+    BEGIN(OP_INVALID, 0, 0);
     status = StatusCode::InvalidInstruction;
     goto fail;
 op_SELFDESTRUCT:
-    BEGIN(1, -1);
+    BEGIN(OP_SELFDESTRUCT, 1, -1);
     if (const Step step = op_selfdestruct(f, sp, gas); step.status == StatusCode::Success)
         gas = step.gas;
     else {
