@@ -169,19 +169,6 @@ div_result<uint512> udivrem(const uint512& a, const uint256& b) {
     return res;
 }
 
-uint256 sdiv(const uint256& a, const uint256& b) {
-    const bool a_neg = is_negative(a);
-    const bool b_neg = is_negative(b);
-    const uint256 q = (a_neg ? -a : a) / (b_neg ? -b : b);
-    return a_neg != b_neg ? -q : q;
-}
-
-uint256 smod(const uint256& a, const uint256& b) {
-    const bool a_neg = is_negative(a);
-    const uint256 r = (a_neg ? -a : a) % (is_negative(b) ? -b : b);
-    return a_neg ? -r : r;
-}
-
 uint256 addmod(const uint256& a, const uint256& b, const uint256& m) {
     if (!m) return 0;
     uint256 sum;

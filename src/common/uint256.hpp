@@ -322,15 +322,33 @@ div_result<uint256> udivrem(const uint256& a, const uint256& b);
 // 512-by-256 division: quotient may need all 512 bits, remainder fits 256.
 div_result<uint512> udivrem(const uint512& a, const uint256& b);
 
+namespace detail {
+// Operands below 2^128 (the common case for real programs) divide with the compiler's 128-bit
+// division, which for 64-bit divisors is one or two divq instructions.
+constexpr bool both_below_2_128(const uint256& a, const uint256& b) {
+    return (a.w[2] | a.w[3] | b.w[2] | b.w[3]) == 0;
+}
+constexpr uint128_t low128(const uint256& x) {
+    return static_cast<uint128_t>(x.w[1]) << 64 | x.w[0];
+}
+constexpr uint256 from128(uint128_t x) {
+    return {static_cast<uint64_t>(x), static_cast<uint64_t>(x >> 64), 0, 0};
+}
+}  // namespace detail
+
 inline uint256 operator/(const uint256& a, const uint256& b) {
-    if ((a.w[1] | a.w[2] | a.w[3] | b.w[1] | b.w[2] | b.w[3]) == 0)
-        return b.w[0] != 0 ? a.w[0] / b.w[0] : 0;
+    if (detail::both_below_2_128(a, b)) {
+        const uint128_t d = detail::low128(b);
+        return d != 0 ? detail::from128(detail::low128(a) / d) : uint256{};
+    }
     return udivrem(a, b).quot;
 }
 
 inline uint256 operator%(const uint256& a, const uint256& b) {
-    if ((a.w[1] | a.w[2] | a.w[3] | b.w[1] | b.w[2] | b.w[3]) == 0)
-        return b.w[0] != 0 ? a.w[0] % b.w[0] : 0;
+    if (detail::both_below_2_128(a, b)) {
+        const uint128_t d = detail::low128(b);
+        return d != 0 ? detail::from128(detail::low128(a) % d) : uint256{};
+    }
     return udivrem(a, b).rem;
 }
 
@@ -487,8 +505,19 @@ constexpr bool sgt(const uint256& a, const uint256& b) {
     return slt(b, a);
 }
 
-uint256 sdiv(const uint256& a, const uint256& b);
-uint256 smod(const uint256& a, const uint256& b);
+// Signed division on magnitudes; inline so the small-operand paths of / and % apply.
+inline uint256 sdiv(const uint256& a, const uint256& b) {
+    const bool a_neg = is_negative(a);
+    const bool b_neg = is_negative(b);
+    const uint256 q = (a_neg ? -a : a) / (b_neg ? -b : b);
+    return a_neg != b_neg ? -q : q;
+}
+
+inline uint256 smod(const uint256& a, const uint256& b) {
+    const bool a_neg = is_negative(a);
+    const uint256 r = (a_neg ? -a : a) % (is_negative(b) ? -b : b);
+    return a_neg ? -r : r;
+}
 uint256 addmod(const uint256& a, const uint256& b, const uint256& m);
 uint256 mulmod(const uint256& a, const uint256& b, const uint256& m);
 uint256 exp(uint256 base, uint256 exponent);
