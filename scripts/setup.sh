@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
     cmake ninja-build g++ pkg-config clang-format
     libsecp256k1-dev libssl-dev libgmp-dev
-    nlohmann-json3-dev libgtest-dev libgmock-dev
+    nlohmann-json3-dev robin-map-dev libgtest-dev libgmock-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -178,12 +178,10 @@ evm::Result Host::create(const evm::Message& msg) {
     if (rev_ >= Revision::Berlin) state_.warm_account(addr);
 
     // EIP-684 and EIP-7610: an address with a nonce, code or storage cannot be created over.
-    if (const state::Account* existing = state_.find(addr);
-        existing != nullptr &&
-        (existing->nonce != 0 || !existing->code.empty() || !existing->storage.empty())) {
+    if (const state::Account* existing = state_.find(addr)) {
         bool has_storage = false;
-        for (const auto& [k, slot] : existing->storage)
-            if (!!slot.current || !!slot.original) has_storage = true;
+        for (const auto& [key, slot] : existing->storage)
+            has_storage |= !!slot.current || !!slot.original;
         if (existing->nonce != 0 || !existing->code.empty() || has_storage)
             return {StatusCode::AddressCollision, 0, 0, {}, {}};
     }

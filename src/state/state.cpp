@@ -16,8 +16,8 @@ const Account* State::find(const address& addr) const {
 }
 
 Account& State::put(const address& addr, Account account) {
-    for (auto& [key, slot] : account.storage)
-        slot.original = slot.current;
+    for (auto it = account.storage.begin(); it != account.storage.end(); ++it)
+        it.value().original = it->second.current;
     return accounts_[addr] = std::move(account);
 }
 
@@ -144,10 +144,10 @@ void State::rollback(Checkpoint to) {
             // Undo where it was recorded: in the slot if its account exists and the slot is warm
             // there, otherwise in the set for absent accounts.
             Account* acc = find(e.addr);
-            auto it =
-                acc != nullptr ? acc->storage.find(e.key) : decltype(acc->storage)::iterator{};
-            if (acc != nullptr && it != acc->storage.end() && it->second.warm)
-                it->second.warm = false;
+            StorageMap::iterator it;
+            if (acc != nullptr && (it = acc->storage.find(e.key)) != acc->storage.end() &&
+                it->second.warm)
+                it.value().warm = false;
             else
                 warm_absent_slots_.erase({e.addr, e.key});
         } else {
@@ -202,8 +202,8 @@ void State::finalize_transaction(bool remove_empty_accounts) {
             if (!s->second.current) {
                 s = acc.storage.erase(s);  // zero slots are absent from the trie
             } else {
-                s->second.original = s->second.current;
-                s->second.warm = false;
+                s.value().original = s->second.current;
+                s.value().warm = false;
                 ++s;
             }
         }

@@ -6,6 +6,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <tsl/robin_map.h>
+
 #include "common/bytes.hpp"
 #include "common/keccak.hpp"
 #include "common/uint256.hpp"
@@ -18,12 +20,17 @@ struct StorageSlot {
     bool warm = false;  // accessed in this transaction (EIP-2929)
 };
 
+// Open addressing: SLOAD and SSTORE look a slot up several times per access, and a node-based map
+// pays a division and a pointer chase each time. Elements move on insertion, so no reference into
+// it is held across an insertion; a mutable element is reached with `it.value()`.
+using StorageMap = tsl::robin_map<uint256, StorageSlot>;
+
 struct Account {
     uint64_t nonce = 0;
     uint256 balance;
     bytes code;
     hash256 code_hash = kEmptyKeccak;
-    std::unordered_map<uint256, StorageSlot> storage;
+    StorageMap storage;
     std::unordered_map<uint256, uint256> transient_storage;
 
     // Transaction-scoped flags, cleared by State::finalize_transaction.
