@@ -336,10 +336,12 @@ constexpr uint256 from128(uint128_t x) {
 }
 }  // namespace detail
 
+// (Results are selected as scalars, not as whole uint256 values: a select between two
+// aggregates goes through the stack and stalls the reload.)
 inline uint256 operator/(const uint256& a, const uint256& b) {
     if (detail::both_below_2_128(a, b)) {
         const uint128_t d = detail::low128(b);
-        return d != 0 ? detail::from128(detail::low128(a) / d) : uint256{};
+        return detail::from128(d != 0 ? detail::low128(a) / d : 0);
     }
     return udivrem(a, b).quot;
 }
@@ -347,7 +349,7 @@ inline uint256 operator/(const uint256& a, const uint256& b) {
 inline uint256 operator%(const uint256& a, const uint256& b) {
     if (detail::both_below_2_128(a, b)) {
         const uint128_t d = detail::low128(b);
-        return d != 0 ? detail::from128(detail::low128(a) % d) : uint256{};
+        return detail::from128(d != 0 ? detail::low128(a) % d : 0);
     }
     return udivrem(a, b).rem;
 }
@@ -505,18 +507,31 @@ constexpr bool sgt(const uint256& a, const uint256& b) {
     return slt(b, a);
 }
 
-// Signed division on magnitudes; inline so the small-operand paths of / and % apply.
+// x when mask is 0, -x when mask is all ones: (x ^ mask) - mask, limb by limb.
+constexpr uint256 negate_if(const uint256& x, uint64_t mask) {
+    bool borrow = false;
+    const uint64_t r0 = detail::sub_with_borrow(x.w[0] ^ mask, mask, borrow);
+    const uint64_t r1 = detail::sub_with_borrow(x.w[1] ^ mask, mask, borrow);
+    const uint64_t r2 = detail::sub_with_borrow(x.w[2] ^ mask, mask, borrow);
+    const uint64_t r3 = detail::sub_with_borrow(x.w[3] ^ mask, mask, borrow);
+    return {r0, r1, r2, r3};
+}
+
+// All ones for a negative (two's complement) value, else zero.
+constexpr uint64_t sign_mask(const uint256& x) {
+    return static_cast<uint64_t>(static_cast<int64_t>(x.w[3]) >> 63);
+}
+
+// Signed division on magnitudes, inline so the small-operand paths of / and % apply; the signs
+// are applied branch-free.
 inline uint256 sdiv(const uint256& a, const uint256& b) {
-    const bool a_neg = is_negative(a);
-    const bool b_neg = is_negative(b);
-    const uint256 q = (a_neg ? -a : a) / (b_neg ? -b : b);
-    return a_neg != b_neg ? -q : q;
+    const uint64_t a_sign = sign_mask(a), b_sign = sign_mask(b);
+    return negate_if(negate_if(a, a_sign) / negate_if(b, b_sign), a_sign ^ b_sign);
 }
 
 inline uint256 smod(const uint256& a, const uint256& b) {
-    const bool a_neg = is_negative(a);
-    const uint256 r = (a_neg ? -a : a) % (is_negative(b) ? -b : b);
-    return a_neg ? -r : r;
+    const uint64_t a_sign = sign_mask(a);
+    return negate_if(negate_if(a, a_sign) % negate_if(b, sign_mask(b)), a_sign);
 }
 uint256 addmod(const uint256& a, const uint256& b, const uint256& m);
 uint256 mulmod(const uint256& a, const uint256& b, const uint256& m);
