@@ -162,13 +162,13 @@ struct uint256 {
     constexpr uint256(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3) : w{w0, w1, w2, w3} {}
 
     static uint256 load_be(const uint8_t* p) {
-        uint256 r;
-        for (int i = 0; i < 4; ++i) {
-            uint64_t word;
-            std::memcpy(&word, p + 8 * i, 8);
-            r.w[3 - i] = __builtin_bswap64(word);
-        }
-        return r;
+        // Built from named limbs so the value stays in registers (MLOAD's hot path).
+        const auto word = [p](int i) {
+            uint64_t v;
+            std::memcpy(&v, p + 8 * i, 8);
+            return __builtin_bswap64(v);
+        };
+        return {word(3), word(2), word(1), word(0)};
     }
 
     void store_be(uint8_t* p) const {
