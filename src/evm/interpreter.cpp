@@ -802,6 +802,16 @@ template <bool kTraced, int kRev>
     sp += (CHANGE);  \
     ++pc;            \
     DISPATCH()
+// Runs an out-of-line instruction, taking back its gas or leaving with its failure.
+#define RUN_OUT_OF_LINE(CALL)                                   \
+    do {                                                        \
+        const Step step_ = (CALL);                              \
+        if (step_.status != StatusCode::Success) [[unlikely]] { \
+            status = step_.status;                              \
+            goto fail;                                          \
+        }                                                       \
+        gas = step_.gas;                                        \
+    } while (0)
 #define FAIL_IF(COND, CODE)  \
     if (COND) [[unlikely]] { \
         status = (CODE);     \
@@ -993,12 +1003,7 @@ op_EXTCODESIZE:
     NEXT(0);
 op_EXTCODECOPY:
     BEGIN(OP_EXTCODECOPY, 4, -4);
-    if (const Step step = op_extcodecopy(f, sp, gas); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_extcodecopy(f, sp, gas));
     NEXT(-4);
 op_RETURNDATASIZE:
     BEGIN(OP_RETURNDATASIZE, 0, 1);
@@ -1110,12 +1115,7 @@ op_SLOAD:
     NEXT(0);
 op_SSTORE:
     BEGIN(OP_SSTORE, 2, -2);
-    if (const Step step = op_sstore(f, sp, gas); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_sstore(f, sp, gas));
     NEXT(-2);
 op_JUMP:
     BEGIN(OP_JUMP, 1, -1);
@@ -1199,89 +1199,54 @@ op_PUSH0:
     PUSH_CASE(1)
     PUSH_CASE(2)
     PUSH_CASE(3)
-    PUSH_CASE(4) PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7) PUSH_CASE(8) PUSH_CASE(9) PUSH_CASE(10)
-        PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13) PUSH_CASE(14) PUSH_CASE(15) PUSH_CASE(16)
-            PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19) PUSH_CASE(20) PUSH_CASE(21) PUSH_CASE(22)
-                PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25) PUSH_CASE(26) PUSH_CASE(27) PUSH_CASE(28)
-                    PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31) PUSH_CASE(32) DUP_CASE(1) DUP_CASE(2)
-                        DUP_CASE(3) DUP_CASE(4) DUP_CASE(5) DUP_CASE(6) DUP_CASE(7) DUP_CASE(8)
-                            DUP_CASE(9) DUP_CASE(10) DUP_CASE(11) DUP_CASE(12) DUP_CASE(13)
-                                DUP_CASE(14) DUP_CASE(15) DUP_CASE(16) SWAP_CASE(1) SWAP_CASE(2)
-                                    SWAP_CASE(3) SWAP_CASE(4) SWAP_CASE(5) SWAP_CASE(6) SWAP_CASE(7)
-                                        SWAP_CASE(8) SWAP_CASE(9) SWAP_CASE(10) SWAP_CASE(11)
-                                            SWAP_CASE(12) SWAP_CASE(13) SWAP_CASE(14) SWAP_CASE(15)
-                                                SWAP_CASE(16)
+    PUSH_CASE(4)
+    PUSH_CASE(5) PUSH_CASE(6) PUSH_CASE(7) PUSH_CASE(8) PUSH_CASE(9) PUSH_CASE(10) PUSH_CASE(11)
+        PUSH_CASE(12) PUSH_CASE(13) PUSH_CASE(14) PUSH_CASE(15) PUSH_CASE(16) PUSH_CASE(17)
+            PUSH_CASE(18) PUSH_CASE(19) PUSH_CASE(20) PUSH_CASE(21) PUSH_CASE(22) PUSH_CASE(23)
+                PUSH_CASE(24) PUSH_CASE(25) PUSH_CASE(26) PUSH_CASE(27) PUSH_CASE(28) PUSH_CASE(29)
+                    PUSH_CASE(30) PUSH_CASE(31) PUSH_CASE(32) DUP_CASE(1) DUP_CASE(2) DUP_CASE(3)
+                        DUP_CASE(4) DUP_CASE(5) DUP_CASE(6) DUP_CASE(7) DUP_CASE(8) DUP_CASE(9)
+                            DUP_CASE(10) DUP_CASE(11) DUP_CASE(12) DUP_CASE(13) DUP_CASE(14)
+                                DUP_CASE(15) DUP_CASE(16) SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3)
+                                    SWAP_CASE(4) SWAP_CASE(5) SWAP_CASE(6) SWAP_CASE(7) SWAP_CASE(8)
+                                        SWAP_CASE(9) SWAP_CASE(10) SWAP_CASE(11) SWAP_CASE(12)
+                                            SWAP_CASE(13) SWAP_CASE(14) SWAP_CASE(15) SWAP_CASE(16)
 #undef PUSH_CASE
 #undef DUP_CASE
 #undef SWAP_CASE
-                                                    op_LOGN : {
+                                                op_LOGN : {
         const int n = *pc - OP_LOG0;
         const int64_t cost_ = costs[*pc];
         if (HEIGHT() < n + 2) goto stack_underflow;
         if ((gas -= cost_) < 0) goto out_of_gas;
-        if (const Step step = op_log(f, sp, gas, n); step.status == StatusCode::Success)
-            gas = step.gas;
-        else {
-            status = step.status;
-            goto fail;
-        }
+        RUN_OUT_OF_LINE(op_log(f, sp, gas, n));
         sp -= n + 2;
     }
     ++pc;
     DISPATCH();
 op_CREATE:
     BEGIN(OP_CREATE, 3, -2);
-    if (const Step step = op_create(f, sp, gas, OP_CREATE); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_create(f, sp, gas, OP_CREATE));
     NEXT(-2);
 op_CREATE2:
     BEGIN(OP_CREATE2, 4, -3);
-    if (const Step step = op_create(f, sp, gas, OP_CREATE2); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_create(f, sp, gas, OP_CREATE2));
     NEXT(-3);
 op_CALL:
     BEGIN(OP_CALL, 7, -6);
-    if (const Step step = op_call(f, sp, gas, OP_CALL); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_call(f, sp, gas, OP_CALL));
     NEXT(-6);
 op_CALLCODE:
     BEGIN(OP_CALLCODE, 7, -6);
-    if (const Step step = op_call(f, sp, gas, OP_CALLCODE); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_call(f, sp, gas, OP_CALLCODE));
     NEXT(-6);
 op_DELEGATECALL:
     BEGIN(OP_DELEGATECALL, 6, -5);
-    if (const Step step = op_call(f, sp, gas, OP_DELEGATECALL); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_call(f, sp, gas, OP_DELEGATECALL));
     NEXT(-5);
 op_STATICCALL:
     BEGIN(OP_STATICCALL, 6, -5);
-    if (const Step step = op_call(f, sp, gas, OP_STATICCALL); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_call(f, sp, gas, OP_STATICCALL));
     NEXT(-5);
 op_RETURN:
     BEGIN(OP_RETURN, 2, -2);
@@ -1305,12 +1270,7 @@ op_INVALID:
     goto fail;
 op_SELFDESTRUCT:
     BEGIN(OP_SELFDESTRUCT, 1, -1);
-    if (const Step step = op_selfdestruct(f, sp, gas); step.status == StatusCode::Success)
-        gas = step.gas;
-    else {
-        status = step.status;
-        goto fail;
-    }
+    RUN_OUT_OF_LINE(op_selfdestruct(f, sp, gas));
     goto stop;
 
 undefined:
@@ -1337,6 +1297,7 @@ fail:
 #undef BEGIN
 #undef NEXT
 #undef FAIL_IF
+#undef RUN_OUT_OF_LINE
 }
 
 }  // namespace
