@@ -6,6 +6,8 @@
 // cases ("in": "INVALID"): strict decoding of the whole tree must fail.
 #include <gtest/gtest.h>
 
+#include "fixture_files.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -38,12 +40,7 @@ std::vector<Case> load_cases() {
     std::vector<Case> cases;
     const fs::path root = fs::path(KRNL_FIXTURES) / "ethereum-tests" / "RLPTests";
     try {
-        std::vector<fs::path> files;
-        for (const auto& entry : fs::recursive_directory_iterator(root))
-            if (entry.is_regular_file() && entry.path().extension() == ".json")
-                files.push_back(entry.path());
-        std::sort(files.begin(), files.end());
-        for (const auto& file : files) {
+        for (const auto& file : fixtures::json_files(root)) {
             std::ifstream stream(file);
             const json doc = json::parse(stream);
             const std::string prefix =

@@ -5,6 +5,8 @@
 // holds the rest.
 #include <gtest/gtest.h>
 
+#include "fixture_files.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -54,13 +56,7 @@ std::vector<std::string>& load_problems() {
 std::vector<Case> load_cases() {
     std::vector<Case> cases;
     const fs::path root = fs::path(KRNL_FIXTURES) / "ethereum-tests" / "TransactionTests";
-    std::error_code ec;
-    std::vector<fs::path> files;
-    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec))
-        if (it->is_regular_file() && it->path().extension() == ".json") files.push_back(it->path());
-    std::sort(files.begin(), files.end());
-
-    for (const auto& file : files) {
+    for (const auto& file : fixtures::json_files(root)) {
         std::ifstream in(file);
         const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
         if (!doc.is_object() || doc.empty()) {

@@ -7,6 +7,8 @@
 // have) are reported as skipped.
 #include <gtest/gtest.h>
 
+#include "fixture_files.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -49,12 +51,7 @@ std::vector<Case> load_cases() {
     std::vector<Case> cases;
     const fs::path root = fs::path(KRNL_FIXTURES) / "ethereum-tests" / "TrieTests";
     try {
-        std::vector<fs::path> files;
-        for (const auto& entry : fs::recursive_directory_iterator(root))
-            if (entry.is_regular_file() && entry.path().extension() == ".json")
-                files.push_back(entry.path());
-        std::sort(files.begin(), files.end());
-        for (const auto& file : files) {
+        for (const auto& file : fixtures::json_files(root)) {
             std::ifstream stream(file);
             const json doc = json::parse(stream);
             const std::string stem = fs::relative(file, root).replace_extension().string();

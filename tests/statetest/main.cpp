@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 
+#include "fixture_files.hpp"
 #include "statetest.hpp"
 
 namespace fs = std::filesystem;
@@ -131,9 +132,8 @@ int main(int argc, char** argv) {
     for (const fs::path& p : inputs) {
         std::error_code ec;
         if (fs::is_directory(p, ec)) {
-            for (const auto& entry : fs::recursive_directory_iterator(p, ec))
-                if (entry.is_regular_file() && entry.path().extension() == ".json")
-                    files.push_back(entry.path());
+            const auto found = fixtures::json_files(p);
+            files.insert(files.end(), found.begin(), found.end());
         } else if (fs::is_regular_file(p, ec)) {
             files.push_back(p);
         } else {
