@@ -33,7 +33,9 @@ void usage() {
                  "  --filter  run only tests whose name matches the regular expression\n"
                  "  --jobs  worker threads (default: number of cores)\n"
                  "  --list-unsupported  print each vector reported as unsupported\n"
-                 "  --trace  write one JSON line per instruction to stderr (implies --jobs 1)\n";
+                 "  --trace  write one JSON line per instruction to stderr (implies --jobs 1)\n"
+                 "Exit status: 0 when every vector run passed and every file was read, else 1;\n"
+                 "2 for a usage error.\n";
 }
 
 FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision rev,
