@@ -32,7 +32,7 @@ struct Clock {
 namespace {
 
 // evmone's baseline interpreter (v0.23, GCC 12, -O3) on a machine of this kind, execution only,
-// as given in the foundation issue. Published figures, not measured by this program.
+// as the foundation issue states them. Reference figures, not measured by this program.
 const std::map<std::string, double> kEvmoneReference = {
     {"snailtracer/benchmark", 9100}, {"sha1_divs/5311", 1000}, {"weierstrudel/15", 430}};
 constexpr double kEvmoneGeomeanReference = 1850;
@@ -187,8 +187,8 @@ int main(int argc, char** argv) {
         std::printf("\n");
     }
     std::printf(
-        "* evmone baseline reference figures (v0.23, GCC 12, -O3, same machine kind; "
-        "geomean %.0f Mgas/s) from the foundation issue, not measured by this run\n",
+        "* evmone baseline figures as the foundation issue states them (v0.23, GCC 12, -O3; "
+        "geomean %.0f Mgas/s): a reference, not measured by this run\n",
         kEvmoneGeomeanReference);
     return 0;
 }
