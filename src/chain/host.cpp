@@ -1,6 +1,7 @@
 #include "chain/host.hpp"
 
 #include "common/rlp.hpp"
+#include "evm/limits.hpp"
 #include "evm/precompiles.hpp"
 
 namespace krnl::chain {
@@ -10,10 +11,6 @@ using evm::CallKind;
 using evm::Revision;
 using evm::StatusCode;
 using evm::StorageStatus;
-
-namespace {
-constexpr size_t kMaxCodeSize = 0x6000;  // EIP-170
-}
 
 address create_address(const address& sender, uint64_t nonce) {
     bytes payload;
@@ -203,7 +200,7 @@ evm::Result Host::create(const evm::Message& msg) {
     if (r.status == StatusCode::Success) {
         const size_t size = r.output.size();
         const int64_t deposit_cost = 200 * static_cast<int64_t>(size);
-        if (rev_ >= Revision::SpuriousDragon && size > kMaxCodeSize)
+        if (rev_ >= Revision::SpuriousDragon && size > evm::kMaxCodeSize)
             r = {StatusCode::ContractValidationFailure, 0, 0, {}, {}};
         else if (rev_ >= Revision::London && size > 0 && r.output[0] == 0xef)
             r = {StatusCode::ContractValidationFailure, 0, 0, {}, {}};

@@ -4,13 +4,13 @@
 
 #include "common/keccak.hpp"
 #include "common/secp256k1.hpp"
+#include "evm/limits.hpp"
 
 namespace krnl::chain {
 
 namespace {
 
-constexpr uint64_t kMaxInitcodeSize = 2 * 24576;  // EIP-3860
-constexpr uint8_t kBlobHashVersion = 0x01;        // EIP-4844 VERSIONED_HASH_VERSION_KZG
+constexpr uint8_t kBlobHashVersion = 0x01;  // EIP-4844 VERSIONED_HASH_VERSION_KZG
 
 bool fits_u64(const uint256& x) {
     return x.w[1] == 0 && x.w[2] == 0 && x.w[3] == 0;
@@ -670,7 +670,7 @@ std::optional<TxError> validate_transaction(const Transaction& tx, evm::Revision
     if (tx.max_priority_fee_per_gas > tx.max_fee_per_gas) return TxError::TipAboveFeeCap;
     if (mul_overflows(tx.max_fee_per_gas, tx.gas_limit)) return TxError::GasLimitPriceOverflow;
 
-    if (!tx.to && rev >= evm::Revision::Shanghai && tx.data.size() > kMaxInitcodeSize)
+    if (!tx.to && rev >= evm::Revision::Shanghai && tx.data.size() > evm::kMaxInitcodeSize)
         return TxError::InitcodeTooLarge;
     const auto gas_limit = static_cast<int64_t>(std::min<uint64_t>(tx.gas_limit, INT64_MAX));
     if (gas_limit < intrinsic_gas(tx, rev) || gas_limit < calldata_floor_gas(tx, rev))

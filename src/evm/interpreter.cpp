@@ -9,16 +9,13 @@
 
 #include "common/keccak.hpp"
 #include "evm/instructions.hpp"
+#include "evm/limits.hpp"
 
 namespace krnl::evm {
 namespace {
 
-constexpr int kStackLimit = 1024;
-constexpr int32_t kCallDepthLimit = 1024;
 // Offsets and sizes above this cannot be paid for with any int64 gas; treat them as out of gas.
 constexpr uint64_t kMaxMemory = std::numeric_limits<uint32_t>::max();
-constexpr size_t kMaxCodeSize = 0x6000;          // EIP-170
-constexpr size_t kMaxInitcodeSize = 2 * 0x6000;  // EIP-3860
 
 constexpr int64_t num_words(uint64_t size) {
     return static_cast<int64_t>((size + 31) / 32);
@@ -1201,15 +1198,16 @@ op_PUSH0:
     PUSH_CASE(3)
     PUSH_CASE(4)
     PUSH_CASE(5)
-    PUSH_CASE(6) PUSH_CASE(7) PUSH_CASE(8) PUSH_CASE(9) PUSH_CASE(10) PUSH_CASE(11) PUSH_CASE(12)
-        PUSH_CASE(13) PUSH_CASE(14) PUSH_CASE(15) PUSH_CASE(16) PUSH_CASE(17) PUSH_CASE(18)
-            PUSH_CASE(19) PUSH_CASE(20) PUSH_CASE(21) PUSH_CASE(22) PUSH_CASE(23) PUSH_CASE(24)
-                PUSH_CASE(25) PUSH_CASE(26) PUSH_CASE(27) PUSH_CASE(28) PUSH_CASE(29) PUSH_CASE(30)
-                    PUSH_CASE(31) PUSH_CASE(32) DUP_CASE(1) DUP_CASE(2) DUP_CASE(3) DUP_CASE(4)
-                        DUP_CASE(5) DUP_CASE(6) DUP_CASE(7) DUP_CASE(8) DUP_CASE(9) DUP_CASE(10)
-                            DUP_CASE(11) DUP_CASE(12) DUP_CASE(13) DUP_CASE(14) DUP_CASE(15)
-                                DUP_CASE(16) SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3) SWAP_CASE(4)
-                                    SWAP_CASE(5) SWAP_CASE(6) SWAP_CASE(7) SWAP_CASE(8) SWAP_CASE(9)
+    PUSH_CASE(6)
+    PUSH_CASE(7) PUSH_CASE(8) PUSH_CASE(9) PUSH_CASE(10) PUSH_CASE(11) PUSH_CASE(12) PUSH_CASE(13)
+        PUSH_CASE(14) PUSH_CASE(15) PUSH_CASE(16) PUSH_CASE(17) PUSH_CASE(18) PUSH_CASE(19)
+            PUSH_CASE(20) PUSH_CASE(21) PUSH_CASE(22) PUSH_CASE(23) PUSH_CASE(24) PUSH_CASE(25)
+                PUSH_CASE(26) PUSH_CASE(27) PUSH_CASE(28) PUSH_CASE(29) PUSH_CASE(30) PUSH_CASE(31)
+                    PUSH_CASE(32) DUP_CASE(1) DUP_CASE(2) DUP_CASE(3) DUP_CASE(4) DUP_CASE(5)
+                        DUP_CASE(6) DUP_CASE(7) DUP_CASE(8) DUP_CASE(9) DUP_CASE(10) DUP_CASE(11)
+                            DUP_CASE(12) DUP_CASE(13) DUP_CASE(14) DUP_CASE(15) DUP_CASE(16)
+                                SWAP_CASE(1) SWAP_CASE(2) SWAP_CASE(3) SWAP_CASE(4) SWAP_CASE(5)
+                                    SWAP_CASE(6) SWAP_CASE(7) SWAP_CASE(8) SWAP_CASE(9)
                                         SWAP_CASE(10) SWAP_CASE(11) SWAP_CASE(12) SWAP_CASE(13)
                                             SWAP_CASE(14) SWAP_CASE(15) SWAP_CASE(16)
 #undef PUSH_CASE
