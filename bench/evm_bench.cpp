@@ -179,16 +179,17 @@ int main(int argc, char** argv) {
             }
         }
     }
-    if (main_count > 0) {
-        const double geomean = std::exp(log_sum / main_count);
-        std::printf("geometric mean (main): %.1f Mgas/s over %d inputs", geomean, main_count);
-        if (main_count == kMainInputs)
-            std::printf(" (%.2fx evmone*)", geomean / kEvmoneGeomeanReference);
-        std::printf("\n");
-    }
     std::printf(
         "* evmone baseline figures as the foundation issue states them (v0.23, GCC 12, -O3; "
         "geomean %.0f Mgas/s): a reference, not measured by this run\n",
         kEvmoneGeomeanReference);
+    if (main_count > 0) {
+        // The summary comes last, in the form tools and the issue expect.
+        const double geomean = std::exp(log_sum / main_count);
+        std::printf("main inputs: %d", main_count);
+        if (main_count == kMainInputs)
+            std::printf(", %.2fx the evmone reference", geomean / kEvmoneGeomeanReference);
+        std::printf("\ngeometric mean (main): %.1f Mgas/s\n", geomean);
+    }
     return 0;
 }
