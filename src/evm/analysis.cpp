@@ -5,18 +5,14 @@
 namespace krnl::evm {
 
 CodeAnalysis::CodeAnalysis(bytes_view code)
-    : code_size_(code.size()), jumpdests_(code.size() / 64 + 1, 0) {
-    padded_.reserve(code.size() + 33);
-    padded_.append(code);
-    padded_.append(33, 0);
+    : padded_(code.size() + 33, 0), code_size_(code.size()), jumpdests_(code.size() / 64 + 1, 0) {
+    std::copy(code.begin(), code.end(), padded_.begin());
     for (size_t i = 0; i < code.size(); ++i) {
-        // PUSH1..PUSH32 first, as one unsigned range check: they are far more common than
-        // JUMPDEST, and their data must be skipped.
         const uint8_t op = code[i];
-        if (static_cast<uint8_t>(op - OP_PUSH1) <= OP_PUSH32 - OP_PUSH1)
-            i += op - OP_PUSH1 + 1;
-        else if (op == OP_JUMPDEST) [[unlikely]]
+        if (op == OP_JUMPDEST)
             jumpdests_[i / 64] |= uint64_t{1} << (i % 64);
+        else if (op >= OP_PUSH1 && op <= OP_PUSH32)
+            i += op - OP_PUSH1 + 1;
     }
 }
 
