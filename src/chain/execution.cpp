@@ -7,23 +7,6 @@ namespace krnl::chain {
 using evm::Revision;
 using evm::StatusCode;
 
-namespace {
-
-// a * b, or nullopt when it does not fit 256 bits.
-std::optional<uint256> checked_mul(const uint256& a, uint64_t b) {
-    const uint256 product = a * uint256(b);
-    if (b != 0 && product / uint256(b) != a) return std::nullopt;
-    return product;
-}
-
-std::optional<uint256> checked_add(const uint256& a, const uint256& b) {
-    const uint256 sum = a + b;
-    if (sum < a) return std::nullopt;
-    return sum;
-}
-
-}  // namespace
-
 uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
     // fake_exponential(MIN_BLOB_BASE_FEE = 1, excess, BLOB_BASE_FEE_UPDATE_FRACTION) of EIP-4844.
     const uint256 denominator = rev >= Revision::Prague ? 5007716 : 3338477;

@@ -12,20 +12,6 @@ namespace {
 
 constexpr uint8_t kBlobHashVersion = 0x01;  // EIP-4844 VERSIONED_HASH_VERSION_KZG
 
-bool fits_u64(const uint256& x) {
-    return x.w[1] == 0 && x.w[2] == 0 && x.w[3] == 0;
-}
-
-// True when x * m needs more than 256 bits.
-bool mul_overflows(const uint256& x, uint64_t m) {
-    unsigned __int128 carry = 0;
-    for (uint64_t limb : x.w) {
-        const unsigned __int128 p = static_cast<unsigned __int128>(limb) * m + carry;
-        carry = p >> 64;
-    }
-    return carry != 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
@@ -196,8 +182,8 @@ std::expected<Transaction, DecodeError> decode_legacy(bytes_view payload) {
 
     // EIP-155: v = chain_id * 2 + 35 + y_parity. A v that maps to no chain id is kept as is and
     // fails at recovery, so decoding stays purely structural.
-    if (fits_u64(tx.v) && tx.v.w[0] >= 35) tx.chain_id = (tx.v.w[0] - 35) / 2;
-    if (fits_u64(tx.v) && (tx.v.w[0] == 27 || tx.v.w[0] == 28))
+    if (tx.v.fits_u64() && tx.v.w[0] >= 35) tx.chain_id = (tx.v.w[0] - 35) / 2;
+    if (tx.v.fits_u64() && (tx.v.w[0] == 27 || tx.v.w[0] == 28))
         tx.y_parity = static_cast<uint8_t>(tx.v.w[0] - 27);
     else if (tx.chain_id)
         tx.y_parity = static_cast<uint8_t>((tx.v.w[0] - 35) & 1);
@@ -211,7 +197,7 @@ std::expected<Transaction, DecodeError> decode_typed(TxType type, bytes_view pay
 
     uint256 chain_id;
     KRNL_TRY_ASSIGN(chain_id, f.u256("chain_id"));
-    if (!fits_u64(chain_id))
+    if (!chain_id.fits_u64())
         return std::unexpected(DecodeError{DecodeErrorCode::ChainIdTooLarge, {}, "chain_id"});
     tx.chain_id = chain_id.w[0];
     KRNL_TRY_ASSIGN(tx.nonce, f.u64("nonce"));
@@ -376,7 +362,7 @@ std::optional<address> recover(const hash256& digest, const uint256& r, const ui
 
 // The recovery id a legacy v encodes, given the stored chain id; nullopt when they disagree.
 std::optional<uint8_t> legacy_y_parity(const Transaction& tx) {
-    if (!fits_u64(tx.v)) return std::nullopt;
+    if (!tx.v.fits_u64()) return std::nullopt;
     const uint64_t v = tx.v.w[0];
     if (!tx.chain_id) {
         if (v == 27 || v == 28) return static_cast<uint8_t>(v - 27);
@@ -668,7 +654,7 @@ std::optional<TxError> validate_transaction(const Transaction& tx, evm::Revision
 
     if (tx.nonce == UINT64_MAX) return TxError::NonceMax;
     if (tx.max_priority_fee_per_gas > tx.max_fee_per_gas) return TxError::TipAboveFeeCap;
-    if (mul_overflows(tx.max_fee_per_gas, tx.gas_limit)) return TxError::GasLimitPriceOverflow;
+    if (!checked_mul(tx.max_fee_per_gas, tx.gas_limit)) return TxError::GasLimitPriceOverflow;
 
     if (!tx.to && rev >= evm::Revision::Shanghai && tx.data.size() > evm::kMaxInitcodeSize)
         return TxError::InitcodeTooLarge;

@@ -528,6 +528,25 @@ constexpr bool sgt(const uint256& a, const uint256& b) {
     return slt(b, a);
 }
 
+// Arithmetic that reports overflow instead of wrapping (fee and balance checks).
+inline std::optional<uint256> checked_mul(const uint256& a, uint64_t b) {
+    uint128_t carry = 0;
+    uint64_t r[4];
+    for (int i = 0; i < 4; ++i) {
+        const uint128_t p = static_cast<uint128_t>(a.w[i]) * b + carry;
+        r[i] = static_cast<uint64_t>(p);
+        carry = p >> 64;
+    }
+    if (carry != 0) return std::nullopt;
+    return uint256{r[0], r[1], r[2], r[3]};
+}
+
+inline std::optional<uint256> checked_add(const uint256& a, const uint256& b) {
+    const uint256 sum = a + b;
+    if (sum < a) return std::nullopt;
+    return sum;
+}
+
 // x when mask is 0, -x when mask is all ones: (x ^ mask) - mask, limb by limb.
 constexpr uint256 negate_if(const uint256& x, uint64_t mask) {
     bool borrow = false;

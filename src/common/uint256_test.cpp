@@ -877,3 +877,16 @@ TEST(Uint256Basics, LayoutConstexprAndHash) {
 }
 
 }  // namespace
+
+TEST(Uint256Checked, MulAndAddReportOverflow) {
+    const krnl::uint256 max = ~krnl::uint256{};
+    EXPECT_EQ(krnl::checked_mul(krnl::uint256(3), 5), krnl::uint256(15));
+    EXPECT_EQ(krnl::checked_mul(max, 1), max);
+    EXPECT_EQ(krnl::checked_mul(max, 0), krnl::uint256(0));
+    EXPECT_FALSE(krnl::checked_mul(max, 2));
+    EXPECT_FALSE(krnl::checked_mul(krnl::uint256(1) << 200, uint64_t{1} << 56));
+    EXPECT_EQ(krnl::checked_mul(krnl::uint256(1) << 200, uint64_t{1} << 55), krnl::uint256(1)
+                                                                                 << 255);
+    EXPECT_EQ(krnl::checked_add(max - 1, 1), max);
+    EXPECT_FALSE(krnl::checked_add(max, 1));
+}
