@@ -36,9 +36,10 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
 
     uint256 blob_fee_cap_total;  // max_fee_per_blob_gas * blob gas, reserved up front
     uint64_t blob_gas = 0;
-    uint256 blob_price;
+    // The block's blob gas price, needed by validation and by BLOBBASEFEE alike.
+    const uint256 blob_price =
+        rev >= Revision::Cancun ? blob_base_fee(block.excess_blob_gas, rev) : uint256{};
     if (tx.type == TxType::Blob) {
-        blob_price = blob_base_fee(block.excess_blob_gas, rev);
         if (tx.max_fee_per_blob_gas < blob_price) return std::unexpected(TxError::BlobFeeCapTooLow);
         blob_gas = kBlobGasPerBlob * tx.blob_versioned_hashes.size();
         auto total = checked_mul(tx.max_fee_per_blob_gas, blob_gas);
@@ -98,7 +99,7 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     ctx.prev_randao = block.prev_randao;
     ctx.chain_id = block.chain_id;
     ctx.base_fee = block.base_fee;
-    ctx.blob_base_fee = rev >= Revision::Cancun ? blob_base_fee(block.excess_blob_gas, rev) : 0;
+    ctx.blob_base_fee = blob_price;
     ctx.blob_hashes = tx.blob_versioned_hashes.data();
     ctx.num_blob_hashes = tx.blob_versioned_hashes.size();
 
