@@ -5,6 +5,7 @@ packages=(
     cmake ninja-build g++ pkg-config clang-format
     libsecp256k1-dev libssl-dev libgmp-dev
     nlohmann-json3-dev robin-map-dev libgtest-dev libgmock-dev
+    liblmdb-dev libboost-dev libtomlplusplus-dev nodejs
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -16,4 +17,10 @@ if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Debian's nodejs ships npm separately; other builds of nodejs carry it.
+if ! command -v npm >/dev/null; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
 fi
