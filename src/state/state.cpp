@@ -5,10 +5,58 @@ namespace krnl::state {
 Account* State::find(const address& addr) {
     if (last_found_.account != nullptr && last_found_.addr == addr) return last_found_.account;
     auto it = accounts_.find(addr);
-    if (it == accounts_.end()) return nullptr;
+    Account* acc = it != accounts_.end() ? &it->second : load(addr);
+    if (acc == nullptr) return nullptr;
     last_found_.addr = addr;
-    last_found_.account = &it->second;
-    return &it->second;
+    last_found_.account = acc;
+    return acc;
+}
+
+Account* State::load(const address& addr) const {
+    if (base_ == nullptr || absent_.contains(addr)) return nullptr;
+    const std::optional<AccountInfo> info = base_->read_account(addr);
+    if (!info) {
+        absent_.insert(addr);
+        return nullptr;
+    }
+    Account acc;
+    acc.nonce = info->nonce;
+    acc.balance = info->balance;
+    acc.code_hash = info->code_hash;
+    if (info->code_hash != kEmptyKeccak) acc.code = base_->read_code(info->code_hash);
+    acc.base_has_storage = acc.storage_in_base = info->has_storage;
+    return &accounts_.emplace(addr, std::move(acc)).first->second;
+}
+
+StorageSlot& State::loaded_slot(Account& acc, const address& addr, const uint256& key) const {
+    auto it = acc.storage.find(key);
+    if (it != acc.storage.end()) return it.value();
+    uint256 value;
+    if (acc.storage_in_base) value = base_->read_storage(addr, key);
+    return acc.storage.try_emplace(key, StorageSlot{value, value}).first.value();
+}
+
+std::vector<AccountChange> State::changes() const {
+    std::vector<AccountChange> out;
+    for (const auto& [addr, acc] : accounts_) {
+        if (!acc.dirty) continue;
+        AccountChange& change = out.emplace_back();
+        change.addr = addr;
+        change.info = AccountInfo{acc.nonce, acc.balance, acc.code_hash, false};
+        if (!acc.code.empty()) change.code = &acc.code;
+        change.storage_cleared = removed_.contains(addr);
+        for (const auto& [key, slot] : acc.storage)
+            if (slot.dirty) change.storage.emplace_back(key, slot.current);
+    }
+    for (const address& addr : removed_)
+        if (!accounts_.contains(addr)) out.push_back({addr, std::nullopt, nullptr, true, {}});
+    return out;
+}
+
+void State::forget(const address& addr) {
+    if (base_ == nullptr) return;
+    absent_.insert(addr);
+    removed_.insert(addr);
 }
 
 const Account* State::find(const address& addr) const {
@@ -16,15 +64,27 @@ const Account* State::find(const address& addr) const {
 }
 
 Account& State::put(const address& addr, Account account) {
-    for (auto it = account.storage.begin(); it != account.storage.end(); ++it)
+    // Over a base the account replaces whatever the base held, storage included.
+    if (base_ != nullptr && (accounts_.contains(addr) || load(addr) != nullptr))
+        removed_.insert(addr);
+    last_found_.account = nullptr;
+    for (auto it = account.storage.begin(); it != account.storage.end(); ++it) {
         it.value().original = it->second.current;
+        it.value().dirty = true;
+    }
+    account.dirty = true;
+    account.storage_in_base = false;
     return accounts_[addr] = std::move(account);
 }
 
 Account& State::get_or_create(const address& addr) {
-    if (Account* existing = find(addr)) return *existing;
+    if (Account* existing = find(addr)) {
+        existing->dirty = true;
+        return *existing;
+    }
     auto [it, inserted] = accounts_.try_emplace(addr);
     if (inserted) record(Change::Created, addr);
+    it->second.dirty = true;
     return it->second;
 }
 
@@ -86,20 +146,21 @@ bool State::warm_account(const address& addr) {
 }
 
 uint256 State::get_storage(const address& addr, const uint256& key) const {
-    const Account* acc = find(addr);
+    Account* acc = const_cast<State*>(this)->find(addr);
     if (acc == nullptr) return {};
     auto it = acc->storage.find(key);
-    return it != acc->storage.end() ? it->second.current : uint256{};
+    if (it != acc->storage.end()) return it->second.current;
+    return acc->storage_in_base ? loaded_slot(*acc, addr, key).current : uint256{};
 }
 
 StorageSlot& State::slot(const address& addr, const uint256& key) {
-    return get_or_create(addr).storage[key];
+    return loaded_slot(get_or_create(addr), addr, key);
 }
 
 bool State::warm_slot(const address& addr, const uint256& key) {
     const std::pair<address, uint256> absent_key{addr, key};
     if (Account* acc = find(addr)) {
-        StorageSlot& s = acc->storage[key];
+        StorageSlot& s = loaded_slot(*acc, addr, key);
         if (s.warm) return false;
         // Warmed while the account did not exist yet (access list, then CREATE).
         if (!warm_absent_slots_.empty() && warm_absent_slots_.contains(absent_key)) return false;
@@ -116,6 +177,7 @@ void State::set_storage(const address& addr, const uint256& key, const uint256& 
     StorageSlot& s = slot(addr, key);
     record(Change::Storage, addr, key, s.current);
     s.current = value;
+    s.dirty = true;
 }
 
 uint256 State::get_transient(const address& addr, const uint256& key) const {
@@ -195,11 +257,14 @@ void State::finalize_transaction(bool remove_empty_accounts) {
     for (auto it = accounts_.begin(); it != accounts_.end();) {
         Account& acc = it->second;
         if (acc.destructed || (remove_empty_accounts && acc.touched && acc.is_empty())) {
+            forget(it->first);
             it = accounts_.erase(it);
             continue;
         }
         for (auto s = acc.storage.begin(); s != acc.storage.end();) {
-            if (!s->second.current) {
+            // Without a base, zero slots are absent from the trie; over one, a zero slot is
+            // kept so it is neither reloaded nor forgotten by changes().
+            if (!s->second.current && base_ == nullptr) {
                 s = acc.storage.erase(s);  // zero slots are absent from the trie
             } else {
                 s.value().original = s->second.current;

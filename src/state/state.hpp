@@ -2,6 +2,7 @@
 // storage and EIP-2929 access sets, with a journal so any call frame can be rolled back.
 #pragma once
 
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -16,8 +17,9 @@ namespace krnl::state {
 
 struct StorageSlot {
     uint256 current;
-    uint256 original;   // value at the start of the transaction (EIP-2200)
-    bool warm = false;  // accessed in this transaction (EIP-2929)
+    uint256 original;    // value at the start of the transaction (EIP-2200)
+    bool warm = false;   // accessed in this transaction (EIP-2929)
+    bool dirty = false;  // written since the state was loaded from its base
 };
 
 // Open addressing: SLOAD and SSTORE look a slot up several times per access, and a node-based map
@@ -33,6 +35,12 @@ struct Account {
     StorageMap storage;
     std::unordered_map<uint256, uint256> transient_storage;
 
+    // Over a base: the account holds storage in the base (EIP-7610 collisions), and whether its
+    // storage may be looked up there at all (not for accounts created here).
+    bool base_has_storage = false;
+    bool storage_in_base = false;
+    bool dirty = false;  // changed since loaded from the base
+
     // Transaction-scoped flags, cleared by State::finalize_transaction.
     bool destructed = false;
     bool just_created = false;  // created in this transaction (EIP-6780)
@@ -45,13 +53,47 @@ struct Account {
     }
 };
 
+// An account as a committed store keeps it (storage and code apart).
+struct AccountInfo {
+    uint64_t nonce = 0;
+    uint256 balance;
+    hash256 code_hash = kEmptyKeccak;
+    bool has_storage = false;
+};
+
+// Committed state that a State reads through on a miss: a block of the node's store, a remote
+// node. Implementations must be safe to call from the thread that owns the State.
+class StateReader {
+public:
+    virtual ~StateReader() = default;
+    virtual std::optional<AccountInfo> read_account(const address& addr) const = 0;
+    virtual uint256 read_storage(const address& addr, const uint256& key) const = 0;
+    virtual bytes read_code(const hash256& code_hash) const = 0;
+};
+
+// What a State changed over its base, for the store to commit.
+struct AccountChange {
+    address addr;
+    std::optional<AccountInfo> info;  // nullopt: the account was removed
+    const bytes* code = nullptr;      // set when the account has code (the store keys it by hash)
+    bool storage_cleared = false;     // the base's storage of this address is gone
+    std::vector<std::pair<uint256, uint256>> storage;  // written slots, zero = deleted
+};
+
 class State {
 public:
     using Checkpoint = size_t;
 
     State() = default;
+    // A state that loads accounts, storage and code from `base` when first touched. `base` must
+    // outlive the state.
+    explicit State(const StateReader& base) : base_(&base) {}
     State(const State&) = default;
     State& operator=(const State&) = default;
+
+    // Everything changed since construction (over a base), in no particular order; call between
+    // transactions.
+    std::vector<AccountChange> changes() const;
 
     // Reads. `find` returns null for an account absent from the state.
     Account* find(const address& addr);
@@ -112,12 +154,21 @@ private:
     };
 
     Account& existing(const address& addr) { return accounts_.find(addr)->second; }
+    // Loads `addr` from the base into the cache; null when the base has no such account.
+    Account* load(const address& addr) const;
+    // The slot of `key`, loaded from the base on first access.
+    StorageSlot& loaded_slot(Account& acc, const address& addr, const uint256& key) const;
+    void forget(const address& addr);
     void record(Change change, const address& addr, const uint256& key = {},
                 const uint256& value = {}) {
         journal_.push_back({change, addr, key, value, {}});
     }
 
-    std::unordered_map<address, Account> accounts_;
+    const StateReader* base_ = nullptr;
+    mutable std::unordered_map<address, Account> accounts_;
+    // Over a base: addresses known to be absent (looked up, or removed here), and removed ones.
+    mutable std::unordered_set<address> absent_;
+    std::unordered_set<address> removed_;
     // The account found last: execution touches the same one (the running contract) again and
     // again. Node pointers of the map are stable; every erase clears this, and copies start empty.
     struct LastFound {

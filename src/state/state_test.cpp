@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 using namespace krnl;
 using namespace krnl::state;
 
@@ -107,4 +109,92 @@ TEST(State, CopiesDoNotShareTheLookupCache) {
 
 TEST(StateRoot, EmptyStateIsTheEmptyTrie) {
     EXPECT_EQ(state_root(State{}), kEmptyTrieRoot);
+}
+
+// A base that counts its reads, to show each account and slot is loaded once.
+class MapReader : public StateReader {
+public:
+    std::unordered_map<address, AccountInfo> accounts;
+    std::unordered_map<hash256, bytes> code;
+    std::map<std::pair<address, uint256>, uint256> storage;
+    mutable int account_reads = 0;
+    mutable int storage_reads = 0;
+
+    std::optional<AccountInfo> read_account(const address& a) const override {
+        ++account_reads;
+        auto it = accounts.find(a);
+        if (it == accounts.end()) return std::nullopt;
+        return it->second;
+    }
+    uint256 read_storage(const address& a, const uint256& key) const override {
+        ++storage_reads;
+        auto it = storage.find({a, key});
+        return it != storage.end() ? it->second : uint256{};
+    }
+    bytes read_code(const hash256& h) const override { return code.at(h); }
+};
+
+TEST(StateOverBase, LoadsOnFirstTouchAndReportsOnlyChanges) {
+    MapReader base;
+    const bytes code{0x60, 0x00};
+    base.code[keccak256(code)] = code;
+    base.accounts[addr(1)] = {
+        .nonce = 3, .balance = 100, .code_hash = keccak256(code), .has_storage = true};
+    base.accounts[addr(2)] = {.nonce = 0, .balance = 7};
+    base.storage[{addr(1), 5}] = 55;
+
+    State st(base);
+    ASSERT_NE(st.find(addr(1)), nullptr);
+    EXPECT_EQ(st.find(addr(1))->code, code);
+    EXPECT_EQ(st.get_storage(addr(1), 5), uint256(55));
+    EXPECT_EQ(st.get_storage(addr(1), 5), uint256(55));
+    EXPECT_EQ(st.get_storage(addr(1), 6), uint256(0));
+    EXPECT_EQ(base.storage_reads, 2);
+    EXPECT_EQ(st.find(addr(9)), nullptr);
+    EXPECT_EQ(st.find(addr(9)), nullptr);
+    EXPECT_EQ(base.account_reads, 2);
+    EXPECT_EQ(st.slot(addr(1), 5).original, uint256(55));
+
+    st.set_storage(addr(1), 5, 0);
+    st.add_balance(addr(2), 1);
+    st.add_balance(addr(3), 9);  // new account: its storage is never looked up
+    EXPECT_EQ(st.get_storage(addr(3), 1), uint256(0));
+    EXPECT_EQ(base.storage_reads, 2);
+    st.finalize_transaction(true);
+    // The zeroed slot stays known: reading it again must not bring the base's value back.
+    EXPECT_EQ(st.get_storage(addr(1), 5), uint256(0));
+
+    std::map<address, AccountChange> changes;
+    for (AccountChange& c : st.changes())
+        changes[c.addr] = std::move(c);
+    ASSERT_EQ(changes.size(), 3u);
+    ASSERT_EQ(changes[addr(1)].storage.size(), 1u);
+    EXPECT_EQ(changes[addr(1)].storage[0], std::make_pair(uint256(5), uint256(0)));
+    EXPECT_EQ(changes[addr(2)].info->balance, uint256(8));
+    EXPECT_EQ(changes[addr(3)].info->balance, uint256(9));
+    EXPECT_FALSE(changes[addr(2)].storage_cleared);
+}
+
+TEST(StateOverBase, RemovedAccountsStayRemoved) {
+    MapReader base;
+    base.accounts[addr(1)] = {.nonce = 0, .balance = 0};
+    State st(base);
+    st.touch(addr(1));
+    st.finalize_transaction(true);  // touched and empty: removed (EIP-158)
+    EXPECT_EQ(st.find(addr(1)), nullptr);
+    auto changes = st.changes();
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].addr, addr(1));
+    EXPECT_FALSE(changes[0].info.has_value());
+    EXPECT_TRUE(changes[0].storage_cleared);
+}
+
+TEST(StateOverBase, RollbackOfACreationDoesNotReload) {
+    MapReader base;
+    State st(base);
+    const auto cp = st.checkpoint();
+    st.add_balance(addr(4), 1);
+    st.rollback(cp);
+    EXPECT_EQ(st.find(addr(4)), nullptr);
+    EXPECT_EQ(base.account_reads, 1);
 }

@@ -1,0 +1,197 @@
+#include "state/flat_state.hpp"
+
+#include <algorithm>
+#include "common/rlp.hpp"
+
+#include "state/trie.hpp"
+
+namespace krnl::state {
+namespace {
+
+bytes slot_key(const address& addr, const uint256& key) {
+    bytes k(addr.view());
+    k.resize(52);
+    key.store_be(k.data() + 20);
+    return k;
+}
+
+bytes history_key(bytes_view key, uint64_t block) {
+    bytes k(key);
+    append_be64(k, block);
+    return k;
+}
+
+bytes encode_record(const AccountInfo& info, const hash256& storage_root) {
+    bytes payload;
+    rlp::encode_uint(payload, info.nonce);
+    rlp::encode_uint(payload, info.balance);
+    rlp::encode_string(payload, storage_root.view());
+    rlp::encode_string(payload, info.code_hash.view());
+    return rlp::wrap_list(payload);
+}
+
+StateView::AccountRecord decode_record(bytes_view encoded) {
+    auto fail = [] [[noreturn]] { throw DatabaseError("corrupt account record"); };
+    auto list = rlp::decode_list(encoded);
+    if (!list) fail();
+    bytes_view in = *list;
+    auto nonce = rlp::decode_u64(in);
+    auto balance = rlp::decode_uint256(in);
+    auto root = rlp::decode_fixed<32>(in);
+    auto code_hash = rlp::decode_fixed<32>(in);
+    if (!nonce || !balance || !root || !code_hash) fail();
+    return {{*nonce, *balance, *code_hash, *root != kEmptyTrieRoot}, *root};
+}
+
+uint256 decode_value(bytes_view encoded) {
+    auto v = rlp::decode_uint256(encoded);
+    if (!v) throw DatabaseError("corrupt storage value");
+    return *v;
+}
+
+bytes encode_value(const uint256& v) {
+    bytes out;
+    rlp::encode_uint(out, v);
+    return out;
+}
+
+// The value of `key` as of `block` from a history table: the first record after the block holds
+// it. Null when nothing changed since, so the latest value applies.
+std::optional<bytes_view> value_at(const Database::Txn& txn, Table history, bytes_view key,
+                                   uint64_t block) {
+    Cursor cursor(txn, history);
+    auto entry = cursor.seek(history_key(key, block + 1));
+    if (!entry || entry->first.size() != key.size() + 8 ||
+        entry->first.substr(0, key.size()) != key)
+        return std::nullopt;
+    return entry->second;
+}
+
+}  // namespace
+
+FlatState::FlatState(const Database& db)
+    : accounts_(db.table("accounts")),
+      storage_(db.table("storage")),
+      code_(db.table("code")),
+      account_history_(db.table("account_history")),
+      storage_history_(db.table("storage_history")) {}
+
+hash256 FlatState::storage_root(const Database::Txn& txn, const address& addr) const {
+    std::vector<std::pair<bytes, bytes>> entries;
+    Cursor cursor(txn, storage_);
+    for (auto e = cursor.seek(addr.view()); e && e->first.substr(0, 20) == addr.view();
+         e = cursor.next())
+        entries.emplace_back(bytes(keccak256(e->first.substr(20)).view()), bytes(e->second));
+    return trie_root(std::move(entries));
+}
+
+hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
+                          std::span<const AccountChange> changes) const {
+    for (const AccountChange& change : changes) {
+        const address& addr = change.addr;
+        const std::optional<bytes_view> old_view = txn.get(accounts_, addr.view());
+        const bytes old_record = old_view ? bytes(*old_view) : bytes{};
+        bool storage_changed = false;
+
+        if (change.storage_cleared) {
+            Cursor cursor(txn, storage_);
+            for (auto e = cursor.seek(addr.view()); e && e->first.substr(0, 20) == addr.view();
+                 e = cursor.seek(addr.view())) {
+                txn.put_if_absent(storage_history_, history_key(e->first, number), e->second);
+                cursor.del();
+                storage_changed = true;
+            }
+        }
+        for (const auto& [key, value] : change.storage) {
+            const bytes skey = slot_key(addr, key);
+            const std::optional<bytes_view> old = txn.get(storage_, skey);
+            const bytes encoded = value ? encode_value(value) : bytes{};
+            if (old ? *old == encoded : encoded.empty()) continue;
+            txn.put_if_absent(storage_history_, history_key(skey, number),
+                              old ? bytes(*old) : bytes{});
+            if (encoded.empty())
+                txn.del(storage_, skey);
+            else
+                txn.put(storage_, skey, encoded);
+            storage_changed = true;
+        }
+
+        bytes new_record;
+        if (change.info) {
+            const hash256 root = storage_changed      ? storage_root(txn, addr)
+                                 : old_record.empty() ? kEmptyTrieRoot
+                                                      : decode_record(old_record).storage_root;
+            new_record = encode_record(*change.info, root);
+            if (change.code != nullptr)
+                txn.put_if_absent(code_, change.info->code_hash.view(), *change.code);
+        }
+        if (new_record == old_record) continue;
+        txn.put_if_absent(account_history_, history_key(addr.view(), number), old_record);
+        if (new_record.empty())
+            txn.del(accounts_, addr.view());
+        else
+            txn.put(accounts_, addr.view(), new_record);
+    }
+    return root(txn);
+}
+
+hash256 FlatState::root(const Database::Txn& txn) const {
+    std::vector<std::pair<bytes, bytes>> entries;
+    Cursor cursor(txn, accounts_);
+    for (auto e = cursor.first(); e; e = cursor.next())
+        entries.emplace_back(bytes(keccak256(e->first).view()), bytes(e->second));
+    return trie_root(std::move(entries));
+}
+
+std::optional<StateView::AccountRecord> StateView::read_record(const address& addr) const {
+    std::optional<bytes_view> record;
+    if (block_) record = value_at(txn_, flat_.account_history(), addr.view(), *block_);
+    if (!record) record = txn_.get(flat_.accounts(), addr.view());
+    if (!record || record->empty()) return std::nullopt;
+    return decode_record(*record);
+}
+
+std::optional<AccountInfo> StateView::read_account(const address& addr) const {
+    auto record = read_record(addr);
+    if (!record) return std::nullopt;
+    return record->info;
+}
+
+uint256 StateView::read_storage(const address& addr, const uint256& key) const {
+    const bytes skey = slot_key(addr, key);
+    std::optional<bytes_view> value;
+    if (block_) value = value_at(txn_, flat_.storage_history(), skey, *block_);
+    if (!value) value = txn_.get(flat_.storage(), skey);
+    if (!value || value->empty()) return {};
+    return decode_value(*value);
+}
+
+bytes StateView::read_code(const hash256& code_hash) const {
+    auto code = txn_.get(flat_.code(), code_hash.view());
+    return code ? bytes(*code) : bytes{};
+}
+
+void StateView::for_each_slot(const address& addr,
+                              const std::function<void(const uint256&, const uint256&)>& fn) const {
+    if (!block_) {
+        Cursor cursor(txn_, flat_.storage());
+        for (auto e = cursor.seek(addr.view()); e && e->first.substr(0, 20) == addr.view();
+             e = cursor.next())
+            fn(uint256::load_be(e->first.data() + 20), decode_value(e->second));
+        return;
+    }
+    // A past block: the keys now present plus those changed since, each read as of the block.
+    std::vector<uint256> keys;
+    for (Table t : {flat_.storage(), flat_.storage_history()}) {
+        Cursor cursor(txn_, t);
+        for (auto e = cursor.seek(addr.view()); e && e->first.substr(0, 20) == addr.view();
+             e = cursor.next())
+            keys.push_back(uint256::load_be(e->first.data() + 20));
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    for (const uint256& key : keys)
+        if (const uint256 v = read_storage(addr, key); !!v) fn(key, v);
+}
+
+}  // namespace krnl::state

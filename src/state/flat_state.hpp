@@ -1,0 +1,79 @@
+// The committed world state of one chain in its database: the latest accounts, storage and code
+// as flat tables, and per block the values each key had before that block, so that the state of
+// any past block can be read without replaying anything.
+//
+// Tables:
+//   accounts          address -> RLP [nonce, balance, storageRoot, codeHash] (the trie leaf)
+//   storage           address ‖ slot -> RLP of the value (the trie leaf); zero values are absent
+//   code              code hash -> code
+//   account_history   address ‖ be64(block) -> the account before `block` (empty: absent)
+//   storage_history   address ‖ slot ‖ be64(block) -> the value before `block` (empty: zero)
+#pragma once
+
+#include <array>
+#include <functional>
+#include <span>
+
+#include "state/database.hpp"
+#include "state/state.hpp"
+
+namespace krnl::state {
+
+class FlatState {
+public:
+    static constexpr std::array<std::string_view, 5> kTables = {
+        "accounts", "storage", "code", "account_history", "storage_history"};
+
+    explicit FlatState(const Database& db);
+
+    // Writes what block `number` changed, records the previous values under `number` (a second
+    // commit for the same block, as dev methods make, keeps the first record), and returns the
+    // new state root.
+    hash256 commit(Database::Txn& txn, uint64_t number,
+                   std::span<const AccountChange> changes) const;
+
+    hash256 root(const Database::Txn& txn) const;
+
+    Table accounts() const { return accounts_; }
+    Table storage() const { return storage_; }
+    Table code() const { return code_; }
+    Table account_history() const { return account_history_; }
+    Table storage_history() const { return storage_history_; }
+
+private:
+    hash256 storage_root(const Database::Txn& txn, const address& addr) const;
+
+    Table accounts_, storage_, code_, account_history_, storage_history_;
+};
+
+// The state as of a block, read through an open transaction (which must outlive the view).
+// `historical_block` is nullopt for the latest state, which is the common and cheapest case.
+class StateView final : public StateReader {
+public:
+    StateView(const FlatState& flat, const Database::Txn& txn,
+              std::optional<uint64_t> historical_block = std::nullopt)
+        : flat_(flat), txn_(txn), block_(historical_block) {}
+
+    std::optional<AccountInfo> read_account(const address& addr) const override;
+    uint256 read_storage(const address& addr, const uint256& key) const override;
+    bytes read_code(const hash256& code_hash) const override;
+
+    // The account with its storage root, as the trie holds it.
+    struct AccountRecord {
+        AccountInfo info;
+        hash256 storage_root;
+    };
+    std::optional<AccountRecord> read_record(const address& addr) const;
+
+    // Every non-zero slot of an account at this block, in key order (proofs, tracers, dumps).
+    void for_each_slot(
+        const address& addr,
+        const std::function<void(const uint256& key, const uint256& value)>& fn) const;
+
+private:
+    const FlatState& flat_;
+    const Database::Txn& txn_;
+    std::optional<uint64_t> block_;
+};
+
+}  // namespace krnl::state

@@ -1,0 +1,134 @@
+#include "state/flat_state.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace krnl;
+using namespace krnl::state;
+
+namespace {
+
+address addr(uint8_t n) {
+    address a;
+    a.bytes[19] = n;
+    return a;
+}
+
+std::unique_ptr<Database> open_ephemeral() {
+    auto db = Database::open({.durable = false}, FlatState::kTables);
+    EXPECT_TRUE(db.has_value()) << db.error();
+    return std::move(*db);
+}
+
+// Commits what `edit` does to a State over the latest committed state, as block `number`.
+template <typename Edit>
+hash256 commit_block(Database& db, const FlatState& flat, uint64_t number, Edit edit) {
+    auto txn = db.write();
+    StateView view(flat, txn);
+    State st(view);
+    edit(st);
+    st.finalize_transaction(true);
+    const hash256 root = flat.commit(txn, number, st.changes());
+    txn.commit();
+    return root;
+}
+
+}  // namespace
+
+TEST(FlatState, RootMatchesTheInMemoryStateAndPastBlocksStayReadable) {
+    auto db = open_ephemeral();
+    FlatState flat(*db);
+    State reference;
+    auto genesis = [](State& st) {
+        st.add_balance(addr(1), 1000);
+        st.set_code(addr(2), bytes{0x60, 0x01});
+        st.set_storage(addr(2), 7, 70);
+        st.set_storage(addr(2), 8, 80);
+    };
+    auto block1 = [](State& st) {
+        st.sub_balance(addr(1), 10);
+        st.add_balance(addr(3), 10);
+        st.set_storage(addr(2), 7, 0);
+        st.set_storage(addr(2), 9, 90);
+    };
+    genesis(reference);
+    reference.finalize_transaction(true);
+    const hash256 root0 = commit_block(*db, flat, 0, genesis);
+    EXPECT_EQ(root0, state_root(reference));
+    block1(reference);
+    reference.finalize_transaction(true);
+    const hash256 root1 = commit_block(*db, flat, 1, block1);
+    EXPECT_EQ(root1, state_root(reference));
+    EXPECT_NE(root0, root1);
+
+    auto txn = db->read();
+    StateView latest(flat, txn);
+    EXPECT_EQ(latest.read_account(addr(1))->balance, uint256(990));
+    EXPECT_EQ(latest.read_account(addr(3))->balance, uint256(10));
+    EXPECT_EQ(latest.read_storage(addr(2), 7), uint256(0));
+    EXPECT_EQ(latest.read_storage(addr(2), 9), uint256(90));
+    EXPECT_EQ(latest.read_code(latest.read_account(addr(2))->code_hash), (bytes{0x60, 0x01}));
+    EXPECT_TRUE(latest.read_account(addr(2))->has_storage);
+
+    StateView at0(flat, txn, 0);
+    EXPECT_EQ(at0.read_account(addr(1))->balance, uint256(1000));
+    EXPECT_FALSE(at0.read_account(addr(3)).has_value());
+    EXPECT_EQ(at0.read_storage(addr(2), 7), uint256(70));
+    EXPECT_EQ(at0.read_storage(addr(2), 9), uint256(0));
+    std::vector<std::pair<uint256, uint256>> slots;
+    at0.for_each_slot(addr(2),
+                      [&](const uint256& k, const uint256& v) { slots.emplace_back(k, v); });
+    EXPECT_EQ(slots, (std::vector<std::pair<uint256, uint256>>{{7, 70}, {8, 80}}));
+    State only_slots_at0;
+    only_slots_at0.set_storage(addr(2), 7, 70);
+    only_slots_at0.set_storage(addr(2), 8, 80);
+    EXPECT_EQ(at0.read_record(addr(2))->storage_root, storage_root(*only_slots_at0.find(addr(2))));
+}
+
+TEST(FlatState, RemovedAccountsLoseTheirStorage) {
+    auto db = open_ephemeral();
+    FlatState flat(*db);
+    commit_block(*db, flat, 0, [](State& st) {
+        st.add_balance(addr(5), 1);
+        st.set_storage(addr(5), 1, 11);
+    });
+    Account replacement;
+    replacement.balance = 2;
+    commit_block(*db, flat, 1, [&](State& st) { st.put(addr(5), replacement); });
+    auto txn = db->read();
+    StateView latest(flat, txn);
+    EXPECT_EQ(latest.read_storage(addr(5), 1), uint256(0));
+    EXPECT_FALSE(latest.read_account(addr(5))->has_storage);
+    EXPECT_EQ(StateView(flat, txn, 0).read_storage(addr(5), 1), uint256(11));
+}
+
+TEST(FlatState, ASecondCommitOfTheSameBlockKeepsTheFirstHistory) {
+    auto db = open_ephemeral();
+    FlatState flat(*db);
+    commit_block(*db, flat, 0, [](State& st) { st.add_balance(addr(1), 1); });
+    commit_block(*db, flat, 1, [](State& st) { st.add_balance(addr(1), 1); });
+    commit_block(*db, flat, 1, [](State& st) { st.add_balance(addr(1), 1); });  // a dev edit
+    auto txn = db->read();
+    EXPECT_EQ(StateView(flat, txn, 0).read_account(addr(1))->balance, uint256(1));
+    EXPECT_EQ(StateView(flat, txn).read_account(addr(1))->balance, uint256(3));
+}
+
+TEST(Database, DurableDatabaseKeepsCommittedDataAcrossReopen) {
+    const auto dir = std::filesystem::temp_directory_path() / "krnl-db-test";
+    std::filesystem::remove_all(dir);
+    const std::string_view tables[] = {"t"};
+    {
+        auto db = Database::open({.dir = dir}, tables);
+        ASSERT_TRUE(db.has_value()) << db.error();
+        auto txn = (*db)->write();
+        txn.put((*db)->table("t"), bytes{1}, bytes{2});
+        txn.commit();
+        auto aborted = (*db)->write();
+        aborted.put((*db)->table("t"), bytes{3}, bytes{4});  // never committed
+    }
+    auto db = Database::open({.dir = dir}, tables);
+    ASSERT_TRUE(db.has_value());
+    auto txn = (*db)->read();
+    EXPECT_EQ(txn.get((*db)->table("t"), bytes{1}), bytes_view(bytes{2}));
+    EXPECT_FALSE(txn.get((*db)->table("t"), bytes{3}).has_value());
+    std::filesystem::remove_all(dir);
+}
