@@ -1,0 +1,79 @@
+#include "rpc/json_rpc.hpp"
+
+namespace krnl::rpc {
+
+json error_response(const json& id, const RpcError& err) {
+    json e = {{"code", err.code}, {"message", err.message}};
+    if (err.data) e["data"] = *err.data;
+    return {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(e)}};
+}
+
+void MethodTable::add(std::string name, Method method) {
+    methods_[std::move(name)] = std::move(method);
+}
+
+std::optional<json> MethodTable::handle_request(const json& request, CallContext& ctx) const {
+    if (!request.is_object())
+        return error_response(nullptr, {code::kInvalidRequest, "invalid request"});
+    const auto id_it = request.find("id");
+    const bool notification = id_it == request.end();
+    const json id = notification ? json(nullptr) : *id_it;
+    if (!id.is_null() && !id.is_string() && !id.is_number())
+        return error_response(nullptr, {code::kInvalidRequest, "invalid request: bad id"});
+    const auto version = request.find("jsonrpc");
+    if (version == request.end() || *version != "2.0")
+        return error_response(id,
+                              {code::kInvalidRequest, "invalid request: jsonrpc must be \"2.0\""});
+    const auto method_it = request.find("method");
+    if (method_it == request.end() || !method_it->is_string())
+        return error_response(id, {code::kInvalidRequest, "invalid request: no method"});
+    const std::string& name = method_it->get_ref<const std::string&>();
+
+    json params = json::array();
+    if (const auto p = request.find("params"); p != request.end() && !p->is_null()) {
+        if (!p->is_array() && !p->is_object())
+            return error_response(id, {code::kInvalidRequest,
+                                       "invalid request: params must be an array or an object"});
+        params = *p;
+    }
+
+    const auto method = methods_.find(name);
+    Result<json> result = method == methods_.end()
+                              ? error(code::kMethodNotFound,
+                                      "the method " + name + " does not exist/is not available")
+                              : [&]() -> Result<json> {
+        try {
+            return method->second(params, ctx);
+        } catch (const std::exception& e) {
+            return error(code::kInternalError, std::string("internal error: ") + e.what());
+        }
+    }();
+    if (notification) return std::nullopt;
+    if (!result) return error_response(id, result.error());
+    return json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(*result)}};
+}
+
+std::string MethodTable::handle(std::string_view body, CallContext& ctx,
+                                const Limits& limits) const {
+    json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (request.is_discarded())
+        return error_response(nullptr, {code::kParseError, "parse error"}).dump();
+    if (!request.is_array()) {
+        auto response = handle_request(request, ctx);
+        return response ? response->dump() : std::string{};
+    }
+    if (request.empty())
+        return error_response(nullptr, {code::kInvalidRequest, "empty batch"}).dump();
+    if (request.size() > limits.max_batch)
+        return error_response(nullptr,
+                              {code::kLimitExceeded,
+                               "batch too large: " + std::to_string(request.size()) +
+                                   " requests, at most " + std::to_string(limits.max_batch)})
+            .dump();
+    json responses = json::array();
+    for (const json& item : request)
+        if (auto response = handle_request(item, ctx)) responses.push_back(std::move(*response));
+    return responses.empty() ? std::string{} : responses.dump();
+}
+
+}  // namespace krnl::rpc

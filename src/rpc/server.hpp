@@ -1,0 +1,42 @@
+// HTTP and WebSocket JSON-RPC on one port (Boost.Beast): keep-alive, CORS, body and batch limits.
+// Requests are answered on the server's I/O threads; a method that must wait (a chain's writer)
+// waits there, so the thread count bounds how many such waits run at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rpc/json_rpc.hpp"
+
+namespace krnl::rpc {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8545;  // 0: any free port (see Server::port)
+    size_t max_body_bytes = 16 << 20;
+    Limits limits;
+    std::string cors_origin = "*";
+};
+
+class Server {
+public:
+    // Binds at once, so a port in use is reported here; serving starts with `start`.
+    static std::expected<std::unique_ptr<Server>, std::string> bind(const ServerOptions& options,
+                                                                    const MethodTable& methods);
+    ~Server();
+
+    uint16_t port() const;
+    void start(unsigned threads);
+    void stop();
+
+    struct Impl;
+
+private:
+    explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace krnl::rpc
