@@ -94,4 +94,21 @@ std::optional<address> address_from_secret(const bytes32& secret_key) {
     return address_from_pubkey(*pubkey);
 }
 
+std::optional<fixed_bytes<33>> compressed_public_key(const bytes32& secret_key) {
+    auto pubkey = public_key_of(secret_key);
+    if (!pubkey) return std::nullopt;
+    fixed_bytes<33> out;
+    size_t len = 33;
+    secp256k1_ec_pubkey_serialize(context(), out.data(), &len, &*pubkey, SECP256K1_EC_COMPRESSED);
+    return out;
+}
+
+std::optional<bytes32> add_to_secret(const bytes32& secret_key, const bytes32& tweak) {
+    if (!is_valid_scalar(secret_key)) return std::nullopt;
+    bytes32 out = secret_key;
+    if (secp256k1_ec_seckey_tweak_add(context(), out.data(), tweak.data()) != 1)
+        return std::nullopt;
+    return out;
+}
+
 }  // namespace krnl::secp256k1

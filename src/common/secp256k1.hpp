@@ -38,6 +38,13 @@ std::optional<Signature> sign(const hash256& digest, const bytes32& secret_key);
 // The address of the key pair; nullopt if the secret key is zero or >= n.
 std::optional<address> address_from_secret(const bytes32& secret_key);
 
+// The 33-byte SEC1 compressed public key; nullopt if the secret key is zero or >= n.
+std::optional<fixed_bytes<33>> compressed_public_key(const bytes32& secret_key);
+
+// (secret_key + tweak) mod n, as BIP-32 derives child keys; nullopt if the tweak is >= n or the
+// sum is zero.
+std::optional<bytes32> add_to_secret(const bytes32& secret_key, const bytes32& tweak);
+
 // keccak256 of the 64-byte uncompressed public key (x || y, without the 0x04 prefix), last 20
 // bytes.
 address address_from_public_key(const uint8_t* xy64);
