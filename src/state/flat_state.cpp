@@ -74,7 +74,39 @@ FlatState::FlatState(const Database& db)
       storage_(db.table("storage")),
       code_(db.table("code")),
       account_history_(db.table("account_history")),
-      storage_history_(db.table("storage_history")) {}
+      storage_history_(db.table("storage_history")),
+      block_changes_(db.table("block_changes")) {}
+
+void FlatState::record_history(Database::Txn& txn, Table history, bytes_view key, uint64_t block,
+                               bytes_view previous) const {
+    if (!txn.put_if_absent(history, history_key(key, block), previous)) return;
+    const bytes block_key = history_key({}, block);
+    bytes keys(txn.get(block_changes_, block_key).value_or(bytes_view{}));
+    keys.push_back(static_cast<uint8_t>(key.size()));
+    keys.append(key);
+    txn.put(block_changes_, block_key, keys);
+}
+
+void FlatState::revert_to(Database::Txn& txn, uint64_t target, uint64_t head) const {
+    for (uint64_t block = head; block > target; --block) {
+        const bytes block_key = history_key({}, block);
+        const bytes keys(txn.get(block_changes_, block_key).value_or(bytes_view{}));
+        for (size_t i = 0; i < keys.size(); i += 1 + keys[i]) {
+            const bytes_view key = bytes_view(keys).substr(i + 1, keys[i]);
+            const bool is_account = key.size() == 20;
+            const Table history = is_account ? account_history_ : storage_history_;
+            const Table current = is_account ? accounts_ : storage_;
+            const bytes hkey = history_key(key, block);
+            const bytes previous(txn.get(history, hkey).value_or(bytes_view{}));
+            if (previous.empty())
+                txn.del(current, key);
+            else
+                txn.put(current, key, previous);
+            txn.del(history, hkey);
+        }
+        txn.del(block_changes_, block_key);
+    }
+}
 
 hash256 FlatState::storage_root(const Database::Txn& txn, const address& addr) const {
     std::vector<std::pair<bytes, bytes>> entries;
@@ -97,7 +129,7 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
             Cursor cursor(txn, storage_);
             for (auto e = cursor.seek(addr.view()); e && e->first.substr(0, 20) == addr.view();
                  e = cursor.seek(addr.view())) {
-                txn.put_if_absent(storage_history_, history_key(e->first, number), e->second);
+                record_history(txn, storage_history_, bytes(e->first), number, bytes(e->second));
                 cursor.del();
                 storage_changed = true;
             }
@@ -107,8 +139,7 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
             const std::optional<bytes_view> old = txn.get(storage_, skey);
             const bytes encoded = value ? encode_value(value) : bytes{};
             if (old ? *old == encoded : encoded.empty()) continue;
-            txn.put_if_absent(storage_history_, history_key(skey, number),
-                              old ? bytes(*old) : bytes{});
+            record_history(txn, storage_history_, skey, number, old ? bytes(*old) : bytes{});
             if (encoded.empty())
                 txn.del(storage_, skey);
             else
@@ -126,7 +157,7 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
                 txn.put_if_absent(code_, change.info->code_hash.view(), *change.code);
         }
         if (new_record == old_record) continue;
-        txn.put_if_absent(account_history_, history_key(addr.view(), number), old_record);
+        record_history(txn, account_history_, addr.view(), number, old_record);
         if (new_record.empty())
             txn.del(accounts_, addr.view());
         else

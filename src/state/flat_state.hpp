@@ -8,6 +8,7 @@
 //   code              code hash -> code
 //   account_history   address ‖ be64(block) -> the account before `block` (empty: absent)
 //   storage_history   address ‖ slot ‖ be64(block) -> the value before `block` (empty: zero)
+//   block_changes     be64(block) -> the keys `block` recorded history for (to undo it)
 #pragma once
 
 #include <array>
@@ -21,8 +22,8 @@ namespace krnl::state {
 
 class FlatState {
 public:
-    static constexpr std::array<std::string_view, 5> kTables = {
-        "accounts", "storage", "code", "account_history", "storage_history"};
+    static constexpr std::array<std::string_view, 6> kTables = {
+        "accounts", "storage", "code", "account_history", "storage_history", "block_changes"};
 
     explicit FlatState(const Database& db);
 
@@ -34,6 +35,10 @@ public:
 
     hash256 root(const Database::Txn& txn) const;
 
+    // Undoes every block above `target` up to `head`, restoring the state of block `target`
+    // (dev snapshots). Code stays: it is keyed by hash and shared.
+    void revert_to(Database::Txn& txn, uint64_t target, uint64_t head) const;
+
     Table accounts() const { return accounts_; }
     Table storage() const { return storage_; }
     Table code() const { return code_; }
@@ -42,8 +47,11 @@ public:
 
 private:
     hash256 storage_root(const Database::Txn& txn, const address& addr) const;
+    // Records the value `key` had before `block`, once per block, and notes the key.
+    void record_history(Database::Txn& txn, Table history, bytes_view key, uint64_t block,
+                        bytes_view previous) const;
 
-    Table accounts_, storage_, code_, account_history_, storage_history_;
+    Table accounts_, storage_, code_, account_history_, storage_history_, block_changes_;
 };
 
 // The state as of a block, read through an open transaction (which must outlive the view).

@@ -132,3 +132,31 @@ TEST(Database, DurableDatabaseKeepsCommittedDataAcrossReopen) {
     EXPECT_FALSE(txn.get((*db)->table("t"), bytes{3}).has_value());
     std::filesystem::remove_all(dir);
 }
+
+TEST(FlatState, RevertRestoresAnEarlierBlockExactly) {
+    auto db = open_ephemeral();
+    FlatState flat(*db);
+    const hash256 root0 = commit_block(*db, flat, 0, [](State& st) {
+        st.add_balance(addr(1), 100);
+        st.set_storage(addr(1), 1, 10);
+    });
+    commit_block(*db, flat, 1, [](State& st) {
+        st.sub_balance(addr(1), 1);
+        st.set_storage(addr(1), 1, 0);
+        st.set_storage(addr(1), 2, 20);
+        st.add_balance(addr(2), 1);
+    });
+    commit_block(*db, flat, 2, [](State& st) { st.add_balance(addr(2), 1); });
+    {
+        auto txn = db->write();
+        flat.revert_to(txn, 0, 2);
+        EXPECT_EQ(flat.root(txn), root0);
+        txn.commit();
+    }
+    auto txn = db->read();
+    StateView latest(flat, txn);
+    EXPECT_EQ(latest.read_account(addr(1))->balance, uint256(100));
+    EXPECT_EQ(latest.read_storage(addr(1), 1), uint256(10));
+    EXPECT_EQ(latest.read_storage(addr(1), 2), uint256(0));
+    EXPECT_FALSE(latest.read_account(addr(2)).has_value());
+}
