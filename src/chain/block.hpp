@@ -1,8 +1,10 @@
-// Block headers: the model with every field through Prague, the canonical RLP codec and the hash.
+// Blocks: headers with every field through Prague, withdrawals (EIP-4895), the block body, their
+// canonical RLP codecs, the header hash and the roots a header commits to.
 #pragma once
 
 #include <expected>
 #include <optional>
+#include <vector>
 
 #include "chain/transaction.hpp"
 #include "common/bytes.hpp"
@@ -42,5 +44,41 @@ struct BlockHeader {
 std::expected<BlockHeader, DecodeError> decode_block_header(bytes_view encoded);
 bytes encode_block_header(const BlockHeader& header);
 hash256 block_hash(const BlockHeader& header);
+
+// EIP-4895: a withdrawal from the beacon chain, credited to `addr` after the transactions.
+struct Withdrawal {
+    uint64_t index = 0;
+    uint64_t validator_index = 0;
+    address addr;
+    uint64_t amount_gwei = 0;
+};
+
+bytes encode_withdrawal(const Withdrawal& withdrawal);
+
+// A whole block as the network and the fixtures carry it: rlp([header, transactions, ommers,
+// withdrawals?]). Requests (EIP-7685) are not part of the body; the header commits to them.
+struct Block {
+    BlockHeader header;
+    std::vector<Transaction> transactions;
+    std::vector<BlockHeader> ommers;
+    std::optional<std::vector<Withdrawal>> withdrawals;  // from Shanghai
+};
+
+// Strict decoding: every part canonical, typed transactions as RLP strings and legacy ones as
+// lists, nothing after the block.
+std::expected<Block, DecodeError> decode_block(bytes_view encoded);
+bytes encode_block(const Block& block);
+
+// Roots over the body: tries keyed by rlp(index) (transactions, withdrawals) and the keccak of the
+// RLP list of ommer headers.
+hash256 transactions_root(const std::vector<Transaction>& transactions);
+hash256 withdrawals_root(const std::vector<Withdrawal>& withdrawals);
+hash256 ommers_hash(const std::vector<BlockHeader>& ommers);
+
+// keccak256(rlp([])): the ommers hash of every block after the merge.
+inline constexpr hash256 kEmptyOmmersHash{{0x1d, 0xcc, 0x4d, 0xe8, 0xde, 0xc7, 0x5d, 0x7a,
+                                           0xab, 0x85, 0xb5, 0x67, 0xb6, 0xcc, 0xd4, 0x1a,
+                                           0xd3, 0x12, 0x45, 0x1b, 0x94, 0x8a, 0x74, 0x13,
+                                           0xf0, 0xa1, 0x42, 0xfd, 0x40, 0xd4, 0x93, 0x47}};
 
 }  // namespace krnl::chain

@@ -1,5 +1,6 @@
 #include "chain/execution.hpp"
 
+#include "chain/receipt.hpp"
 #include "evm/precompiles.hpp"
 
 namespace krnl::chain {
@@ -18,6 +19,27 @@ uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
         accum = accum * numerator / (denominator * uint256(i));
     }
     return output / denominator;
+}
+
+int64_t apply_authorizations(state::State& state, const std::vector<Authorization>& list,
+                             uint64_t chain_id) {
+    int64_t refund = 0;
+    for (const Authorization& auth : list) {
+        // Any failed check skips this tuple and moves on to the next.
+        if (!!auth.chain_id && auth.chain_id != uint256(chain_id)) continue;
+        if (auth.nonce == UINT64_MAX) continue;
+        const std::optional<address> authority = recover_authority(auth);  // enforces s <= n/2
+        if (!authority) continue;
+        state.warm_account(*authority);
+        const state::Account* acc = state.find(*authority);
+        if (acc != nullptr && !acc->code.empty() && !delegation_target(acc->code)) continue;
+        if ((acc != nullptr ? acc->nonce : 0) != auth.nonce) continue;
+        if (acc != nullptr) refund += kPerEmptyAccountCost - kPerAuthBaseCost;
+        state.set_code(*authority,
+                       auth.addr.is_zero() ? bytes{} : delegation_designator(auth.addr));
+        state.bump_nonce(*authority);
+    }
+    return refund;
 }
 
 std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision rev,
@@ -49,8 +71,10 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
 
     const state::Account* sender_acc = state.find(sender);
     const uint64_t sender_nonce = sender_acc != nullptr ? sender_acc->nonce : 0;
-    if (sender_acc != nullptr && !sender_acc->code.empty())
-        return std::unexpected(TxError::SenderNotEoa);                          // EIP-3607
+    // EIP-3607, relaxed by EIP-7702 for accounts whose code is a delegation designator.
+    if (sender_acc != nullptr && !sender_acc->code.empty() &&
+        !(rev >= Revision::Prague && delegation_target(sender_acc->code)))
+        return std::unexpected(TxError::SenderNotEoa);
     if (sender_nonce == UINT64_MAX) return std::unexpected(TxError::NonceMax);  // EIP-2681
     if (tx.nonce < sender_nonce) return std::unexpected(TxError::NonceTooLow);
     if (tx.nonce > sender_nonce) return std::unexpected(TxError::NonceTooHigh);
@@ -89,6 +113,12 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
         if (rev >= Revision::Shanghai) state.warm_account(block.coinbase);
     }
 
+    // EIP-7702: authorizations are applied after the sender's nonce bump and stay applied even if
+    // the execution below fails.
+    int64_t authorization_refund = 0;
+    if (tx.type == TxType::SetCode)
+        authorization_refund = apply_authorizations(state, tx.authorization_list, block.chain_id);
+
     evm::TxContext ctx;
     ctx.gas_price = effective_gas_price;
     ctx.origin = sender;
@@ -117,7 +147,8 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     // --- Refunds and fees.
     int64_t gas_used = static_cast<int64_t>(tx.gas_limit) - result.gas_left;
     const int64_t refund_quotient = rev >= Revision::London ? 5 : 2;
-    const int64_t refund = std::min(result.gas_refund, gas_used / refund_quotient);
+    const int64_t refund =
+        std::min(result.gas_refund + authorization_refund, gas_used / refund_quotient);
     gas_used -= std::max<int64_t>(refund, 0);
     gas_used = std::max(gas_used, floor);  // EIP-7623
 
@@ -127,6 +158,7 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     state.add_balance(block.coinbase, priority_fee * uint256(uint64_t(gas_used)));
 
     Receipt receipt;
+    receipt.type = tx.type;
     receipt.status = result.status;
     receipt.gas_used = gas_used;
     receipt.blob_gas_used = blob_gas;
@@ -134,6 +166,7 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
         receipt.logs = std::move(host.logs());
         if (!tx.to) receipt.contract_address = result.create_address;
     }
+    receipt.logs_bloom = logs_bloom(receipt.logs);
     receipt.output = std::move(result.output);
     receipt.used_unsupported_precompile = host.used_unsupported_precompile();
     state.finalize_transaction(rev >= Revision::SpuriousDragon);

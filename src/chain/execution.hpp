@@ -5,6 +5,7 @@
 #include <expected>
 #include <string>
 
+#include "chain/block.hpp"
 #include "chain/host.hpp"
 #include "chain/transaction.hpp"
 
@@ -22,10 +23,14 @@ struct BlockInfo {
 };
 
 struct Receipt {
+    TxType type = TxType::Legacy;
     evm::StatusCode status = evm::StatusCode::Success;
     int64_t gas_used = 0;  // after refunds: what the sender paid for
     uint64_t blob_gas_used = 0;
+    // Gas used by this and every earlier transaction of the block (set by block execution).
+    uint64_t cumulative_gas_used = 0;
     std::vector<Log> logs;
+    Bloom logs_bloom;
     address contract_address;  // for successful creations
     bytes output;
     // The transaction reached a precompile this build does not implement (KZG point evaluation),
@@ -36,6 +41,18 @@ struct Receipt {
 inline constexpr uint64_t kBlobGasPerBlob = 1 << 17;
 // EIP-4844 blob base fee from the block's excess blob gas.
 uint256 blob_base_fee(uint64_t excess_blob_gas, evm::Revision rev);
+
+// EIP-7702 gas constants.
+inline constexpr int64_t kPerEmptyAccountCost = 25000;
+inline constexpr int64_t kPerAuthBaseCost = 12500;
+
+// EIP-7702: processes an authorization list in order, skipping invalid tuples (chain id neither 0
+// nor `chain_id`, nonce 2^64-1, unrecoverable or high-s signature, authority with code other than
+// a designator, nonce mismatch). Each valid tuple warms the authority, writes 0xef0100 || address
+// (or clears the code for the zero address) and bumps its nonce. Returns the gas refund:
+// PER_EMPTY_ACCOUNT_COST - PER_AUTH_BASE_COST per authority that already existed.
+int64_t apply_authorizations(state::State& state, const std::vector<Authorization>& list,
+                             uint64_t chain_id);
 
 // Validates and applies `tx` from `sender` (already recovered). On error the state is unchanged.
 std::expected<Receipt, TxError> apply_transaction(state::State& state, evm::Revision rev,

@@ -19,6 +19,19 @@ address create_address(const address& sender, uint64_t nonce) {
     return address::from_view(keccak256(rlp::wrap_list(payload)).view());
 }
 
+bytes delegation_designator(const address& target) {
+    bytes code{0xef, 0x01, 0x00};
+    code += target.view();
+    return code;
+}
+
+std::optional<address> delegation_target(bytes_view code) {
+    if (code.size() != kDelegationDesignatorSize || code[0] != 0xef || code[1] != 0x01 ||
+        code[2] != 0x00)
+        return std::nullopt;
+    return address::from_view(code.substr(3));
+}
+
 address create2_address(const address& sender, const uint256& salt, bytes_view init_code) {
     uint8_t buf[1 + 20 + 32 + 32];
     buf[0] = 0xff;
@@ -142,6 +155,17 @@ evm::Result Host::execute_code(const evm::Message& msg) {
     }
     const state::Account* acc = state_.find(msg.code_address);
     if (acc == nullptr || acc->code.empty()) return {StatusCode::Success, msg.gas, 0, {}, {}};
+    if (rev_ >= Revision::Prague) {
+        // EIP-7702: a delegated account runs its target's code, one level deep (a designator found
+        // there is not followed, and a precompile target runs its empty account code). The caller
+        // has charged for and warmed the target; a transaction's destination warms it for free.
+        if (const auto target = delegation_target(acc->code)) {
+            state_.warm_account(*target);
+            acc = state_.find(*target);
+            if (acc == nullptr || acc->code.empty())
+                return {StatusCode::Success, msg.gas, 0, {}, {}};
+        }
+    }
     auto analysis = cache_.get(acc->code_hash, acc->code);
     return evm::execute(*this, rev_, msg, *analysis, tracer_);
 }

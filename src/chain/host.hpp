@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "evm/analysis.hpp"
@@ -21,6 +22,12 @@ struct Log {
 using BlockHashFn = std::function<hash256(int64_t number)>;
 
 address create_address(const address& sender, uint64_t nonce);
+
+// EIP-7702 delegation designator: 0xef0100 || address, written as the code of an authority.
+inline constexpr size_t kDelegationDesignatorSize = 23;
+bytes delegation_designator(const address& target);
+// The target of a designator, or nullopt for any other code.
+std::optional<address> delegation_target(bytes_view code);
 address create2_address(const address& sender, const uint256& salt, bytes_view init_code);
 
 class Host final : public evm::Host {

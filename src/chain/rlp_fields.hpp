@@ -25,6 +25,8 @@ public:
     explicit FieldReader(bytes_view payload) : in_(payload) {}
 
     bool done() const { return in_.empty(); }
+    // What is left to read, for callers that inspect an item before choosing how to read it.
+    bytes_view remaining() const { return in_; }
 
     std::expected<uint64_t, DecodeError> u64(std::string_view field) {
         if (in_.empty()) return missing(field);

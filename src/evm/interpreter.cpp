@@ -232,6 +232,15 @@ inline void copy_padded(uint8_t* dst, bytes_view src, const uint256& offset, siz
     return true;
 }
 
+// EIP-7702: calling an account whose code is a delegation designator (0xef0100 || target) also
+// accesses the target: 2600 when cold, 100 when warm.
+bool charge_delegation_access(Frame& f, int64_t& gas, const address& addr) {
+    const bytes_view code = f.host.get_code(addr);
+    if (code.size() != 23 || code[0] != 0xef || code[1] != 0x01 || code[2] != 0x00) return true;
+    const address target = address::from_view(code.substr(3));
+    return (gas -= f.host.access_account(target) == AccessStatus::Cold ? 2600 : 100) >= 0;
+}
+
 // Out-of-line instructions take gas by value and hand it back, so the loop keeps it in a register.
 struct Step {
     StatusCode status;
@@ -333,6 +342,8 @@ Step op_call(Frame& f, uint256* sp, int64_t gas, Opcode op) {
     if (op == OP_CALL && has_value && f.msg.is_static)
         return {StatusCode::StaticModeViolation, gas};
     if (!charge_account_access(f, gas, dst)) return {StatusCode::OutOfGas, gas};
+    if (f.rev >= Revision::Prague && !charge_delegation_access(f, gas, dst))
+        return {StatusCode::OutOfGas, gas};
     if (!check_memory(gas, f.memory, in_offset, in_size)) return {StatusCode::OutOfGas, gas};
     if (!check_memory(gas, f.memory, out_offset, out_size)) return {StatusCode::OutOfGas, gas};
 

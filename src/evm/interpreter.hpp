@@ -18,6 +18,11 @@ public:
     virtual void on_step(uint32_t pc, uint8_t opcode, int64_t gas_left, int32_t depth,
                          std::span<const uint256> stack, bytes_view memory) {}
     virtual void on_exit(const Result& result) {}
+    // Every message the host runs, code or not (precompiles, value transfers, creations), in
+    // nesting order: the frames a call tracer reports. on_enter/on_exit above fire only for
+    // frames that execute code, inside these.
+    virtual void on_call_start(const Message& msg) {}
+    virtual void on_call_end(const Result& result) {}
 };
 
 Result execute(Host& host, Revision rev, const Message& msg, const CodeAnalysis& code,

@@ -36,6 +36,12 @@ struct RpcError {
 template <typename T>
 using Result = std::expected<T, RpcError>;
 
+// Declares `var` as the value of an expected, or returns its error from the enclosing method.
+#define KRNL_RPC_TRY(var, expr)                                      \
+    auto var##_result = (expr);                                      \
+    if (!var##_result) return std::unexpected(var##_result.error()); \
+    auto& var = *var##_result
+
 inline std::unexpected<RpcError> error(int code, std::string message,
                                        std::optional<json> data = std::nullopt) {
     return std::unexpected(RpcError{code, std::move(message), std::move(data)});

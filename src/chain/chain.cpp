@@ -1,0 +1,464 @@
+#include "chain/chain.hpp"
+
+#include "common/rlp.hpp"
+
+namespace krnl::chain {
+namespace {
+
+using state::Database;
+using state::FlatState;
+using state::State;
+using state::StateView;
+
+std::vector<std::string_view> all_tables() {
+    std::vector<std::string_view> tables(FlatState::kTables.begin(), FlatState::kTables.end());
+    tables.insert(tables.end(), ChainStore::kTables.begin(), ChainStore::kTables.end());
+    return tables;
+}
+
+uint64_t wall_clock_seconds() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+}
+
+// The pool table keeps the sender beside the envelope: impersonated transactions carry no
+// signature to recover it from.
+bytes pool_record(const address& sender, const Transaction& tx) {
+    bytes record(sender.view());
+    record += encode_transaction(tx);
+    return record;
+}
+
+std::string insufficient_funds_message(const uint256& balance, const uint256& cost) {
+    return "insufficient funds for gas * price + value: balance " + to_string(balance) +
+           ", tx cost " + to_string(cost) + ", overshot " + to_string(cost - balance);
+}
+
+// Errors a transaction will never recover from: it leaves the pool when a block meets them.
+bool is_permanent(TxError e) {
+    return e != TxError::NonceTooHigh && e != TxError::InsufficientFunds &&
+           e != TxError::FeeCapBelowBaseFee && e != TxError::GasLimitExceedsBlock &&
+           e != TxError::BlobFeeCapTooLow;
+}
+
+}  // namespace
+
+ChainReader::ChainReader(Database::Txn txn, const ChainStore& store, const FlatState& flat)
+    : txn_(std::move(txn)), store_(store), flat_(flat), head_(store.head(txn_).value_or(0)) {}
+
+std::unique_ptr<StateView> ChainReader::state_at(uint64_t number) const {
+    // The head's state includes the dev edits made since it was mined.
+    const std::optional<uint64_t> version = store_.version_of(txn_, number);
+    if (number >= head_ || !version || *version >= store_.version(txn_))
+        return std::make_unique<StateView>(flat_, txn_);
+    return std::make_unique<StateView>(flat_, txn_, *version);
+}
+
+BlockHashFn ChainReader::block_hashes() const {
+    return [this](int64_t number) {
+        return number < 0 ? hash256{} : hash(static_cast<uint64_t>(number)).value_or(hash256{});
+    };
+}
+
+Chain::Chain(ChainConfig config, std::unique_ptr<Database> db)
+    : config_(std::move(config)),
+      db_(std::move(db)),
+      flat_(*db_),
+      store_(*db_),
+      pool_(config_.pool) {}
+
+std::expected<std::unique_ptr<Chain>, std::string> Chain::open(
+    ChainConfig config, const Database::Options& db_options) {
+    const auto tables = all_tables();
+    auto db = Database::open(db_options, tables);
+    if (!db) return std::unexpected(db.error());
+    std::unique_ptr<Chain> chain(new Chain(std::move(config), std::move(*db)));
+    if (auto r = chain->init(); !r) return std::unexpected(r.error());
+    return chain;
+}
+
+std::expected<void, std::string> Chain::init() {
+    static constexpr std::string_view kChainIdKey = "chain_id";
+    const bytes_view chain_id_key{reinterpret_cast<const uint8_t*>(kChainIdKey.data()),
+                                  kChainIdKey.size()};
+    const state::Table meta = db_->table("meta");
+    auto txn = db_->write();
+    if (store_.head(txn)) {
+        auto stored = txn.get(meta, chain_id_key);
+        if (!stored || stored->size() != 8 || state::load_be64(*stored) != config_.chain_id)
+            return std::unexpected("the data directory holds another chain (chain id " +
+                                   (stored && stored->size() == 8
+                                        ? std::to_string(state::load_be64(*stored))
+                                        : std::string("unknown")) +
+                                   "), not chain " + std::to_string(config_.chain_id));
+        // Acknowledged transactions that had not reached a block come back to the pool.
+        StateView view(flat_, txn);
+        std::vector<hash256> stale;
+        store_.for_each_pool_transaction(txn, [&](bytes_view record) {
+            if (record.size() <= 20) return;
+            const address sender = address::from_view(record.substr(0, 20));
+            auto tx = decode_transaction(record.substr(20));
+            if (!tx) return;
+            const auto account = view.read_account(sender);
+            const uint64_t nonce = account ? account->nonce : 0;
+            const hash256 hash = transaction_hash(*tx);
+            if (tx->nonce < nonce || !pool_.add({*tx, sender, hash}, nonce)) stale.push_back(hash);
+        });
+        for (const hash256& h : stale)
+            store_.remove_pool_transaction(txn, h);
+        txn.commit();
+        return {};
+    }
+
+    const evm::Revision rev = config_.revision;
+    StateView view(flat_, txn);
+    State st(view);
+    for (const auto& [addr, genesis] : config_.alloc) {
+        state::Account acc;
+        acc.balance = genesis.balance;
+        acc.nonce = genesis.nonce;
+        if (!genesis.code.empty()) acc.set_code(genesis.code);
+        for (const auto& [key, value] : genesis.storage)
+            if (!!value) acc.storage[key] = {value, value};
+        st.put(addr, std::move(acc));
+    }
+    install_system_contracts(st, rev);
+    const hash256 root = flat_.commit(txn, 0, st.changes());
+
+    Block genesis;
+    BlockHeader& h = genesis.header;
+    h.ommers_hash = kEmptyOmmersHash;
+    h.state_root = root;
+    h.transactions_root = kEmptyTrieRoot;
+    h.receipts_root = kEmptyTrieRoot;
+    h.gas_limit = config_.gas_limit;
+    h.timestamp = config_.genesis_timestamp != 0 ? config_.genesis_timestamp : wall_clock_seconds();
+    if (rev >= evm::Revision::London) h.base_fee_per_gas = config_.initial_base_fee;
+    if (rev >= evm::Revision::Shanghai) {
+        h.withdrawals_root = kEmptyTrieRoot;
+        genesis.withdrawals.emplace();
+    }
+    if (rev >= evm::Revision::Cancun) {
+        h.blob_gas_used = 0;
+        h.excess_blob_gas = 0;
+        h.parent_beacon_block_root = hash256{};
+    }
+    if (rev >= evm::Revision::Prague) h.requests_hash = requests_hash({});
+    store_.put_block(txn, genesis, block_hash(h), {}, {}, 0);
+    bytes id;
+    state::append_be64(id, config_.chain_id);
+    txn.put(meta, chain_id_key, id);
+    txn.commit();
+    return {};
+}
+
+ChainReader Chain::reader() const {
+    return ChainReader(db_->read(), store_, flat_);
+}
+
+std::expected<hash256, SubmitError> Chain::submit(const Transaction& tx) {
+    if (tx.type == TxType::Blob)
+        return std::unexpected(SubmitError{
+            SubmitError::Kind::Unsupported,
+            "blob transactions are not supported: this chain has no blob sidecars (EIP-4844)"});
+    auto sender = check_transaction(tx, config_.revision, config_.chain_id);
+    if (!sender) {
+        std::string message(tx_error_message(sender.error()));
+        if (sender.error() == TxError::IntrinsicGasTooLow)
+            message += ": gas " + std::to_string(tx.gas_limit) + ", minimum needed " +
+                       std::to_string(std::max(intrinsic_gas(tx, config_.revision),
+                                               calldata_floor_gas(tx, config_.revision)));
+        return std::unexpected(SubmitError{SubmitError::Kind::Invalid, std::move(message)});
+    }
+    std::lock_guard lock(mutex_);
+    return add_locked(tx, *sender);
+}
+
+std::expected<hash256, SubmitError> Chain::submit_as(Transaction tx, const address& sender) {
+    if (tx.type == TxType::Blob)
+        return std::unexpected(SubmitError{
+            SubmitError::Kind::Unsupported,
+            "blob transactions are not supported: this chain has no blob sidecars (EIP-4844)"});
+    // A placeholder signature: r holds the sender, so equal transactions of different senders
+    // get different hashes. It does not recover to anyone; the sender is stored with it.
+    uint8_t r_bytes[32] = {};
+    std::copy_n(sender.data(), 20, r_bytes + 12);
+    tx.r = uint256::load_be(r_bytes);
+    tx.s = 1;
+    tx.y_parity = 0;
+    if (tx.type == TxType::Legacy) tx.v = tx.chain_id ? *tx.chain_id * 2 + 35 : 27;
+    if (auto error = validate_transaction(tx, config_.revision, config_.chain_id))
+        return std::unexpected(
+            SubmitError{SubmitError::Kind::Invalid, std::string(tx_error_message(*error))});
+    std::lock_guard lock(mutex_);
+    return add_locked(tx, sender);
+}
+
+std::expected<hash256, SubmitError> Chain::add_locked(const Transaction& tx,
+                                                      const address& sender) {
+    auto invalid = [](std::string message) {
+        return std::unexpected(SubmitError{SubmitError::Kind::Invalid, std::move(message)});
+    };
+    const hash256 hash = transaction_hash(tx);
+    uint64_t nonce = 0;
+    uint256 base_fee;
+    {
+        auto r = reader();
+        const auto head = r.header(r.head());
+        base_fee = head && head->base_fee_per_gas ? next_base_fee(*head) : uint256{};
+        const auto account = StateView(flat_, r.txn()).read_account(sender);
+        nonce = account ? account->nonce : 0;
+        const uint256 balance = account ? account->balance : uint256{};
+        if (account && account->code_hash != kEmptyKeccak) {
+            const bytes code = StateView(flat_, r.txn()).read_code(account->code_hash);
+            if (!(config_.revision >= evm::Revision::Prague && delegation_target(code)))
+                return invalid("sender not an eoa: address " + to_hex(sender) + ", codehash " +
+                               to_hex(account->code_hash));
+        }
+        if (tx.nonce < nonce)
+            return invalid("nonce too low: next nonce " + std::to_string(nonce) + ", tx nonce " +
+                           std::to_string(tx.nonce));
+        if (tx.gas_limit > config_.gas_limit) return invalid("exceeds block gas limit");
+        const auto gas_cost = checked_mul(tx.max_fee_per_gas, tx.gas_limit);
+        const auto cost = gas_cost ? checked_add(*gas_cost, tx.value) : std::nullopt;
+        if (!cost || balance < *cost)
+            return invalid(insufficient_funds_message(balance, cost.value_or(~uint256{})));
+        if (automine_ && tx.max_fee_per_gas < base_fee)
+            return invalid("max fee per gas less than block base fee: address " + to_hex(sender) +
+                           ", maxFeePerGas: " + to_string(tx.max_fee_per_gas) +
+                           ", baseFee: " + to_string(base_fee));
+    }
+
+    auto added = pool_.add({tx, sender, hash}, nonce);
+    if (!added)
+        return std::unexpected(
+            SubmitError{SubmitError::Kind::Pool, std::string(pool_error_message(added.error()))});
+    const bool executable = pool_.pending_nonce(sender, nonce) > tx.nonce;
+    for (const auto& listener : pending_listeners_)
+        listener(*pool_.find(hash));
+
+    if (automine_ && executable) {
+        auto mined = mine_locked(std::nullopt);
+        if (!mined) {
+            pool_.remove(hash);
+            return std::unexpected(SubmitError{SubmitError::Kind::Invalid, mined.error()});
+        }
+        if (!pool_.find(hash)) return hash;  // in the block
+    }
+    auto txn = db_->write();
+    if (*added) store_.remove_pool_transaction(txn, **added);
+    store_.put_pool_transaction(txn, hash, pool_record(sender, tx));
+    txn.commit();
+    return hash;
+}
+
+std::optional<PooledTx> Chain::pooled(const hash256& hash) const {
+    std::lock_guard lock(mutex_);
+    const PooledTx* p = pool_.find(hash);
+    return p ? std::optional<PooledTx>(*p) : std::nullopt;
+}
+
+std::vector<PooledTx> Chain::pool_contents() const {
+    std::lock_guard lock(mutex_);
+    std::vector<PooledTx> out;
+    for (const PooledTx* p : pool_.all())
+        out.push_back(*p);
+    return out;
+}
+
+uint64_t Chain::pending_nonce(const address& sender) const {
+    auto r = reader();
+    const auto account = StateView(flat_, r.txn()).read_account(sender);
+    std::lock_guard lock(mutex_);
+    return pool_.pending_nonce(sender, account ? account->nonce : 0);
+}
+
+std::expected<uint64_t, std::string> Chain::mine(std::optional<uint64_t> timestamp) {
+    std::lock_guard lock(mutex_);
+    return mine_locked(timestamp);
+}
+
+uint64_t Chain::next_timestamp_locked(const BlockHeader& parent) {
+    if (next_timestamp_) return *std::exchange(next_timestamp_, std::nullopt);
+    const int64_t now = static_cast<int64_t>(wall_clock_seconds()) + time_offset_;
+    return std::max<uint64_t>(static_cast<uint64_t>(std::max<int64_t>(now, 0)),
+                              parent.timestamp + 1);
+}
+
+std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> timestamp) {
+    auto txn = db_->write();
+    const uint64_t head = store_.head(txn).value_or(0);
+    const BlockHeader parent = *store_.header(txn, head);
+    if (timestamp && *timestamp <= parent.timestamp)
+        return std::unexpected("timestamp " + std::to_string(*timestamp) +
+                               " is not after the latest block's (" +
+                               std::to_string(parent.timestamp) + ")");
+    const bool explicit_time = timestamp.has_value() || next_timestamp_.has_value();
+
+    StateView view(flat_, txn);
+    State st(view);
+    BlockAttributes attributes;
+    attributes.timestamp = timestamp ? *timestamp : next_timestamp_locked(parent);
+    attributes.coinbase = config_.coinbase;
+    attributes.gas_limit = config_.gas_limit;
+    attributes.prev_randao = keccak256(block_hash(parent).view());
+    BlockHashFn hashes = [&](int64_t n) {
+        return n < 0 ? hash256{} : store_.hash(txn, static_cast<uint64_t>(n)).value_or(hash256{});
+    };
+    BlockBuilder builder(st, config_.revision, parent, attributes, config_.chain_id, hashes,
+                         cache_);
+    const uint256 base_fee = builder.header().base_fee_per_gas.value_or(uint256{});
+
+    std::vector<hash256> dropped;
+    auto nonce_of = [&](const address& a) {
+        const state::Account* acc = st.find(a);
+        return acc != nullptr ? acc->nonce : uint64_t{0};
+    };
+    for (const PooledTx* p : pool_.executable(nonce_of, base_fee)) {
+        if (builder.gas_remaining() < 21000) break;
+        auto receipt = builder.add_transaction(p->tx, p->sender);
+        if (!receipt && is_permanent(receipt.error())) dropped.push_back(p->hash);
+    }
+    if (auto finished = builder.finish(); !finished)
+        return std::unexpected("cannot finish the block: " + finished.error().message);
+
+    const uint64_t version = store_.version(txn) + 1;
+    const hash256 root = flat_.commit(txn, version, st.changes());
+    auto sealed = builder.seal(root);
+    if (!sealed) return std::unexpected("cannot seal the block: " + sealed.error().message);
+    BlockEvent event;
+    event.block = std::move(sealed->block);
+    event.hash = block_hash(event.block.header);
+    event.senders = std::move(sealed->senders);
+    for (size_t i = 0; i < sealed->receipts.size(); ++i)
+        event.receipts.push_back(to_stored(sealed->receipts[i], event.block.transactions[i]));
+    store_.put_block(txn, event.block, event.hash, event.senders, event.receipts, version);
+    for (const hash256& h : dropped)
+        store_.remove_pool_transaction(txn, h);
+    txn.commit();
+
+    for (const hash256& h : dropped)
+        pool_.remove(h);
+    for (size_t i = 0; i < event.senders.size(); ++i)
+        pool_.remove_below(event.senders[i], event.block.transactions[i].nonce + 1);
+    if (explicit_time)
+        time_offset_ = static_cast<int64_t>(event.block.header.timestamp) -
+                       static_cast<int64_t>(wall_clock_seconds());
+    for (const auto& listener : block_listeners_)
+        listener(event);
+    return event.block.header.number;
+}
+
+bool Chain::automine() const {
+    std::lock_guard lock(mutex_);
+    return automine_;
+}
+
+void Chain::set_automine(bool on) {
+    std::lock_guard lock(mutex_);
+    automine_ = on;
+}
+
+int64_t Chain::increase_time(int64_t seconds) {
+    std::lock_guard lock(mutex_);
+    time_offset_ += seconds;
+    return time_offset_;
+}
+
+std::expected<void, std::string> Chain::set_next_timestamp(uint64_t timestamp) {
+    std::lock_guard lock(mutex_);
+    auto r = reader();
+    const uint64_t latest = r.header(r.head())->timestamp;
+    if (timestamp <= latest)
+        return std::unexpected("timestamp " + std::to_string(timestamp) +
+                               " is lower than or equal to the latest block's timestamp " +
+                               std::to_string(latest));
+    next_timestamp_ = timestamp;
+    return {};
+}
+
+template <typename Edit>
+void Chain::edit_state_locked(Edit edit) {
+    auto txn = db_->write();
+    StateView view(flat_, txn);
+    State st(view);
+    edit(st);
+    st.finalize_transaction(false);
+    const uint64_t version = store_.version(txn) + 1;
+    flat_.commit(txn, version, st.changes());
+    store_.set_version(txn, version);
+    txn.commit();
+}
+
+void Chain::set_balance(const address& addr, const uint256& balance) {
+    std::lock_guard lock(mutex_);
+    edit_state_locked([&](State& st) { st.get_or_create(addr).balance = balance; });
+}
+
+void Chain::set_nonce(const address& addr, uint64_t nonce) {
+    std::lock_guard lock(mutex_);
+    edit_state_locked([&](State& st) { st.get_or_create(addr).nonce = nonce; });
+    pool_.remove_below(addr, nonce);
+}
+
+void Chain::set_code(const address& addr, bytes code) {
+    std::lock_guard lock(mutex_);
+    edit_state_locked([&](State& st) { st.set_code(addr, std::move(code)); });
+}
+
+void Chain::set_storage(const address& addr, const uint256& key, const uint256& value) {
+    std::lock_guard lock(mutex_);
+    edit_state_locked([&](State& st) { st.set_storage(addr, key, value); });
+}
+
+void Chain::impersonate(const address& addr, bool on) {
+    std::lock_guard lock(mutex_);
+    if (on)
+        impersonated_.insert(addr);
+    else
+        impersonated_.erase(addr);
+}
+
+bool Chain::is_impersonated(const address& addr) const {
+    std::lock_guard lock(mutex_);
+    return impersonated_.contains(addr);
+}
+
+uint64_t Chain::snapshot() {
+    std::lock_guard lock(mutex_);
+    auto r = reader();
+    const uint64_t id = next_snapshot_id_++;
+    snapshots_[id] = {r.head(), store_.version(r.txn()), time_offset_, next_timestamp_};
+    return id;
+}
+
+bool Chain::revert(uint64_t id) {
+    std::lock_guard lock(mutex_);
+    auto it = snapshots_.find(id);
+    if (it == snapshots_.end()) return false;
+    const Snapshot snap = it->second;
+    auto txn = db_->write();
+    flat_.revert_to(txn, snap.version, store_.version(txn));
+    store_.truncate(txn, snap.head);
+    store_.set_version(txn, snap.version);
+    txn.commit();
+    time_offset_ = snap.time_offset;
+    next_timestamp_ = snap.next_timestamp;
+    snapshots_.erase(it, snapshots_.end());
+    // Pooled transactions the reverted blocks had mined are gone with them; those left behind
+    // wait for their nonces again.
+    return true;
+}
+
+void Chain::on_block(std::function<void(const BlockEvent&)> listener) {
+    std::lock_guard lock(mutex_);
+    block_listeners_.push_back(std::move(listener));
+}
+
+void Chain::on_pending_transaction(std::function<void(const PooledTx&)> listener) {
+    std::lock_guard lock(mutex_);
+    pending_listeners_.push_back(std::move(listener));
+}
+
+}  // namespace krnl::chain

@@ -1,0 +1,170 @@
+// One embedded chain: its database (state and blocks), the transaction pool, the miner and the
+// dev controls (time, snapshots, state edits). Writers serialise on the chain's lock; readers
+// take a `ChainReader`, a consistent snapshot of the committed chain that never waits for them.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
+#include "chain/block_execution.hpp"
+#include "chain/chain_store.hpp"
+#include "chain/tx_pool.hpp"
+#include "state/flat_state.hpp"
+
+namespace krnl::chain {
+
+struct GenesisAccount {
+    uint256 balance;
+    uint64_t nonce = 0;
+    bytes code;
+    std::vector<std::pair<uint256, uint256>> storage;
+};
+
+struct ChainConfig {
+    uint64_t chain_id = 31337;
+    std::string name = "krnl";
+    evm::Revision revision = evm::Revision::Prague;
+    uint64_t gas_limit = 30'000'000;
+    uint256 initial_base_fee = 1'000'000'000;
+    uint64_t genesis_timestamp = 0;  // 0: the time the chain is created
+    address coinbase;
+    std::map<address, GenesisAccount> alloc;
+    TxPool::Limits pool;
+    // Gas for eth_call and eth_estimateGas when the call gives none, and their upper bound.
+    uint64_t call_gas_cap = 50'000'000;
+};
+
+// Why a transaction was not accepted, with the message an RPC client sees.
+struct SubmitError {
+    enum class Kind { Invalid, Pool, Unsupported } kind = Kind::Invalid;
+    std::string message;
+};
+
+// A committed block as listeners receive it.
+struct BlockEvent {
+    Block block;
+    hash256 hash;
+    std::vector<address> senders;
+    std::vector<StoredReceipt> receipts;
+};
+
+class ChainReader {
+public:
+    uint64_t head() const { return head_; }
+    std::optional<BlockHeader> header(uint64_t number) const { return store_.header(txn_, number); }
+    std::optional<hash256> hash(uint64_t number) const { return store_.hash(txn_, number); }
+    std::optional<uint64_t> number_of(const hash256& h) const { return store_.number_of(txn_, h); }
+    std::optional<Block> block(uint64_t number) const { return store_.block(txn_, number); }
+    std::vector<address> senders(uint64_t number) const { return store_.senders(txn_, number); }
+    std::optional<std::vector<StoredReceipt>> receipts(uint64_t number) const {
+        return store_.receipts(txn_, number);
+    }
+    std::optional<TxLocation> find_transaction(const hash256& h) const {
+        return store_.find_transaction(txn_, h);
+    }
+    // The state after block `number` (the latest state, dev edits included, for the head).
+    std::unique_ptr<state::StateView> state_at(uint64_t number) const;
+    BlockHashFn block_hashes() const;
+    const state::Database::Txn& txn() const { return txn_; }
+
+private:
+    friend class Chain;
+    ChainReader(state::Database::Txn txn, const ChainStore& store, const state::FlatState& flat);
+    state::Database::Txn txn_;
+    const ChainStore& store_;
+    const state::FlatState& flat_;
+    uint64_t head_ = 0;
+};
+
+class Chain {
+public:
+    // Opens (or creates, from the config's genesis) the chain in `db_options.dir`; an empty dir
+    // keeps it in memory for the life of the process.
+    static std::expected<std::unique_ptr<Chain>, std::string> open(
+        ChainConfig config, const state::Database::Options& db_options);
+
+    const ChainConfig& config() const { return config_; }
+    ChainReader reader() const;
+
+    // --- Transactions.
+    // Checks a signed transaction against the latest state and adds it to the pool; with
+    // automine on, mines it (a block per transaction). Returns its hash once it is durable: in a
+    // block, or persisted in the pool.
+    std::expected<hash256, SubmitError> submit(const Transaction& tx);
+    // The same for a transaction from an impersonated (or dev) account, given its sender; it is
+    // signed with a placeholder signature derived from the sender, so its hash is unique.
+    std::expected<hash256, SubmitError> submit_as(Transaction tx, const address& sender);
+    std::optional<PooledTx> pooled(const hash256& hash) const;
+    std::vector<PooledTx> pool_contents() const;
+    uint64_t pending_nonce(const address& sender) const;
+
+    // --- Mining.
+    // Mines one block from the pool (it may be empty). `timestamp` overrides the next block's time.
+    std::expected<uint64_t, std::string> mine(std::optional<uint64_t> timestamp = std::nullopt);
+    bool automine() const;
+    void set_automine(bool on);
+
+    // --- Time (seconds).
+    // Adds to the offset between the wall clock and block time; returns the total offset.
+    int64_t increase_time(int64_t seconds);
+    // The next block's timestamp; it must be after the head's.
+    std::expected<void, std::string> set_next_timestamp(uint64_t timestamp);
+
+    // --- Dev edits of the latest state (no block is mined).
+    void set_balance(const address& addr, const uint256& balance);
+    void set_nonce(const address& addr, uint64_t nonce);
+    void set_code(const address& addr, bytes code);
+    void set_storage(const address& addr, const uint256& key, const uint256& value);
+    void impersonate(const address& addr, bool on);
+    bool is_impersonated(const address& addr) const;
+
+    // --- Snapshots: the whole chain (blocks, state, time) as it is now.
+    uint64_t snapshot();
+    // Restores a snapshot; it and every later one are used up. False for an unknown id.
+    bool revert(uint64_t id);
+
+    // --- Events, called on the writer's thread after the commit; keep them short.
+    void on_block(std::function<void(const BlockEvent&)> listener);
+    void on_pending_transaction(std::function<void(const PooledTx&)> listener);
+
+    // The EVM analysis cache shared by everything that runs code on this chain.
+    evm::AnalysisCache& analysis_cache() { return cache_; }
+
+private:
+    Chain(ChainConfig config, std::unique_ptr<state::Database> db);
+    std::expected<void, std::string> init();
+    std::expected<hash256, SubmitError> add_locked(const Transaction& tx, const address& sender);
+    std::expected<uint64_t, std::string> mine_locked(std::optional<uint64_t> timestamp);
+    uint64_t next_timestamp_locked(const BlockHeader& parent);
+    template <typename Edit>
+    void edit_state_locked(Edit edit);
+
+    ChainConfig config_;
+    std::unique_ptr<state::Database> db_;
+    state::FlatState flat_;
+    ChainStore store_;
+    evm::AnalysisCache cache_;
+
+    mutable std::mutex mutex_;  // writers: pool, mining, dev controls
+    TxPool pool_;
+    bool automine_ = true;
+    int64_t time_offset_ = 0;
+    std::optional<uint64_t> next_timestamp_;
+    std::unordered_set<address> impersonated_;
+    struct Snapshot {
+        uint64_t head;
+        uint64_t version;
+        int64_t time_offset;
+        std::optional<uint64_t> next_timestamp;
+    };
+    std::map<uint64_t, Snapshot> snapshots_;
+    uint64_t next_snapshot_id_ = 1;
+    std::vector<std::function<void(const BlockEvent&)>> block_listeners_;
+    std::vector<std::function<void(const PooledTx&)>> pending_listeners_;
+};
+
+}  // namespace krnl::chain

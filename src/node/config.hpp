@@ -1,0 +1,41 @@
+// krnld's configuration: the chains it serves, each on its own port, and the dev accounts. Read
+// from TOML (config/dev.toml is the reference) or built by --dev.
+#pragma once
+
+#include <expected>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "chain/chain.hpp"
+
+namespace krnl::node {
+
+struct ChainEntry {
+    chain::ChainConfig chain;
+    uint16_t port = 8545;
+    uint64_t block_time_ms = 0;  // 0: automine, a block per transaction
+};
+
+struct NodeConfig {
+    std::string host = "127.0.0.1";
+    std::string mnemonic;  // dev accounts; empty: none
+    uint32_t dev_accounts = 10;
+    uint256 dev_balance;  // wei, for each dev account on every chain
+    std::optional<std::filesystem::path> data_dir;
+    unsigned threads = 2;
+    std::vector<ChainEntry> chains;
+};
+
+// One chain, 31337 on 127.0.0.1:8545, with the ten accounts of the test mnemonic at 10,000 ETH:
+// what anvil and Hardhat give.
+NodeConfig dev_config();
+
+// Parses a TOML document; errors name the key and what is wrong with it.
+std::expected<NodeConfig, std::string> parse_config(std::string_view toml_text);
+std::expected<NodeConfig, std::string> load_config(const std::filesystem::path& path);
+
+// Funds the dev accounts in every chain's genesis (called once the accounts are derived).
+void fund_dev_accounts(NodeConfig& config, const std::vector<address>& accounts);
+
+}  // namespace krnl::node

@@ -1,0 +1,220 @@
+// krnld: serves embedded Ethereum chains over JSON-RPC (HTTP and WebSocket on each chain's port).
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "common/hd_wallet.hpp"
+#include "common/secp256k1.hpp"
+#include "node/config.hpp"
+#include "node/interval_miner.hpp"
+#include "rpc/eth_api.hpp"
+#include "rpc/server.hpp"
+
+using namespace krnl;
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+void usage(std::ostream& out) {
+    out << "usage: krnld [--dev | --config FILE] [options]\n"
+           "\n"
+           "  --dev              one chain, id 31337, on 127.0.0.1:8545, with the ten accounts of\n"
+           "                     the test mnemonic at 10,000 ETH (the default)\n"
+           "  --config FILE      chains, ports and accounts from a TOML file (see "
+           "config/dev.toml)\n"
+           "  --data-dir DIR     keep the chains on disk in DIR (default: in memory)\n"
+           "  --port N           the port of the first chain\n"
+           "  --host ADDR        the address to listen on (default 127.0.0.1)\n"
+           "  --block-time MS    mine a block every MS milliseconds instead of per transaction\n"
+           "  --threads N        RPC threads per chain (default 2)\n"
+           "  --quiet            print only the chain URLs\n"
+           "  --version, --help\n";
+}
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) {
+    g_stop = true;
+}
+
+struct RunningChain {
+    node::ChainEntry entry;
+    std::unique_ptr<chain::Chain> chain;
+    std::unique_ptr<rpc::EthApi> api;
+    rpc::MethodTable methods;
+    std::unique_ptr<rpc::Server> server;
+    std::unique_ptr<node::IntervalMiner> miner;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::optional<std::string> config_path, data_dir, host;
+    std::optional<uint16_t> port;
+    std::optional<uint64_t> block_time;
+    std::optional<unsigned> threads;
+    bool quiet = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= argc) {
+                std::cerr << "krnld: " << arg << " needs a value\n";
+                return std::nullopt;
+            }
+            return std::string(argv[++i]);
+        };
+        auto number = [&](uint64_t max) -> std::optional<uint64_t> {
+            auto v = value();
+            if (!v) return std::nullopt;
+            try {
+                size_t used = 0;
+                const unsigned long long n = std::stoull(*v, &used);
+                if (used == v->size() && n <= max) return n;
+            } catch (...) {
+            }
+            std::cerr << "krnld: " << arg << ": not a number up to " << max << ": " << *v << "\n";
+            return std::nullopt;
+        };
+        if (arg == "--help" || arg == "-h") {
+            usage(std::cout);
+            return 0;
+        } else if (arg == "--version") {
+            std::cout << "krnld " << kVersion << "\n";
+            return 0;
+        } else if (arg == "--dev") {
+        } else if (arg == "--quiet") {
+            quiet = true;
+        } else if (arg == "--config") {
+            if (!(config_path = value())) return 2;
+        } else if (arg == "--data-dir") {
+            if (!(data_dir = value())) return 2;
+        } else if (arg == "--host") {
+            if (!(host = value())) return 2;
+        } else if (arg == "--port") {
+            auto n = number(65535);
+            if (!n) return 2;
+            port = static_cast<uint16_t>(*n);
+        } else if (arg == "--block-time") {
+            if (!(block_time = number(86'400'000))) return 2;
+        } else if (arg == "--threads") {
+            auto n = number(256);
+            if (!n || *n == 0) return 2;
+            threads = static_cast<unsigned>(*n);
+        } else {
+            std::cerr << "krnld: unknown option " << arg << "\n";
+            usage(std::cerr);
+            return 2;
+        }
+    }
+
+    node::NodeConfig config;
+    if (config_path) {
+        auto loaded = node::load_config(*config_path);
+        if (!loaded) {
+            std::cerr << "krnld: " << loaded.error() << "\n";
+            return 2;
+        }
+        config = std::move(*loaded);
+    } else {
+        config = node::dev_config();
+    }
+    if (data_dir) config.data_dir = *data_dir;
+    if (host) config.host = *host;
+    if (threads) config.threads = *threads;
+    if (port) config.chains.front().port = *port;
+    if (block_time)
+        for (auto& c : config.chains)
+            c.block_time_ms = *block_time;
+
+    std::vector<rpc::DevAccount> accounts;
+    if (!config.mnemonic.empty()) {
+        for (uint32_t i = 0; i < config.dev_accounts; ++i) {
+            auto secret = hd::ethereum_account_key(config.mnemonic, i);
+            if (!secret) {
+                std::cerr << "krnld: cannot derive dev account " << i << ": " << secret.error()
+                          << "\n";
+                return 2;
+            }
+            accounts.push_back({*secp256k1::address_from_secret(*secret), *secret});
+        }
+        std::vector<address> addresses;
+        for (const auto& a : accounts)
+            addresses.push_back(a.addr);
+        node::fund_dev_accounts(config, addresses);
+    }
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    std::vector<std::unique_ptr<RunningChain>> running;
+    for (const node::ChainEntry& entry : config.chains) {
+        auto rc = std::make_unique<RunningChain>();
+        rc->entry = entry;
+        state::Database::Options db_options;
+        if (config.data_dir)
+            db_options.dir = *config.data_dir / std::to_string(entry.chain.chain_id);
+        else
+            db_options.durable = false;
+        auto chain = chain::Chain::open(entry.chain, db_options);
+        if (!chain) {
+            std::cerr << "krnld: chain " << entry.chain.chain_id << ": " << chain.error() << "\n";
+            return 1;
+        }
+        rc->chain = std::move(*chain);
+        rpc::EthApiOptions api_options;
+        api_options.client_version = std::string("krnld/v") + kVersion + "/linux-x86_64";
+        rc->api = std::make_unique<rpc::EthApi>(*rc->chain, accounts, api_options);
+        rc->miner = std::make_unique<node::IntervalMiner>(*rc->chain);
+        rc->api->set_interval_mining = [miner = rc->miner.get()](uint64_t ms) {
+            miner->set_interval(ms);
+        };
+        if (entry.block_time_ms > 0) {
+            rc->chain->set_automine(false);
+            rc->miner->set_interval(entry.block_time_ms);
+        }
+        rc->api->register_methods(rc->methods);
+        rpc::ServerOptions server_options;
+        server_options.host = config.host;
+        server_options.port = entry.port;
+        auto server = rpc::Server::bind(server_options, rc->methods);
+        if (!server) {
+            std::cerr << "krnld: chain " << entry.chain.chain_id << ": " << server.error() << "\n";
+            return 1;
+        }
+        rc->server = std::move(*server);
+        running.push_back(std::move(rc));
+    }
+    for (auto& rc : running)
+        rc->server->start(config.threads);
+
+    if (!quiet && !accounts.empty()) {
+        std::cout << "Dev accounts (" << config.mnemonic << "):\n";
+        for (size_t i = 0; i < accounts.size(); ++i)
+            std::cout << "  (" << i << ") " << to_hex(accounts[i].addr) << "  "
+                      << to_hex(accounts[i].secret) << "\n";
+        std::cout << "\n";
+    }
+    for (auto& rc : running) {
+        auto r = rc->chain->reader();
+        std::cout << "chain " << rc->entry.chain.chain_id << " (" << rc->entry.chain.name
+                  << ")  http://" << config.host << ":" << rc->server->port() << "  ws://"
+                  << config.host << ":" << rc->server->port() << "  block " << r.head()
+                  << (config.data_dir ? "  data " + (*config.data_dir).string() : "  in memory")
+                  << (rc->entry.block_time_ms
+                          ? "  block time " + std::to_string(rc->entry.block_time_ms) + " ms"
+                          : "  automine")
+                  << "\n";
+    }
+    std::cout << "krnld " << kVersion << " ready" << std::endl;
+
+    while (!g_stop)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::cout << "krnld: stopping" << std::endl;
+    for (auto& rc : running) {
+        rc->miner.reset();
+        rc->server->stop();
+    }
+    return 0;
+}

@@ -1,0 +1,394 @@
+#include "rpc/eth_api.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "chain/receipt.hpp"
+#include "common/keccak.hpp"
+
+namespace krnl::rpc {
+
+using chain::ChainReader;
+
+EthApi::EthApi(chain::Chain& chain, std::vector<DevAccount> dev_accounts, EthApiOptions options)
+    : chain_(chain), dev_accounts_(std::move(dev_accounts)), options_(std::move(options)) {
+    chain_.on_block([this](const chain::BlockEvent& e) { on_block(e); });
+    chain_.on_pending_transaction([this](const chain::PooledTx& t) { on_pending(t); });
+}
+
+void EthApi::register_methods(MethodTable& m) {
+    register_state(m);
+    register_blocks(m);
+    register_send(m);
+    register_dev(m);
+    register_filters(m);
+    register_debug(m);
+}
+
+Result<uint64_t> EthApi::resolve(const ChainReader& reader, const BlockRef& ref) const {
+    using Tag = BlockRef::Tag;
+    switch (ref.tag) {
+        case Tag::Latest:
+        case Tag::Pending:
+        case Tag::Safe:
+        case Tag::Finalized:
+            return reader.head();
+        case Tag::Earliest:
+            return uint64_t{0};
+        case Tag::Number:
+            if (ref.number > reader.head()) return error(code::kServerError, "header not found");
+            return ref.number;
+        case Tag::Hash:
+            if (auto n = reader.number_of(ref.hash)) return *n;
+            return error(code::kServerError, "header for hash not found");
+    }
+    return error(code::kServerError, "header not found");
+}
+
+chain::BlockInfo EthApi::block_info(const chain::BlockHeader& header) const {
+    return chain::block_info(header, chain_.config().chain_id);
+}
+
+const DevAccount* EthApi::dev_account(const address& addr) const {
+    for (const DevAccount& a : dev_accounts_)
+        if (a.addr == addr) return &a;
+    return nullptr;
+}
+
+std::string EthApi::new_id() {
+    // Hex ids like geth's; unguessable is not needed on a dev node, unique is.
+    return to_quantity(next_id_++ * 0x9e3779b97f4a7c15ull);
+}
+
+void EthApi::register_state(MethodTable& m) {
+    m.add("web3_clientVersion",
+          [this](const json&, CallContext&) -> Result<json> { return options_.client_version; });
+    m.add("web3_sha3", [](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(data, p.data(0));
+        return to_hex(keccak256(data));
+    });
+    m.add("net_version", [this](const json&, CallContext&) -> Result<json> {
+        return std::to_string(chain_.config().chain_id);
+    });
+    m.add("net_listening", [](const json&, CallContext&) -> Result<json> { return true; });
+    m.add("net_peerCount", [](const json&, CallContext&) -> Result<json> { return "0x0"; });
+    m.add("eth_chainId", [this](const json&, CallContext&) -> Result<json> {
+        return to_quantity(chain_.config().chain_id);
+    });
+    m.add("eth_blockNumber", [this](const json&, CallContext&) -> Result<json> {
+        return to_quantity(chain_.reader().head());
+    });
+    m.add("eth_accounts", [this](const json&, CallContext&) -> Result<json> {
+        json out = json::array();
+        for (const DevAccount& a : dev_accounts_)
+            out.push_back(to_hex(a.addr));
+        return out;
+    });
+    m.add("eth_coinbase", [this](const json&, CallContext&) -> Result<json> {
+        return to_hex(chain_.config().coinbase);
+    });
+    m.add("eth_mining",
+          [this](const json&, CallContext&) -> Result<json> { return chain_.automine(); });
+    m.add("eth_hashrate", [](const json&, CallContext&) -> Result<json> { return "0x0"; });
+    m.add("eth_syncing", [](const json&, CallContext&) -> Result<json> { return false; });
+    m.add("eth_protocolVersion", [](const json&, CallContext&) -> Result<json> { return "0x44"; });
+
+    m.add("eth_gasPrice", [this](const json&, CallContext&) -> Result<json> {
+        auto r = chain_.reader();
+        const auto head = r.header(r.head());
+        const uint256 base = head->base_fee_per_gas ? chain::next_base_fee(*head) : uint256{};
+        return to_quantity(base + options_.suggested_tip);
+    });
+    m.add("eth_maxPriorityFeePerGas", [this](const json&, CallContext&) -> Result<json> {
+        return to_quantity(options_.suggested_tip);
+    });
+    m.add("eth_blobBaseFee", [this](const json&, CallContext&) -> Result<json> {
+        auto r = chain_.reader();
+        const auto head = r.header(r.head());
+        return to_quantity(
+            chain::blob_base_fee(chain::next_excess_blob_gas(*head, chain_.config().revision),
+                                 chain_.config().revision));
+    });
+
+    auto account_method = [this](auto read) {
+        return [this, read](const json& params, CallContext&) -> Result<json> {
+            Params p(params);
+            if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
+            KRNL_RPC_TRY(addr, p.address(0));
+            KRNL_RPC_TRY(ref, p.block(1));
+            auto reader = chain_.reader();
+            if (ref.tag == BlockRef::Tag::Pending) return read(reader, addr, std::nullopt, true);
+            KRNL_RPC_TRY(number, resolve(reader, ref));
+            return read(reader, addr, std::optional<uint64_t>(number), false);
+        };
+    };
+    m.add("eth_getBalance", account_method([](const ChainReader& r, const address& a,
+                                              std::optional<uint64_t> n, bool) -> Result<json> {
+              auto acc = r.state_at(n.value_or(r.head()))->read_account(a);
+              return to_quantity(acc ? acc->balance : uint256{});
+          }));
+    m.add("eth_getCode", account_method([](const ChainReader& r, const address& a,
+                                           std::optional<uint64_t> n, bool) -> Result<json> {
+              auto state = r.state_at(n.value_or(r.head()));
+              auto acc = state->read_account(a);
+              return to_data(acc ? state->read_code(acc->code_hash) : bytes{});
+          }));
+    m.add("eth_getTransactionCount",
+          account_method([this](const ChainReader& r, const address& a, std::optional<uint64_t> n,
+                                bool pending) -> Result<json> {
+              if (pending) return to_quantity(chain_.pending_nonce(a));
+              auto acc = r.state_at(*n)->read_account(a);
+              return to_quantity(acc ? acc->nonce : 0);
+          }));
+    m.add("eth_getStorageAt", [this](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
+        KRNL_RPC_TRY(addr, p.address(0));
+        if (!p.has(1)) return std::unexpected(Params::missing(1));
+        // A slot may be given as a quantity or as 32 bytes.
+        auto slot = parse_quantity(p.at(1));
+        if (!slot) {
+            auto h = parse_hash(p.at(1));
+            if (!h) return std::unexpected(Params::invalid(1, slot.error()));
+            slot = uint256::load_be(h->bytes);
+        }
+        KRNL_RPC_TRY(ref, p.block(2));
+        auto reader = chain_.reader();
+        KRNL_RPC_TRY(number, resolve(reader, ref));
+        const uint256 value = reader.state_at(number)->read_storage(addr, *slot);
+        uint8_t out[32];
+        value.store_be(out);
+        return to_hex(bytes_view(out, 32));
+    });
+}
+
+void EthApi::register_blocks(MethodTable& m) {
+    auto block_by = [this](bool by_hash) {
+        return [this, by_hash](const json& params, CallContext&) -> Result<json> {
+            Params p(params);
+            if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
+            auto reader = chain_.reader();
+            std::optional<uint64_t> number;
+            if (by_hash) {
+                KRNL_RPC_TRY(h, p.hash(0));
+                number = reader.number_of(h);
+            } else {
+                KRNL_RPC_TRY(ref, p.block(0));
+                if (ref.tag == BlockRef::Tag::Number && ref.number > reader.head())
+                    return json(nullptr);
+                KRNL_RPC_TRY(n, resolve(reader, ref));
+                number = n;
+            }
+            const bool full = p.has(1) && p.at(1).is_boolean() && p.at(1).get<bool>();
+            if (!number) return json(nullptr);
+            auto block = reader.block(*number);
+            if (!block) return json(nullptr);
+            return block_json(*block, *reader.hash(*number), reader.senders(*number), full);
+        };
+    };
+    m.add("eth_getBlockByNumber", block_by(false));
+    m.add("eth_getBlockByHash", block_by(true));
+
+    auto count_by = [this](bool by_hash, bool uncles) {
+        return [this, by_hash, uncles](const json& params, CallContext&) -> Result<json> {
+            Params p(params);
+            auto reader = chain_.reader();
+            std::optional<uint64_t> number;
+            if (by_hash) {
+                KRNL_RPC_TRY(h, p.hash(0));
+                number = reader.number_of(h);
+            } else {
+                KRNL_RPC_TRY(ref, p.block(0));
+                if (ref.tag == BlockRef::Tag::Number && ref.number > reader.head())
+                    return json(nullptr);
+                KRNL_RPC_TRY(n, resolve(reader, ref));
+                number = n;
+            }
+            if (!number) return json(nullptr);
+            if (uncles) return "0x0";
+            return to_quantity(uint64_t{reader.block(*number)->transactions.size()});
+        };
+    };
+    m.add("eth_getBlockTransactionCountByNumber", count_by(false, false));
+    m.add("eth_getBlockTransactionCountByHash", count_by(true, false));
+    m.add("eth_getUncleCountByBlockNumber", count_by(false, true));
+    m.add("eth_getUncleCountByBlockHash", count_by(true, true));
+
+    auto tx_at = [this](const ChainReader& reader, uint64_t number, uint64_t index) -> json {
+        auto block = reader.block(number);
+        if (!block || index >= block->transactions.size()) return nullptr;
+        const auto senders = reader.senders(number);
+        return transaction_json(block->transactions[index], senders.at(index),
+                                TxPosition{*reader.hash(number), number, index,
+                                           block->header.base_fee_per_gas.value_or(uint256{})});
+    };
+    m.add("eth_getTransactionByHash",
+          [this, tx_at](const json& params, CallContext&) -> Result<json> {
+              Params p(params);
+              KRNL_RPC_TRY(h, p.hash(0));
+              auto reader = chain_.reader();
+              if (auto loc = reader.find_transaction(h))
+                  return tx_at(reader, loc->block_number, loc->index);
+              if (auto pooled = chain_.pooled(h))
+                  return transaction_json(pooled->tx, pooled->sender, std::nullopt);
+              return json(nullptr);
+          });
+    m.add("eth_getTransactionByBlockNumberAndIndex",
+          [this, tx_at](const json& params, CallContext&) -> Result<json> {
+              Params p(params);
+              KRNL_RPC_TRY(ref, p.block(0));
+              KRNL_RPC_TRY(index, p.u64(1));
+              auto reader = chain_.reader();
+              if (ref.tag == BlockRef::Tag::Number && ref.number > reader.head())
+                  return json(nullptr);
+              KRNL_RPC_TRY(n, resolve(reader, ref));
+              return tx_at(reader, n, index);
+          });
+    m.add("eth_getTransactionByBlockHashAndIndex",
+          [this, tx_at](const json& params, CallContext&) -> Result<json> {
+              Params p(params);
+              KRNL_RPC_TRY(h, p.hash(0));
+              KRNL_RPC_TRY(index, p.u64(1));
+              auto reader = chain_.reader();
+              auto n = reader.number_of(h);
+              if (!n) return json(nullptr);
+              return tx_at(reader, *n, index);
+          });
+
+    // All receipts of one block, with log indexes running across the block.
+    auto block_receipts = [](const ChainReader& reader, uint64_t number) -> json {
+        auto block = reader.block(number);
+        auto receipts = reader.receipts(number);
+        if (!block || !receipts) return nullptr;
+        const auto senders = reader.senders(number);
+        const TxPosition base{*reader.hash(number), number, 0,
+                              block->header.base_fee_per_gas.value_or(uint256{})};
+        json out = json::array();
+        uint64_t log_index = 0;
+        for (size_t i = 0; i < receipts->size(); ++i) {
+            TxPosition p = base;
+            p.index = i;
+            out.push_back(receipt_json((*receipts)[i], block->transactions[i], senders.at(i), p,
+                                       log_index, block->header.timestamp));
+            log_index += (*receipts)[i].logs.size();
+        }
+        return out;
+    };
+    m.add("eth_getTransactionReceipt",
+          [this, block_receipts](const json& params, CallContext&) -> Result<json> {
+              Params p(params);
+              KRNL_RPC_TRY(h, p.hash(0));
+              auto reader = chain_.reader();
+              auto loc = reader.find_transaction(h);
+              if (!loc) return json(nullptr);
+              json all = block_receipts(reader, loc->block_number);
+              return all.is_array() && loc->index < all.size() ? all[loc->index] : json(nullptr);
+          });
+    m.add("eth_getBlockReceipts",
+          [this, block_receipts](const json& params, CallContext&) -> Result<json> {
+              Params p(params);
+              KRNL_RPC_TRY(ref, p.block(0));
+              auto reader = chain_.reader();
+              if (ref.tag == BlockRef::Tag::Number && ref.number > reader.head())
+                  return json(nullptr);
+              auto n = resolve(reader, ref);
+              if (!n) return json(nullptr);
+              return block_receipts(reader, *n);
+          });
+
+    m.add("eth_feeHistory", [this](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        if (!p.has(0)) return std::unexpected(Params::missing(0));
+        // The count may be a quantity or a plain number.
+        uint64_t count = 0;
+        if (p.at(0).is_number_unsigned()) {
+            count = p.at(0).get<uint64_t>();
+        } else {
+            KRNL_RPC_TRY(c, p.u64(0));
+            count = c;
+        }
+        KRNL_RPC_TRY(ref, p.block(1));
+        std::vector<double> percentiles;
+        if (p.has(2)) {
+            if (!p.at(2).is_array())
+                return std::unexpected(Params::invalid(2, "expected a list of numbers"));
+            for (const json& v : p.at(2)) {
+                if (!v.is_number())
+                    return std::unexpected(Params::invalid(2, "expected a list of numbers"));
+                const double x = v.get<double>();
+                if (x < 0 || x > 100 || (!percentiles.empty() && x < percentiles.back()))
+                    return std::unexpected(
+                        Params::invalid(2, "percentiles must be increasing, between 0 and 100"));
+                percentiles.push_back(x);
+            }
+        }
+        auto reader = chain_.reader();
+        KRNL_RPC_TRY(newest, resolve(reader, ref));
+        count = std::min<uint64_t>({count, 1024, newest + 1});
+        const uint64_t oldest = newest + 1 - count;
+        json base_fees = json::array(), ratios = json::array(), rewards = json::array(),
+             blob_fees = json::array(), blob_ratios = json::array();
+        const evm::Revision rev = chain_.config().revision;
+        for (uint64_t n = oldest; n <= newest && count > 0; ++n) {
+            const auto block = reader.block(n);
+            const auto& h = block->header;
+            const uint256 base = h.base_fee_per_gas.value_or(uint256{});
+            base_fees.push_back(to_quantity(base));
+            ratios.push_back(h.gas_limit ? double(h.gas_used) / double(h.gas_limit) : 0.0);
+            blob_fees.push_back(
+                to_quantity(chain::blob_base_fee(h.excess_blob_gas.value_or(0), rev)));
+            const double max_blob_gas =
+                double(chain::max_blobs_per_block(rev) * chain::kBlobGasPerBlob);
+            blob_ratios.push_back(double(h.blob_gas_used.value_or(0)) / max_blob_gas);
+            if (!percentiles.empty()) {
+                // Tips weighted by the gas each transaction used.
+                const auto receipts =
+                    reader.receipts(n).value_or(std::vector<chain::StoredReceipt>{});
+                std::vector<std::pair<uint256, uint64_t>> tips;
+                for (size_t i = 0; i < block->transactions.size() && i < receipts.size(); ++i) {
+                    const auto& tx = block->transactions[i];
+                    const uint256 above = tx.max_fee_per_gas - base;
+                    const uint256 tip = tx.type == chain::TxType::Legacy ||
+                                                tx.type == chain::TxType::AccessList ||
+                                                tx.max_priority_fee_per_gas > above
+                                            ? above
+                                            : tx.max_priority_fee_per_gas;
+                    tips.emplace_back(tip, receipts[i].gas_used);
+                }
+                std::sort(tips.begin(), tips.end());
+                json row = json::array();
+                for (double pct : percentiles) {
+                    if (tips.empty()) {
+                        row.push_back("0x0");
+                        continue;
+                    }
+                    const double threshold = double(h.gas_used) * pct / 100.0;
+                    double sum = 0;
+                    size_t i = 0;
+                    for (; i + 1 < tips.size(); ++i) {
+                        sum += double(tips[i].second);
+                        if (sum >= threshold) break;
+                    }
+                    row.push_back(to_quantity(tips[i].first));
+                }
+                rewards.push_back(std::move(row));
+            }
+            if (n == newest) {
+                base_fees.push_back(
+                    to_quantity(h.base_fee_per_gas ? chain::next_base_fee(h) : uint256{}));
+                blob_fees.push_back(
+                    to_quantity(chain::blob_base_fee(chain::next_excess_blob_gas(h, rev), rev)));
+            }
+        }
+        json out = {{"oldestBlock", to_quantity(oldest)},
+                    {"baseFeePerGas", std::move(base_fees)},
+                    {"gasUsedRatio", std::move(ratios)},
+                    {"baseFeePerBlobGas", std::move(blob_fees)},
+                    {"blobGasUsedRatio", std::move(blob_ratios)}};
+        if (!percentiles.empty()) out["reward"] = std::move(rewards);
+        return out;
+    });
+}
+
+}  // namespace krnl::rpc

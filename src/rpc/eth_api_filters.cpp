@@ -1,0 +1,277 @@
+// Logs, polled filters and WebSocket subscriptions.
+#include "rpc/eth_api.hpp"
+
+namespace krnl::rpc {
+namespace {
+
+json subscription_message(const std::string& id, json result) {
+    return {{"jsonrpc", "2.0"},
+            {"method", "eth_subscription"},
+            {"params", {{"subscription", id}, {"result", std::move(result)}}}};
+}
+
+}  // namespace
+
+Result<json> EthApi::logs(const chain::ChainReader& reader, const LogFilter& filter, uint64_t from,
+                          uint64_t to) const {
+    json out = json::array();
+    for (uint64_t n = from; n <= to; ++n) {
+        const auto header = reader.header(n);
+        if (!header) break;
+        // The bloom rules most blocks out without reading their receipts.
+        if (!filter.addresses.empty()) {
+            bool any = false;
+            for (const address& a : filter.addresses)
+                any |= chain::bloom_contains(header->logs_bloom, a.view());
+            if (!any) continue;
+        }
+        const auto receipts = reader.receipts(n);
+        const auto block = reader.block(n);
+        if (!receipts || !block) continue;
+        const TxPosition base{*reader.hash(n), n, 0, header->base_fee_per_gas.value_or(uint256{})};
+        uint64_t log_index = 0;
+        for (size_t i = 0; i < receipts->size(); ++i) {
+            const hash256 tx_hash = chain::transaction_hash(block->transactions[i]);
+            TxPosition p = base;
+            p.index = i;
+            for (const chain::Log& log : (*receipts)[i].logs) {
+                if (log_matches(filter, log)) {
+                    if (out.size() >= options_.max_log_results)
+                        return error(code::kLimitExceeded,
+                                     "query returned more than " +
+                                         std::to_string(options_.max_log_results) +
+                                         " results; narrow the block range");
+                    out.push_back(log_json(log, p, tx_hash, log_index, header->timestamp));
+                }
+                ++log_index;
+            }
+        }
+    }
+    return out;
+}
+
+void EthApi::register_filters(MethodTable& m) {
+    // The block range of a filter, checked against the chain and the range limit.
+    auto range = [this](const chain::ChainReader& reader,
+                        const LogFilter& f) -> Result<std::pair<uint64_t, uint64_t>> {
+        if (f.block_hash) {
+            auto n = reader.number_of(*f.block_hash);
+            if (!n) return error(code::kServerError, "unknown block");
+            return std::make_pair(*n, *n);
+        }
+        uint64_t from = reader.head(), to = reader.head();
+        if (f.from) {
+            if (f.from->tag == BlockRef::Tag::Number && f.from->number > reader.head())
+                return std::make_pair(f.from->number, f.from->number - 1);  // empty
+            KRNL_RPC_TRY(n, resolve(reader, *f.from));
+            from = n;
+        }
+        if (f.to) {
+            if (f.to->tag == BlockRef::Tag::Number && f.to->number > reader.head())
+                to = reader.head();
+            else {
+                KRNL_RPC_TRY(n, resolve(reader, *f.to));
+                to = n;
+            }
+        }
+        if (from > to) {
+            if (f.from && f.to) return error(code::kInvalidParams, "invalid block range params");
+            return std::make_pair(from, to);
+        }
+        if (to - from + 1 > options_.max_log_block_range)
+            return error(code::kLimitExceeded,
+                         "block range too large: " + std::to_string(to - from + 1) +
+                             " blocks, at most " + std::to_string(options_.max_log_block_range));
+        return std::make_pair(from, to);
+    };
+
+    m.add("eth_getLogs", [this, range](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
+        KRNL_RPC_TRY(obj, p.object(0));
+        KRNL_RPC_TRY(filter, parse_log_filter(*obj));
+        auto reader = chain_.reader();
+        KRNL_RPC_TRY(r, range(reader, filter));
+        if (r.first > r.second) return json::array();
+        return logs(reader, filter, r.first, r.second);
+    });
+
+    auto install = [this](Filter filter) {
+        std::lock_guard lock(filters_mutex_);
+        // Forget filters nobody polls any more.
+        const auto now = std::chrono::steady_clock::now();
+        std::erase_if(filters_, [&](const auto& f) {
+            return now - f.second.last_poll > options_.filter_timeout;
+        });
+        filter.last_poll = now;
+        std::string id = new_id();
+        filters_[id] = std::move(filter);
+        return id;
+    };
+    m.add("eth_newFilter", [this, install](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(obj, p.object(0));
+        KRNL_RPC_TRY(filter, parse_log_filter(*obj));
+        auto reader = chain_.reader();
+        uint64_t next = reader.head() + 1;
+        if (filter.from && filter.from->tag == BlockRef::Tag::Number) next = filter.from->number;
+        if (filter.from && filter.from->tag == BlockRef::Tag::Earliest) next = 0;
+        return install(Filter{Filter::Kind::Logs, std::move(filter), next, {}, {}});
+    });
+    m.add("eth_newBlockFilter", [this, install](const json&, CallContext&) -> Result<json> {
+        return install(Filter{Filter::Kind::Blocks, {}, chain_.reader().head() + 1, {}, {}});
+    });
+    m.add("eth_newPendingTransactionFilter", [install](const json&, CallContext&) -> Result<json> {
+        return install(Filter{Filter::Kind::Pending, {}, 0, {}, {}});
+    });
+    m.add("eth_uninstallFilter", [this](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(id, p.string(0));
+        std::lock_guard lock(filters_mutex_);
+        return filters_.erase(id) > 0;
+    });
+    m.add("eth_getFilterChanges", [this](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(id, p.string(0));
+        Filter filter;
+        {
+            std::lock_guard lock(filters_mutex_);
+            auto it = filters_.find(id);
+            if (it == filters_.end()) return error(code::kServerError, "filter not found");
+            it->second.last_poll = std::chrono::steady_clock::now();
+            filter = it->second;
+            it->second.pending.clear();
+        }
+        auto reader = chain_.reader();
+        const uint64_t head = reader.head();
+        json out = json::array();
+        if (filter.kind == Filter::Kind::Pending) {
+            for (const hash256& h : filter.pending)
+                out.push_back(to_hex(h));
+            return out;
+        }
+        if (filter.next_block <= head) {
+            uint64_t to = head;
+            if (filter.kind == Filter::Kind::Logs && filter.logs.to &&
+                filter.logs.to->tag == BlockRef::Tag::Number)
+                to = std::min(to, filter.logs.to->number);
+            if (filter.kind == Filter::Kind::Blocks) {
+                for (uint64_t n = filter.next_block; n <= to; ++n)
+                    out.push_back(to_hex(*reader.hash(n)));
+            } else if (filter.next_block <= to) {
+                KRNL_RPC_TRY(l, logs(reader, filter.logs, filter.next_block, to));
+                out = std::move(l);
+            }
+            std::lock_guard lock(filters_mutex_);
+            if (auto it = filters_.find(id); it != filters_.end()) it->second.next_block = head + 1;
+        }
+        return out;
+    });
+    m.add("eth_getFilterLogs", [this, range](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(id, p.string(0));
+        LogFilter filter;
+        {
+            std::lock_guard lock(filters_mutex_);
+            auto it = filters_.find(id);
+            if (it == filters_.end() || it->second.kind != Filter::Kind::Logs)
+                return error(code::kServerError, "filter not found");
+            it->second.last_poll = std::chrono::steady_clock::now();
+            filter = it->second.logs;
+        }
+        auto reader = chain_.reader();
+        KRNL_RPC_TRY(r, range(reader, filter));
+        if (r.first > r.second) return json::array();
+        return logs(reader, filter, r.first, r.second);
+    });
+
+    m.add("eth_subscribe", [this](const json& params, CallContext& ctx) -> Result<json> {
+        if (!ctx.connection)
+            return error(code::kMethodNotFound,
+                         "notifications not supported: subscribe over a WebSocket connection");
+        Params p(params);
+        KRNL_RPC_TRY(kind, p.string(0));
+        Subscription sub;
+        sub.connection = ctx.connection;
+        if (kind == "newHeads") {
+            sub.kind = Subscription::Kind::NewHeads;
+        } else if (kind == "logs") {
+            sub.kind = Subscription::Kind::Logs;
+            if (p.has(1)) {
+                KRNL_RPC_TRY(filter, parse_log_filter(p.at(1)));
+                sub.logs = std::move(filter);
+            }
+        } else if (kind == "newPendingTransactions") {
+            sub.kind = Subscription::Kind::PendingTransactions;
+            sub.full_transactions = p.has(1) && p.at(1).is_boolean() && p.at(1).get<bool>();
+        } else {
+            return error(code::kInvalidParams, "no \"" + kind + "\" subscription in eth namespace");
+        }
+        std::string id;
+        {
+            std::lock_guard lock(filters_mutex_);
+            id = new_id();
+            subscriptions_[id] = std::move(sub);
+        }
+        ctx.connection->on_close([this, id] {
+            std::lock_guard lock(filters_mutex_);
+            subscriptions_.erase(id);
+        });
+        return id;
+    });
+    m.add("eth_unsubscribe", [this](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(id, p.string(0));
+        std::lock_guard lock(filters_mutex_);
+        return subscriptions_.erase(id) > 0;
+    });
+}
+
+void EthApi::on_block(const chain::BlockEvent& event) {
+    std::lock_guard lock(filters_mutex_);
+    if (subscriptions_.empty()) return;
+    json head = block_json(event.block, event.hash, event.senders, false);
+    head.erase("transactions");
+    head.erase("uncles");
+    head.erase("size");
+    const chain::BlockHeader& h = event.block.header;
+    const TxPosition base{event.hash, h.number, 0, h.base_fee_per_gas.value_or(uint256{})};
+    for (auto& [id, sub] : subscriptions_) {
+        auto connection = sub.connection.lock();
+        if (!connection) continue;
+        if (sub.kind == Subscription::Kind::NewHeads) {
+            connection->notify(subscription_message(id, head));
+        } else if (sub.kind == Subscription::Kind::Logs) {
+            uint64_t log_index = 0;
+            for (size_t i = 0; i < event.receipts.size(); ++i) {
+                TxPosition p = base;
+                p.index = i;
+                const hash256 tx_hash = chain::transaction_hash(event.block.transactions[i]);
+                for (const chain::Log& log : event.receipts[i].logs) {
+                    if (log_matches(sub.logs, log))
+                        connection->notify(subscription_message(
+                            id, log_json(log, p, tx_hash, log_index, h.timestamp)));
+                    ++log_index;
+                }
+            }
+        }
+    }
+}
+
+void EthApi::on_pending(const chain::PooledTx& tx) {
+    const hash256& hash = tx.hash;
+    std::lock_guard lock(filters_mutex_);
+    for (auto& [id, filter] : filters_)
+        if (filter.kind == Filter::Kind::Pending && filter.pending.size() < 10'000)
+            filter.pending.push_back(hash);
+    for (auto& [id, sub] : subscriptions_) {
+        if (sub.kind != Subscription::Kind::PendingTransactions) continue;
+        auto connection = sub.connection.lock();
+        if (!connection) continue;
+        connection->notify(subscription_message(
+            id, sub.full_transactions ? transaction_json(tx.tx, tx.sender, std::nullopt)
+                                      : json(to_hex(hash))));
+    }
+}
+
+}  // namespace krnl::rpc

@@ -1,0 +1,228 @@
+// eth_call, eth_estimateGas, transactions in (raw and from dev or impersonated accounts), and
+// signing with dev accounts.
+#include "common/keccak.hpp"
+#include "common/secp256k1.hpp"
+#include "rpc/eth_api.hpp"
+
+namespace krnl::rpc {
+namespace {
+
+// "execution reverted" plus the reason when the data is Error(string) or Panic(uint256), as geth
+// words it; the data itself goes along for clients that decode custom errors.
+RpcError revert_error(bytes_view output) {
+    std::string message = "execution reverted";
+    if (output.size() >= 4 + 64 && output.substr(0, 4) == bytes{0x08, 0xc3, 0x79, 0xa0}) {
+        const bytes_view body = output.substr(4);
+        const uint256 offset = uint256::load_be(body.data());
+        if (offset + uint256(32) <= uint256(body.size())) {
+            const size_t off = offset.w[0];
+            const uint256 length = uint256::load_be(body.data() + off);
+            if (length <= uint256(body.size() - off - 32))
+                message += ": " + std::string(reinterpret_cast<const char*>(body.data() + off + 32),
+                                              length.w[0]);
+        }
+    } else if (output.size() == 36 && output.substr(0, 4) == bytes{0x4e, 0x48, 0x7b, 0x71}) {
+        message += ": panic: " + to_hex(uint256::load_be(output.data() + 4));
+    }
+    return {code::kExecutionReverted, std::move(message), json(to_data(output))};
+}
+
+uint256 default_fee_cap(const chain::ChainReader& reader, const uint256& tip) {
+    const auto head = reader.header(reader.head());
+    const uint256 base = head->base_fee_per_gas ? chain::next_base_fee(*head) : uint256{};
+    return base * uint256(2) + tip;
+}
+
+}  // namespace
+
+void EthApi::register_send(MethodTable& m) {
+    // The state, block context and request of eth_call / eth_estimateGas.
+    struct CallSetup {
+        chain::ChainReader reader;
+        uint64_t number;
+        chain::BlockInfo block;
+        chain::CallRequest request;
+        std::vector<std::pair<address, chain::AccountOverride>> overrides;
+    };
+    auto setup = [this](const Params& p, bool with_block_overrides) -> Result<CallSetup> {
+        KRNL_RPC_TRY(obj, p.object(0));
+        KRNL_RPC_TRY(request, parse_call_request(*obj));
+        KRNL_RPC_TRY(ref, p.block(1));
+        auto reader = chain_.reader();
+        KRNL_RPC_TRY(number, resolve(reader, ref));
+        chain::BlockInfo block = block_info(*reader.header(number));
+        std::vector<std::pair<address, chain::AccountOverride>> overrides;
+        if (p.has(2)) {
+            KRNL_RPC_TRY(o, parse_state_overrides(p.at(2)));
+            overrides = std::move(o);
+        }
+        if (with_block_overrides && p.has(3)) {
+            KRNL_RPC_TRY(bo, parse_block_overrides(p.at(3)));
+            chain::apply_overrides(block, bo);
+        }
+        return CallSetup{std::move(reader), number, block, std::move(request),
+                         std::move(overrides)};
+    };
+
+    m.add("eth_call", [this, setup](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        if (auto r = p.at_most(4); !r) return std::unexpected(r.error());
+        KRNL_RPC_TRY(s, setup(p, true));
+        auto view = s.reader.state_at(s.number);
+        state::State st(*view);
+        chain::apply_overrides(st, s.overrides);
+        auto out = chain::simulate_call(st, chain_.config().revision, s.block, s.request,
+                                        chain_.config().call_gas_cap, chain_.analysis_cache(),
+                                        s.reader.block_hashes());
+        if (!out) return error(code::kServerError, out.error());
+        if (out->status == evm::StatusCode::Revert)
+            return std::unexpected(revert_error(out->output));
+        if (out->status != evm::StatusCode::Success)
+            return error(code::kServerError,
+                         out->status == evm::StatusCode::OutOfGas
+                             ? "out of gas"
+                             : "execution failed: invalid opcode or stack error");
+        return to_data(out->output);
+    });
+
+    m.add("eth_estimateGas", [this, setup](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
+        KRNL_RPC_TRY(s, setup(p, false));
+        auto view = s.reader.state_at(s.number);
+        auto fresh = [&] {
+            state::State st(*view);
+            chain::apply_overrides(st, s.overrides);
+            return st;
+        };
+        auto gas =
+            chain::estimate_gas(fresh, chain_.config().revision, s.block, s.request,
+                                std::min<uint64_t>(chain_.config().call_gas_cap,
+                                                   s.block.gas_limit > 0 ? s.block.gas_limit : 0),
+                                chain_.analysis_cache(), s.reader.block_hashes());
+        if (!gas) {
+            if (gas.error().reverted)
+                return std::unexpected(revert_error(gas.error().reverted->output));
+            return error(code::kServerError, gas.error().message);
+        }
+        return to_quantity(*gas);
+    });
+
+    m.add("eth_sendRawTransaction", [this](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
+        KRNL_RPC_TRY(raw, p.data(0));
+        auto tx = chain::decode_transaction(raw);
+        if (!tx)
+            return error(code::kInvalidParams,
+                         "invalid transaction: " + chain::decode_error_message(tx.error()));
+        auto hash = chain_.submit(*tx);
+        if (!hash) return error(code::kServerError, hash.error().message);
+        return to_hex(*hash);
+    });
+
+    m.add("eth_sendTransaction", [this](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
+        KRNL_RPC_TRY(obj, p.object(0));
+        KRNL_RPC_TRY(request, parse_call_request(*obj));
+        KRNL_RPC_TRY(explicit_nonce, parse_nonce(*obj));
+        if (!request.from)
+            return error(code::kInvalidParams, "invalid argument 0: from is required");
+        const DevAccount* key = dev_account(*request.from);
+        if (key == nullptr && !chain_.is_impersonated(*request.from))
+            return error(code::kServerError, "unknown account " + to_hex(*request.from));
+
+        auto reader = chain_.reader();
+        chain::Transaction tx;
+        tx.chain_id = chain_.config().chain_id;
+        tx.nonce = explicit_nonce ? *explicit_nonce : chain_.pending_nonce(*request.from);
+        tx.to = request.to;
+        tx.value = request.value;
+        tx.data = request.data;
+        if (request.access_list) tx.access_list = *request.access_list;
+        tx.authorization_list = request.authorization_list;
+        std::optional<uint64_t> type;
+        if (auto t = optional_field<uint64_t>(*obj, "type", parse_u64); t && *t) type = **t;
+        if (!tx.authorization_list.empty() || type == 4) {
+            tx.type = chain::TxType::SetCode;
+        } else if (request.gas_price || type == 0 || type == 1) {
+            tx.type = request.access_list || type == 1 ? chain::TxType::AccessList
+                                                       : chain::TxType::Legacy;
+        } else {
+            tx.type = chain::TxType::DynamicFee;
+        }
+        if (tx.type == chain::TxType::Legacy || tx.type == chain::TxType::AccessList) {
+            const uint256 price =
+                request.gas_price.value_or(default_fee_cap(reader, options_.suggested_tip));
+            tx.max_fee_per_gas = tx.max_priority_fee_per_gas = price;
+        } else {
+            tx.max_priority_fee_per_gas = request.max_priority_fee_per_gas.value_or(
+                request.max_fee_per_gas ? std::min(*request.max_fee_per_gas, options_.suggested_tip)
+                                        : options_.suggested_tip);
+            tx.max_fee_per_gas = request.max_fee_per_gas.value_or(
+                default_fee_cap(reader, tx.max_priority_fee_per_gas));
+        }
+        if (request.gas) {
+            tx.gas_limit = *request.gas;
+        } else {
+            // Like Hardhat and anvil: the estimate, so a call that reverts is reported now.
+            const uint64_t head = reader.head();
+            auto view = reader.state_at(head);
+            chain::CallRequest estimate_request = request;
+            estimate_request.gas_price = request.gas_price;
+            auto gas = chain::estimate_gas(
+                [&] { return state::State(*view); }, chain_.config().revision,
+                block_info(*reader.header(head)), estimate_request, chain_.config().gas_limit,
+                chain_.analysis_cache(), reader.block_hashes());
+            if (!gas) {
+                if (gas.error().reverted)
+                    return std::unexpected(revert_error(gas.error().reverted->output));
+                return error(code::kServerError, gas.error().message);
+            }
+            tx.gas_limit = *gas;
+        }
+        std::expected<hash256, chain::SubmitError> hash;
+        if (key != nullptr) {
+            if (!chain::sign_transaction(tx, key->secret))
+                return error(code::kInternalError, "signing failed");
+            hash = chain_.submit(tx);
+        } else {
+            hash = chain_.submit_as(tx, *request.from);
+        }
+        if (!hash) return error(code::kServerError, hash.error().message);
+        return to_hex(*hash);
+    });
+
+    // EIP-191 personal messages: eth_sign(address, data) and personal_sign(data, address).
+    auto personal_sign = [this](const address& addr, const bytes& message) -> Result<json> {
+        const DevAccount* key = dev_account(addr);
+        if (key == nullptr) return error(code::kServerError, "unknown account " + to_hex(addr));
+        const std::string prefix =
+            "\x19"
+            "Ethereum Signed Message:\n" +
+            std::to_string(message.size());
+        bytes preimage(reinterpret_cast<const uint8_t*>(prefix.data()), prefix.size());
+        preimage += message;
+        auto sig = secp256k1::sign(keccak256(preimage), key->secret);
+        if (!sig) return error(code::kInternalError, "signing failed");
+        bytes out(sig->r.view());
+        out.append(sig->s.view());
+        out.push_back(static_cast<uint8_t>(27 + sig->y_parity));
+        return to_data(out);
+    };
+    m.add("eth_sign", [personal_sign](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(addr, p.address(0));
+        KRNL_RPC_TRY(data, p.data(1));
+        return personal_sign(addr, data);
+    });
+    m.add("personal_sign", [personal_sign](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(data, p.data(0));
+        KRNL_RPC_TRY(addr, p.address(1));
+        return personal_sign(addr, data);
+    });
+}
+
+}  // namespace krnl::rpc
