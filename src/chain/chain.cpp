@@ -165,6 +165,13 @@ std::expected<hash256, SubmitError> Chain::submit(const Transaction& tx) {
     auto sender = check_transaction(tx, config_.revision, config_.chain_id);
     if (!sender) {
         std::string message(tx_error_message(sender.error()));
+        // geth reports signer errors as an invalid sender.
+        if (sender.error() == TxError::WrongChainId)
+            message = "invalid sender: " + message + ": have " +
+                      (tx.chain_id ? std::to_string(*tx.chain_id) : std::string("none")) +
+                      " want " + std::to_string(config_.chain_id);
+        else if (sender.error() == TxError::InvalidSignature)
+            message = "invalid sender: " + message;
         if (sender.error() == TxError::IntrinsicGasTooLow)
             message += ": gas " + std::to_string(tx.gas_limit) + ", minimum needed " +
                        std::to_string(std::max(intrinsic_gas(tx, config_.revision),
@@ -342,9 +349,11 @@ std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> 
         pool_.remove(h);
     for (size_t i = 0; i < event.senders.size(); ++i)
         pool_.remove_below(event.senders[i], event.block.transactions[i].nonce + 1);
-    if (explicit_time)
-        time_offset_ = static_cast<int64_t>(event.block.header.timestamp) -
-                       static_cast<int64_t>(wall_clock_seconds());
+    // Block time runs on from this block: after an explicit time, and when blocks mined faster
+    // than one a second pushed it ahead of the clock (so evm_increaseTime adds to what is seen).
+    const int64_t behind = static_cast<int64_t>(event.block.header.timestamp) -
+                           static_cast<int64_t>(wall_clock_seconds());
+    if (explicit_time || behind > time_offset_) time_offset_ = behind;
     for (const auto& listener : block_listeners_)
         listener(event);
     return event.block.header.number;

@@ -80,13 +80,24 @@ std::expected<CallOutcome, std::string> simulate_call(state::State& state, evm::
                                                       BlockInfo block, const CallRequest& request,
                                                       uint64_t gas_cap, evm::AnalysisCache& cache,
                                                       const BlockHashFn& block_hash,
-                                                      evm::Tracer* tracer) {
+                                                      evm::Tracer* tracer, bool keep_base_fee) {
     const address from = request.from.value_or(address{});
     const uint64_t gas = std::min(request.gas.value_or(gas_cap), gas_cap);
     const state::Account* acc = state.find(from);
-    const Transaction tx = to_transaction(request, block.chain_id, acc ? acc->nonce : 0, gas);
-    // A call that names no fee pays none, and then sees no base fee (geth's NoBaseFee).
-    if (!pays_fees(request)) block.base_fee = 0;
+    Transaction tx = to_transaction(request, block.chain_id, acc ? acc->nonce : 0, gas);
+    // A call that names no fee pays none, and then sees no base fee (geth's NoBaseFee) unless
+    // the base fee was overridden on purpose: then it pays the base fee from an unlimited purse.
+    if (!pays_fees(request)) {
+        if (keep_base_fee && !!block.base_fee) {
+            const bool priced = tx.type == TxType::Legacy || tx.type == TxType::AccessList;
+            tx.max_fee_per_gas = block.base_fee;
+            tx.max_priority_fee_per_gas = priced ? block.base_fee : uint256{};
+            state.get_or_create(from).balance += block.base_fee * uint256(gas);
+            state.finalize_transaction(false);
+        } else {
+            block.base_fee = 0;
+        }
+    }
     if (static_cast<int64_t>(gas) > block.gas_limit) block.gas_limit = static_cast<int64_t>(gas);
     auto receipt = apply_transaction(state, rev, block, tx, from, cache, block_hash, tracer);
     if (!receipt) {
@@ -137,9 +148,8 @@ std::expected<uint64_t, EstimateError> estimate_gas(
         else
             lo = optimistic;
     }
+    // Exact to the unit: a dev node has the time, and users compare estimates with gas used.
     while (lo + 1 < hi) {
-        // Close enough: within 1.5% of the answer, always on the succeeding side.
-        if ((hi - lo) * 1000 / hi < 15) break;
         const uint64_t mid = lo + (hi - lo) / 2;
         auto r = attempt(mid);
         if (r && r->status == evm::StatusCode::Success)

@@ -54,18 +54,21 @@ struct CallOutcome {
 
 // `gas_cap` bounds the call's gas and is its default. Errors are transaction errors (intrinsic gas
 // too low, insufficient funds, fee cap below the base fee...) with geth's messages.
+// `keep_base_fee`: a call that pays no fee still sees the block's base fee (an explicit block
+// override of it); it then bypasses the fee cap check the same way.
 std::expected<CallOutcome, std::string> simulate_call(state::State& state, evm::Revision rev,
                                                       BlockInfo block, const CallRequest& request,
                                                       uint64_t gas_cap, evm::AnalysisCache& cache,
                                                       const BlockHashFn& block_hash,
-                                                      evm::Tracer* tracer = nullptr);
+                                                      evm::Tracer* tracer = nullptr,
+                                                      bool keep_base_fee = false);
 
 struct EstimateError {
     std::string message;
     std::optional<CallOutcome> reverted;  // the call reverts at the highest gas tried
 };
 
-// The least gas (within 1.5%, never less) with which the call succeeds, by bisection between the
+// The least gas with which the call succeeds, by bisection between the
 // gas it used and the cap. `fresh_state` makes a new state (with any overrides) per attempt.
 std::expected<uint64_t, EstimateError> estimate_gas(
     const std::function<state::State()>& fresh_state, evm::Revision rev, const BlockInfo& block,

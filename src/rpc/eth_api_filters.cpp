@@ -59,6 +59,14 @@ void EthApi::register_filters(MethodTable& m) {
             if (!n) return error(code::kServerError, "unknown block");
             return std::make_pair(*n, *n);
         }
+        // A range given in numbers is judged as asked, whatever the head.
+        if (f.from && f.to && f.from->tag == BlockRef::Tag::Number &&
+            f.to->tag == BlockRef::Tag::Number && f.to->number >= f.from->number &&
+            f.to->number - f.from->number + 1 > options_.max_log_block_range)
+            return error(
+                code::kLimitExceeded,
+                "block range too large: " + std::to_string(f.to->number - f.from->number + 1) +
+                    " blocks, at most " + std::to_string(options_.max_log_block_range));
         uint64_t from = reader.head(), to = reader.head();
         if (f.from) {
             if (f.from->tag == BlockRef::Tag::Number && f.from->number > reader.head())
@@ -186,9 +194,7 @@ void EthApi::register_filters(MethodTable& m) {
     });
 
     m.add("eth_subscribe", [this](const json& params, CallContext& ctx) -> Result<json> {
-        if (!ctx.connection)
-            return error(code::kMethodNotFound,
-                         "notifications not supported: subscribe over a WebSocket connection");
+        if (!ctx.connection) return error(code::kMethodNotFound, "notifications not supported");
         Params p(params);
         KRNL_RPC_TRY(kind, p.string(0));
         Subscription sub;
@@ -223,7 +229,9 @@ void EthApi::register_filters(MethodTable& m) {
         Params p(params);
         KRNL_RPC_TRY(id, p.string(0));
         std::lock_guard lock(filters_mutex_);
-        return subscriptions_.erase(id) > 0;
+        if (subscriptions_.erase(id) == 0)
+            return error(code::kServerError, "subscription not found");
+        return true;
     });
 }
 

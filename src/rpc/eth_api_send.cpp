@@ -1,6 +1,7 @@
 // eth_call, eth_estimateGas, transactions in (raw and from dev or impersonated accounts), and
 // signing with dev accounts.
 #include "common/keccak.hpp"
+#include "common/rlp.hpp"
 #include "common/secp256k1.hpp"
 #include "rpc/eth_api.hpp"
 
@@ -27,6 +28,20 @@ RpcError revert_error(bytes_view output) {
     return {code::kExecutionReverted, std::move(message), json(to_data(output))};
 }
 
+// geth's words for undecodable transaction bytes.
+std::string raw_decode_message(const chain::DecodeError& e) {
+    switch (e.code) {
+        case chain::DecodeErrorCode::Rlp:
+            return std::string(rlp::error_message(e.rlp));
+        case chain::DecodeErrorCode::Empty:
+            return "typed transaction too short";
+        case chain::DecodeErrorCode::UnsupportedType:
+            return "transaction type not supported";
+        default:
+            return "rlp: " + chain::decode_error_message(e);
+    }
+}
+
 uint256 default_fee_cap(const chain::ChainReader& reader, const uint256& tip) {
     const auto head = reader.header(reader.head());
     const uint256 base = head->base_fee_per_gas ? chain::next_base_fee(*head) : uint256{};
@@ -41,6 +56,7 @@ void EthApi::register_send(MethodTable& m) {
         chain::ChainReader reader;
         uint64_t number;
         chain::BlockInfo block;
+        bool base_fee_overridden = false;
         chain::CallRequest request;
         std::vector<std::pair<address, chain::AccountOverride>> overrides;
     };
@@ -56,12 +72,15 @@ void EthApi::register_send(MethodTable& m) {
             KRNL_RPC_TRY(o, parse_state_overrides(p.at(2)));
             overrides = std::move(o);
         }
+        bool base_fee_overridden = false;
         if (with_block_overrides && p.has(3)) {
             KRNL_RPC_TRY(bo, parse_block_overrides(p.at(3)));
             chain::apply_overrides(block, bo);
+            base_fee_overridden = bo.base_fee.has_value();
         }
-        return CallSetup{std::move(reader), number, block, std::move(request),
-                         std::move(overrides)};
+        return CallSetup{
+            std::move(reader),   number, block, base_fee_overridden, std::move(request),
+            std::move(overrides)};
     };
 
     m.add("eth_call", [this, setup](const json& params, CallContext&) -> Result<json> {
@@ -73,7 +92,8 @@ void EthApi::register_send(MethodTable& m) {
         chain::apply_overrides(st, s.overrides);
         auto out = chain::simulate_call(st, chain_.config().revision, s.block, s.request,
                                         chain_.config().call_gas_cap, chain_.analysis_cache(),
-                                        s.reader.block_hashes());
+                                        s.reader.block_hashes(), nullptr,
+                                        /*keep_base_fee=*/s.base_fee_overridden);
         if (!out) return error(code::kServerError, out.error());
         if (out->status == evm::StatusCode::Revert)
             return std::unexpected(revert_error(out->output));
@@ -113,9 +133,7 @@ void EthApi::register_send(MethodTable& m) {
         if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(raw, p.data(0));
         auto tx = chain::decode_transaction(raw);
-        if (!tx)
-            return error(code::kInvalidParams,
-                         "invalid transaction: " + chain::decode_error_message(tx.error()));
+        if (!tx) return error(code::kInvalidParams, raw_decode_message(tx.error()));
         auto hash = chain_.submit(*tx);
         if (!hash) return error(code::kServerError, hash.error().message);
         return to_hex(*hash);

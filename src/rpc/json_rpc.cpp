@@ -66,7 +66,7 @@ std::string MethodTable::handle(std::string_view body, CallContext& ctx,
         return error_response(nullptr, {code::kInvalidRequest, "empty batch"}).dump();
     if (request.size() > limits.max_batch)
         return error_response(nullptr,
-                              {code::kLimitExceeded,
+                              {code::kInvalidRequest,
                                "batch too large: " + std::to_string(request.size()) +
                                    " requests, at most " + std::to_string(limits.max_batch)})
             .dump();

@@ -98,7 +98,7 @@ TEST(JsonRpc, BatchLimit) {
     const json r = call(
         R"([{"jsonrpc":"2.0","id":1,"method":"echo"},{"jsonrpc":"2.0","id":2,"method":"echo"}])",
         Limits{.max_batch = 1});
-    EXPECT_EQ(error_code(r), code::kLimitExceeded);
+    EXPECT_EQ(error_code(r), code::kInvalidRequest);
 }
 
 TEST(Params, EthereumEncodings) {

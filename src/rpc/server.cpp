@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include <array>
 #include <deque>
 #include <mutex>
 
@@ -150,6 +151,7 @@ private:
     void on_read(beast::error_code ec) {
         if (ec == http::error::body_limit) {
             http::response<http::string_body> res{http::status::payload_too_large, 11};
+            res.keep_alive(false);
             res.body() = body_limit_error(server_.options.max_body_bytes);
             return write(std::move(res), /*close=*/true);
         }
@@ -194,15 +196,28 @@ private:
                           });
     }
 
+    // Closes our side, then reads until the client closes its own: closing with unread input
+    // (the rest of an oversized body) would reset the connection before the client reads the
+    // answer.
     void shutdown() {
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(std::chrono::seconds(10));
+        drain();
+    }
+
+    void drain() {
+        stream_.async_read_some(net::buffer(scratch_),
+                                [self = shared_from_this()](beast::error_code ec, size_t) {
+                                    if (!ec) self->drain();
+                                });
     }
 
     beast::tcp_stream stream_;
     Server::Impl& server_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    std::array<char, 16384> scratch_;
 };
 
 }  // namespace
