@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: the Release build (unit tests, fixture suites, state tests), then the same under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one "N passed, N failed" line.
+# Every test: the Release build (unit tests, fixture suites, state and block tests), the end-to-end
+# JSON-RPC suite against krnld and against a Hardhat node, the contract suite, then the C++ tests
+# again under AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
@@ -32,7 +33,43 @@ run_suite() {  # run_suite NAME BUILD_DIR CMAKE_OPTIONS...
     total_failed=$((total_failed + failed))
 }
 
+# A suite run by node's test runner (TAP): its "# pass N" and "# fail N" lines are counted.
+run_node_suite() {  # run_node_suite NAME COMMAND...
+    local name=$1
+    shift
+    echo "=== $name"
+    local log
+    log=$(mktemp)
+    "$@" 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    local passed failed
+    passed=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
+    failed=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+    rm -f "$log"
+    if [ -z "$passed" ] || [ -z "$failed" ]; then
+        echo "=== $name: no test summary (exit $status)"
+        total_failed=$((total_failed + 1))
+        return
+    fi
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + failed))
+    if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        echo "=== $name: exit $status"
+        total_failed=$((total_failed + 1))
+    fi
+}
+
 run_suite release build -DCMAKE_BUILD_TYPE=Release
+
+echo "=== npm ci"
+if npm ci --no-audit --no-fund --loglevel=error; then
+    KRNLD="$PWD/build/src/node/krnld" run_node_suite "e2e: krnld" tests/e2e/run.sh krnld
+    run_node_suite "e2e: hardhat" tests/e2e/run.sh hardhat
+    run_node_suite "contracts: hardhat" contracts/test/run.sh
+else
+    echo "=== npm ci failed"
+    total_failed=$((total_failed + 1))
+fi
 # The sanitizer build keeps optimisation so the state tests finish in reasonable time.
 run_suite sanitize build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKRNL_SANITIZE=ON
 

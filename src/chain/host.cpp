@@ -171,6 +171,14 @@ evm::Result Host::execute_code(const evm::Message& msg) {
 }
 
 evm::Result Host::call(const evm::Message& msg) {
+    if (tracer_ == nullptr) return run_message(msg);
+    tracer_->on_call_start(msg);
+    evm::Result r = run_message(msg);
+    tracer_->on_call_end(r);
+    return r;
+}
+
+evm::Result Host::run_message(const evm::Message& msg) {
     if (msg.kind == CallKind::Create || msg.kind == CallKind::Create2) return create(msg);
 
     const auto checkpoint = state_.checkpoint();
@@ -200,7 +208,8 @@ evm::Result Host::create(const evm::Message& msg) {
 
     // EIP-684 and EIP-7610: an address with a nonce, code or storage cannot be created over.
     if (const state::Account* existing = state_.find(addr)) {
-        bool has_storage = false;
+        // Storage in the committed base counts even where no slot of it was read yet.
+        bool has_storage = existing->base_has_storage;
         for (const auto& [key, slot] : existing->storage)
             has_storage |= !!slot.current || !!slot.original;
         if (existing->nonce != 0 || !existing->code.empty() || has_storage)

@@ -66,6 +66,7 @@ public:
     bool used_unsupported_precompile() const { return used_unsupported_precompile_; }
 
 private:
+    evm::Result run_message(const evm::Message& msg);
     evm::Result create(const evm::Message& msg);
     evm::Result execute_code(const evm::Message& msg);
 
