@@ -24,3 +24,9 @@ if ! command -v npm >/dev/null; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
 fi
+# npm packages: solc for the contracts the node embeds, viem and Hardhat for the tests.
+cd "$(dirname "$0")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+fi

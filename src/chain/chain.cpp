@@ -124,6 +124,12 @@ std::expected<void, std::string> Chain::init() {
         st.put(addr, std::move(acc));
     }
     install_system_contracts(st, rev);
+    const uint64_t genesis_time =
+        config_.genesis_timestamp != 0 ? config_.genesis_timestamp : wall_clock_seconds();
+    if (auto installed = install_predeploys(st, rev, config_.chain_id, genesis_time,
+                                            config_.gas_limit, config_.predeploys, cache_);
+        !installed)
+        return std::unexpected(installed.error());
     const hash256 root = flat_.commit(txn, 0, st.changes());
 
     Block genesis;
@@ -133,7 +139,7 @@ std::expected<void, std::string> Chain::init() {
     h.transactions_root = kEmptyTrieRoot;
     h.receipts_root = kEmptyTrieRoot;
     h.gas_limit = config_.gas_limit;
-    h.timestamp = config_.genesis_timestamp != 0 ? config_.genesis_timestamp : wall_clock_seconds();
+    h.timestamp = genesis_time;
     if (rev >= evm::Revision::London) h.base_fee_per_gas = config_.initial_base_fee;
     if (rev >= evm::Revision::Shanghai) {
         h.withdrawals_root = kEmptyTrieRoot;

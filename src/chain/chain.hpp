@@ -12,6 +12,7 @@
 
 #include "chain/block_execution.hpp"
 #include "chain/chain_store.hpp"
+#include "chain/predeploys.hpp"
 #include "chain/tx_pool.hpp"
 #include "state/flat_state.hpp"
 
@@ -33,6 +34,7 @@ struct ChainConfig {
     uint64_t genesis_timestamp = 0;  // 0: the time the chain is created
     address coinbase;
     std::map<address, GenesisAccount> alloc;
+    std::vector<Predeploy> predeploys;  // replayed at genesis, after the alloc
     TxPool::Limits pool;
     // Gas for eth_call and eth_estimateGas when the call gives none, and their upper bound.
     uint64_t call_gas_cap = 50'000'000;

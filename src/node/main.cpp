@@ -8,6 +8,7 @@
 #include "common/secp256k1.hpp"
 #include "node/config.hpp"
 #include "node/interval_miner.hpp"
+#include "node/predeploys.hpp"
 #include "rpc/eth_api.hpp"
 #include "rpc/server.hpp"
 
@@ -144,6 +145,14 @@ int main(int argc, char** argv) {
             addresses.push_back(a.addr);
         node::fund_dev_accounts(config, addresses);
     }
+
+    auto predeploys = node::parse_predeploy_manifest(node::embedded_predeploy_manifest());
+    if (!predeploys) {
+        std::cerr << "krnld: " << predeploys.error() << "\n";
+        return 1;
+    }
+    for (auto& c : config.chains)
+        c.chain.predeploys = *predeploys;
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <expected>
+#include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,7 @@ using json = nlohmann::json;
 struct TraceTxInfo {
     address from;
     std::optional<address> to;  // nullopt: a contract creation
+    uint64_t nonce = 0;         // the transaction's nonce (a creation's address derives from it)
     uint256 value;
     bytes input;
     uint64_t gas_limit = 0;
