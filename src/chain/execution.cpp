@@ -105,6 +105,8 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
             p.bytes[19] = i;
             if (evm::is_precompile(p, rev)) state.warm_account(p);
         }
+        if (evm::is_precompile(evm::kP256VerifyAddress, rev))
+            state.warm_account(evm::kP256VerifyAddress);
         for (const AccessListEntry& entry : tx.access_list) {
             state.warm_account(entry.addr);
             for (const bytes32& key : entry.storage_keys)

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "common/hash.hpp"
+#include "common/p256.hpp"
 #include "common/secp256k1.hpp"
 #include "evm/bn254.hpp"
 
@@ -378,6 +379,22 @@ std::optional<bytes> point_evaluation_run(bytes_view, Revision) {
     return std::nullopt;
 }
 
+// ---- 0x100 P256VERIFY (EIP-7951) ------------------------------------------------------------
+
+uint64_t p256_verify_cost(bytes_view, Revision) {
+    return 6900;
+}
+// 32 bytes of 1 for a valid signature; for anything else (wrong length included) an empty
+// output, which is a successful call, not a failure.
+std::optional<bytes> p256_verify_run(bytes_view input, Revision) {
+    if (input.size() != 160) return bytes{};
+    auto word = [&](size_t i) { return bytes32::from_view(input.substr(32 * i, 32)); };
+    if (!p256::verify(word(0), word(1), word(2), word(3), word(4))) return bytes{};
+    bytes one(32, 0);
+    one[31] = 1;
+    return one;
+}
+
 // ---- dispatch -------------------------------------------------------------------------------
 
 struct Precompile {
@@ -386,13 +403,15 @@ struct Precompile {
 };
 
 constexpr Precompile kPrecompiles[] = {
-    {ecrecover_cost, ecrecover_run}, {sha256_cost, sha256_run},
-    {ripemd160_cost, ripemd160_run}, {identity_cost, identity_run},
-    {modexp_cost, modexp_run},       {bn254_add_cost, bn254_add_run},
-    {bn254_mul_cost, bn254_mul_run}, {bn254_pairing_cost, bn254_pairing_run},
-    {blake2f_cost, blake2f_run},     {point_evaluation_cost, point_evaluation_run},
+    {ecrecover_cost, ecrecover_run},     {sha256_cost, sha256_run},
+    {ripemd160_cost, ripemd160_run},     {identity_cost, identity_run},
+    {modexp_cost, modexp_run},           {bn254_add_cost, bn254_add_run},
+    {bn254_mul_cost, bn254_mul_run},     {bn254_pairing_cost, bn254_pairing_run},
+    {blake2f_cost, blake2f_run},         {point_evaluation_cost, point_evaluation_run},
+    {p256_verify_cost, p256_verify_run},
 };
-static_assert(std::size(kPrecompiles) == kPointEvaluationAddress);
+static_assert(std::size(kPrecompiles) == kPointEvaluationAddress + 1);
+constexpr uint8_t kP256VerifyNumber = kPointEvaluationAddress + 1;  // its row in the table
 
 uint8_t last_precompile(Revision rev) {
     if (rev >= Revision::Cancun) return kPointEvaluationAddress;
@@ -401,11 +420,14 @@ uint8_t last_precompile(Revision rev) {
     return 0x04;
 }
 
-// The precompile's number (1-based), or 0 if `addr` is not one at `rev`.
+// The precompile's row in the table (1-based), or 0 if `addr` is not one at `rev`.
 uint8_t precompile_number(const address& addr, Revision rev) {
-    for (size_t i = 0; i + 1 < address::size(); ++i)
+    for (size_t i = 0; i + 2 < address::size(); ++i)
         if (addr[i] != 0) return 0;
+    const uint8_t high = addr[address::size() - 2];
     const uint8_t n = addr[address::size() - 1];
+    if (high == 0x01 && n == 0x00) return rev >= Revision::Prague ? kP256VerifyNumber : 0;
+    if (high != 0) return 0;
     return n >= 1 && n <= last_precompile(rev) ? n : 0;
 }
 

@@ -21,7 +21,10 @@ struct PrecompileResult {
 };
 
 // True for 0x01..0x0a from Cancun (0x01-0x04 Frontier, 0x05-0x08 Byzantium, 0x09 Istanbul,
-// 0x0a Cancun); Prague adds nothing here yet.
+// 0x0a Cancun), and for 0x100, P256VERIFY (EIP-7951, 6900 gas), from Prague: krnl's chains
+// offer it ahead of Osaka, as rollups with RIP-7212 do, for passkey accounts.
+inline constexpr address kP256VerifyAddress{
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00}};
 bool is_precompile(const address& addr, Revision rev);
 
 // Runs it. If the gas cost exceeds gas_limit or the input is invalid: success=false,

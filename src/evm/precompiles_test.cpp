@@ -707,3 +707,24 @@ TEST(PointEvaluation, AlwaysFailsWithAllGas) {
     expect_failure(run(kPointEvaluationAddress, bytes(192, 0), 100000, Revision::Cancun), 100000);
     expect_failure(run(kPointEvaluationAddress, {}, 50000, Revision::Prague), 50000);
 }
+
+TEST(P256Verify, PragueOnlyFixedGasAndEmptyOutputOnFailure) {
+    using krnl::evm::kP256VerifyAddress;
+    EXPECT_FALSE(krnl::evm::is_precompile(kP256VerifyAddress, krnl::evm::Revision::Cancun));
+    ASSERT_TRUE(krnl::evm::is_precompile(kP256VerifyAddress, krnl::evm::Revision::Prague));
+    const auto short_input = krnl::evm::run_precompile(kP256VerifyAddress, krnl::bytes(159, 1),
+                                                       10'000, krnl::evm::Revision::Prague);
+    EXPECT_TRUE(short_input.success);
+    EXPECT_EQ(short_input.gas_used, 6900);
+    EXPECT_TRUE(short_input.output.empty());
+    const auto bad_signature = krnl::evm::run_precompile(kP256VerifyAddress, krnl::bytes(160, 1),
+                                                         10'000, krnl::evm::Revision::Prague);
+    EXPECT_TRUE(bad_signature.success);
+    EXPECT_TRUE(bad_signature.output.empty());
+    const auto out_of_gas = krnl::evm::run_precompile(kP256VerifyAddress, krnl::bytes(160, 1), 6899,
+                                                      krnl::evm::Revision::Prague);
+    EXPECT_FALSE(out_of_gas.success);
+    krnl::address near = kP256VerifyAddress;
+    near.bytes[19] = 0x01;  // 0x101 is nothing
+    EXPECT_FALSE(krnl::evm::is_precompile(near, krnl::evm::Revision::Prague));
+}

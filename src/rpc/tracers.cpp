@@ -6,7 +6,7 @@
 
 #include "common/abi.hpp"
 #include "common/keccak.hpp"
-#include "common/rlp.hpp"
+#include "chain/host.hpp"
 #include "evm/precompiles.hpp"
 
 namespace krnl::rpc {
@@ -188,21 +188,8 @@ std::optional<bytes> memory_slice(bytes_view memory, const uint256& offset, cons
     return out;
 }
 
-address create_address(const address& sender, uint64_t nonce) {
-    bytes payload;
-    rlp::encode_string(payload, sender.view());
-    rlp::encode_uint(payload, nonce);
-    const hash256 h = keccak256(rlp::wrap_list(payload));
-    return address::from_view(h.view());
-}
-
-address create2_address(const address& sender, const uint256& salt, bytes_view init_code) {
-    bytes preimage{0xff};
-    preimage.append(sender.view());
-    preimage.append(salt.to_bytes32().view());
-    preimage.append(keccak256(init_code).view());
-    return address::from_view(keccak256(preimage).view());
-}
+using chain::create2_address;
+using chain::create_address;
 
 uint64_t nonce_of(const state::State& state, const address& addr) {
     const state::Account* acc = state.find(addr);
