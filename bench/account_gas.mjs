@@ -3,7 +3,7 @@
 // in the same run: account creation, native transfer, ERC-20 transfer, and a session key enabled then
 // used. Each is one user operation in its own handleOps transaction sent by a dev account. Prints the
 // gas of the handleOps transaction and the operation's actualGasUsed (UserOperationEvent), and ratios.
-// Needs HARDHAT_URL (bench/account_gas.sh starts a node) and the build output (CONTRACTS_OUT).
+// Needs NODE_URL (bench/account_gas.sh starts a node) and the build output (CONTRACTS_OUT).
 //
 // Fairness: preVerificationGas is 0 for both (it would only add the same constant to actualGasUsed);
 // callGasLimit is the measured execution gas of the call plus the same margin for both, so the

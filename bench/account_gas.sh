@@ -6,6 +6,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../contracts/test/lib/node.sh"
 cd "$ROOT"
 export CONTRACTS_OUT="${CONTRACTS_OUT:-build/contracts}"
 node contracts/build.mjs --out "$CONTRACTS_OUT" >/dev/null || exit 1
-trap stop_hardhat EXIT
-start_hardhat || exit 1
+trap stop_node EXIT
+start_node || exit 1
 node bench/account_gas.mjs

@@ -2,7 +2,8 @@
 // C connections each keep one request in flight for a fixed time per scenario; every reply is
 // checked (status, id, error object, expected result) and anything wrong is counted as an error.
 //
-//   krnl-rpc-bench --url http://127.0.0.1:8545 [--connections 16] [--seconds 5] [--threads 1]
+//   krnl-rpc-bench --url http://127.0.0.1:8545 [--connections 16] [--seconds 5] [--warmup 1]
+//                  [--threads 1]
 //                  [--scenarios eth_blockNumber,eth_getBalance,eth_call,transfers]
 //                  [--presign 2000] [--tsv]
 #include <boost/asio/connect.hpp>
@@ -56,6 +57,7 @@ struct Options {
     size_t connections = 16;
     double seconds = 5;
     unsigned threads = 1;
+    double warmup = 1;      // seconds of each scenario run first and not measured
     size_t presign = 2000;  // transfers signed per account before the transfer scenario starts
     std::vector<std::string> scenarios{"eth_blockNumber", "eth_getBalance", "eth_call",
                                        "transfers"};
@@ -198,9 +200,7 @@ public:
     std::optional<std::pair<std::string_view, std::string>> next(size_t) override {
         return std::pair<std::string_view, std::string>{method_, params_};
     }
-    std::optional<std::string> check(size_t, const json& result) override {
-        return check_(result);
-    }
+    std::optional<std::string> check(size_t, const json& result) override { return check_(result); }
 
 private:
     std::string name_, method_, params_;
@@ -385,21 +385,19 @@ private:
         res_ = {};
         sent_at_ = Clock::now();
         stream_.expires_after(std::chrono::seconds(60));
-        http::async_write(stream_, req_,
-                          [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) return self->transport_error(ec, "write");
-                              http::async_read(self->stream_, self->buffer_, self->res_,
-                                               [self](beast::error_code ec, size_t) {
-                                                   if (ec)
-                                                       return self->transport_error(ec, "read");
-                                                   self->on_response();
-                                               });
-                          });
+        http::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
+            if (ec) return self->transport_error(ec, "write");
+            http::async_read(self->stream_, self->buffer_, self->res_,
+                             [self](beast::error_code ec, size_t) {
+                                 if (ec) return self->transport_error(ec, "read");
+                                 self->on_response();
+                             });
+        });
     }
 
     void on_response() {
-        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
-            Clock::now() - sent_at_);
+        const auto latency =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at_);
         std::optional<std::string> problem;
         json reply;
         if (res_.result() != http::status::ok) {
@@ -504,8 +502,8 @@ Result run_load(const Options& o, Scenario& scenario, size_t connections) {
     }
     const double cpu0 = cpu_seconds();
     const auto start = Clock::now();
-    const auto deadline =
-        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+    const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(o.seconds));
     for (auto& c : conns)
         c->start(deadline);
     std::vector<std::thread> threads;
@@ -542,16 +540,17 @@ Result run_load(const Options& o, Scenario& scenario, size_t connections) {
 
 // ---- setup ----
 
-const address kTransferRecipient = *fixed_from_hex<20>("0x000000000000000000000000000000000000b0b0");
+const address kTransferRecipient =
+    *fixed_from_hex<20>("0x000000000000000000000000000000000000b0b0");
 
 // Init code: stores 0x1234 in slot 0, then returns the runtime code
 //   PUSH1 0 SLOAD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
 // which answers any call with slot 0 as one 32-byte word.
 constexpr std::string_view kStorageInitCode =
     "0x"
-    "611234600055"        // SSTORE(0, 0x1234)
-    "600b6012600039"      // CODECOPY(0, 18, 11)
-    "600b6000f3"          // RETURN(0, 11)
+    "611234600055"             // SSTORE(0, 0x1234)
+    "600b6012600039"           // CODECOPY(0, 18, 11)
+    "600b6000f3"               // RETURN(0, 11)
     "60005460005260206000f3";  // the runtime (11 bytes)
 constexpr std::string_view kStoredWord =
     "0x0000000000000000000000000000000000000000000000000000000000001234";
@@ -581,7 +580,7 @@ std::expected<json, std::string> wait_receipt(SyncClient& rpc, const std::string
 }
 
 std::expected<std::string, std::string> deploy_storage_contract(SyncClient& rpc,
-                                                                 const DevKey& key) {
+                                                                const DevKey& key) {
     auto nonce = rpc.call("eth_getTransactionCount", json::array({to_hex(key.addr), "pending"}));
     if (!nonce) return std::unexpected(nonce.error());
     auto fees = current_fees(rpc);
@@ -599,11 +598,13 @@ std::expected<std::string, std::string> deploy_storage_contract(SyncClient& rpc,
     if (!hash) return std::unexpected(hash.error());
     auto receipt = wait_receipt(rpc, hash->get<std::string>());
     if (!receipt) return std::unexpected(receipt.error());
-    if ((*receipt)["status"] != "0x1") return std::unexpected("deployment failed: " + receipt->dump());
+    if ((*receipt)["status"] != "0x1")
+        return std::unexpected("deployment failed: " + receipt->dump());
     const json& addr = (*receipt)["contractAddress"];
     if (!addr.is_string()) return std::unexpected("no contractAddress: " + receipt->dump());
     // The call must answer the stored word before it is measured.
-    auto check = rpc.call("eth_call", json::array({{{"to", addr}, {"data", "0x2e64cec1"}}, "latest"}));
+    auto check =
+        rpc.call("eth_call", json::array({{{"to", addr}, {"data", "0x2e64cec1"}}, "latest"}));
     if (!check) return std::unexpected(check.error());
     if (*check != kStoredWord)
         return std::unexpected("eth_call returned " + check->dump() + ", expected the stored word");
@@ -628,7 +629,7 @@ void print_result(const Options& o, const Result& r) {
 
 int usage() {
     std::cerr << "usage: krnl-rpc-bench [--url http://127.0.0.1:8545] [--connections 16] "
-                 "[--seconds 5] [--threads 1|2]\n"
+                 "[--seconds 5] [--warmup 1] [--threads 1|2]\n"
                  "                      [--scenarios eth_blockNumber,eth_getBalance,eth_call,"
                  "transfers] [--presign N] [--tsv]\n";
     return 2;
@@ -661,6 +662,10 @@ int main(int argc, char** argv) {
                 auto v = value();
                 if (!v) return usage();
                 o.threads = static_cast<unsigned>(std::stoul(*v));
+            } else if (arg == "--warmup") {
+                auto v = value();
+                if (!v) return usage();
+                o.warmup = std::stod(*v);
             } else if (arg == "--presign") {
                 auto v = value();
                 if (!v) return usage();
@@ -687,7 +692,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     for (const auto& s : o.scenarios)
-        if (s != "eth_blockNumber" && s != "eth_getBalance" && s != "eth_call" && s != "transfers") {
+        if (s != "eth_blockNumber" && s != "eth_getBalance" && s != "eth_call" &&
+            s != "transfers") {
             std::cerr << "krnl-rpc-bench: unknown scenario " << s << "\n";
             return 2;
         }
@@ -710,116 +716,136 @@ int main(int argc, char** argv) {
     }
     auto client_version = rpc.call("web3_clientVersion", json::array());
 
-    std::printf("krnl-rpc-bench: %s (%s), %zu connections, %.1f s per scenario, %u client "
-                "thread%s\n",
-                o.url.c_str(),
-                client_version ? client_version->get<std::string>().c_str() : "unknown client",
-                o.connections, o.seconds, o.threads, o.threads == 1 ? "" : "s");
-    std::printf("note: client and node share this machine (%u cores); the client's CPU use "
-                "(last column) is taken from the node\n",
-                std::thread::hardware_concurrency());
+    std::printf(
+        "krnl-rpc-bench: %s (%s), %zu connections, %.1f s per scenario, %u client "
+        "thread%s, %.1f s warm-up first\n",
+        o.url.c_str(),
+        client_version ? client_version->get<std::string>().c_str() : "unknown client",
+        o.connections, o.seconds, o.threads, o.threads == 1 ? "" : "s", o.warmup);
+    std::printf(
+        "note: client and node share this machine (%u cores); the client's CPU use "
+        "(last column) is taken from the node\n",
+        std::thread::hardware_concurrency());
     std::printf("%-16s %10s %11s %9s %9s %7s %9s\n", "scenario", "ok", "per second", "p50 ms",
                 "p99 ms", "errors", "client");
 
     const std::string dev0 = to_hex(keys[0].addr);
+    std::string contract;
     bool failed = false;
-    for (const std::string& name : o.scenarios) {
-        Result r;
+    // One scenario for `seconds`; `measured` false is the warm-up (JIT-compiled nodes, caches).
+    auto run = [&](const std::string& name, double seconds) -> std::expected<Result, std::string> {
+        Options timed = o;
+        timed.seconds = seconds;
         if (name == "eth_blockNumber") {
             FixedScenario s(name, "eth_blockNumber", "[]", [](const json& j) {
-                return is_quantity(j) ? std::nullopt
-                                      : std::optional<std::string>("not a quantity");
+                return is_quantity(j) ? std::nullopt : std::optional<std::string>("not a quantity");
             });
-            r = run_load(o, s, o.connections);
-        } else if (name == "eth_getBalance") {
-            auto expected = rpc.call("eth_getBalance", json::array({dev0, "latest"}));
-            if (!expected) {
-                std::cerr << "krnl-rpc-bench: " << expected.error() << "\n";
-                return 1;
-            }
-            // Nothing else writes during the run, so every answer must be this balance.
-            FixedScenario s(name, "eth_getBalance", json::array({dev0, "latest"}).dump(),
-                            [want = *expected](const json& j) {
-                                return j == want ? std::nullopt
-                                                 : std::optional<std::string>(
-                                                       "balance " + j.dump() + ", expected " +
-                                                       want.dump());
-                            });
-            r = run_load(o, s, o.connections);
-        } else if (name == "eth_call") {
-            auto contract = deploy_storage_contract(rpc, keys[kDevAccounts - 1]);
-            if (!contract) {
-                std::cerr << "krnl-rpc-bench: deploying the storage contract: " << contract.error()
-                          << "\n";
-                return 1;
-            }
-            FixedScenario s(name, "eth_call",
-                            json::array({{{"to", *contract}, {"data", "0x2e64cec1"}}, "latest"})
-                                .dump(),
-                            [](const json& j) {
-                                return j == kStoredWord ? std::nullopt
-                                                        : std::optional<std::string>(
-                                                              "returned " + j.dump());
-                            });
-            r = run_load(o, s, o.connections);
-        } else {
-            auto fees = current_fees(rpc);
-            if (!fees) {
-                std::cerr << "krnl-rpc-bench: " << fees.error() << "\n";
-                return 1;
-            }
-            std::vector<TransferScenario::Account> accounts;
-            const auto sign_start = Clock::now();
-            for (const DevKey& k : keys) {
-                auto n = rpc.call("eth_getTransactionCount", json::array({to_hex(k.addr), "latest"}));
-                auto pending =
-                    rpc.call("eth_getTransactionCount", json::array({to_hex(k.addr), "pending"}));
-                if (!n || !pending || *n != *pending) {
-                    std::cerr << "krnl-rpc-bench: nonce of " << to_hex(k.addr) << ": "
-                              << (n ? n->dump() : n.error()) << " latest, "
-                              << (pending ? pending->dump() : pending.error())
-                              << " pending (they must agree: the pool must be empty)\n";
-                    return 1;
-                }
-                TransferScenario::Account acc;
-                acc.key = k;
-                acc.start_nonce = *quantity(*n);
-                for (size_t i = 0; i < o.presign; ++i)
-                    acc.signed_txs.push_back(
-                        sign_transfer(k, acc.start_nonce + i, *fees, kTransferRecipient));
-                accounts.push_back(std::move(acc));
-            }
-            const double sign_seconds =
-                std::chrono::duration<double>(Clock::now() - sign_start).count();
-            const size_t conns = std::min(o.connections, kDevAccounts);
-            TransferScenario s(std::move(accounts), conns, *fees, kTransferRecipient);
-            r = run_load(o, s, conns);
-            // Every acknowledged transfer must be mined: the nonces tell.
-            size_t mined = 0;
-            for (auto& acc : s.accounts()) {
-                auto n =
-                    rpc.call("eth_getTransactionCount", json::array({to_hex(acc.key.addr), "latest"}));
-                if (!n) {
-                    r.errors++;
-                    r.notes.push_back("verification: " + n.error());
-                    continue;
-                }
-                const uint64_t done = *quantity(*n) - acc.start_nonce;
-                mined += done;
-                if (done != acc.acknowledged) {
-                    r.errors++;
-                    r.notes.push_back("verification: " + to_hex(acc.key.addr) + " has " +
-                                      std::to_string(done) + " mined, " +
-                                      std::to_string(acc.acknowledged) + " acknowledged");
-                }
-            }
-            r.notes.push_back(std::to_string(conns) + " connections (one per sender account), " +
-                              std::to_string(mined) + " transfers mined (checked by nonce), " +
-                              std::to_string(o.presign * kDevAccounts) + " pre-signed in " +
-                              std::to_string(sign_seconds).substr(0, 5) + " s, " +
-                              std::to_string(s.inline_signed()) + " signed during the run");
-            r.rate = r.seconds > 0 ? static_cast<double>(mined) / r.seconds : 0;
+            return run_load(timed, s, o.connections);
         }
+        if (name == "eth_getBalance") {
+            auto expected = rpc.call("eth_getBalance", json::array({dev0, "latest"}));
+            if (!expected) return std::unexpected(expected.error());
+            // Nothing else writes during the run, so every answer must be this balance.
+            FixedScenario s(
+                name, "eth_getBalance", json::array({dev0, "latest"}).dump(),
+                [want = *expected](const json& j) {
+                    return j == want ? std::nullopt
+                                     : std::optional<std::string>("balance " + j.dump() +
+                                                                  ", expected " + want.dump());
+                });
+            return run_load(timed, s, o.connections);
+        }
+        if (name == "eth_call") {
+            if (contract.empty()) {
+                auto deployed = deploy_storage_contract(rpc, keys[kDevAccounts - 1]);
+                if (!deployed)
+                    return std::unexpected("deploying the storage contract: " + deployed.error());
+                contract = *deployed;
+            }
+            FixedScenario s(
+                name, "eth_call",
+                json::array({{{"to", contract}, {"data", "0x2e64cec1"}}, "latest"}).dump(),
+                [](const json& j) {
+                    return j == kStoredWord ? std::nullopt
+                                            : std::optional<std::string>("returned " + j.dump());
+                });
+            return run_load(timed, s, o.connections);
+        }
+        auto fees = current_fees(rpc);
+        if (!fees) return std::unexpected(fees.error());
+        std::vector<TransferScenario::Account> accounts;
+        const auto sign_start = Clock::now();
+        for (const DevKey& k : keys) {
+            auto n = rpc.call("eth_getTransactionCount", json::array({to_hex(k.addr), "latest"}));
+            auto pending =
+                rpc.call("eth_getTransactionCount", json::array({to_hex(k.addr), "pending"}));
+            if (!n || !pending || *n != *pending)
+                return std::unexpected("nonce of " + to_hex(k.addr) + ": " +
+                                       (n ? n->dump() : n.error()) + " latest, " +
+                                       (pending ? pending->dump() : pending.error()) +
+                                       " pending (they must agree: the pool must be empty)");
+            TransferScenario::Account acc;
+            acc.key = k;
+            acc.start_nonce = *quantity(*n);
+            for (size_t i = 0; i < o.presign; ++i)
+                acc.signed_txs.push_back(
+                    sign_transfer(k, acc.start_nonce + i, *fees, kTransferRecipient));
+            accounts.push_back(std::move(acc));
+        }
+        const double sign_seconds =
+            std::chrono::duration<double>(Clock::now() - sign_start).count();
+        const size_t conns = std::min(o.connections, kDevAccounts);
+        TransferScenario s(std::move(accounts), conns, *fees, kTransferRecipient);
+        Result r = run_load(timed, s, conns);
+        // Every acknowledged transfer must be mined: the nonces tell.
+        size_t mined = 0;
+        for (auto& acc : s.accounts()) {
+            auto n =
+                rpc.call("eth_getTransactionCount", json::array({to_hex(acc.key.addr), "latest"}));
+            if (!n) {
+                r.errors++;
+                r.notes.push_back("verification: " + n.error());
+                continue;
+            }
+            const uint64_t done = *quantity(*n) - acc.start_nonce;
+            mined += done;
+            if (done != acc.acknowledged) {
+                r.errors++;
+                r.notes.push_back("verification: " + to_hex(acc.key.addr) + " has " +
+                                  std::to_string(done) + " mined, " +
+                                  std::to_string(acc.acknowledged) + " acknowledged");
+            }
+        }
+        char sign_text[32];
+        std::snprintf(sign_text, sizeof sign_text, "%.2f", sign_seconds);
+        r.notes.push_back(std::to_string(conns) + " connections (one per sender account), " +
+                          std::to_string(mined) + " transfers mined (checked by nonce), " +
+                          std::to_string(o.presign * kDevAccounts) + " pre-signed in " + sign_text +
+                          " s, " + std::to_string(s.inline_signed()) + " signed during the run");
+        r.rate = r.seconds > 0 ? static_cast<double>(mined) / r.seconds : 0;
+        return r;
+    };
+
+    for (const std::string& name : o.scenarios) {
+        if (o.warmup > 0) {
+            auto w = run(name, o.warmup);
+            if (!w) {
+                std::cerr << "krnl-rpc-bench: " << name << ": " << w.error() << "\n";
+                return 1;
+            }
+            if (w->errors > 0) {
+                // Errors in the warm-up count like any other.
+                w->name += " (warm-up)";
+                print_result(Options{}, *w);
+                failed = true;
+            }
+        }
+        auto measured = run(name, o.seconds);
+        if (!measured) {
+            std::cerr << "krnl-rpc-bench: " << name << ": " << measured.error() << "\n";
+            return 1;
+        }
+        Result& r = *measured;
         if (r.errors > 0) failed = true;
         print_result(o, r);
     }

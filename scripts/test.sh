@@ -63,6 +63,8 @@ run_suite release build -DCMAKE_BUILD_TYPE=Release
 
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "e2e: krnld" tests/e2e/run.sh krnld
 run_node_suite "e2e: hardhat" tests/e2e/run.sh hardhat
+CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/node/krnld" \
+    run_node_suite "contracts: krnld" contracts/test/run.sh
 CONTRACTS_OUT="$PWD/build/contracts" run_node_suite "contracts: hardhat" contracts/test/run.sh
 # The sanitizer build keeps optimisation so the state tests finish in reasonable time.
 run_suite sanitize build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKRNL_SANITIZE=ON

@@ -46,7 +46,7 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
                                                   const BlockInfo& block, const Transaction& tx,
                                                   const address& sender, evm::AnalysisCache& cache,
                                                   const BlockHashFn& block_hash,
-                                                  evm::Tracer* tracer) {
+                                                  evm::Tracer* tracer, bool skip_account_checks) {
     // --- Validation: nothing in the state changes until every check has passed.
     if (auto error = validate_transaction(tx, rev, block.chain_id)) return std::unexpected(*error);
     const int64_t intrinsic = intrinsic_gas(tx, rev);
@@ -72,12 +72,14 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     const state::Account* sender_acc = state.find(sender);
     const uint64_t sender_nonce = sender_acc != nullptr ? sender_acc->nonce : 0;
     // EIP-3607, relaxed by EIP-7702 for accounts whose code is a delegation designator.
-    if (sender_acc != nullptr && !sender_acc->code.empty() &&
-        !(rev >= Revision::Prague && delegation_target(sender_acc->code)))
-        return std::unexpected(TxError::SenderNotEoa);
-    if (sender_nonce == UINT64_MAX) return std::unexpected(TxError::NonceMax);  // EIP-2681
-    if (tx.nonce < sender_nonce) return std::unexpected(TxError::NonceTooLow);
-    if (tx.nonce > sender_nonce) return std::unexpected(TxError::NonceTooHigh);
+    if (!skip_account_checks) {
+        if (sender_acc != nullptr && !sender_acc->code.empty() &&
+            !(rev >= Revision::Prague && delegation_target(sender_acc->code)))
+            return std::unexpected(TxError::SenderNotEoa);
+        if (sender_nonce == UINT64_MAX) return std::unexpected(TxError::NonceMax);  // EIP-2681
+        if (tx.nonce < sender_nonce) return std::unexpected(TxError::NonceTooLow);
+        if (tx.nonce > sender_nonce) return std::unexpected(TxError::NonceTooHigh);
+    }
 
     // The sender must afford the whole gas limit at the fee cap, the value and the blob fee cap.
     const uint256 balance = sender_acc != nullptr ? sender_acc->balance : uint256{};

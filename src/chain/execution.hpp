@@ -55,10 +55,13 @@ int64_t apply_authorizations(state::State& state, const std::vector<Authorizatio
                              uint64_t chain_id);
 
 // Validates and applies `tx` from `sender` (already recovered). On error the state is unchanged.
+// `skip_account_checks` drops the sender's nonce and EOA checks, for calls that are not
+// transactions (eth_call from a contract, as geth allows).
 std::expected<Receipt, TxError> apply_transaction(state::State& state, evm::Revision rev,
                                                   const BlockInfo& block, const Transaction& tx,
                                                   const address& sender, evm::AnalysisCache& cache,
                                                   const BlockHashFn& block_hash = {},
-                                                  evm::Tracer* tracer = nullptr);
+                                                  evm::Tracer* tracer = nullptr,
+                                                  bool skip_account_checks = false);
 
 }  // namespace krnl::chain

@@ -99,7 +99,8 @@ std::expected<CallOutcome, std::string> simulate_call(state::State& state, evm::
         }
     }
     if (static_cast<int64_t>(gas) > block.gas_limit) block.gas_limit = static_cast<int64_t>(gas);
-    auto receipt = apply_transaction(state, rev, block, tx, from, cache, block_hash, tracer);
+    auto receipt = apply_transaction(state, rev, block, tx, from, cache, block_hash, tracer,
+                                     /*skip_account_checks=*/true);
     if (!receipt) {
         std::string message(tx_error_message(receipt.error()));
         if (receipt.error() == TxError::IntrinsicGasTooLow)

@@ -25,7 +25,8 @@ public:
     std::expected<Type, std::string> whole_type() {
         auto t = type(0);
         if (!t) return t;
-        if (pos_ != text_.size()) return fail("unexpected '" + std::string(text_.substr(pos_)) + "'");
+        if (pos_ != text_.size())
+            return fail("unexpected '" + std::string(text_.substr(pos_)) + "'");
         return t;
     }
 
@@ -51,7 +52,8 @@ public:
                 break;
             }
         }
-        if (pos_ != text_.size()) return fail("unexpected '" + std::string(text_.substr(pos_)) + "'");
+        if (pos_ != text_.size())
+            return fail("unexpected '" + std::string(text_.substr(pos_)) + "'");
         return types;
     }
 
@@ -104,7 +106,8 @@ private:
             t.components = std::move(*list);
         } else {
             size_t end = pos_;
-            while (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) != 0))
+            while (end < text_.size() &&
+                   (std::isalnum(static_cast<unsigned char>(text_[end])) != 0))
                 ++end;
             auto base = elementary(text_.substr(pos_, end - pos_));
             if (!base) return base;
@@ -125,7 +128,8 @@ private:
                 array.size = 0;
             } else {
                 size_t k = 0;
-                const auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), k);
+                const auto [p, ec] =
+                    std::from_chars(digits.data(), digits.data() + digits.size(), k);
                 if (ec != std::errc{} || p != digits.data() + digits.size() || k == 0 ||
                     digits[0] == '0')
                     return fail("bad array length '" + std::string(digits) + "'");
@@ -162,8 +166,7 @@ private:
         } else if (name.starts_with("uint") || name.starts_with("int")) {
             const bool is_unsigned = name.starts_with("uint");
             size_t bits = 0;
-            if (!bits_suffix(name.substr(is_unsigned ? 4 : 3), bits) || bits % 8 != 0 ||
-                bits > 256)
+            if (!bits_suffix(name.substr(is_unsigned ? 4 : 3), bits) || bits % 8 != 0 || bits > 256)
                 return fail("unknown type '" + std::string(name) + "'");
             t.kind = is_unsigned ? Kind::Uint : Kind::Int;
             t.size = bits;
@@ -200,8 +203,8 @@ void put_padded(bytes& out, bytes_view data) {
 bool fits_signed(const uint256& v, size_t bits) {
     if (bits == 256) return true;
     const uint256 sign_bit = uint256(1) << (bits - 1);
-    const uint256 limit = sign_bit;                    // non-negative values are below it
-    const uint256 negative_floor = -sign_bit;          // negative values are at or above it
+    const uint256 limit = sign_bit;            // non-negative values are below it
+    const uint256 negative_floor = -sign_bit;  // negative values are at or above it
     return v < limit || v >= negative_floor;
 }
 
@@ -274,8 +277,8 @@ public:
                                            std::to_string(type.size) + " elements, got " +
                                            std::to_string(list->size()));
                 if (type.kind == Kind::Array) put_word(out, uint256(list->size()));
-                return sequence([&](size_t) -> const Type& { return type.components[0]; },
-                                *list, out);
+                return sequence([&](size_t) -> const Type& { return type.components[0]; }, *list,
+                                out);
             }
             case Kind::Tuple: {
                 const ValueList* list = v.as_list();
@@ -284,8 +287,8 @@ public:
                     return std::unexpected(type.canonical() + " needs " +
                                            std::to_string(type.components.size()) +
                                            " values, got " + std::to_string(list->size()));
-                return sequence([&](size_t i) -> const Type& { return type.components[i]; },
-                                *list, out);
+                return sequence([&](size_t i) -> const Type& { return type.components[i]; }, *list,
+                                out);
             }
         }
         return std::unexpected("unsupported type");
@@ -458,8 +461,8 @@ private:
         const uint8_t* word = region.data() + at;
         const uint256 v = uint256::load_be(word);
         const auto bad = [&] {
-            return std::unexpected("bad " + type.canonical() + " padding: " +
-                                   to_hex(bytes_view(word, kWord)));
+            return std::unexpected("bad " + type.canonical() +
+                                   " padding: " + to_hex(bytes_view(word, kWord)));
         };
         switch (type.kind) {
             case Kind::Uint:
@@ -594,8 +597,8 @@ std::expected<bytes, std::string> encode(const Type& type, const Value& value) {
 
 std::expected<ValueList, std::string> decode(std::span<const Type> types, bytes_view data) {
     Decoder decoder(data.size());
-    auto v = decoder.sequence([&](size_t i) -> const Type& { return types[i]; }, types.size(),
-                              data);
+    auto v =
+        decoder.sequence([&](size_t i) -> const Type& { return types[i]; }, types.size(), data);
     if (!v) return std::unexpected(v.error());
     return std::move(std::get<ValueList>(v->data));
 }

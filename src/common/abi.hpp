@@ -18,8 +18,8 @@ namespace krnl::abi {
 
 struct Type {
     enum class Kind : uint8_t {
-        Uint,        // uintN: `size` bits
-        Int,         // intN: `size` bits
+        Uint,  // uintN: `size` bits
+        Int,   // intN: `size` bits
         Address,
         Bool,
         FixedBytes,  // bytesN: `size` bytes
@@ -63,8 +63,7 @@ struct Value {
     Value(const address& v) : data(v) {}
     // Only a real bool: integers and pointers must not silently become one.
     template <typename B>
-        requires std::same_as<B, bool>
-    Value(B v) : data(v) {}
+    requires std::same_as<B, bool> Value(B v) : data(v) {}
     Value(bytes v) : data(std::move(v)) {}
     Value(std::string v) : data(std::move(v)) {}
     Value(const char* v) : data(std::string(v)) {}
@@ -87,7 +86,8 @@ struct Value {
 
 // The ABI encoding of `values` as the tuple of `types` (function arguments, abi.encode). Fails when
 // a value does not fit its type (wrong kind, out of range, wrong length).
-std::expected<bytes, std::string> encode(std::span<const Type> types, std::span<const Value> values);
+std::expected<bytes, std::string> encode(std::span<const Type> types,
+                                         std::span<const Value> values);
 std::expected<bytes, std::string> encode(const Type& type, const Value& value);
 
 // Strict decoding of the tuple of `types` from `data`: offsets and lengths must lie inside the

@@ -80,10 +80,26 @@ TEST(AbiType, ArraySuffixesApplyInnermostFirst) {
 }
 
 TEST(AbiType, RejectsBadTypes) {
-    for (const char* text :
-         {"", "uint7", "uint264", "uint0", "int7", "bytes0", "bytes33", "uint256[0]", "uint256[01]",
-          "uint256[", "uint256]", "(uint256", "(uint256,)", "()", "foo", "address payable",
-          "uint256[99999999999999999999]", "uint256 ", "(,)", "bytes[-1]"}) {
+    for (const char* text : {"",
+                             "uint7",
+                             "uint264",
+                             "uint0",
+                             "int7",
+                             "bytes0",
+                             "bytes33",
+                             "uint256[0]",
+                             "uint256[01]",
+                             "uint256[",
+                             "uint256]",
+                             "(uint256",
+                             "(uint256,)",
+                             "()",
+                             "foo",
+                             "address payable",
+                             "uint256[99999999999999999999]",
+                             "uint256 ",
+                             "(,)",
+                             "bytes[-1]"}) {
         EXPECT_FALSE(parse_type(text).has_value()) << text;
     }
     // Hostile nesting is refused instead of recursing without bound.
@@ -123,7 +139,8 @@ TEST(AbiSelector, KnownSelectors) {
 
 // The examples of the Solidity ABI specification.
 TEST(AbiEncode, SpecBaz) {
-    auto call = encode_call("baz(uint32,bool)", std::vector<Value>{Value(uint64_t{69}), Value(true)});
+    auto call =
+        encode_call("baz(uint32,bool)", std::vector<Value>{Value(uint64_t{69}), Value(true)});
     ASSERT_TRUE(call.has_value()) << call.error();
     EXPECT_EQ(*call, hex("cdcd77c0") + words({"45", "1"}));
 }
@@ -168,8 +185,8 @@ TEST(AbiEncode, SpecNestedG) {
     auto call = encode_call("g(uint256[][],string[])", args);
     ASSERT_TRUE(call.has_value()) << call.error();
     const bytes body =
-        words({"40", "140", "2", "40", "a0", "2", "1", "2", "1", "3", "3", "60", "a0", "e0", "3",
-               "L:6f6e65", "3", "L:74776f", "5", "L:7468726565"});
+        words({"40", "140", "2",  "40", "a0", "2",        "1", "2",        "1", "3",
+               "3",  "60",  "a0", "e0", "3",  "L:6f6e65", "3", "L:74776f", "5", "L:7468726565"});
     EXPECT_EQ(*call, hex("2289b18c") + body);
     auto decoded = decode(types("uint256[][],string[]"), body);
     ASSERT_TRUE(decoded.has_value()) << decoded.error();
@@ -183,9 +200,8 @@ TEST(AbiEncode, TuplesAndSignedIntegers) {
     const std::vector<Value> args = {Value::signed_int(-1), ValueList{a, text_bytes("xy")}};
     auto encoded = encode(types("int8,(address,bytes)"), args);
     ASSERT_TRUE(encoded.has_value()) << encoded.error();
-    EXPECT_EQ(*encoded,
-              words({"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", "40",
-                     "42", "40", "2", "L:7879"}));
+    EXPECT_EQ(*encoded, words({"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+                               "40", "42", "40", "2", "L:7879"}));
     auto decoded = decode(types("int8,(address,bytes)"), *encoded);
     ASSERT_TRUE(decoded.has_value()) << decoded.error();
     EXPECT_EQ(*decoded, args);
@@ -221,17 +237,17 @@ TEST(AbiDecode, RejectsBadPadding) {
     EXPECT_TRUE(decode(*parse_type("bytes3"), words({"L:616263"})).has_value());
     // int8: 0x80 alone is not the sign extension of a negative byte.
     EXPECT_FALSE(decode(*parse_type("int8"), words({"80"})).has_value());
-    auto minus_128 = decode(
-        *parse_type("int8"),
-        words({"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff80"}));
+    auto minus_128 =
+        decode(*parse_type("int8"),
+               words({"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff80"}));
     ASSERT_TRUE(minus_128.has_value());
     EXPECT_EQ(*minus_128, Value::signed_int(-128));
 }
 
 TEST(AbiDecode, RejectsOffsetsAndLengthsOutsideTheData) {
     const auto t = types("bytes");
-    EXPECT_FALSE(decode(t, words({"20"})).has_value());               // no length word
-    EXPECT_FALSE(decode(t, words({"40", "0"})).has_value());          // offset past the end
+    EXPECT_FALSE(decode(t, words({"20"})).has_value());                // no length word
+    EXPECT_FALSE(decode(t, words({"40", "0"})).has_value());           // offset past the end
     EXPECT_FALSE(decode(t, words({"20", "21", "L:00"})).has_value());  // 33 bytes promised
     EXPECT_TRUE(decode(t, words({"20", "20", "L:00"})).has_value());
     EXPECT_FALSE(decode(t, words({"ffffffffffffffffffffffffffffffff", "0"})).has_value());
@@ -316,9 +332,9 @@ TEST(AbiDecode, RoundTripsRandomValues) {
                 strings.emplace_back(std::string(rng() % 40, 'a' + static_cast<char>(k)));
             address a;
             a[static_cast<size_t>(rng() % 20)] = static_cast<uint8_t>(rng());
-            outer.push_back(ValueList{Value(uint64_t{rng() % 256}), Value(std::move(blob)),
-                                      Value(std::move(strings)),
-                                      ValueList{ValueList{a, Value(true)}, ValueList{a, Value(false)}}});
+            outer.push_back(ValueList{
+                Value(uint64_t{rng() % 256}), Value(std::move(blob)), Value(std::move(strings)),
+                ValueList{ValueList{a, Value(true)}, ValueList{a, Value(false)}}});
         }
         bytes b32(32, static_cast<uint8_t>(rng()));
         ValueList ints;
@@ -355,7 +371,7 @@ TEST(AbiRevert, DecodesErrorAndPanic) {
     auto unknown = encode_call("Panic(uint256)", std::vector<Value>{Value(uint64_t{0x99})});
     EXPECT_EQ(revert_reason_text(*unknown), "unknown panic code: 0x99");
 
-    EXPECT_FALSE(revert_reason_text(hex("08c379a0")).has_value());            // truncated
+    EXPECT_FALSE(revert_reason_text(hex("08c379a0")).has_value());                 // truncated
     EXPECT_FALSE(revert_reason_text(hex("deadbeef") + words({"1"})).has_value());  // custom error
     EXPECT_FALSE(revert_reason_text({}).has_value());
 }

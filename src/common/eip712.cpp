@@ -145,7 +145,8 @@ public:
                 return Unexpected("unknown type " + std::string(type));
             const std::string_view element = type.substr(0, open);
             const std::string_view length_text = type.substr(open + 1, type.size() - open - 2);
-            if (!v.is_array()) return Unexpected(path + ": expected an array for " + std::string(type));
+            if (!v.is_array())
+                return Unexpected(path + ": expected an array for " + std::string(type));
             if (!length_text.empty()) {
                 auto length = parse_uint256(length_text);
                 if (!length || length_text.starts_with("0x") || !length->fits_u64())
@@ -173,7 +174,8 @@ public:
             if (!b) return Unexpected(b.error());
             return keccak256(*b);
         }
-        auto abi_type = type.starts_with('(') ? std::unexpected(std::string()) : abi::parse_type(type);
+        auto abi_type =
+            type.starts_with('(') ? std::unexpected(std::string()) : abi::parse_type(type);
         if (!abi_type || abi_type->is_dynamic() || abi_type->kind == abi::Type::Kind::Tuple ||
             abi_type->kind == abi::Type::Kind::FixedArray)
             return Unexpected("unknown type " + std::string(type));
@@ -230,10 +232,8 @@ private:
 // The EIP712Domain type implied by the fields a domain has, in the standard order.
 json implied_domain_type(const json& domain) {
     static const std::pair<const char*, const char*> kFields[] = {
-        {"name", "string"},
-        {"version", "string"},
-        {"chainId", "uint256"},
-        {"verifyingContract", "address"},
+        {"name", "string"},     {"version", "string"},
+        {"chainId", "uint256"}, {"verifyingContract", "address"},
         {"salt", "bytes32"},
     };
     json members = json::array();
@@ -259,7 +259,8 @@ std::expected<Parsed, std::string> parse(const json& typed_data) {
     if (!map) return Unexpected(map.error());
     std::string primary;
     if (typed_data.contains("primaryType")) {
-        if (!typed_data["primaryType"].is_string()) return Unexpected("primaryType must be a string");
+        if (!typed_data["primaryType"].is_string())
+            return Unexpected("primaryType must be a string");
         primary = typed_data["primaryType"].get<std::string>();
         if (!map->contains(primary)) return Unexpected("unknown primaryType " + primary);
     }
@@ -307,7 +308,10 @@ std::expected<hash256, std::string> typed_data_digest(const json& typed_data) {
 }
 
 hash256 personal_message_hash(bytes_view message) {
-    const std::string prefix = "\x19" "Ethereum Signed Message:\n" + std::to_string(message.size());
+    const std::string prefix =
+        "\x19"
+        "Ethereum Signed Message:\n" +
+        std::to_string(message.size());
     bytes preimage(as_bytes(prefix));
     preimage.append(message);
     return keccak256(preimage);

@@ -77,24 +77,29 @@ TEST(Eip712, SpecMailExample) {
     const json data = mail_example();
     auto type = encode_type(data["types"], "Mail");
     ASSERT_TRUE(type.has_value());
-    EXPECT_EQ(*type, "Mail(Person from,Person to,string contents)Person(string name,address wallet)");
+    EXPECT_EQ(*type,
+              "Mail(Person from,Person to,string contents)Person(string name,address wallet)");
     EXPECT_EQ(to_hex(keccak256(as_bytes(*type))),
               "0xa0cedeb2dc280ba39b857546d74f5549c3a1d7bdc2dd96bf881f76108e23dac2");
     auto domain = domain_separator(data);
     ASSERT_TRUE(domain.has_value()) << domain.error();
-    EXPECT_EQ(to_hex(*domain), "0xf2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f");
+    EXPECT_EQ(to_hex(*domain),
+              "0xf2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f");
     auto message = hash_struct(data["types"], "Mail", data["message"]);
     ASSERT_TRUE(message.has_value()) << message.error();
-    EXPECT_EQ(to_hex(*message), "0xc52c0ee5d84264471806290a3f2c4cecfc5490626bf912d01f240d7a274b371e");
+    EXPECT_EQ(to_hex(*message),
+              "0xc52c0ee5d84264471806290a3f2c4cecfc5490626bf912d01f240d7a274b371e");
     auto digest = typed_data_digest(data);
     ASSERT_TRUE(digest.has_value()) << digest.error();
-    EXPECT_EQ(to_hex(*digest), "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2");
+    EXPECT_EQ(to_hex(*digest),
+              "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2");
 }
 
 TEST(Eip712, ArraysNestedStructsAndImpliedDomain) {
     auto digest = typed_data_digest(arrays_example());
     ASSERT_TRUE(digest.has_value()) << digest.error();
-    EXPECT_EQ(to_hex(*digest), "0xbb8f50b0654176c0b1d00ce01c2396f7209e3b074b241b367cc9e2b1c857747b");
+    EXPECT_EQ(to_hex(*digest),
+              "0xbb8f50b0654176c0b1d00ce01c2396f7209e3b074b241b367cc9e2b1c857747b");
 }
 
 TEST(Eip712, EncodeTypeSortsDependencies) {

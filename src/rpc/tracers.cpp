@@ -4,9 +4,9 @@
 #include <array>
 #include <cstdio>
 
+#include "chain/host.hpp"
 #include "common/abi.hpp"
 #include "common/keccak.hpp"
-#include "chain/host.hpp"
 #include "evm/precompiles.hpp"
 
 namespace krnl::rpc {
@@ -229,7 +229,8 @@ public:
         frames_.pop_back();
         if (f.last_log != kNone) {
             json& log = logs_[f.last_log];
-            log["gasCost"] = static_cast<uint64_t>(std::max<int64_t>(f.last_gas - result.gas_left, 0));
+            log["gasCost"] =
+                static_cast<uint64_t>(std::max<int64_t>(f.last_gas - result.gas_left, 0));
             if (evm::is_exceptional(result.status))
                 log["error"] = geth_error(result.status, f.last_op, f.last_stack_height);
         }
@@ -387,7 +388,8 @@ public:
             // No on_tx_start: the first message is the top frame.
             TraceTxInfo info;
             info.from = msg.sender;
-            if (msg.kind != CallKind::Create && msg.kind != CallKind::Create2) info.to = msg.recipient;
+            if (msg.kind != CallKind::Create && msg.kind != CallKind::Create2)
+                info.to = msg.recipient;
             info.value = msg.value;
             info.nonce = nonce_of(state_, msg.sender);
             info.input = bytes(msg.input);
@@ -444,7 +446,8 @@ public:
         if (open_.size() <= 1) return;  // the top frame ends in result()
         const size_t index = open_.back();
         open_.pop_back();
-        finish(frames_[index], result.status, result.output, result.gas_left, result.create_address);
+        finish(frames_[index], result.status, result.output, result.gas_left,
+               result.create_address);
     }
 
     void on_enter(const evm::Message& msg, bytes_view code) override {
@@ -513,7 +516,8 @@ private:
 
     void finish(CallFrame& f, StatusCode status, const bytes& output, int64_t gas_left,
                 const address& created) {
-        f.gas_used = f.gas - std::min<uint64_t>(f.gas, static_cast<uint64_t>(std::max<int64_t>(gas_left, 0)));
+        f.gas_used = f.gas - std::min<uint64_t>(
+                                 f.gas, static_cast<uint64_t>(std::max<int64_t>(gas_left, 0)));
         const bool is_create = f.type == "CREATE" || f.type == "CREATE2";
         if (f.pending_selfdestruct && evm::is_exceptional(status)) {
             // The SELFDESTRUCT itself failed (gas, static context): geth never reports it.
@@ -750,8 +754,9 @@ private:
             s.code = acc->code;
         }
         for (const auto& [key, value] : slots)
-            s.storage[key] = s.exists ? st.get_storage(addr, uint256::from_bytes32(key)).to_bytes32()
-                                      : bytes32{};
+            s.storage[key] = s.exists
+                                 ? st.get_storage(addr, uint256::from_bytes32(key)).to_bytes32()
+                                 : bytes32{};
         return s;
     }
 
@@ -956,8 +961,8 @@ std::expected<std::unique_ptr<JsonTracer>, std::string> make_tracer(const json& 
             return std::unexpected(std::string("option tracerConfig must be an object"));
     }
 
-#define KRNL_BOOL_OPTION(var, object, key)             \
-    auto var##_option = bool_option(object, key);      \
+#define KRNL_BOOL_OPTION(var, object, key)                           \
+    auto var##_option = bool_option(object, key);                    \
     if (!var##_option) return std::unexpected(var##_option.error()); \
     const bool var = *var##_option
 

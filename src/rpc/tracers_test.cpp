@@ -44,19 +44,28 @@ struct Asm {
     }
 };
 
-constexpr uint8_t ADD = 0x01, POP = 0x50, MSTORE = 0x52, SLOAD = 0x54, SSTORE = 0x55,
-                  STOP = 0x00, LOG1 = 0xa1, CALL = 0xf1, STATICCALL = 0xfa, DELEGATECALL = 0xf4,
-                  RETURN = 0xf3, REVERT = 0xfd, CODECOPY = 0x39, INVALID = 0xfe, CREATE = 0xf0,
-                  CREATE2 = 0xf5, SELFDESTRUCT = 0xff, BALANCE = 0x31;
+constexpr uint8_t ADD = 0x01, POP = 0x50, MSTORE = 0x52, SLOAD = 0x54, SSTORE = 0x55, STOP = 0x00,
+                  LOG1 = 0xa1, CALL = 0xf1, STATICCALL = 0xfa, DELEGATECALL = 0xf4, RETURN = 0xf3,
+                  REVERT = 0xfd, CODECOPY = 0x39, INVALID = 0xfe, CREATE = 0xf0, CREATE2 = 0xf5,
+                  SELFDESTRUCT = 0xff, BALANCE = 0x31;
 
 // Code that returns (or reverts with) `payload`.
 bytes code_returning(bytes_view payload, bool revert = false) {
-    // PUSH2 len PUSH1 offset PUSH1 0 CODECOPY PUSH2 len PUSH1 0 RETURN|REVERT: 13 bytes.
-    const uint8_t header = 13;
-    bytes c = {0x61, static_cast<uint8_t>(payload.size() >> 8), static_cast<uint8_t>(payload.size()),
-               0x60, header, 0x60, 0x00, CODECOPY,
-               0x61, static_cast<uint8_t>(payload.size() >> 8), static_cast<uint8_t>(payload.size()),
-               0x60, 0x00};
+    // PUSH2 len PUSH1 offset PUSH1 0 CODECOPY PUSH2 len PUSH1 0 RETURN|REVERT: 14 bytes.
+    const uint8_t header = 14;
+    bytes c = {0x61,
+               static_cast<uint8_t>(payload.size() >> 8),
+               static_cast<uint8_t>(payload.size()),
+               0x60,
+               header,
+               0x60,
+               0x00,
+               CODECOPY,
+               0x61,
+               static_cast<uint8_t>(payload.size() >> 8),
+               static_cast<uint8_t>(payload.size()),
+               0x60,
+               0x00};
     c.push_back(revert ? REVERT : RETURN);
     c.append(payload);
     return c;
@@ -79,14 +88,14 @@ const address kSender = addr(0x5e);
 const address kCoinbase = addr(0xcb);
 const uint256 kSenderBalance = uint256(1'000'000'000'000'000'000ULL);
 
-struct Run {
+struct Traced {
     json result;
     chain::Receipt receipt;
 };
 
 // Runs one transaction from kSender on `state` with the tracer made from `options`.
-Run trace(state::State& state, const json& options, std::optional<address> to, bytes data,
-          uint64_t value = 0, uint64_t gas_limit = 1'000'000) {
+Traced trace(state::State& state, const json& options, std::optional<address> to, bytes data,
+             uint64_t value = 0, uint64_t gas_limit = 1'000'000) {
     auto tracer = make_tracer(options, state);
     EXPECT_TRUE(tracer.has_value()) << (tracer ? "" : tracer.error());
     chain::Transaction tx;
@@ -105,8 +114,8 @@ Run trace(state::State& state, const json& options, std::optional<address> to, b
     block.base_fee = 7;
     evm::AnalysisCache cache;
 
-    TraceTxInfo info{kSender, tx.to, tx.nonce, tx.value, tx.data, tx.gas_limit, kCoinbase,
-                     evm::Revision::Cancun};
+    TraceTxInfo info{kSender, tx.to,        tx.nonce,  tx.value,
+                     tx.data, tx.gas_limit, kCoinbase, evm::Revision::Cancun};
     (*tracer)->on_tx_start(info);
     auto receipt = chain::apply_transaction(state, evm::Revision::Cancun, block, tx, kSender, cache,
                                             {}, tracer->get());
@@ -139,7 +148,8 @@ struct World {
         sender.balance = kSenderBalance;
         state.put(kSender, sender);
 
-        revert_payload = *abi::encode_call("Error(string)", std::vector<abi::Value>{abi::Value("nope")});
+        revert_payload = *::krnl::abi::encode_call(
+            "Error(string)", std::vector<::krnl::abi::Value>{::krnl::abi::Value("nope")});
         state.put(b, with_code(code_returning(revert_payload, true)));
 
         Asm c_code;
@@ -148,9 +158,9 @@ struct World {
 
         topic = keccak256(as_bytes("Topic()"));
         Asm m;
-        m.push(0x2a).push(1).op(SSTORE);                          // slot 1 = 42
-        m.push(2).op(SLOAD).op(POP);                              // read slot 2
-        m.push(0x1234).push(0).op(MSTORE);                        // memory[0..32) = 0x1234
+        m.push(0x2a).push(1).op(SSTORE);    // slot 1 = 42
+        m.push(2).op(SLOAD).op(POP);        // read slot 2
+        m.push(0x1234).push(0).op(MSTORE);  // memory[0..32) = 0x1234
         m.push(uint256::from_bytes32(topic)).push(32).push(0).op(LOG1);
         m.call(CALL, b, 0xffff, 0, 0, 0, 0, 0).op(POP);
         m.call(STATICCALL, precompile(4), 0xffff, std::nullopt, 0, 32, 0, 32).op(POP);
@@ -172,8 +182,8 @@ std::string word_hex(uint64_t v) {
 
 TEST(CallTracer, NestedCallsRevertReasonsPrecompilesAndTransfers) {
     World w;
-    const Run run = trace(w.state, {{"tracer", "callTracer"}, {"tracerConfig", {{"withLog", true}}}},
-                          w.a, {});
+    const Traced run =
+        trace(w.state, {{"tracer", "callTracer"}, {"tracerConfig", {{"withLog", true}}}}, w.a, {});
     const json& top = run.result;
     ASSERT_EQ(run.receipt.status, evm::StatusCode::Success);
     EXPECT_EQ(top["type"], "CALL");
@@ -181,11 +191,13 @@ TEST(CallTracer, NestedCallsRevertReasonsPrecompilesAndTransfers) {
     EXPECT_EQ(top["to"], to_hex(w.a));
     EXPECT_EQ(top["value"], "0x0");
     EXPECT_EQ(top["gas"], "0xf4240");
-    EXPECT_EQ(top["gasUsed"], "0x" + [&] {
-        char buf[20];
-        std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(run.receipt.gas_used));
-        return std::string(buf);
-    }());
+    EXPECT_EQ(
+        top["gasUsed"], "0x" + [&] {
+            char buf[20];
+            std::snprintf(buf, sizeof buf, "%llx",
+                          static_cast<unsigned long long>(run.receipt.gas_used));
+            return std::string(buf);
+        }());
     EXPECT_EQ(top["input"], "0x");
     EXPECT_EQ(top["output"], word_hex(0x1234));
     EXPECT_FALSE(top.contains("error"));
@@ -230,8 +242,8 @@ TEST(CallTracer, NestedCallsRevertReasonsPrecompilesAndTransfers) {
 
 TEST(CallTracer, OnlyTopCallAndNoLogsByDefault) {
     World w;
-    const Run top_only =
-        trace(w.state, {{"tracer", "callTracer"}, {"tracerConfig", {{"onlyTopCall", true}}}}, w.a, {});
+    const Traced top_only = trace(
+        w.state, {{"tracer", "callTracer"}, {"tracerConfig", {{"onlyTopCall", true}}}}, w.a, {});
     EXPECT_FALSE(top_only.result.contains("calls"));
     EXPECT_FALSE(top_only.result.contains("logs"));
     EXPECT_EQ(top_only.result["output"], word_hex(0x1234));
@@ -254,20 +266,22 @@ TEST(CallTracer, CreationsAndSelfdestruct) {
     (void)factory_size;
     bytes factory_tail = init;
     Asm head;
-    head.push(factory_tail.size()).push(0x40).push(0).op(CODECOPY);  // offset 0x40 fixed below
-    head.push(1).push(factory_tail.size()).push(0).push(3).op(CREATE2);  // salt, size, offset, value
+    head.push(factory_tail.size()).push(0x40).push(0).op(CODECOPY);      // offset 0x40 fixed below
+    head.push(1).push(factory_tail.size()).push(0).push(3).op(CREATE2);  // salt, size, offset,
+                                                                         // value
     // Call the created contract (address on the stack): keep it with DUP1.
     head.op(0x80);  // DUP1
-    head.code += bytes{0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00};  // ret/args/value
-    head.op(0x85);  // DUP6: the address
+    head.code +=
+        bytes{0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00};  // ret/args/value
+    head.op(0x85);                                                          // DUP6: the address
     head.push(0xffff).op(CALL).op(POP).op(POP).op(STOP);
     ASSERT_LE(head.code.size(), 0x40u);
     bytes factory_code = head.code;
     factory_code.resize(0x40, STOP);
     factory_code += factory_tail;
     // The factory deploys with 3 wei so the child has something to send.
-    const Run run = trace(state, {{"tracer", "callTracer"}}, std::nullopt,
-                          code_returning(factory_code), 0, 2'000'000);
+    const Traced run = trace(state, {{"tracer", "callTracer"}}, std::nullopt,
+                             code_returning(factory_code), 0, 2'000'000);
     // The outer creation returns the factory as its code; nothing ran yet. Now call it.
     ASSERT_EQ(run.receipt.status, evm::StatusCode::Success);
     EXPECT_EQ(run.result["type"], "CREATE");
@@ -276,7 +290,7 @@ TEST(CallTracer, CreationsAndSelfdestruct) {
 
     state.add_balance(run.receipt.contract_address, 3);
     state.finalize_transaction(true);
-    const Run call = trace(state, {{"tracer", "callTracer"}}, run.receipt.contract_address, {});
+    const Traced call = trace(state, {{"tracer", "callTracer"}}, run.receipt.contract_address, {});
     ASSERT_EQ(call.receipt.status, evm::StatusCode::Success);
     ASSERT_EQ(call.result["calls"].size(), 2u);
     const json& created = call.result["calls"][0];
@@ -301,8 +315,8 @@ TEST(CallTracer, FailedCreationDropsTo) {
     state::Account sender;
     sender.balance = kSenderBalance;
     state.put(kSender, sender);
-    const Run run = trace(state, {{"tracer", "callTracer"}}, std::nullopt,
-                          code_returning(as_bytes("no"), true));
+    const Traced run = trace(state, {{"tracer", "callTracer"}}, std::nullopt,
+                             code_returning(as_bytes("no"), true));
     EXPECT_EQ(run.result["type"], "CREATE");
     EXPECT_FALSE(run.result.contains("to"));
     EXPECT_EQ(run.result["error"], "execution reverted");
@@ -320,7 +334,7 @@ TEST(StructLogger, StepsGasStackAndStorage) {
     state.put(addr(0xaa), with_code(code.code));
     state.finalize_transaction(true);
 
-    const Run run = trace(state, json(nullptr), addr(0xaa), {});
+    const Traced run = trace(state, json(nullptr), addr(0xaa), {});
     const json& r = run.result;
     EXPECT_EQ(r["gas"], run.receipt.gas_used);
     EXPECT_EQ(r["failed"], false);
@@ -342,16 +356,15 @@ TEST(StructLogger, StepsGasStackAndStorage) {
     }
     EXPECT_EQ(logs[2]["stack"], json::array({"0x1", "0x2"}));
     EXPECT_EQ(logs[4]["stack"], json::array({"0x3", "0x0"}));
-    EXPECT_EQ(logs[4]["storage"],
-              json({{std::string(64, '0'), std::string(63, '0') + "3"}}));
+    EXPECT_EQ(logs[4]["storage"], json({{std::string(64, '0'), std::string(63, '0') + "3"}}));
     EXPECT_FALSE(logs[3].contains("storage"));
 }
 
 TEST(StructLogger, OptionsMemoryAndDisabledStack) {
     World w;
-    const Run run = trace(w.state,
-                          {{"enableMemory", true}, {"disableStack", true}, {"disableStorage", true}},
-                          w.a, {});
+    const Traced run =
+        trace(w.state, {{"enableMemory", true}, {"disableStack", true}, {"disableStorage", true}},
+              w.a, {});
     const json& logs = run.result["structLogs"];
     ASSERT_FALSE(logs.empty());
     bool saw_memory = false;
@@ -373,18 +386,22 @@ TEST(StructLogger, OptionsMemoryAndDisabledStack) {
 
 TEST(StructLogger, CallCostIncludesTheGasGiven) {
     World w;
-    const Run run = trace(w.state, json::object(), w.a, {});
+    const Traced run = trace(w.state, json::object(), w.a, {});
     const json& logs = run.result["structLogs"];
+    int seen = 0;
     for (const json& log : logs) {
         if (log["op"] == "STATICCALL") {
+            ++seen;
             // Warm precompile (100) plus the 0xffff handed over; memory was already 32 bytes.
             EXPECT_EQ(log["gasCost"], 100 + 0xffff);
         }
         if (log["op"] == "DELEGATECALL") {
+            ++seen;
             // Cold account access (2600) plus the 0xffff handed over.
             EXPECT_EQ(log["gasCost"], 2600 + 0xffff);
         }
     }
+    EXPECT_EQ(seen, 2);
 }
 
 TEST(StructLogger, FailedStepCarriesTheError) {
@@ -394,7 +411,7 @@ TEST(StructLogger, FailedStepCarriesTheError) {
     state.put(kSender, sender);
     state.put(addr(0xaa), with_code(bytes{0x60, 0x01, INVALID}));
     state.finalize_transaction(true);
-    const Run run = trace(state, json(nullptr), addr(0xaa), {});
+    const Traced run = trace(state, json(nullptr), addr(0xaa), {});
     const json& logs = run.result["structLogs"];
     ASSERT_EQ(logs.size(), 2u);
     EXPECT_EQ(logs[1]["op"], "INVALID");
@@ -405,7 +422,7 @@ TEST(StructLogger, FailedStepCarriesTheError) {
 
 TEST(PrestateTracer, TouchedAccountsAndSlots) {
     World w;
-    const Run run = trace(w.state, {{"tracer", "prestateTracer"}}, w.a, {});
+    const Traced run = trace(w.state, {{"tracer", "prestateTracer"}}, w.a, {});
     const json& pre = run.result;
     for (const address& a : {kSender, w.a, w.b, w.c, w.e, precompile(4), kCoinbase})
         EXPECT_TRUE(pre.contains(to_hex(a))) << to_hex(a);
@@ -417,24 +434,24 @@ TEST(PrestateTracer, TouchedAccountsAndSlots) {
     EXPECT_EQ(main["balance"], "0x64");
     EXPECT_EQ(main["nonce"], 1);
     EXPECT_EQ(main["code"], to_hex(w.state.find(w.a)->code));
-    EXPECT_EQ(main["storage"], json({{word_hex(1), word_hex(0)},
-                                     {word_hex(2), word_hex(9)},
-                                     {word_hex(5), word_hex(0)}}));
+    EXPECT_EQ(
+        main["storage"],
+        json({{word_hex(1), word_hex(0)}, {word_hex(2), word_hex(9)}, {word_hex(5), word_hex(0)}}));
     EXPECT_EQ(pre[to_hex(w.e)], json({{"balance", "0x0"}}));
 }
 
 TEST(PrestateTracer, DiffMode) {
     World w;
-    const Run run =
-        trace(w.state, {{"tracer", "prestateTracer"}, {"tracerConfig", {{"diffMode", true}}}}, w.a, {});
+    const Traced run = trace(
+        w.state, {{"tracer", "prestateTracer"}, {"tracerConfig", {{"diffMode", true}}}}, w.a, {});
     const json& pre = run.result["pre"];
     const json& post = run.result["post"];
     // B reverted and C's code ran on A's storage: neither changed.
     EXPECT_FALSE(pre.contains(to_hex(w.b)));
     EXPECT_FALSE(post.contains(to_hex(w.c)));
-    EXPECT_EQ(post[to_hex(w.a)]["storage"], json({{word_hex(1), word_hex(0x2a)},
-                                                  {word_hex(5), word_hex(7)}}));
-    EXPECT_EQ(post[to_hex(w.a)]["balance"], "0x5f");  // 100 - 5
+    EXPECT_EQ(post[to_hex(w.a)]["storage"],
+              json({{word_hex(1), word_hex(0x2a)}, {word_hex(5), word_hex(7)}}));
+    EXPECT_EQ(post[to_hex(w.a)]["balance"], "0x5f");     // 100 - 5
     EXPECT_FALSE(pre[to_hex(w.a)].contains("storage"));  // both slots were zero before
     EXPECT_EQ(post[to_hex(w.e)], json({{"balance", "0x5"}}));
     EXPECT_EQ(pre[to_hex(w.e)], json({{"balance", "0x0"}}));
@@ -455,8 +472,8 @@ TEST(AccessListTracer, TouchedAddressesAndSlots) {
     block.base_fee = 7;
     evm::AnalysisCache cache;
     tracer.on_tx_start({kSender, w.a, 0, 0, {}, tx.gas_limit, kCoinbase, evm::Revision::Cancun});
-    auto receipt =
-        chain::apply_transaction(w.state, evm::Revision::Cancun, block, tx, kSender, cache, {}, &tracer);
+    auto receipt = chain::apply_transaction(w.state, evm::Revision::Cancun, block, tx, kSender,
+                                            cache, {}, &tracer);
     ASSERT_TRUE(receipt.has_value());
     const json r = tracer.result({receipt->status, receipt->output, uint64_t(receipt->gas_used)});
     // Sorted by address: A (slots only, as the recipient), B, C, E; no precompile, no sender.
@@ -473,9 +490,10 @@ TEST(AccessListTracer, TouchedAddressesAndSlots) {
 
 TEST(FourByteTracer, CountsSelectorsAndSizes) {
     World w;
-    bytes input = *abi::encode_call("transfer(address,uint256)",
-                                    std::vector<abi::Value>{abi::Value(w.e), abi::Value(uint64_t{1})});
-    const Run run = trace(w.state, {{"tracer", "4byteTracer"}}, w.a, input);
+    bytes input = *::krnl::abi::encode_call(
+        "transfer(address,uint256)",
+        std::vector<::krnl::abi::Value>{::krnl::abi::Value(w.e), ::krnl::abi::Value(uint64_t{1})});
+    const Traced run = trace(w.state, {{"tracer", "4byteTracer"}}, w.a, input);
     // The transaction itself; B, C and E got empty input, the precompile is skipped.
     EXPECT_EQ(run.result, json({{"0xa9059cbb-64", 1}}));
 }
@@ -487,8 +505,9 @@ TEST(MakeTracer, RejectsUnknownTracersAndBadOptions) {
     EXPECT_NE(unknown.error().find("\"jsTracer\""), std::string::npos);
     EXPECT_FALSE(make_tracer({{"tracer", 5}}, state).has_value());
     EXPECT_FALSE(make_tracer({{"enableMemory", "yes"}}, state).has_value());
-    EXPECT_FALSE(make_tracer({{"tracer", "callTracer"}, {"tracerConfig", {{"onlyTopCall", 1}}}}, state)
-                     .has_value());
+    EXPECT_FALSE(
+        make_tracer({{"tracer", "callTracer"}, {"tracerConfig", {{"onlyTopCall", 1}}}}, state)
+            .has_value());
     EXPECT_FALSE(make_tracer(json::array(), state).has_value());
     EXPECT_TRUE(make_tracer(json(nullptr), state).has_value());
     EXPECT_TRUE(make_tracer({{"tracer", "noopTracer"}}, state).has_value());
@@ -504,5 +523,6 @@ TEST(GethWording, OpcodeNamesAndErrors) {
     EXPECT_EQ(geth_error(evm::StatusCode::UndefinedInstruction, 0xef),
               "invalid opcode: opcode 0xef not defined");
     EXPECT_EQ(geth_error(evm::StatusCode::StackUnderflow, 0x01, 1), "stack underflow (1 <=> 2)");
-    EXPECT_EQ(geth_error(evm::StatusCode::StackOverflow, 0x60, 1024), "stack limit reached 1024 (1023)");
+    EXPECT_EQ(geth_error(evm::StatusCode::StackOverflow, 0x60, 1024),
+              "stack limit reached 1024 (1023)");
 }

@@ -143,10 +143,12 @@ TEST(TrieProof, RandomSecureTries) {
         std::vector<bytes> absent;
         for (size_t i = 0; i < (size > 300 ? 60u : 200u); ++i) {
             const uint64_t seed = rng();
-            absent.emplace_back(keccak256(bytes_view(reinterpret_cast<const uint8_t*>(&seed), 8)).view());
+            absent.emplace_back(
+                keccak256(bytes_view(reinterpret_cast<const uint8_t*>(&seed), 8)).view());
         }
         // Keys sharing a long prefix with a present one, differing at the end.
-        for (auto it = expected.begin(); it != expected.end() && absent.size() < (size > 300 ? 100u : 260u); ++it) {
+        for (auto it = expected.begin();
+             it != expected.end() && absent.size() < (size > 300 ? 100u : 260u); ++it) {
             bytes near = it->first;
             near.back() ^= 1;
             if (!expected.contains(near)) absent.push_back(near);
@@ -154,7 +156,8 @@ TEST(TrieProof, RandomSecureTries) {
         if (size > 300) {
             // Proving every one of 4000 keys costs 4000 full rebuilds; a sample of 100 suffices.
             std::map<bytes, bytes> sample;
-            for (auto it = expected.begin(); it != expected.end(); std::advance(it, std::min<size_t>(40, std::distance(it, expected.end()))))
+            for (auto it = expected.begin(); it != expected.end();
+                 std::advance(it, std::min<size_t>(40, std::distance(it, expected.end()))))
                 sample.insert(*it);
             expect_proves(entries, sample, absent);
         } else {
@@ -194,8 +197,9 @@ TEST(TrieProof, RejectsTamperedProofs) {
     Entries entries;
     for (int i = 0; i < 500; ++i) {
         const uint32_t seed = static_cast<uint32_t>(i);
-        entries.emplace_back(bytes(keccak256(bytes_view(reinterpret_cast<const uint8_t*>(&seed), 4)).view()),
-                             text("value " + std::to_string(i)));
+        entries.emplace_back(
+            bytes(keccak256(bytes_view(reinterpret_cast<const uint8_t*>(&seed), 4)).view()),
+            text("value " + std::to_string(i)));
     }
     const hash256 root = trie_root(entries);
     const bytes key = entries[123].first;

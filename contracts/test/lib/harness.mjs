@@ -1,4 +1,4 @@
-// Shared by the contract tests and the gas benchmark: viem clients on the Hardhat node at HARDHAT_URL,
+// Shared by the contract tests and the gas benchmark: viem clients on the node at NODE_URL,
 // the build output at CONTRACTS_OUT, genesis predeploys replayed from the manifest exactly as krnld
 // would (presigned proxy transaction, then CREATE2 through the proxy), and user-operation helpers.
 import { readFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { hardhat } from 'viem/chains';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const outdir = resolve(root, process.env.CONTRACTS_OUT ?? 'build/contracts');
-const url = process.env.HARDHAT_URL ?? 'http://127.0.0.1:8545';
+const url = process.env.NODE_URL ?? 'http://127.0.0.1:8545';
 
 export const manifest = JSON.parse(readFileSync(join(outdir, 'predeploys.json'), 'utf8'));
 const artifactCache = new Map();
