@@ -732,7 +732,7 @@ int main(int argc, char** argv) {
     const std::string dev0 = to_hex(keys[0].addr);
     std::string contract;
     bool failed = false;
-    // One scenario for `seconds`; `measured` false is the warm-up (JIT-compiled nodes, caches).
+    // One run of a scenario for `seconds` (also the unmeasured warm-up: JIT-compiled nodes, caches).
     auto run = [&](const std::string& name, double seconds) -> std::expected<Result, std::string> {
         Options timed = o;
         timed.seconds = seconds;

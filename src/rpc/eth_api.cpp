@@ -5,10 +5,22 @@
 
 #include "chain/receipt.hpp"
 #include "common/keccak.hpp"
+#include "state/trie_proof.hpp"
 
 namespace krnl::rpc {
 
 using chain::ChainReader;
+
+namespace {
+
+json proof_json(const std::vector<bytes>& nodes) {
+    json out = json::array();
+    for (const bytes& n : nodes)
+        out.push_back(to_data(n));
+    return out;
+}
+
+}  // namespace
 
 EthApi::EthApi(chain::Chain& chain, std::vector<DevAccount> dev_accounts, EthApiOptions options)
     : chain_(chain), dev_accounts_(std::move(dev_accounts)), options_(std::move(options)) {
@@ -160,6 +172,48 @@ void EthApi::register_state(MethodTable& m) {
         uint8_t out[32];
         value.store_be(out);
         return to_hex(bytes_view(out, 32));
+    });
+
+    // EIP-1186: the account and the asked slots with their Merkle proofs against the block's root.
+    m.add("eth_getProof", [this](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
+        KRNL_RPC_TRY(addr, p.address(0));
+        if (!p.has(1) || !p.at(1).is_array())
+            return std::unexpected(Params::invalid(1, "expected a list of storage keys"));
+        std::vector<std::pair<std::string, uint256>> keys;
+        for (const json& k : p.at(1)) {
+            auto h = parse_data(k);
+            if (!h || h->size() > 32)
+                return std::unexpected(
+                    Params::invalid(1, "storage keys are up to 32 bytes of hex"));
+            keys.emplace_back(k.get<std::string>(), uint256::from_be(*h));
+        }
+        KRNL_RPC_TRY(ref, p.block(2));
+        auto reader = chain_.reader();
+        KRNL_RPC_TRY(number, resolve(reader, ref));
+        auto state = reader.state_at(number);
+        const auto record = state->read_record(addr);
+        json out = {{"address", to_hex(addr)},
+                    {"accountProof", proof_json(state::trie_proof(state->account_leaves(),
+                                                                  keccak256(addr.view()).view()))},
+                    {"balance", to_quantity(record ? record->info.balance : uint256{})},
+                    {"nonce", to_quantity(record ? record->info.nonce : 0)},
+                    {"codeHash", to_hex(record ? record->info.code_hash : kEmptyKeccak)},
+                    {"storageHash", to_hex(record ? record->storage_root : kEmptyTrieRoot)}};
+        json storage = json::array();
+        const auto leaves =
+            keys.empty() ? std::vector<std::pair<bytes, bytes>>{} : state->storage_leaves(addr);
+        for (const auto& [text, key] : keys) {
+            uint8_t k[32];
+            key.store_be(k);
+            storage.push_back(
+                {{"key", text},
+                 {"value", to_quantity(state->read_storage(addr, key))},
+                 {"proof", proof_json(state::trie_proof(leaves, keccak256({k, 32}).view()))}});
+        }
+        out["storageProof"] = std::move(storage);
+        return out;
     });
 }
 

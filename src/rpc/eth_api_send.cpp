@@ -1,5 +1,6 @@
 // eth_call, eth_estimateGas, transactions in (raw and from dev or impersonated accounts), and
 // signing with dev accounts.
+#include "common/eip712.hpp"
 #include "common/keccak.hpp"
 #include "common/rlp.hpp"
 #include "common/secp256k1.hpp"
@@ -212,23 +213,36 @@ void EthApi::register_send(MethodTable& m) {
         return to_hex(*hash);
     });
 
-    // EIP-191 personal messages: eth_sign(address, data) and personal_sign(data, address).
-    auto personal_sign = [this](const address& addr, const bytes& message) -> Result<json> {
+    // Signatures by dev accounts, as 65 bytes r ‖ s ‖ v with v = 27 + parity.
+    auto sign_digest = [this](const address& addr, const hash256& digest) -> Result<json> {
         const DevAccount* key = dev_account(addr);
         if (key == nullptr) return error(code::kServerError, "unknown account " + to_hex(addr));
-        const std::string prefix =
-            "\x19"
-            "Ethereum Signed Message:\n" +
-            std::to_string(message.size());
-        bytes preimage(reinterpret_cast<const uint8_t*>(prefix.data()), prefix.size());
-        preimage += message;
-        auto sig = secp256k1::sign(keccak256(preimage), key->secret);
+        auto sig = secp256k1::sign(digest, key->secret);
         if (!sig) return error(code::kInternalError, "signing failed");
         bytes out(sig->r.view());
         out.append(sig->s.view());
         out.push_back(static_cast<uint8_t>(27 + sig->y_parity));
         return to_data(out);
     };
+    // EIP-191 personal messages: eth_sign(address, data) and personal_sign(data, address).
+    auto personal_sign = [sign_digest](const address& addr, const bytes& message) {
+        return sign_digest(addr, eip712::personal_message_hash(message));
+    };
+    // EIP-712: the typed data as an object or as its JSON text (both are seen in the wild).
+    m.add("eth_signTypedData_v4", [sign_digest](const json& params, CallContext&) -> Result<json> {
+        Params p(params);
+        KRNL_RPC_TRY(addr, p.address(0));
+        if (!p.has(1)) return std::unexpected(Params::missing(1));
+        json typed = p.at(1);
+        if (typed.is_string()) {
+            typed = json::parse(typed.get<std::string>(), nullptr, false);
+            if (typed.is_discarded())
+                return std::unexpected(Params::invalid(1, "typed data is not JSON"));
+        }
+        auto digest = eip712::typed_data_digest(typed);
+        if (!digest) return std::unexpected(Params::invalid(1, digest.error()));
+        return sign_digest(addr, *digest);
+    });
     m.add("eth_sign", [personal_sign](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         KRNL_RPC_TRY(addr, p.address(0));

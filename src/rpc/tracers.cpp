@@ -173,11 +173,13 @@ address to_address(const uint256& v) {
 }
 
 // `size` bytes of memory at `offset`, zero beyond the current memory as the EVM extends it;
-// nullopt for ranges no transaction could pay for (the instruction will fail).
+// nullopt for ranges far beyond what any block's gas could pay to expand to (the instruction will
+// fail), so hostile code cannot make the tracer allocate gigabytes.
 std::optional<bytes> memory_slice(bytes_view memory, const uint256& offset, const uint256& size) {
-    constexpr uint64_t kLimit = uint64_t{1} << 32;
+    constexpr uint64_t kMaxGrowth = uint64_t{64} << 20;
     if (size == 0) return bytes{};
-    if (!offset.fits_u64() || !size.fits_u64() || offset.low64() > kLimit || size.low64() > kLimit)
+    if (!offset.fits_u64() || !size.fits_u64() || offset.low64() > kMaxGrowth + memory.size() ||
+        size.low64() > kMaxGrowth + memory.size() - offset.low64())
         return std::nullopt;
     const uint64_t o = offset.low64(), n = size.low64();
     bytes out(n, 0);

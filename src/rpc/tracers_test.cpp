@@ -526,3 +526,28 @@ TEST(GethWording, OpcodeNamesAndErrors) {
     EXPECT_EQ(geth_error(evm::StatusCode::StackOverflow, 0x60, 1024),
               "stack limit reached 1024 (1023)");
 }
+
+TEST(Tracers, HostileMemoryRangesDoNotAllocate) {
+    // LOG0 and CREATE2 over 2^40 bytes: the instruction runs out of gas; the tracers, which look at
+    // the range before the interpreter charges for it, must not try to copy it.
+    state::State state;
+    state::Account sender;
+    sender.balance = kSenderBalance;
+    state.put(kSender, sender);
+    const uint256 huge = uint256(1) << 40;
+    Asm log;
+    log.push(huge).push(0).op(0xa0);  // LOG0(offset 0, size 2^40)
+    state.put(addr(0xaa), with_code(log.code));
+    Asm create;
+    create.push(0).push(huge).push(0).push(0).op(CREATE2);  // salt, size, offset, value
+    state.put(addr(0xab), with_code(create.code));
+    state.finalize_transaction(true);
+
+    const Traced logged = trace(
+        state, {{"tracer", "callTracer"}, {"tracerConfig", {{"withLog", true}}}}, addr(0xaa), {});
+    EXPECT_EQ(logged.result["error"], "out of gas");
+    EXPECT_FALSE(logged.result.contains("logs"));
+    const Traced created = trace(state, {{"tracer", "prestateTracer"}}, addr(0xab), {});
+    EXPECT_EQ(created.receipt.status, evm::StatusCode::OutOfGas);
+    EXPECT_TRUE(created.result.contains(to_hex(addr(0xab))));
+}

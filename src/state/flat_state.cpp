@@ -202,6 +202,35 @@ bytes StateView::read_code(const hash256& code_hash) const {
     return code ? bytes(*code) : bytes{};
 }
 
+std::vector<std::pair<bytes, bytes>> StateView::account_leaves() const {
+    std::vector<std::pair<bytes, bytes>> out;
+    // The accounts now, plus (for a past block) those changed since; each read as of the block.
+    std::vector<address> addresses;
+    for (Table t : {flat_.accounts(), flat_.account_history()}) {
+        if (t == flat_.account_history() && !block_) break;
+        Cursor cursor(txn_, t);
+        for (auto e = cursor.first(); e; e = cursor.next())
+            addresses.push_back(address::from_view(e->first.substr(0, 20)));
+    }
+    std::sort(addresses.begin(), addresses.end());
+    addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+    for (const address& a : addresses)
+        if (auto record = read_record(a))
+            out.emplace_back(bytes(keccak256(a.view()).view()),
+                             encode_record(record->info, record->storage_root));
+    return out;
+}
+
+std::vector<std::pair<bytes, bytes>> StateView::storage_leaves(const address& addr) const {
+    std::vector<std::pair<bytes, bytes>> out;
+    for_each_slot(addr, [&](const uint256& key, const uint256& value) {
+        uint8_t k[32];
+        key.store_be(k);
+        out.emplace_back(bytes(keccak256({k, 32}).view()), encode_value(value));
+    });
+    return out;
+}
+
 void StateView::for_each_slot(const address& addr,
                               const std::function<void(const uint256&, const uint256&)>& fn) const {
     if (!block_) {

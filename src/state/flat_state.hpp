@@ -73,6 +73,11 @@ public:
     };
     std::optional<AccountRecord> read_record(const address& addr) const;
 
+    // The leaves of the state trie and of one account's storage trie at this block, keyed by the
+    // hashed key as the tries hold them (eth_getProof builds its proofs from them).
+    std::vector<std::pair<bytes, bytes>> account_leaves() const;
+    std::vector<std::pair<bytes, bytes>> storage_leaves(const address& addr) const;
+
     // Every non-zero slot of an account at this block, in key order (proofs, tracers, dumps).
     void for_each_slot(
         const address& addr,
