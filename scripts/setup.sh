@@ -5,7 +5,7 @@ packages=(
     cmake ninja-build g++ pkg-config clang-format
     libsecp256k1-dev libssl-dev libgmp-dev
     nlohmann-json3-dev robin-map-dev libgtest-dev libgmock-dev
-    liblmdb-dev libboost-dev libtomlplusplus-dev nodejs
+    liblmdb-dev libboost-dev libtomlplusplus-dev libsodium-dev nodejs
 )
 missing=()
 for p in "${packages[@]}"; do
