@@ -201,17 +201,21 @@ void EthApi::register_state(MethodTable& m) {
                     {"nonce", to_quantity(record ? record->info.nonce : 0)},
                     {"codeHash", to_hex(record ? record->info.code_hash : kEmptyKeccak)},
                     {"storageHash", to_hex(record ? record->storage_root : kEmptyTrieRoot)}};
-        json storage = json::array();
-        const auto leaves =
-            keys.empty() ? std::vector<std::pair<bytes, bytes>>{} : state->storage_leaves(addr);
+        // All storage proofs from one pass over the account's storage trie.
+        std::vector<bytes> hashed_keys;
         for (const auto& [text, key] : keys) {
             uint8_t k[32];
             key.store_be(k);
-            storage.push_back(
-                {{"key", text},
-                 {"value", to_quantity(state->read_storage(addr, key))},
-                 {"proof", proof_json(state::trie_proof(leaves, keccak256({k, 32}).view()))}});
+            hashed_keys.emplace_back(keccak256({k, 32}).view());
         }
+        const auto proofs = keys.empty()
+                                ? std::vector<std::vector<bytes>>{}
+                                : state::trie_proofs(state->storage_leaves(addr), hashed_keys);
+        json storage = json::array();
+        for (size_t i = 0; i < keys.size(); ++i)
+            storage.push_back({{"key", keys[i].first},
+                               {"value", to_quantity(state->read_storage(addr, keys[i].second))},
+                               {"proof", proof_json(proofs[i])}});
         out["storageProof"] = std::move(storage);
         return out;
     });

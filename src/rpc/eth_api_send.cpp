@@ -1,5 +1,6 @@
 // eth_call, eth_estimateGas, transactions in (raw and from dev or impersonated accounts), and
 // signing with dev accounts.
+#include "common/abi.hpp"
 #include "common/eip712.hpp"
 #include "common/keccak.hpp"
 #include "common/rlp.hpp"
@@ -13,19 +14,7 @@ namespace {
 // words it; the data itself goes along for clients that decode custom errors.
 RpcError revert_error(bytes_view output) {
     std::string message = "execution reverted";
-    if (output.size() >= 4 + 64 && output.substr(0, 4) == bytes{0x08, 0xc3, 0x79, 0xa0}) {
-        const bytes_view body = output.substr(4);
-        const uint256 offset = uint256::load_be(body.data());
-        if (offset + uint256(32) <= uint256(body.size())) {
-            const size_t off = offset.w[0];
-            const uint256 length = uint256::load_be(body.data() + off);
-            if (length <= uint256(body.size() - off - 32))
-                message += ": " + std::string(reinterpret_cast<const char*>(body.data() + off + 32),
-                                              length.w[0]);
-        }
-    } else if (output.size() == 36 && output.substr(0, 4) == bytes{0x4e, 0x48, 0x7b, 0x71}) {
-        message += ": panic: " + to_hex(uint256::load_be(output.data() + 4));
-    }
+    if (auto reason = abi::revert_reason_text(output)) message += ": " + *reason;
     return {code::kExecutionReverted, std::move(message), json(to_data(output))};
 }
 

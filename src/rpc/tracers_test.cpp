@@ -551,3 +551,23 @@ TEST(Tracers, HostileMemoryRangesDoNotAllocate) {
     EXPECT_EQ(created.receipt.status, evm::StatusCode::OutOfGas);
     EXPECT_TRUE(created.result.contains(to_hex(addr(0xab))));
 }
+
+TEST(StructLogger, LimitAndReturnData) {
+    World limited;
+    const Traced first = trace(limited.state, {{"limit", 5}}, limited.a, {});
+    EXPECT_EQ(first.result["structLogs"].size(), 5u);
+
+    World w;
+    const Traced run = trace(w.state, {{"enableReturnData", true}}, w.a, {});
+    const json& logs = run.result["structLogs"];
+    // The instruction after the STATICCALL to the identity precompile sees its output.
+    bool checked = false;
+    for (size_t i = 0; i + 1 < logs.size(); ++i) {
+        if (logs[i]["op"] == "STATICCALL") {
+            EXPECT_EQ(logs[i + 1]["returnData"], word_hex(0x1234));
+            checked = true;
+        }
+    }
+    EXPECT_TRUE(checked);
+    EXPECT_FALSE(logs[0].contains("returnData"));
+}

@@ -57,59 +57,73 @@ bytes rlp_string(bytes_view s) {
     return out;
 }
 
-// Builds the trie of the sorted, distinct, non-empty entries node by node, recording the
-// encodings of the hashed nodes that lie on the path of the target key.
+// Builds the trie of the sorted, distinct, non-empty entries node by node, recording for each
+// target key the encodings of the hashed nodes that lie on its path. One pass serves every key.
 class ProofBuilder {
 public:
-    ProofBuilder(const std::vector<const Entry*>& entries, bytes_view target)
-        : entries_(entries), target_(target) {}
+    // Indices into the targets of the keys whose path runs through a node.
+    using Targets = std::vector<uint32_t>;
 
-    std::vector<bytes> prove() {
-        if (entries_.empty()) return {};
-        const bytes root = node(0, entries_.size(), 0, true);
-        // The root is referenced by hash whatever its size, so it is always listed.
-        recorded_.push_back(root);
-        std::reverse(recorded_.begin(), recorded_.end());  // recorded bottom-up
+    ProofBuilder(const std::vector<const Entry*>& entries, const std::vector<bytes>& targets)
+        : entries_(entries), targets_(targets), recorded_(targets.size()) {}
+
+    std::vector<std::vector<bytes>> prove() {
+        if (entries_.empty()) return recorded_;
+        Targets all(targets_.size());
+        for (uint32_t i = 0; i < all.size(); ++i)
+            all[i] = i;
+        const bytes root = node(0, entries_.size(), 0, all);
+        for (auto& proof : recorded_) {
+            // The root is referenced by hash whatever its size, so it is always listed.
+            proof.push_back(root);
+            std::reverse(proof.begin(), proof.end());  // recorded bottom-up
+        }
         return std::move(recorded_);
     }
 
 private:
     const std::vector<const Entry*>& entries_;
-    bytes_view target_;
-    std::vector<bytes> recorded_;
+    const std::vector<bytes>& targets_;
+    std::vector<std::vector<bytes>> recorded_;
 
     bytes_view key(size_t i) const { return entries_[i]->first; }
 
-    // Whether the target continues through nibble `slot` at `depth`.
-    bool target_takes(size_t depth, uint8_t slot) const {
-        return depth < nibble_count(target_) && nibble(target_, depth) == slot;
+    // The targets that continue through nibble `slot` at `depth`.
+    Targets taking(const Targets& on_path, size_t depth, uint8_t slot) const {
+        Targets out;
+        for (uint32_t t : on_path)
+            if (depth < nibble_count(targets_[t]) && nibble(targets_[t], depth) == slot)
+                out.push_back(t);
+        return out;
     }
 
     // The reference to a node in its parent: the node itself when small, else its hash.
-    bytes reference(bytes encoded, bool on_path) {
+    bytes reference(bytes encoded, const Targets& on_path) {
         if (encoded.size() < kHashedNodeMinSize) return encoded;
         const hash256 h = keccak256(encoded);
-        if (on_path) recorded_.push_back(std::move(encoded));
+        for (uint32_t t : on_path)
+            recorded_[t].push_back(encoded);
         return rlp_string(h.view());
     }
 
     // The encoding of the node of entries [lo, hi), which share their first `depth` nibbles.
-    // Hashed nodes on the path are recorded by the reference their parent takes.
-    bytes node(size_t lo, size_t hi, size_t depth, bool on_path) {
+    // Hashed nodes on a path are recorded by the reference their parent takes.
+    bytes node(size_t lo, size_t hi, size_t depth, const Targets& on_path) {
         if (hi - lo == 1) {
             const bytes_view k = key(lo);
             return list_of({rlp_string(hex_prefix(k, depth, nibble_count(k), true)),
                             rlp_string(entries_[lo]->second)});
         }
-        const size_t split = std::min(common_prefix(key(lo), key(hi - 1), depth),
-                                      std::min(nibble_count(key(lo)), nibble_count(key(hi - 1))));
+        const size_t split = common_prefix(key(lo), key(hi - 1), depth);
         if (split == depth) return branch(lo, hi, depth, on_path);
-        const bool through = on_path && common_prefix(key(lo), target_, depth) >= split;
+        Targets through;
+        for (uint32_t t : on_path)
+            if (common_prefix(key(lo), targets_[t], depth) >= split) through.push_back(t);
         bytes child = reference(branch(lo, hi, split, through), through);
         return list_of({rlp_string(hex_prefix(key(lo), depth, split, false)), std::move(child)});
     }
 
-    bytes branch(size_t lo, size_t hi, size_t depth, bool on_path) {
+    bytes branch(size_t lo, size_t hi, size_t depth, const Targets& on_path) {
         std::vector<bytes> items;
         items.reserve(17);
         const bytes* value = nullptr;
@@ -123,7 +137,7 @@ private:
             while (end < hi && nibble(key(end), depth) == slot)
                 ++end;
             if (end > i) {
-                const bool through = on_path && target_takes(depth, slot);
+                const Targets through = taking(on_path, depth, slot);
                 items.push_back(reference(node(i, end, depth + 1, through), through));
             } else {
                 items.push_back(bytes{kEmptyString});
@@ -166,7 +180,8 @@ std::optional<bytes_view> string_payload(bytes_view item) {
 
 }  // namespace
 
-std::vector<bytes> trie_proof(std::vector<std::pair<bytes, bytes>> entries, bytes_view key) {
+std::vector<std::vector<bytes>> trie_proofs(std::vector<std::pair<bytes, bytes>> entries,
+                                            const std::vector<bytes>& keys) {
     std::vector<const Entry*> sorted;
     sorted.reserve(entries.size());
     for (const auto& entry : entries)
@@ -178,7 +193,12 @@ std::vector<bytes> trie_proof(std::vector<std::pair<bytes, bytes>> entries, byte
         if (!superseded && !sorted[i]->second.empty()) sorted[kept++] = sorted[i];
     }
     sorted.resize(kept);
-    return ProofBuilder(sorted, key).prove();
+    return ProofBuilder(sorted, keys).prove();
+}
+
+std::vector<bytes> trie_proof(std::vector<std::pair<bytes, bytes>> entries, bytes_view key) {
+    auto proofs = trie_proofs(std::move(entries), {bytes(key)});
+    return std::move(proofs[0]);
 }
 
 std::optional<bytes> verify_proof(const hash256& root, bytes_view key,

@@ -18,6 +18,11 @@ namespace krnl::state {
 // Cost is linear in the number of entries (every sibling subtree is hashed).
 std::vector<bytes> trie_proof(std::vector<std::pair<bytes, bytes>> entries, bytes_view key);
 
+// The proofs of several keys of one trie in one pass (eth_getProof's storage keys): the same
+// as calling trie_proof for each key, at the cost of one.
+std::vector<std::vector<bytes>> trie_proofs(std::vector<std::pair<bytes, bytes>> entries,
+                                            const std::vector<bytes>& keys);
+
 // Checks `proof` against `root` for `key`: the value stored at the key, an empty value when the
 // proof shows the key is absent, and nullopt when the proof is not a valid path from that root
 // (a node that does not hash to its reference, a missing node, an unused extra node, bad RLP).
