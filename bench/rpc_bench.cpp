@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <expected>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -296,10 +297,6 @@ public:
 
     std::vector<Account>& accounts() { return accounts_; }
     size_t inline_signed() const { return inline_signed_.load(); }
-    size_t active_connections() const {
-        return std::count_if(conns_.begin(), conns_.end(),
-                             [](const ConnState& c) { return !c.accounts.empty(); });
-    }
 
 private:
     struct ConnState {
@@ -732,7 +729,8 @@ int main(int argc, char** argv) {
     const std::string dev0 = to_hex(keys[0].addr);
     std::string contract;
     bool failed = false;
-    // One run of a scenario for `seconds` (also the unmeasured warm-up: JIT-compiled nodes, caches).
+    // One run of a scenario for `seconds` (also the unmeasured warm-up: JIT-compiled nodes,
+    // caches).
     auto run = [&](const std::string& name, double seconds) -> std::expected<Result, std::string> {
         Options timed = o;
         timed.seconds = seconds;
@@ -796,7 +794,10 @@ int main(int argc, char** argv) {
             std::chrono::duration<double>(Clock::now() - sign_start).count();
         const size_t conns = std::min(o.connections, kDevAccounts);
         TransferScenario s(std::move(accounts), conns, *fees, kTransferRecipient);
+        // The chain's length goes with the figure: a node may slow down as its chain grows.
+        auto first_block = rpc.call("eth_blockNumber", json::array());
         Result r = run_load(timed, s, conns);
+        auto last_block = rpc.call("eth_blockNumber", json::array());
         // Every acknowledged transfer must be mined: the nonces tell.
         size_t mined = 0;
         for (auto& acc : s.accounts()) {
@@ -818,10 +819,13 @@ int main(int argc, char** argv) {
         }
         char sign_text[32];
         std::snprintf(sign_text, sizeof sign_text, "%.2f", sign_seconds);
-        r.notes.push_back(std::to_string(conns) + " connections (one per sender account), " +
-                          std::to_string(mined) + " transfers mined (checked by nonce), " +
-                          std::to_string(o.presign * kDevAccounts) + " pre-signed in " + sign_text +
-                          " s, " + std::to_string(s.inline_signed()) + " signed during the run");
+        r.notes.push_back(
+            std::to_string(conns) + " connections (one per sender account), " +
+            std::to_string(mined) + " transfers mined (checked by nonce), " +
+            std::to_string(o.presign * kDevAccounts) + " pre-signed in " + sign_text + " s, " +
+            std::to_string(s.inline_signed()) + " signed during the run, head block " +
+            (first_block ? std::to_string(quantity(*first_block).value_or(0)) : "?") + " -> " +
+            (last_block ? std::to_string(quantity(*last_block).value_or(0)) : "?"));
         r.rate = r.seconds > 0 ? static_cast<double>(mined) / r.seconds : 0;
         return r;
     };

@@ -85,7 +85,8 @@ run_against() {
       ;;
   esac
   wait_ready "$url" "$WORK/$name.log"
-  echo "== $name at $url"
+  # Other work on the machine skews every figure: the load average goes with them.
+  echo "== $name at $url (load average before the run: $(cut -d' ' -f1-3 /proc/loadavg))"
   local rc=0
   "$BENCH" --url "$url" --tsv "$@" | tee "$WORK/$name.out" | grep -v '^result' || rc=$?
   if [[ $rc -ne 0 ]]; then

@@ -21,6 +21,21 @@ uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
     return output / denominator;
 }
 
+evm::TxContext block_context(const BlockInfo& block, const address& origin,
+                             const uint256& blob_price) {
+    evm::TxContext ctx;
+    ctx.origin = origin;
+    ctx.coinbase = block.coinbase;
+    ctx.number = block.number;
+    ctx.timestamp = block.timestamp;
+    ctx.gas_limit = block.gas_limit;
+    ctx.prev_randao = block.prev_randao;
+    ctx.chain_id = block.chain_id;
+    ctx.base_fee = block.base_fee;
+    ctx.blob_base_fee = blob_price;
+    return ctx;
+}
+
 int64_t apply_authorizations(state::State& state, const std::vector<Authorization>& list,
                              uint64_t chain_id) {
     int64_t refund = 0;
@@ -123,17 +138,8 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     if (tx.type == TxType::SetCode)
         authorization_refund = apply_authorizations(state, tx.authorization_list, block.chain_id);
 
-    evm::TxContext ctx;
+    evm::TxContext ctx = block_context(block, sender, blob_price);
     ctx.gas_price = effective_gas_price;
-    ctx.origin = sender;
-    ctx.coinbase = block.coinbase;
-    ctx.number = block.number;
-    ctx.timestamp = block.timestamp;
-    ctx.gas_limit = block.gas_limit;
-    ctx.prev_randao = block.prev_randao;
-    ctx.chain_id = block.chain_id;
-    ctx.base_fee = block.base_fee;
-    ctx.blob_base_fee = blob_price;
     ctx.blob_hashes = tx.blob_versioned_hashes.data();
     ctx.num_blob_hashes = tx.blob_versioned_hashes.size();
 

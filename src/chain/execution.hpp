@@ -39,6 +39,11 @@ struct Receipt {
 };
 
 inline constexpr uint64_t kBlobGasPerBlob = 1 << 17;
+
+// The EVM's view of the block for a transaction from `origin` (gas price and blob hashes are the
+// caller's to fill). `blob_price` is the block's blob base fee.
+evm::TxContext block_context(const BlockInfo& block, const address& origin,
+                             const uint256& blob_price);
 // EIP-4844 blob base fee from the block's excess blob gas.
 uint256 blob_base_fee(uint64_t excess_blob_gas, evm::Revision rev);
 

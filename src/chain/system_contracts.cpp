@@ -56,17 +56,9 @@ bytes code_from_hex(std::string_view hex) {
 
 // The TxContext of a call made by the protocol itself rather than by a transaction.
 evm::TxContext system_context(const BlockInfo& block, Revision rev) {
-    evm::TxContext ctx;
-    ctx.origin = kSystemAddress;
-    ctx.coinbase = block.coinbase;
-    ctx.number = block.number;
-    ctx.timestamp = block.timestamp;
-    ctx.gas_limit = block.gas_limit;
-    ctx.prev_randao = block.prev_randao;
-    ctx.chain_id = block.chain_id;
-    ctx.base_fee = block.base_fee;
-    if (rev >= Revision::Cancun) ctx.blob_base_fee = blob_base_fee(block.excess_blob_gas, rev);
-    return ctx;
+    return block_context(
+        block, kSystemAddress,
+        rev >= Revision::Cancun ? blob_base_fee(block.excess_blob_gas, rev) : uint256{});
 }
 
 }  // namespace

@@ -37,6 +37,19 @@ void EthApi::register_methods(MethodTable& m) {
     register_debug(m);
 }
 
+Result<std::optional<uint64_t>> EthApi::find_block(const ChainReader& reader, const Params& p,
+                                                   size_t i, bool by_hash) const {
+    if (by_hash) {
+        KRNL_RPC_TRY(h, p.hash(i));
+        return reader.number_of(h);
+    }
+    KRNL_RPC_TRY(ref, p.block(i));
+    if (ref.tag == BlockRef::Tag::Number && ref.number > reader.head())
+        return std::optional<uint64_t>{};
+    KRNL_RPC_TRY(n, resolve(reader, ref));
+    return std::optional<uint64_t>(n);
+}
+
 Result<uint64_t> EthApi::resolve(const ChainReader& reader, const BlockRef& ref) const {
     using Tag = BlockRef::Tag;
     switch (ref.tag) {
@@ -157,18 +170,11 @@ void EthApi::register_state(MethodTable& m) {
         Params p(params);
         if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(addr, p.address(0));
-        if (!p.has(1)) return std::unexpected(Params::missing(1));
-        // A slot may be given as a quantity or as 32 bytes.
-        auto slot = parse_quantity(p.at(1));
-        if (!slot) {
-            auto h = parse_hash(p.at(1));
-            if (!h) return std::unexpected(Params::invalid(1, slot.error()));
-            slot = uint256::load_be(h->bytes);
-        }
+        KRNL_RPC_TRY(slot, p.slot(1));
         KRNL_RPC_TRY(ref, p.block(2));
         auto reader = chain_.reader();
         KRNL_RPC_TRY(number, resolve(reader, ref));
-        const uint256 value = reader.state_at(number)->read_storage(addr, *slot);
+        const uint256 value = reader.state_at(number)->read_storage(addr, slot);
         uint8_t out[32];
         value.store_be(out);
         return to_hex(bytes_view(out, 32));
@@ -227,17 +233,7 @@ void EthApi::register_blocks(MethodTable& m) {
             Params p(params);
             if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
             auto reader = chain_.reader();
-            std::optional<uint64_t> number;
-            if (by_hash) {
-                KRNL_RPC_TRY(h, p.hash(0));
-                number = reader.number_of(h);
-            } else {
-                KRNL_RPC_TRY(ref, p.block(0));
-                if (ref.tag == BlockRef::Tag::Number && ref.number > reader.head())
-                    return json(nullptr);
-                KRNL_RPC_TRY(n, resolve(reader, ref));
-                number = n;
-            }
+            KRNL_RPC_TRY(number, find_block(reader, p, 0, by_hash));
             const bool full = p.has(1) && p.at(1).is_boolean() && p.at(1).get<bool>();
             if (!number) return json(nullptr);
             auto block = reader.block(*number);
@@ -252,17 +248,7 @@ void EthApi::register_blocks(MethodTable& m) {
         return [this, by_hash, uncles](const json& params, CallContext&) -> Result<json> {
             Params p(params);
             auto reader = chain_.reader();
-            std::optional<uint64_t> number;
-            if (by_hash) {
-                KRNL_RPC_TRY(h, p.hash(0));
-                number = reader.number_of(h);
-            } else {
-                KRNL_RPC_TRY(ref, p.block(0));
-                if (ref.tag == BlockRef::Tag::Number && ref.number > reader.head())
-                    return json(nullptr);
-                KRNL_RPC_TRY(n, resolve(reader, ref));
-                number = n;
-            }
+            KRNL_RPC_TRY(number, find_block(reader, p, 0, by_hash));
             if (!number) return json(nullptr);
             if (uncles) return "0x0";
             return to_quantity(uint64_t{reader.block(*number)->transactions.size()});

@@ -49,6 +49,10 @@ private:
     void register_debug(MethodTable& m);
 
     Result<uint64_t> resolve(const chain::ChainReader& reader, const BlockRef& ref) const;
+    // The block that argument `i` names by hash or by number/tag; nullopt when there is none
+    // (methods answer null then).
+    Result<std::optional<uint64_t>> find_block(const chain::ChainReader& reader, const Params& p,
+                                               size_t i, bool by_hash) const;
     chain::BlockInfo block_info(const chain::BlockHeader& header) const;
     const DevAccount* dev_account(const address& addr) const;
     // The logs of blocks [from, to] that match, or an error past the result limit.

@@ -12,6 +12,15 @@ TraceTxInfo trace_info(const chain::Transaction& tx, const address& sender,
     return {sender, tx.to, tx.nonce, tx.value, tx.data, tx.gas_limit, block.coinbase, rev};
 }
 
+// A call request as the transaction tracers see it: from the account's nonce, with the call's gas.
+TraceTxInfo call_trace_info(state::State& st, const chain::CallRequest& request, uint64_t gas,
+                            const chain::BlockInfo& block, evm::Revision rev) {
+    const address from = request.from.value_or(address{});
+    const state::Account* acc = st.find(from);
+    return {from,         request.to, acc ? acc->nonce : 0, request.value,
+            request.data, gas,        block.coinbase,       rev};
+}
+
 // The tracer options of debug_trace*: an object or nothing.
 Result<json> trace_options(const Params& p, size_t i) {
     if (!p.has(i)) return json::object();
@@ -126,16 +135,9 @@ void EthApi::register_debug(MethodTable& m) {
         }
         auto tracer = make_tracer(options, st);
         if (!tracer) return error(code::kInvalidParams, tracer.error());
-        const address from = request.from.value_or(address{});
-        const state::Account* acc = st.find(from);
-        chain::Transaction as_tx;
-        as_tx.to = request.to;
-        as_tx.nonce = acc ? acc->nonce : 0;
-        as_tx.value = request.value;
-        as_tx.data = request.data;
-        as_tx.gas_limit = std::min(request.gas.value_or(chain_.config().call_gas_cap),
-                                   chain_.config().call_gas_cap);
-        (*tracer)->on_tx_start(trace_info(as_tx, from, info, rev));
+        const uint64_t gas = std::min(request.gas.value_or(chain_.config().call_gas_cap),
+                                      chain_.config().call_gas_cap);
+        (*tracer)->on_tx_start(call_trace_info(st, request, gas, info, rev));
         auto out =
             chain::simulate_call(st, rev, info, request, chain_.config().call_gas_cap,
                                  chain_.analysis_cache(), reader.block_hashes(), tracer->get());
@@ -162,14 +164,8 @@ void EthApi::register_debug(MethodTable& m) {
             request.access_list = list;
             state::State st(*view);
             AccessListTracer tracer;
-            const address from = request.from.value_or(address{});
-            const state::Account* acc = st.find(from);
-            chain::Transaction as_tx;
-            as_tx.to = request.to;
-            as_tx.nonce = acc ? acc->nonce : 0;
-            as_tx.value = request.value;
-            as_tx.data = request.data;
-            tracer.on_tx_start(trace_info(as_tx, from, info, rev));
+            tracer.on_tx_start(
+                call_trace_info(st, request, chain_.config().call_gas_cap, info, rev));
             auto out =
                 chain::simulate_call(st, rev, info, request, chain_.config().call_gas_cap,
                                      chain_.analysis_cache(), reader.block_hashes(), &tracer);

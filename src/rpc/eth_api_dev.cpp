@@ -122,15 +122,9 @@ void EthApi::register_dev(MethodTable& m) {
         m.add(pre + "setStorageAt", [this](const json& params, CallContext&) -> Result<json> {
             Params p(params);
             KRNL_RPC_TRY(addr, p.address(0));
-            if (!p.has(1)) return std::unexpected(Params::missing(1));
-            auto slot = parse_quantity(p.at(1));
-            if (!slot) {
-                auto h = parse_hash(p.at(1));
-                if (!h) return std::unexpected(Params::invalid(1, slot.error()));
-                slot = uint256::load_be(h->bytes);
-            }
+            KRNL_RPC_TRY(slot, p.slot(1));
             KRNL_RPC_TRY(value, p.hash(2));
-            chain_.set_storage(addr, *slot, uint256::load_be(value.bytes));
+            chain_.set_storage(addr, slot, uint256::load_be(value.bytes));
             return true;
         });
         m.add(pre + "impersonateAccount", [this](const json& params, CallContext&) -> Result<json> {

@@ -128,6 +128,14 @@ Result<void> Params::at_most(size_t n) const {
     return {};
 }
 
+Result<uint256> Params::slot(size_t i) const {
+    if (!has(i)) return std::unexpected(missing(i));
+    if (auto q = parse_quantity(params_[i])) return *q;
+    auto h = parse_hash(params_[i]);
+    if (!h) return std::unexpected(invalid(i, "expected a storage slot (a quantity or 32 bytes)"));
+    return uint256::load_be(h->bytes);
+}
+
 Result<bool> Params::boolean(size_t i) const {
     if (!has(i)) return std::unexpected(missing(i));
     if (!params_[i].is_boolean()) return std::unexpected(invalid(i, "expected a boolean"));

@@ -56,6 +56,8 @@ public:
         if (!has(i)) return BlockRef{};  // omitted: latest
         return get(i, parse_block_ref);
     }
+    // A storage slot, as a quantity or as 32 bytes (clients send both).
+    Result<uint256> slot(size_t i) const;
     Result<bool> boolean(size_t i) const;
     Result<std::string> string(size_t i) const;
     // A required object (call and transaction objects, filters, options).

@@ -15,7 +15,7 @@ namespace krnl::rpc {
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
-    uint16_t port = 8545;  // 0: any free port (see Server::port)
+    uint16_t port = 8545;             // 0: any free port (see Server::port)
     size_t max_body_bytes = 5 << 20;  // geth's limit
     Limits limits;
     std::string cors_origin = "*";

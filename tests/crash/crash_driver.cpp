@@ -303,7 +303,7 @@ int send(const Endpoint& ep, const std::string& state_path, bool automine) {
             uint64_t prev = last_block.load();
             while (v > prev && !last_block.compare_exchange_weak(prev, v)) {
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 40));
+            std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 150));
         }
     });
     std::printf("sending\n");
@@ -407,6 +407,19 @@ int check(const Endpoint& ep, const std::string& state_path, const std::string& 
                                  t["error"].get<std::string>());
         }
         found.push_back(std::move(f));
+    }
+    {
+        size_t mined = 0, pooled = 0, inflight_mined = 0, inflight_pooled = 0, inflight = 0;
+        for (const Found& f : found) {
+            const bool in_flight = (*f.tx)["status"] == "inflight";
+            inflight += in_flight;
+            if (f.receipt) (in_flight ? inflight_mined : mined)++;
+            if (f.pooled) (in_flight ? inflight_pooled : pooled)++;
+        }
+        std::printf(
+            "# %sacknowledged: %zu mined, %zu pooled; in flight at the kill: %zu, of which "
+            "%zu mined and %zu pooled after the restart\n",
+            label.c_str(), mined, pooled, inflight, inflight_mined, inflight_pooled);
     }
     auto first = [](const std::vector<std::string>& v) {
         std::string s;

@@ -1,0 +1,75 @@
+// The inputs of the attestation test vectors (contracts/test/vectors/attestation.json). The outputs are
+// computed by TokenAuthority on a node (write-vectors.mjs) and re-checked against it by krnl.test.mjs.
+import { encodeAbiParameters, stringToHex, toFunctionSelector } from 'viem';
+
+const u = (types, values) => encodeAbiParameters(types.map((type) => ({ type })), values);
+
+export const VECTOR_INPUTS = [
+  {
+    name: 'empty: no responses, no fees, zero selector and arguments',
+    chainId: 1n,
+    tokenAuthority: '0x0000000000000000000000000000000000000001',
+    app: '0x0000000000000000000000000000000000000002',
+    sender: '0x0000000000000000000000000000000000000003',
+    selector: '0x00000000',
+    args: '0x',
+    responses: [],
+    nonce: 0n,
+    expiry: 0n,
+    kernelIds: [],
+    kernelFees: [],
+    nodeFee: 0n,
+  },
+  {
+    name: 'seed use case: RWA approval, asset metadata, DID score',
+    chainId: 31337n,
+    tokenAuthority: '0xa16E02E87b7454126E5E10d957A927A7F5B5d2be',
+    app: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512',
+    sender: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+    selector: toFunctionSelector('trade(uint256,uint256,bytes)'),
+    args: u(['uint256', 'uint256'], [7n, 10n]),
+    responses: [
+      { kernelId: 1n, result: u(['bool'], [true]), err: '' },
+      { kernelId: 2n, result: u(['string'], ['active']), err: '' },
+      { kernelId: 3n, result: u(['uint256'], [85n]), err: '' },
+    ],
+    nonce: 0x9c0ffee0d15ea5e5c0de0b5e55ed5eedfacefeedbadc0ffee1234567890abcdn,
+    expiry: 1767225600n,
+    kernelIds: [1n, 2n, 3n],
+    kernelFees: [1000000n, 2000000n, 500000n],
+    nodeFee: 3000001n,
+  },
+  {
+    name: 'a failed kernel (error string, empty result), extreme nonce and expiry, another chain',
+    chainId: 31338n,
+    tokenAuthority: '0xFFfFfFffFFfffFFfFFfFFFFFffFFFffffFfFFFfF',
+    app: '0x1111111111111111111111111111111111111111',
+    sender: '0x2222222222222222222222222222222222222222',
+    selector: '0xdeadbeef',
+    args: u(['address', 'bytes', 'string'], ['0x3333333333333333333333333333333333333333', '0x00ff00ff', 'héllo, kernel']),
+    responses: [
+      { kernelId: 42n, result: '0x', err: 'HTTP 503: service unavailable' },
+      { kernelId: 2n ** 256n - 1n, result: stringToHex('not ABI, just bytes: 0x00 \u0000 end'), err: '' },
+    ],
+    nonce: 2n ** 256n - 1n,
+    expiry: 2n ** 64n - 1n,
+    kernelIds: [42n, 2n ** 256n - 1n],
+    kernelFees: [0n, 2n ** 255n],
+    nodeFee: 1n,
+  },
+  {
+    name: 'one kernel with a long result (more than one word, not a multiple of 32 bytes)',
+    chainId: 31339n,
+    tokenAuthority: '0x4e59b44847b379578588920cA78FbF26c0B4956C',
+    app: '0x0000000071727De22E5E9d8BAf0edAc6f37da032',
+    sender: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
+    selector: toFunctionSelector('redeem(uint256,uint256,bytes)'),
+    args: u(['uint256', 'uint256'], [1n, 2n]),
+    responses: [{ kernelId: 9n, result: `0x${'ab'.repeat(77)}`, err: '' }],
+    nonce: 1n,
+    expiry: 1n,
+    kernelIds: [9n],
+    kernelFees: [123456789n],
+    nodeFee: 0n,
+  },
+];

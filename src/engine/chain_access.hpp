@@ -1,0 +1,32 @@
+// How evm-read kernels reach a chain: a view call on a chain the node serves (in process) or
+// reaches (JSON-RPC upstream). The node provides the implementations; tests use fakes.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+
+#include "common/bytes.hpp"
+
+namespace krnl::engine {
+
+struct CallError {
+    // What went wrong, for a person: "unknown chain 5", "upstream timed out", "execution reverted".
+    std::string message;
+    // Set when the call ran and reverted: the revert data (possibly empty), which the runner
+    // decodes into a reason (Error(string), Panic(uint256) or a custom error selector).
+    std::optional<bytes> revert_data;
+};
+
+class ChainAccess {
+public:
+    virtual ~ChainAccess() = default;
+    // eth_call of `data` to `to` on `chain_id` at `block` (nullopt: the latest block), from the
+    // zero address with no value. The return data on success. Called concurrently from several
+    // kernel threads, so implementations must be thread-safe.
+    virtual std::expected<bytes, CallError> call(uint64_t chain_id, const address& to, bytes data,
+                                                 std::optional<uint64_t> block) = 0;
+};
+
+}  // namespace krnl::engine

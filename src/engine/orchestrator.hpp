@@ -1,0 +1,71 @@
+// The orchestrator: runs the kernels of one request as a dependency graph. Every kernel whose
+// inputs are ready starts at once on its own thread, each under its own timeout and all under the
+// request's deadline; a kernel whose dependency failed is answered with an error naming it.
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/runners.hpp"
+
+namespace krnl::engine {
+
+struct KernelCall {
+    uint256 kernel_id;  // the registry's id, echoed in the response
+    std::shared_ptr<const KernelSpec> spec;
+    // The kernel's $input[i]: JSON literals ("$$..." for a literal string starting with '$'), or
+    // one of the references "$sender", "$app", "$args[i]", "$kernel:<k>[<j>]" (output j of the
+    // request's kernel at position k, which then runs first).
+    std::vector<json> inputs;
+};
+
+struct ExecutionRequest {
+    address app;
+    address sender;
+    std::vector<TypedValue> args;  // decoded arguments of the call being authorised
+    std::vector<KernelCall> kernels;
+};
+
+struct KernelResult {
+    uint256 kernel_id;
+    bytes result;  // ABI-encoded outputs; empty when err is set
+    std::string err;
+    uint64_t ms = 0;
+    abi::ValueList values;  // the decoded outputs (for policy evaluation)
+};
+
+struct OrchestratorOptions {
+    std::chrono::milliseconds kernel_timeout{10'000};    // each kernel, from its start
+    std::chrono::milliseconds request_deadline{30'000};  // the whole request
+    size_t max_kernels = 32;
+};
+
+// One kernel's dependencies (positions of kernels whose outputs it reads), or an error for
+// unknown references, self references and cycles. Exposed for validation before execution.
+std::expected<std::vector<std::vector<size_t>>, std::string> kernel_dependencies(
+    const ExecutionRequest& request);
+
+class Orchestrator {
+public:
+    explicit Orchestrator(std::shared_ptr<const KernelRunner> runner, OrchestratorOptions options = {});
+
+    // Validates the request (an error for a bad graph or reference, before anything runs) and
+    // runs it: one result per kernel, in request order. Returns when every kernel finished or the
+    // deadline passed (kernels still running are then answered "timed out" and left to finish
+    // on their own threads, which own what they use).
+    std::expected<std::vector<KernelResult>, std::string> execute(const ExecutionRequest& request) const;
+
+private:
+    std::shared_ptr<const KernelRunner> runner_;
+    OrchestratorOptions options_;
+};
+
+// The decoded arguments of a call, from its signature and abi.encode(args) (the bytes argsHash is
+// taken over), as $args[i] values.
+std::expected<std::vector<TypedValue>, std::string> decode_call_args(std::string_view signature,
+                                                                     bytes_view encoded_args);
+
+}  // namespace krnl::engine
