@@ -41,8 +41,8 @@ async function bench(version) {
 
   // --- creation: an operation whose initCode deploys the account and whose callData is empty.
   const salt = BigInt(Date.now());
-  const init = h.initData(ep, addressOf('ECDSAValidator'), owner.address);
-  const oursAddr = await h.counterfactual(ep, init, salt);
+  // Ours: the built-in ECDSA root (factory createAccount(owner, index)), as SimpleAccount's owner.
+  const oursAddr = await h.counterfactual(ep, owner.address, salt);
   const simpleCreate = encodeFunctionData({ abi: artifact(ep.simpleFactory).abi, functionName: 'createAccount', args: [owner.address, salt] });
   const simpleAddr = await pub.readContract({ address: simpleFactory, abi: artifact(ep.simpleFactory).abi, functionName: 'getAddress', args: [owner.address, salt] });
   for (const a of [oursAddr, simpleAddr]) await h.send(a, '0x', h.parseEther('10'));
@@ -52,7 +52,7 @@ async function bench(version) {
     const hash = await h.userOpHash(ep, op);
     return version === 'v07' ? owner.signMessage({ message: { raw: hash } }) : owner.sign({ hash });
   };
-  ours.creation = await run(ep, oursAddr, { initCode: h.factoryInitCode(ep, init, salt), sign: signOurs });
+  ours.creation = await run(ep, oursAddr, { initCode: h.factoryInitCode(ep, owner.address, salt), sign: signOurs });
   simple.creation = await run(ep, simpleAddr, { initCode: h.concatHex([simpleFactory, simpleCreate]), sign: signSimple });
 
   // Both accounts get their EntryPoint deposit topped up by the first operations above and pay the

@@ -23,31 +23,47 @@ for (const [version, ep] of Object.entries(EP)) {
     });
 
     test('factory: counterfactual address, creation in the first user operation, salt binds init data', async () => {
-      const init = h.initData(ep, ECDSA, owner.address);
-      const predicted = await h.counterfactual(ep, init, 0n);
+      const predicted = await h.counterfactual(ep, owner.address, 0n);
       assert.equal(await pub.getCode({ address: predicted }), undefined);
-      // Another owner, or another index, is another address.
-      assert.notEqual(await h.counterfactual(ep, h.initData(ep, ECDSA, h.newKey().address), 0n), predicted);
-      assert.notEqual(await h.counterfactual(ep, init, 1n), predicted);
+      // Another owner, or another index, is another address; so is another root for the same owner.
+      assert.notEqual(await h.counterfactual(ep, h.newKey().address, 0n), predicted);
+      assert.notEqual(await h.counterfactual(ep, owner.address, 1n), predicted);
+      assert.notEqual(await h.counterfactual(ep, { validator: ECDSA, data: owner.address }, 0n), predicted);
+      assert.notEqual(await h.counterfactual(ep, { validator: zeroAddress, data: owner.address }, 0n), predicted);
       account = await h.createEcdsaAccount(ep, owner);
       assert.equal(account, predicted);
-      assert.equal(await h.read(ep.account, account, 'defaultValidator'), ECDSA);
-      assert.equal(await h.read('ECDSAValidator', ECDSA, 'ownerOf', [account]), owner.address);
-      // The deployed code is the 61-byte ERC-1967 proxy pointing at the implementation.
+      // The built-in ECDSA root: the signer lives in the account, no validator contract is involved.
+      assert.equal(await h.read(ep.account, account, 'defaultValidator'), zeroAddress);
+      assert.equal(await h.read(ep.account, account, 'rootSigner'), owner.address);
+      assert.equal(await h.read('ECDSAValidator', ECDSA, 'ownerOf', [account]), zeroAddress);
+      // The deployed code is the 83-byte AccountProxy with the implementation in its code; creation wrote
+      // no ERC-1967 slot (it reads 0 until the first upgrade, see the UUPS test) and the account reports
+      // the implementation it runs.
       const code = await pub.getCode({ address: account });
-      assert.equal((code.length - 2) / 2, 61);
+      assert.equal((code.length - 2) / 2, 83);
+      assert.ok(code.toLowerCase().includes(addressOf(ep.account).slice(2).toLowerCase()));
       const slot = await pub.getStorageAt({ address: account, slot: '0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc' });
-      assert.equal(h.getAddress(`0x${slot.slice(26)}`), addressOf(ep.account));
+      assert.equal(BigInt(slot ?? '0x0'), 0n);
+      assert.equal(await h.read(ep.account, account, 'implementation'), addressOf(ep.account));
     });
 
-    test('factory refuses init data that is not initialize(); createAccount is idempotent', async () => {
-      const bogus = h.callData('setDisabledFlags', [0]);
-      const data = h.encodeFunctionData({ abi: artifact('AccountFactory').abi, functionName: 'createAccount', args: [bogus, 0n] });
-      await assert.rejects(pub.call({ to: ep.factoryAddress, data, account: h.dev.address }), /InitializerRequired|revert/);
-      const init = h.initData(ep, ECDSA, owner.address);
-      const again = h.encodeFunctionData({ abi: artifact('AccountFactory').abi, functionName: 'createAccount', args: [init, 0n] });
-      const r = await pub.call({ to: ep.factoryAddress, data: again, account: h.dev.address });
+    test('factory only deploys initialised accounts with a valid root; createAccount is idempotent', async () => {
+      // The factory builds the initialize call itself: no other call can ride along, and a root the
+      // account refuses (a zero signer, a signer that is not 20 bytes, a zero validator) deploys nothing.
+      const factory = artifact('AccountFactory').abi;
+      const call = (functionName, args) => pub.call({ to: ep.factoryAddress, data: h.encodeFunctionData({ abi: factory, functionName, args }), account: h.dev.address });
+      await assert.rejects(call('createAccount', [zeroAddress, 0n]), /revert/i);
+      await assert.rejects(call('createAccountWithValidator', [zeroAddress, '0x', 0n]), /revert/i);
+      await assert.rejects(call('createAccountWithValidator', [zeroAddress, h.concatHex([owner.address, '0x00']), 0n]), /revert/i);
+      await assert.rejects(call('createAccountWithValidator', [zeroAddress, zeroAddress, 0n]), /revert/i);
+      // The general form with the built-in root works too, at its own address.
+      const viaGeneral = await call('createAccountWithValidator', [zeroAddress, owner.address, 0n]);
+      assert.equal(h.getAddress(`0x${viaGeneral.data.slice(26)}`), await h.counterfactual(ep, { validator: zeroAddress, data: owner.address }, 0n));
+      const r = await call('createAccount', [owner.address, 0n]);
       assert.equal(h.getAddress(`0x${r.data.slice(26)}`), account);
+      // Sent for real on the deployed address: nothing changes (no re-initialisation, no revert).
+      await h.send(ep.factoryAddress, h.encodeFunctionData({ abi: factory, functionName: 'createAccount', args: [owner.address, 0n] }));
+      assert.equal(await h.read(ep.account, account, 'rootSigner'), owner.address);
     });
 
     test('sudo execute: native transfer and a call with value', async () => {
@@ -120,9 +136,14 @@ for (const [version, ep] of Object.entries(EP)) {
     });
 
     test('initialisation happens once, and never on the implementation', async () => {
-      const init = h.initData(ep, ECDSA, h.dev.address);
-      await assert.rejects(pub.call({ to: account, data: init, account: h.dev.address }), /revert/i);
-      await assert.rejects(pub.call({ to: addressOf(ep.account), data: init, account: h.dev.address }), /revert/i);
+      for (const init of [h.initData(ep, ECDSA, h.dev.address), h.initData(ep, zeroAddress, h.dev.address)]) {
+        await assert.rejects(pub.call({ to: account, data: init, account: h.dev.address }), /revert/i);
+        // Not even by the account itself, through a sudo operation.
+        const op = await h.sudoOp(ep, owner, account, init);
+        assert.equal(op.opEvents[0].args.success, false);
+        await assert.rejects(pub.call({ to: addressOf(ep.account), data: init, account: h.dev.address }), /revert/i);
+      }
+      assert.equal(await h.read(ep.account, account, 'rootSigner'), owner.address);
     });
 
     test('receive, ERC-721 and ERC-1155 receivers, ERC-165', async () => {
@@ -200,23 +221,49 @@ for (const [version, ep] of Object.entries(EP)) {
       assert.equal(good.opEvents[0].args.success, true);
       const slot = await pub.getStorageAt({ address: acct, slot: '0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc' });
       assert.equal(h.getAddress(`0x${slot.slice(26)}`), impl);
+      assert.equal(await h.read(ep.account, acct, 'implementation'), impl);
       // And the account still works after the upgrade.
       const r = await h.sudoOp(ep, owner, acct, h.execute(recorder, 0n));
       assert.equal(r.opEvents[0].args.success, true);
       // Nobody else can upgrade.
       await assert.rejects(pub.call({ to: acct, data: h.callData('upgradeToAndCall', [impl, '0x']), account: h.dev.address }), /revert/i);
+      // The proxy runs the slot's implementation once written, not the one in its code: an implementation
+      // built for another entry point answers entryPoint() with that address.
+      const other = await h.deploy(ep.account, [h.dev.address]);
+      assert.equal((await h.sudoOp(ep, owner, acct, h.callData('upgradeToAndCall', [other, '0x']))).opEvents[0].args.success, true);
+      assert.equal(await h.read(ep.account, acct, 'entryPoint'), h.dev.address);
+      assert.equal(await h.read(ep.account, acct, 'implementation'), other);
     });
 
     test('the default validator is replaceable: the old key stops working', async () => {
       const acct = await h.createEcdsaAccount(ep, owner, { index: 11n });
+      // Built-in root -> external ECDSA validator with another key.
       const next = h.newKey();
       await h.sudoOp(ep, owner, acct, h.callData('setDefaultValidator', [ECDSA, next.address]));
+      assert.equal(await h.read(ep.account, acct, 'defaultValidator'), ECDSA);
+      assert.equal(await h.read(ep.account, acct, 'rootSigner'), zeroAddress);
       const op = h.userOp({ sender: acct, nonce: await h.getNonce(ep, acct), callData: h.execute(recorder, 0n) });
       op.signature = await h.sudoSign(ep, owner, op);
       assert.match(await h.handleOpsError(ep, [op]), /AA24/);
       op.signature = await h.sudoSign(ep, next, op);
       const r = await h.handleOps(ep, [op]);
       assert.equal(r.opEvents[0].args.success, true);
+      // External validator -> built-in root with a third key: the validator's key stops working.
+      const third = h.newKey();
+      await h.sudoOp(ep, next, acct, h.callData('setDefaultValidator', [zeroAddress, third.address]));
+      assert.equal(await h.read(ep.account, acct, 'defaultValidator'), zeroAddress);
+      assert.equal(await h.read(ep.account, acct, 'rootSigner'), third.address);
+      const op2 = h.userOp({ sender: acct, nonce: await h.getNonce(ep, acct), callData: h.execute(recorder, 0n) });
+      op2.signature = await h.sudoSign(ep, next, op2);
+      assert.match(await h.handleOpsError(ep, [op2]), /AA24/);
+      op2.signature = await h.sudoSign(ep, third, op2);
+      assert.equal((await h.handleOps(ep, [op2])).opEvents[0].args.success, true);
+      // A zero or malformed built-in signer is refused, and the reserved flag bit cannot be set.
+      for (const bad of [h.callData('setDefaultValidator', [zeroAddress, zeroAddress]), h.callData('setDefaultValidator', [zeroAddress, '0x1234']), h.callData('setDisabledFlags', [2 ** 31])]) {
+        assert.equal((await h.sudoOp(ep, third, acct, bad)).opEvents[0].args.success, false);
+      }
+      assert.equal(await h.read(ep.account, acct, 'rootSigner'), third.address);
+      assert.equal(await h.read(ep.account, acct, 'disabledFlags'), 0);
     });
   });
 }

@@ -19,6 +19,9 @@ test('EIP-7702: an EOA delegating to AccountV08 runs user operations signed by i
   await h.waitOk(await h.wallet.sendTransaction({ to: h.dev.address, authorizationList: [authorization], gas: 200_000n }));
   const code = await pub.getCode({ address: eoa.address });
   assert.equal(code.toLowerCase(), `0xef0100${addressOf('AccountV08').slice(2).toLowerCase()}`);
+  // Uninitialised: the built-in root with the EOA's own key.
+  assert.equal(await h.read(ep.account, eoa.address, 'rootSigner'), eoa.address);
+  assert.equal(await h.read(ep.account, eoa.address, 'defaultValidator'), '0x0000000000000000000000000000000000000000');
 
   const recorder = await h.deploy('Recorder');
   const data = h.encodeFunctionData({ abi: h.artifact('Recorder').abi, functionName: 'record', args: [5n] });
@@ -39,8 +42,9 @@ test('EIP-7702: an EOA delegating to AccountV08 runs user operations signed by i
   assert.equal(await h.read(ep.account, eoa.address, 'isValidSignature', [hash, h.concatHex(['0x00', sig])]), '0x1626ba7e');
 
   // Nobody else can initialise (take over) the delegated EOA.
-  const takeover = h.initData(ep, addressOf('ECDSAValidator'), stranger.address);
-  await assert.rejects(pub.call({ to: eoa.address, data: takeover, account: h.dev.address }), /revert/i);
+  for (const takeover of [h.initData(ep, addressOf('ECDSAValidator'), stranger.address), h.initData(ep, '0x0000000000000000000000000000000000000000', stranger.address)]) {
+    await assert.rejects(pub.call({ to: eoa.address, data: takeover, account: h.dev.address }), /revert/i);
+  }
   // The EOA itself can choose a default validator, through its own user operation.
   const next = h.newKey();
   await h.sudoOp(ep, eoa, eoa.address, h.initData(ep, addressOf('ECDSAValidator'), next.address));

@@ -127,8 +127,9 @@ for (const [version, ep] of Object.entries(EP)) {
       assert.match(await h.handleOpsError(ep, [await pluginOp(account, key, session, batch)]), /AA24/);
       const dc = h.callData('executeDelegateCall', [recorder, '0x']);
       assert.match(await h.handleOpsError(ep, [await pluginOp(account, key, session, dc)]), /AA24/);
-      assert.equal(await h.read(ep.account, account, 'defaultValidator'), ECDSA);
-      assert.equal(await h.read('ECDSAValidator', ECDSA, 'ownerOf', [account]), owner.address);
+      assert.equal(await h.read(ep.account, account, 'defaultValidator'), zeroAddress);
+      assert.equal(await h.read(ep.account, account, 'rootSigner'), owner.address);
+      assert.equal(await h.read('ECDSAValidator', ECDSA, 'ownerOf', [account]), zeroAddress);
     });
 
     test('v2 window order: validAfter before validUntil everywhere (not due: AA22, expired: AA22, inside: ok)', async () => {

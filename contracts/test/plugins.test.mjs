@@ -61,10 +61,10 @@ for (const [version, ep] of Object.entries(EP)) {
     });
 
     async function deployWith(validator, data, index = 0n) {
-      const init = h.initData(ep, validator, data);
-      const sender = await h.counterfactual(ep, init, index);
+      const root = { validator, data };
+      const sender = await h.counterfactual(ep, root, index);
       await h.send(sender, '0x', h.parseEther('1'));
-      return { sender, initCode: h.factoryInitCode(ep, init, index) };
+      return { sender, initCode: h.factoryInitCode(ep, root, index) };
     }
 
     test('2FA: weighted multisig as the default validator makes the single-key path impossible', async () => {
@@ -97,7 +97,7 @@ for (const [version, ep] of Object.entries(EP)) {
       const recoverSel = toFunctionSelector('recoverDefaultValidator(address,bytes)');
       await h.sudoOp(ep, owner, account, h.callData('setExecution', [recoverSel, RECOVERY, MULTISIG, 0, 0, multisigData([g1, g2, g3], [1n, 1n, 1n], 2, 3600)]));
       const newOwner = h.newKey();
-      const recoverCall = h.encodeFunctionData({ abi: artifact('RecoveryExecutor').abi, functionName: 'recoverDefaultValidator', args: [ECDSA, newOwner.address] });
+      const recoverCall = h.encodeFunctionData({ abi: artifact('RecoveryExecutor').abi, functionName: 'recoverDefaultValidator', args: [zeroAddress, newOwner.address] });
       const op = h.userOp({ sender: account, nonce: await h.getNonce(ep, account), callData: recoverCall, signature: h.MODE.plugin });
       const hash = await h.userOpHash(ep, op);
       assert.match(await h.handleOpsError(ep, [op]), /AA24/); // not proposed
@@ -109,7 +109,7 @@ for (const [version, ep] of Object.entries(EP)) {
       await h.rpc('evm_mine');
       const r = await h.handleOps(ep, [op]);
       assert.equal(r.opEvents[0].args.success, true);
-      assert.equal(await h.read('ECDSAValidator', ECDSA, 'ownerOf', [account]), newOwner.address);
+      assert.equal(await h.read(ep.account, account, 'rootSigner'), newOwner.address);
       const stale = h.userOp({ sender: account, nonce: await h.getNonce(ep, account), callData: h.execute(recorder, 0n) });
       stale.signature = await h.sudoSign(ep, owner, stale);
       assert.match(await h.handleOpsError(ep, [stale]), /AA24/);
@@ -142,7 +142,11 @@ for (const [version, ep] of Object.entries(EP)) {
       const data = h.encodeFunctionData({ abi: artifact('ValidatorProbe').abi, functionName: 'probe', args: [MULTISIG, opA, hashA, 4n] });
       assert.equal(BigInt((await pub.call({ to: probe, data, account: h.dev.address })).data), 1n);
       assert.equal((await h.handleOps(ep, [opA])).opEvents[0].args.success, true);
-      assert.equal(await h.read('ECDSAValidator', ECDSA, 'ownerOf', [b]), ownerB.address);
+      // A's root is now the ECDSA validator with onlyB's key; B's built-in root is untouched.
+      assert.equal(await h.read(ep.account, a, 'defaultValidator'), ECDSA);
+      assert.equal(await h.read('ECDSAValidator', ECDSA, 'ownerOf', [a]), onlyB.address);
+      assert.equal(await h.read(ep.account, b, 'rootSigner'), ownerB.address);
+      assert.equal(await h.read(ep.account, b, 'defaultValidator'), zeroAddress);
     });
 
     test('passkey: WebAuthn P-256 through the precompile at 0x100 (Hardhat RIP-7212)', async () => {

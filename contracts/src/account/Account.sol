@@ -12,10 +12,19 @@ import {AccountStorage} from "./AccountStorage.sol";
 /// @notice The krnl smart account (Kernel v2 design, seed 001), shared by the EntryPoint v0.7 and v0.8
 /// implementations.
 ///
+/// The root ("default validator" in the seed) is, by default, a built-in ECDSA validator whose signer
+/// lives in the account's one config slot: sudo validation then costs one cold SLOAD and an ecrecover,
+/// and calls no other contract. It stays replaceable: the same slot can instead name an external
+/// default validator (a 2FA multisig, a passkey), reached with `call`, and the single-key path is then
+/// gone. Everywhere a validator address is taken (`initialize`, `setDefaultValidator`, the factory, the
+/// recovery executor), address 0 names the built-in validator and its data is the 20-byte signer. On an
+/// EIP-7702 delegate that never chose a root, the root signer is the EOA's own key.
+///
 /// Validation: `userOp.signature[0:4]` selects the mode.
-///  - 0 sudo:   the default validator validates; `signature[4:]` is its signature.
+///  - 0 sudo:   the root validates; `signature[4:]` is its signature (built-in: 65-byte ECDSA over the
+///              EIP-191 personal-message hash of the userOpHash, as wallets' signMessage produces).
 ///  - 1 plugin: the validator bound to `callData[0:4]` validates; `signature[4:]` is its signature.
-///  - 2 enable: binds a validator and executor to `callData[0:4]`, approved by the default validator over
+///  - 2 enable: binds a validator and executor to `callData[0:4]`, approved by the root over
 ///              an EIP-712 `Enable` struct carrying the account's enable nonce, then validates as plugin:
 ///              signature = mode(4) | validAfter(6) | validUntil(6) | validator(20) | executor(20)
 ///                        | len(4) | validatorData | len(4) | approval | validator signature.
@@ -37,10 +46,17 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
     bytes4 internal constant ERC1271_MAGIC = 0x1626ba7e;
     bytes4 internal constant ERC1271_INVALID = 0xffffffff;
 
-    bytes32 public constant ENABLE_TYPEHASH = keccak256(
+    /// The EIP-712 types (enable approvals, ERC-1271 messages). Not public getters: clients derive them
+    /// from the type strings, and every external function whose selector sorts below `execute`'s
+    /// (0xb61d27f6) adds 22 gas to each `execute` call (the via-IR dispatcher compares selectors in
+    /// ascending order).
+    bytes32 internal constant ENABLE_TYPEHASH = keccak256(
         "Enable(bytes4 selector,address validator,address executor,uint48 validAfter,uint48 validUntil,bytes validatorData,uint64 nonce)"
     );
-    bytes32 public constant MESSAGE_TYPEHASH = keccak256("AccountMessage(bytes32 hash)");
+    bytes32 internal constant MESSAGE_TYPEHASH = keccak256("AccountMessage(bytes32 hash)");
+
+    /// Config bits that take sudo mode off the built-in-root fast path: an external root, or sudo disabled.
+    uint256 private constant _SUDO_NEEDS_MORE = AccountStorage.ROOT_IS_VALIDATOR | (1 << AccountStorage.FLAGS_SHIFT);
 
     address private immutable _entryPoint;
     address private immutable _self = address(this);
@@ -53,8 +69,10 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
     error NoExecutor(bytes4 selector);
     error DelegateCallDisabled();
     error NonceNotIncreasing();
+    error InvalidFlags();
 
-    event DefaultValidatorChanged(address indexed validator);
+    /// `validator` 0 with `signer`: the built-in ECDSA root; otherwise `signer` is 0.
+    event DefaultValidatorChanged(address indexed validator, address signer);
     event ExecutionSet(
         bytes4 indexed selector, address executor, address validator, uint48 validAfter, uint48 validUntil
     );
@@ -77,17 +95,18 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
 
     // ---------------------------------------------------------------- initialisation
 
-    /// @notice Sets the default validator once. Never on the implementation itself; on an EIP-7702
-    /// delegate only by the EOA itself (or through its own user operation), so nobody can front-run it.
-    function initialize(address defaultValidator_, bytes calldata validatorData) external {
+    /// @notice Chooses the root once: `validator` 0 and a 20-byte signer for the built-in ECDSA root, or
+    /// an external default validator and its install data. Never on the implementation itself; on an
+    /// EIP-7702 delegate only by the EOA itself (or through its own user operation), so nobody can
+    /// front-run it. No event: the EntryPoint's AccountDeployed already marks a factory creation, and
+    /// the 1,500+ gas of a log would buy nothing an indexer cannot read from `config`.
+    function initialize(address validator, bytes calldata data) external {
         if (address(this) == _self) revert NotOnImplementation();
-        AccountStorage.Layout storage l = AccountStorage.layout();
-        uint256 config = l.config;
-        if (config.defaultValidator() != address(0)) revert AlreadyInitialized();
-        if (defaultValidator_ == address(0)) revert InvalidValidator();
+        // A chosen root is never 0 (setRoot refuses a zero signer), so this is the whole "initialised"
+        // fact: the SLOAD that setRoot repeats is then warm (100).
+        if (uint160(AccountStorage.layout().config) != 0) revert AlreadyInitialized();
         if (msg.sender != address(this) && msg.sender != _entryPoint && _isDelegatedEOA()) revert Unauthorized();
-        l.config = config | uint160(defaultValidator_);
-        IValidator(defaultValidator_).onInstall(validatorData);
+        AccountStorage.setRoot(validator, data);
     }
 
     // ---------------------------------------------------------------- validation
@@ -99,15 +118,29 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
     {
         if (msg.sender != _entryPoint) revert Unauthorized();
         uint256 config = AccountStorage.layout().config;
-        bytes calldata signature = userOp.signature;
-        uint256 mode = signature.length < 4 ? type(uint256).max : uint32(bytes4(signature[:4]));
-        if (mode > MODE_ENABLE || (config.disabledFlags() >> mode) & 1 != 0) {
+        bytes calldata signature;
+        uint256 mode;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // userOp.signature and its mode word, read without the decoder's bounds checks: only the
+            // EntryPoint gets here and it ABI-encodes the operation itself; a read past the calldata
+            // yields zeros, which no check below accepts. A signature shorter than 4 bytes has no mode.
+            let s := add(userOp, calldataload(add(userOp, 0x100)))
+            signature.length := calldataload(s)
+            signature.offset := add(s, 0x20)
+            mode := shr(224, calldataload(signature.offset))
+            if lt(signature.length, 4) { mode := not(0) }
+        }
+        if (mode == MODE_SUDO && config & _SUDO_NEEDS_MORE == 0) {
+            // The hot path, tested first: sudo mode with the built-in root and sudo not disabled. The
+            // config SLOAD above (2,100 cold) and one ecrecover (3,000) are all it costs; SimpleAccount
+            // pays the same for its owner slot and its own ecrecover.
+            validationData = ECDSA.tryRecoverCalldata(ECDSA.toEthSignedMessageHash(userOpHash), signature[4:])
+                == _rootSigner(config) ? 0 : SIG_VALIDATION_FAILED;
+        } else if (mode > MODE_ENABLE || (config >> (AccountStorage.FLAGS_SHIFT + mode)) & 1 != 0) {
             validationData = SIG_VALIDATION_FAILED;
         } else if (mode == MODE_SUDO) {
-            address validator = config.defaultValidator();
-            validationData = validator == address(0)
-                ? _validateRootKey(ECDSA.toEthSignedMessageHash(userOpHash), signature[4:])
-                : _callValidator(validator, 4);
+            validationData = _callValidator(address(uint160(config)), 4);
         } else if (mode == MODE_PLUGIN) {
             validationData = _validatePlugin(userOp.callData);
         } else {
@@ -163,7 +196,7 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
                 )
             )
         );
-        if (!_checkSignature(config.defaultValidator(), address(this), digest, sig[dataEnd + 4:approvalEnd])) {
+        if (!_rootApproves(config, address(this), digest, sig[dataEnd + 4:approvalEnd])) {
             return SIG_VALIDATION_FAILED;
         }
         // Consume the nonce before anything else can observe the approval: it can never be replayed.
@@ -247,17 +280,33 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
         }
     }
 
-    function _validateRootKey(bytes32 hash, bytes calldata signature) private view returns (uint256) {
-        return ECDSA.tryRecoverCalldata(hash, signature) == address(this) ? 0 : SIG_VALIDATION_FAILED;
+    /// @dev The built-in root signer: `config`'s low 160 bits, or this account's own address when they
+    /// are 0 (an EIP-7702 delegate: the EOA's key). tryRecover yields 0 for a malformed signature, which
+    /// never equals the signer because the signer is never 0.
+    function _rootSigner(uint256 config) private view returns (address signer) {
+        signer = address(uint160(config));
+        if (signer == address(0)) signer = address(this);
     }
 
-    /// @dev `validator` 0 is the EIP-7702 root key: the account's own address signs.
+    /// @dev Whether the root approves `digest`: the built-in signer signed it raw, or the external default
+    /// validator says so.
+    function _rootApproves(uint256 config, address sender, bytes32 digest, bytes calldata signature)
+        private
+        view
+        returns (bool)
+    {
+        if (config & AccountStorage.ROOT_IS_VALIDATOR == 0) {
+            return ECDSA.tryRecoverCalldata(digest, signature) == _rootSigner(config);
+        }
+        return _checkSignature(address(uint160(config)), sender, digest, signature);
+    }
+
+    /// @dev ERC-1271 through an external validator; one that reverts or answers anything else refuses.
     function _checkSignature(address validator, address sender, bytes32 digest, bytes calldata signature)
         private
         view
         returns (bool)
     {
-        if (validator == address(0)) return ECDSA.tryRecoverCalldata(digest, signature) == address(this);
         try IValidator(validator).isValidSignatureWithSender(sender, digest, signature) returns (bytes4 magic) {
             return magic == ERC1271_MAGIC;
         } catch {
@@ -338,11 +387,11 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
 
     // ---------------------------------------------------------------- administration
 
-    function setDefaultValidator(address validator, bytes calldata validatorData) external onlyEntryPointOrSelf {
-        if (validator == address(0)) revert InvalidValidator();
-        AccountStorage.setDefaultValidator(validator);
-        IValidator(validator).onInstall(validatorData);
-        emit DefaultValidatorChanged(validator);
+    /// @notice Replaces the root: `validator` 0 and a 20-byte signer for the built-in ECDSA root, or an
+    /// external default validator (which then alone can sign in sudo mode) and its install data.
+    function setDefaultValidator(address validator, bytes calldata data) external onlyEntryPointOrSelf {
+        AccountStorage.setRoot(validator, data);
+        emit DefaultValidatorChanged(validator, validator == address(0) ? address(bytes20(data)) : address(0));
     }
 
     /// @notice Binds (or with both addresses zero, unbinds) `selector` to an executor and a validator.
@@ -382,11 +431,12 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
         emit ExecutionSet(selector, executor, validator, validAfter, validUntil);
     }
 
-    /// @notice Disables signature modes (bit `1 << mode`) and/or delegatecall (bit 8).
+    /// @notice Disables signature modes (bit `1 << mode`) and/or delegatecall (bit 8). Bit 31 is reserved.
     function setDisabledFlags(uint32 flags) external onlyEntryPointOrSelf {
+        if (flags & AccountStorage.RESERVED_FLAGS != 0) revert InvalidFlags();
         AccountStorage.Layout storage l = AccountStorage.layout();
-        l.config = (l.config & ~(uint256(type(uint32).max) << AccountStorage.FLAGS_SHIFT))
-            | (uint256(flags) << AccountStorage.FLAGS_SHIFT);
+        uint256 cleared = uint256(type(uint32).max & ~AccountStorage.RESERVED_FLAGS) << AccountStorage.FLAGS_SHIFT;
+        l.config = (l.config & ~cleared) | (uint256(flags) << AccountStorage.FLAGS_SHIFT);
         emit DisabledFlagsSet(flags);
     }
 
@@ -408,8 +458,26 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
 
     // ---------------------------------------------------------------- views
 
+    /// @notice The implementation this account runs: the ERC-1967 slot once an upgrade wrote it, else the
+    /// one an AccountProxy (or an EIP-7702 delegation) points at, which is this code.
+    function implementation() external view returns (address impl) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            impl := sload(_ERC1967_IMPLEMENTATION_SLOT)
+        }
+        if (impl == address(0)) impl = _self;
+    }
+
+    /// @notice The external default validator, or 0 when the built-in ECDSA root is in use.
     function defaultValidator() external view returns (address) {
         return AccountStorage.layout().config.defaultValidator();
+    }
+
+    /// @notice The built-in ECDSA root signer (this account's own address on an EIP-7702 delegate that
+    /// never chose one), or 0 when an external default validator is the root.
+    function rootSigner() external view returns (address) {
+        uint256 config = AccountStorage.layout().config;
+        return config & AccountStorage.ROOT_IS_VALIDATOR == 0 ? _rootSigner(config) : address(0);
     }
 
     function disabledFlags() external view returns (uint32) {
@@ -434,7 +502,8 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
 
     /// @notice ERC-1271. The hash is wrapped in this account's EIP-712 domain (so a signature for one
     /// account never verifies for another account of the same owner). `signature[0]` picks the validator:
-    /// 0x00 the default validator; 0x01 followed by a validator address allowed by setSignatureValidator.
+    /// 0x00 the root (built-in signer or default validator); 0x01 followed by a validator address allowed by
+    /// setSignatureValidator.
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
         if (signature.length == 0) return ERC1271_INVALID;
         bytes32 digest = _hashTypedData(keccak256(abi.encode(MESSAGE_TYPEHASH, hash)));
@@ -442,7 +511,7 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
         uint8 prefix = uint8(signature[0]);
         bool ok;
         if (prefix == 0) {
-            ok = _checkSignature(l.config.defaultValidator(), msg.sender, digest, signature[1:]);
+            ok = _rootApproves(l.config, msg.sender, digest, signature[1:]);
         } else if (prefix == 1 && signature.length >= 21) {
             address validator = address(bytes20(signature[1:21]));
             ok = validator != address(0) && l.signatureValidator[validator]
@@ -481,11 +550,16 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
         return ("KrnlAccount", "1");
     }
 
+    /// @dev Whether this account is an EOA delegating here (EIP-7702): its code is the 23-byte designator
+    /// 0xef0100 || address. The copy is made only for 23-byte code, so a factory-made proxy (83 bytes)
+    /// pays one EXTCODESIZE of itself (warm, 100).
     function _isDelegatedEOA() private view returns (bool result) {
         /// @solidity memory-safe-assembly
         assembly {
-            extcodecopy(address(), 0x00, 0x00, 0x20)
-            result := and(eq(extcodesize(address()), 23), eq(shr(232, mload(0x00)), 0xef0100))
+            if eq(extcodesize(address()), 23) {
+                extcodecopy(address(), 0x00, 0x00, 0x20)
+                result := eq(shr(232, mload(0x00)), 0xef0100)
+            }
         }
     }
 }

@@ -181,13 +181,23 @@ export function initData(ep, validator, validatorData) {
   return encodeFunctionData({ abi: artifact(ep.account).abi, functionName: 'initialize', args: [validator, validatorData] });
 }
 
-export function factoryInitCode(ep, init, index = 0n) {
-  const data = encodeFunctionData({ abi: artifact('AccountFactory').abi, functionName: 'createAccount', args: [init, index] });
-  return concatHex([ep.factoryAddress, data]);
+/// A root is an owner address (the built-in ECDSA root: factory createAccount) or { validator, data }
+/// (an external default validator, or validator 0 with a 20-byte signer: createAccountWithValidator).
+function factoryCall(root, index) {
+  const abi = artifact('AccountFactory').abi;
+  return typeof root === 'string'
+    ? { abi, functionName: 'createAccount', args: [root, index] }
+    : { abi, functionName: 'createAccountWithValidator', args: [root.validator, root.data, index] };
 }
 
-export async function counterfactual(ep, init, index = 0n) {
-  return pub.readContract({ address: ep.factoryAddress, abi: artifact('AccountFactory').abi, functionName: 'getAddress', args: [init, index] });
+export function factoryInitCode(ep, root, index = 0n) {
+  return concatHex([ep.factoryAddress, encodeFunctionData(factoryCall(root, index))]);
+}
+
+export async function counterfactual(ep, root, index = 0n) {
+  const c = factoryCall(root, index);
+  const functionName = c.functionName === 'createAccount' ? 'getAddress' : 'getAddressWithValidator';
+  return pub.readContract({ address: ep.factoryAddress, abi: c.abi, functionName, args: c.args });
 }
 
 export function callData(functionName, args) {
@@ -196,14 +206,14 @@ export function callData(functionName, args) {
 
 export const execute = (target, value, data = '0x') => callData('execute', [target, value, data]);
 
-/// An ECDSA-validated account deployed through its first user operation (or directly, `viaOp: false`).
+/// An account with the built-in ECDSA root `owner`, deployed through its first user operation.
 export async function createEcdsaAccount(ep, owner, { index = 0n, fund = parseEther('1') } = {}) {
-  const init = initData(ep, addressOf('ECDSAValidator'), owner.address);
-  const sender = await counterfactual(ep, init, index);
+  const sender = await counterfactual(ep, owner.address, index);
   if (fund) await send(sender, '0x', fund);
-  const op = userOp({ sender, initCode: factoryInitCode(ep, init, index) });
+  const op = userOp({ sender, initCode: factoryInitCode(ep, owner.address, index) });
   op.signature = await sudoSign(ep, owner, op);
-  await handleOps(ep, [op]);
+  const r = await handleOps(ep, [op]);
+  if (!r.opEvents[0]?.args.success) throw new Error('account creation failed');
   return sender;
 }
 

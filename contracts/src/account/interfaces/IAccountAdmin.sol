@@ -10,8 +10,10 @@ interface IAccountAdmin {
         bytes data;
     }
 
-    function initialize(address defaultValidator, bytes calldata validatorData) external;
-    function setDefaultValidator(address validator, bytes calldata validatorData) external;
+    /// `validator` 0 names the built-in ECDSA root and `data` is its 20-byte signer; any other address is
+    /// an external default validator installed with `data` (its onInstall).
+    function initialize(address validator, bytes calldata data) external;
+    function setDefaultValidator(address validator, bytes calldata data) external;
     function setExecution(
         bytes4 selector,
         address executor,

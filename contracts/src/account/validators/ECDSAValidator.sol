@@ -5,7 +5,9 @@ import {PackedUserOperation} from "@account-abstraction/contracts-v07/interfaces
 import {ECDSA} from "solady/utils/ECDSA.sol";
 import {IValidator} from "../interfaces/IValidator.sol";
 
-/// @notice The default validator: one secp256k1 owner per account. User operations are signed as an
+/// @notice An external ECDSA validator: one secp256k1 owner per account, for plugin mode (a selector bound
+/// to another key) or as an external root. The account's default root is its built-in ECDSA validator,
+/// which signs the same way without a call to this contract. User operations are signed as an
 /// EIP-191 personal message over the userOpHash (what wallets' signMessage produces); ERC-1271 digests
 /// arrive already wrapped in the account's EIP-712 domain and are signed raw.
 contract ECDSAValidator is IValidator {
