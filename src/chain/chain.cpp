@@ -42,6 +42,21 @@ bool is_permanent(TxError e) {
            e != TxError::BlobFeeCapTooLow;
 }
 
+// The state tries in memory follow every commit; if the write transaction around one does not
+// commit, they must be rebuilt from the tables.
+class TrieGuard {
+public:
+    explicit TrieGuard(const FlatState& flat) : flat_(flat) {}
+    ~TrieGuard() {
+        if (!committed_) flat_.invalidate_tries();
+    }
+    void committed() { committed_ = true; }
+
+private:
+    const FlatState& flat_;
+    bool committed_ = false;
+};
+
 }  // namespace
 
 ChainReader::ChainReader(Database::Txn txn, const ChainStore& store, const FlatState& flat)
@@ -130,6 +145,7 @@ std::expected<void, std::string> Chain::init() {
                                             config_.gas_limit, config_.predeploys, cache_);
         !installed)
         return std::unexpected(installed.error());
+    TrieGuard guard(flat_);
     const hash256 root = flat_.commit(txn, 0, st.changes());
 
     Block genesis;
@@ -156,6 +172,7 @@ std::expected<void, std::string> Chain::init() {
     state::append_be64(id, config_.chain_id);
     txn.put(meta, chain_id_key, id);
     txn.commit();
+    guard.committed();
     return {};
 }
 
@@ -300,6 +317,7 @@ uint64_t Chain::next_timestamp_locked(const BlockHeader& parent) {
 }
 
 std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> timestamp) {
+    TrieGuard guard(flat_);
     auto txn = db_->write();
     const uint64_t head = store_.head(txn).value_or(0);
     const BlockHeader parent = *store_.header(txn, head);
@@ -350,6 +368,7 @@ std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> 
     for (const hash256& h : dropped)
         store_.remove_pool_transaction(txn, h);
     txn.commit();
+    guard.committed();
 
     for (const hash256& h : dropped)
         pool_.remove(h);
@@ -395,6 +414,7 @@ std::expected<void, std::string> Chain::set_next_timestamp(uint64_t timestamp) {
 
 template <typename Edit>
 void Chain::edit_state_locked(Edit edit) {
+    TrieGuard guard(flat_);
     auto txn = db_->write();
     StateView view(flat_, txn);
     State st(view);
@@ -404,6 +424,7 @@ void Chain::edit_state_locked(Edit edit) {
     flat_.commit(txn, version, st.changes());
     store_.set_version(txn, version);
     txn.commit();
+    guard.committed();
 }
 
 void Chain::set_balance(const address& addr, const uint256& balance) {

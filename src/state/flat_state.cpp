@@ -88,6 +88,7 @@ void FlatState::record_history(Database::Txn& txn, Table history, bytes_view key
 }
 
 void FlatState::revert_to(Database::Txn& txn, uint64_t target, uint64_t head) const {
+    invalidate_tries();
     for (uint64_t block = head; block > target; --block) {
         const bytes block_key = history_key({}, block);
         const bytes keys(txn.get(block_changes_, block_key).value_or(bytes_view{}));
@@ -108,19 +109,41 @@ void FlatState::revert_to(Database::Txn& txn, uint64_t target, uint64_t head) co
     }
 }
 
-hash256 FlatState::storage_root(const Database::Txn& txn, const address& addr) const {
-    std::vector<std::pair<bytes, bytes>> entries;
-    Cursor cursor(txn, storage_);
-    for (auto e = cursor.seek(addr.view()); e && e->first.substr(0, 20) == addr.view();
-         e = cursor.next())
-        entries.emplace_back(bytes(keccak256(e->first.substr(20)).view()), bytes(e->second));
-    return trie_root(std::move(entries));
+MerkleTrie& FlatState::storage_trie(const Database::Txn& txn, const address& addr) const {
+    auto [it, inserted] = storage_tries_.try_emplace(addr);
+    if (inserted) {
+        Cursor cursor(txn, storage_);
+        for (auto e = cursor.seek(addr.view()); e && e->first.substr(0, 20) == addr.view();
+             e = cursor.next())
+            it->second.put(keccak256(e->first.substr(20)), bytes(e->second));
+    }
+    return it->second;
+}
+
+MerkleTrie& FlatState::account_trie(const Database::Txn& txn) const {
+    if (!account_trie_) {
+        account_trie_ = std::make_unique<MerkleTrie>();
+        Cursor cursor(txn, accounts_);
+        for (auto e = cursor.first(); e; e = cursor.next())
+            account_trie_->put(keccak256(e->first), bytes(e->second));
+    }
+    return *account_trie_;
+}
+
+void FlatState::invalidate_tries() const {
+    account_trie_.reset();
+    storage_tries_.clear();
 }
 
 hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
                           std::span<const AccountChange> changes) const {
+    // Both tries load from the tables as they were before this commit's writes.
+    MerkleTrie& accounts_trie = account_trie(txn);
     for (const AccountChange& change : changes) {
         const address& addr = change.addr;
+        MerkleTrie* slots = change.storage_cleared || !change.storage.empty() || !change.info
+                                ? &storage_trie(txn, addr)
+                                : nullptr;
         const std::optional<bytes_view> old_view = txn.get(accounts_, addr.view());
         const bytes old_record = old_view ? bytes(*old_view) : bytes{};
         bool storage_changed = false;
@@ -133,6 +156,7 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
                 cursor.del();
                 storage_changed = true;
             }
+            *slots = MerkleTrie();
         }
         for (const auto& [key, value] : change.storage) {
             const bytes skey = slot_key(addr, key);
@@ -144,12 +168,15 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
                 txn.del(storage_, skey);
             else
                 txn.put(storage_, skey, encoded);
+            uint8_t k[32];
+            key.store_be(k);
+            slots->put(keccak256({k, 32}), encoded);
             storage_changed = true;
         }
 
         bytes new_record;
         if (change.info) {
-            const hash256 root = storage_changed      ? storage_root(txn, addr)
+            const hash256 root = storage_changed      ? slots->root()
                                  : old_record.empty() ? kEmptyTrieRoot
                                                       : decode_record(old_record).storage_root;
             new_record = encode_record(*change.info, root);
@@ -158,12 +185,15 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
         }
         if (new_record == old_record) continue;
         record_history(txn, account_history_, addr.view(), number, old_record);
-        if (new_record.empty())
+        if (new_record.empty()) {
             txn.del(accounts_, addr.view());
-        else
+            storage_tries_.erase(addr);
+        } else {
             txn.put(accounts_, addr.view(), new_record);
+        }
+        accounts_trie.put(keccak256(addr.view()), new_record);
     }
-    return root(txn);
+    return accounts_trie.root();
 }
 
 hash256 FlatState::root(const Database::Txn& txn) const {

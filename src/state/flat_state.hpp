@@ -14,8 +14,10 @@
 #include <array>
 #include <functional>
 #include <span>
+#include <unordered_map>
 
 #include "state/database.hpp"
+#include "state/merkle_trie.hpp"
 #include "state/state.hpp"
 
 namespace krnl::state {
@@ -27,12 +29,17 @@ public:
 
     explicit FlatState(const Database& db);
 
-    // Writes what block `number` changed, records the previous values under `number` (a second
-    // commit for the same block, as dev methods make, keeps the first record), and returns the
-    // new state root.
+    // Writes what version `number` changed, records the previous values under `number` (a second
+    // commit of the same version keeps the first record), and returns the new state root.
+    //
+    // Roots come from tries kept in memory and updated along the changed paths only, loaded from
+    // the tables on first use. They describe the last commit, so a caller whose write transaction
+    // is aborted after a commit must call invalidate_tries(). One writer at a time.
     hash256 commit(Database::Txn& txn, uint64_t number,
                    std::span<const AccountChange> changes) const;
+    void invalidate_tries() const;
 
+    // The state root computed from the tables alone (a check of the cached tries).
     hash256 root(const Database::Txn& txn) const;
 
     // Undoes every block above `target` up to `head`, restoring the state of block `target`
@@ -46,12 +53,15 @@ public:
     Table storage_history() const { return storage_history_; }
 
 private:
-    hash256 storage_root(const Database::Txn& txn, const address& addr) const;
+    MerkleTrie& storage_trie(const Database::Txn& txn, const address& addr) const;
+    MerkleTrie& account_trie(const Database::Txn& txn) const;
     // Records the value `key` had before `block`, once per block, and notes the key.
     void record_history(Database::Txn& txn, Table history, bytes_view key, uint64_t block,
                         bytes_view previous) const;
 
     Table accounts_, storage_, code_, account_history_, storage_history_, block_changes_;
+    mutable std::unique_ptr<MerkleTrie> account_trie_;
+    mutable std::unordered_map<address, MerkleTrie> storage_tries_;
 };
 
 // The state as of a block, read through an open transaction (which must outlive the view).

@@ -160,3 +160,28 @@ TEST(FlatState, RevertRestoresAnEarlierBlockExactly) {
     EXPECT_EQ(latest.read_storage(addr(1), 2), uint256(0));
     EXPECT_FALSE(latest.read_account(addr(2)).has_value());
 }
+
+TEST(FlatState, CachedTriesFollowCommitsAndAnAbortedWriteIsForgotten) {
+    auto db = open_ephemeral();
+    FlatState flat(*db);
+    commit_block(*db, flat, 0, [](State& st) {
+        for (uint8_t i = 1; i < 40; ++i)
+            st.set_storage(addr(7), i, i);
+    });
+    {
+        auto txn = db->write();
+        StateView view(flat, txn);
+        State st(view);
+        st.set_storage(addr(7), 3, 0);
+        st.add_balance(addr(8), 5);
+        st.finalize_transaction(true);
+        flat.commit(txn, 1, st.changes());
+        // Never committed: the tries now describe a state the database does not hold.
+        flat.invalidate_tries();
+    }
+    const hash256 root =
+        commit_block(*db, flat, 1, [](State& st) { st.set_storage(addr(7), 4, 0); });
+    auto txn = db->read();
+    EXPECT_EQ(root, flat.root(txn));
+    EXPECT_EQ(StateView(flat, txn).read_storage(addr(7), 3), uint256(3));
+}
