@@ -317,15 +317,17 @@ std::expected<abi::ValueList, std::string> KernelRunner::run_http(const HttpSpec
         if (!body) return Error("body: " + body.error());
         request.body = body->dump();
     }
-    request.deadline = std::min(deadline, Clock::now() + spec.timeout);
-    const bool own_timeout_first = request.deadline < deadline;
+    const auto start = Clock::now();
+    request.deadline = std::min(deadline, start + spec.timeout);
     request.max_body_bytes = spec.max_bytes;
 
     auto response = http_fetch(request, options_.http);
     if (!response) {
-        if (response.error() == "timed out")
-            return Error(own_timeout_first ? "timed out after " + std::to_string(spec.timeout.count()) + " ms"
-                                           : "timed out (request deadline)");
+        if (response.error() == "timed out") {
+            // The time it had: the spec's timeoutMs, or less when the kernel's deadline came first.
+            const auto budget = std::chrono::ceil<std::chrono::milliseconds>(request.deadline - start);
+            return Error("timed out after " + std::to_string(budget.count()) + " ms");
+        }
         return Error(response.error());
     }
     if (response->status < 200 || response->status > 299)

@@ -77,7 +77,7 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
             if (!eth) return std::unexpected(eth.error());
             config.dev_balance = *eth * kEther;
         }
-        auto threads = read_uint<unsigned>(*node, "threads", 2, "node.");
+        auto threads = read_uint<unsigned>(*node, "threads", 4, "node.");
         if (!threads) return std::unexpected(threads.error());
         config.threads = std::max(1u, *threads);
         if (auto dir = (*node)["data_dir"].value<std::string>()) config.data_dir = *dir;

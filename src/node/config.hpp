@@ -23,7 +23,7 @@ struct NodeConfig {
     uint32_t dev_accounts = 10;
     uint256 dev_balance;  // wei, for each dev account on every chain
     std::optional<std::filesystem::path> data_dir;
-    unsigned threads = 2;
+    unsigned threads = 4;
     std::vector<ChainEntry> chains;
 };
 

@@ -29,7 +29,7 @@ void usage(std::ostream& out) {
            "  --port N           the port of the first chain\n"
            "  --host ADDR        the address to listen on (default 127.0.0.1)\n"
            "  --block-time MS    mine a block every MS milliseconds instead of per transaction\n"
-           "  --threads N        RPC threads per chain (default 2)\n"
+           "  --threads N        RPC threads per chain (default 4)\n"
            "  --quiet            print only the chain URLs\n"
            "  --version, --help\n";
 }

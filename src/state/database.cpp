@@ -2,6 +2,8 @@
 
 #include <lmdb.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <system_error>
 
@@ -28,7 +30,14 @@ std::expected<std::unique_ptr<Database>, std::string> Database::open(
     std::filesystem::path dir = options.dir;
     const bool ephemeral = dir.empty();
     if (ephemeral) {
-        std::string pattern = (std::filesystem::temp_directory_path() / "krnl-XXXXXX").string();
+        // Shared memory when the system has it: an ephemeral database need not touch a disk.
+        std::error_code shm_error;
+        const bool shm = std::filesystem::is_directory("/dev/shm", shm_error) &&
+                         access("/dev/shm", W_OK) == 0;
+        std::string pattern =
+            ((shm ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path()) /
+             "krnl-XXXXXX")
+                .string();
         if (mkdtemp(pattern.data()) == nullptr)
             return std::unexpected("cannot create a temporary directory: " +
                                    std::error_code(errno, std::generic_category()).message());
@@ -49,7 +58,9 @@ std::expected<std::unique_ptr<Database>, std::string> Database::open(
     mdb_env_set_mapsize(db->env_, options.map_size);
     mdb_env_set_maxreaders(db->env_, 512);
     unsigned flags = MDB_NOTLS;  // read transactions are not tied to a thread
-    if (!options.durable) flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+    // Without durability, pages are written in place through the map (no pwrite per page at
+    // commit) and never flushed.
+    if (!options.durable) flags |= MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP;
     rc = mdb_env_open(db->env_, dir.c_str(), flags, 0644);
     if (rc != MDB_SUCCESS) return fail(rc, "cannot open the database in " + dir.string());
     // The mapping and the open descriptors keep an unlinked database alive; nothing is left
