@@ -66,6 +66,14 @@ run_node_suite "e2e: hardhat" tests/e2e/run.sh hardhat
 CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/node/krnld" \
     run_node_suite "contracts: krnld" contracts/test/run.sh
 CONTRACTS_OUT="$PWD/build/contracts" run_node_suite "contracts: hardhat" contracts/test/run.sh
+# The account's gas against SimpleAccount (a benchmark: it prints ratios and asserts nothing, but
+# it must run).
+echo "=== bench: account gas on krnld"
+if ! CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/node/krnld" \
+    bash bench/account_gas.sh; then
+    echo "=== bench: account gas did not run"
+    total_failed=$((total_failed + 1))
+fi
 # The sanitizer build keeps optimisation so the state tests finish in reasonable time.
 run_suite sanitize build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKRNL_SANITIZE=ON
 
