@@ -1,0 +1,27 @@
+// The chains kernels read, behind the engine's ChainAccess: the ones krnld serves (a view call on
+// a committed snapshot, in process) and the ones it reaches upstream over JSON-RPC.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "chain/chain.hpp"
+#include "engine/chain_access.hpp"
+#include "rpc/client.hpp"
+
+namespace krnl::node {
+
+class ChainRouter final : public engine::ChainAccess {
+public:
+    void add_embedded(chain::Chain& chain);
+    void add_upstream(uint64_t chain_id, const std::string& url);
+
+    std::expected<bytes, engine::CallError> call(uint64_t chain_id, const address& to, bytes data,
+                                                 std::optional<uint64_t> block) override;
+
+private:
+    std::map<uint64_t, chain::Chain*> embedded_;
+    std::map<uint64_t, std::unique_ptr<rpc::Client>> upstream_;
+};
+
+}  // namespace krnl::node

@@ -1,0 +1,58 @@
+#include "node/chains.hpp"
+
+#include <gtest/gtest.h>
+
+#include "rpc/eth_api.hpp"
+#include "rpc/server.hpp"
+
+using namespace krnl;
+
+namespace {
+
+const address kAnswer{{0xa1}};   // returns 42
+const address kReverts{{0xa2}};  // reverts with no data
+
+std::unique_ptr<chain::Chain> chain_with_contracts(uint64_t id) {
+    chain::ChainConfig config;
+    config.chain_id = id;
+    config.alloc[kAnswer].code = *from_hex("602a60005260206000f3");
+    config.alloc[kReverts].code = *from_hex("60006000fd");
+    auto c = chain::Chain::open(config, {.durable = false});
+    EXPECT_TRUE(c.has_value());
+    return std::move(*c);
+}
+
+}  // namespace
+
+TEST(ChainRouter, EmbeddedAndUpstreamChainsAnswerTheSame) {
+    auto home = chain_with_contracts(31337);
+    auto remote = chain_with_contracts(31338);
+    // The second chain served over JSON-RPC, as an upstream node would be.
+    rpc::EthApi api(*remote, {});
+    rpc::MethodTable methods;
+    api.register_methods(methods);
+    auto server = rpc::Server::bind({.host = "127.0.0.1", .port = 0}, methods);
+    ASSERT_TRUE(server.has_value());
+    (*server)->start(2);
+
+    node::ChainRouter router;
+    router.add_embedded(*home);
+    router.add_upstream(31338, "http://127.0.0.1:" + std::to_string((*server)->port()));
+    for (uint64_t id : {31337u, 31338u}) {
+        SCOPED_TRACE(id);
+        auto answer = router.call(id, kAnswer, {}, std::nullopt);
+        ASSERT_TRUE(answer.has_value()) << answer.error().message;
+        ASSERT_EQ(answer->size(), 32u);
+        EXPECT_EQ((*answer)[31], 42);
+        auto at_genesis = router.call(id, kAnswer, {}, 0);
+        ASSERT_TRUE(at_genesis.has_value());
+        auto reverted = router.call(id, kReverts, {}, std::nullopt);
+        ASSERT_FALSE(reverted.has_value());
+        EXPECT_EQ(reverted.error().message, "execution reverted");
+        ASSERT_TRUE(reverted.error().revert_data.has_value());
+        EXPECT_FALSE(router.call(id, kAnswer, {}, 99).has_value());  // no such block yet
+    }
+    auto unknown = router.call(5, kAnswer, {}, std::nullopt);
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().message, "chain 5 is neither served nor reachable by this node");
+}
