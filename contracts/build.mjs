@@ -210,6 +210,10 @@ async function main() {
     { name: 'AccountV08', args: [['address'], () => [addressOf.EntryPointV08]] },
     { name: 'AccountFactoryV07', contract: 'AccountFactory', args: [['address', 'address'], () => [addressOf.AccountV07, addressOf.EntryPointV07]] },
     { name: 'AccountFactoryV08', contract: 'AccountFactory', args: [['address', 'address'], () => [addressOf.AccountV08, addressOf.EntryPointV08]] },
+    // The KRNL registry and fee vault of every chain: kernel fee changes and deactivations take an
+    // hour's notice, operators unstake after a day and stake at least 1 ETH.
+    { name: 'KernelRegistry', args: [['uint64', 'uint64', 'uint256'], () => [3600n, 86400n, 10n ** 18n]] },
+    { name: 'KrnlVault', args: [['address'], () => [addressOf.KernelRegistry]] },
   ];
   for (const p of ours_) {
     const artifact = byName[p.contract ?? p.name];

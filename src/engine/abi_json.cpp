@@ -23,7 +23,8 @@ std::string escape_pointer_token(std::string_view token) {
 // current value, so the text of every inexact number can be kept beside it.
 class ExactSax {
 public:
-    ExactSax(ExactJson& out, size_t max_depth) : out_(out), dom_(out.value, false), max_depth_(max_depth) {}
+    ExactSax(ExactJson& out, size_t max_depth)
+        : out_(out), dom_(out.value, false), max_depth_(max_depth) {}
 
     bool null() { return done(dom_.null()); }
     bool boolean(bool v) { return done(dom_.boolean(v)); }
@@ -59,7 +60,8 @@ public:
         frames_.pop_back();
         return done(dom_.end_array());
     }
-    bool parse_error(size_t position, const std::string& token, const nlohmann::detail::exception& e) {
+    bool parse_error(size_t position, const std::string& token,
+                     const nlohmann::detail::exception& e) {
         if (error_.empty()) error_ = e.what();
         return false;
     }
@@ -97,16 +99,25 @@ private:
 
 constexpr uint256 kMaxUint256{~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
-uint256 negate(const uint256& v) { return uint256{} - v; }
+uint256 negate(const uint256& v) {
+    return uint256{} - v;
+}
 
-bool is_negative_256(const uint256& v) { return (v.w[3] >> 63) != 0; }
+bool is_negative_256(const uint256& v) {
+    return (v.w[3] >> 63) != 0;
+}
 
 // 2^bits as a uint256 limit (bits < 256).
-uint256 power_of_two(size_t bits) { return uint256(1) << uint256(bits); }
+uint256 power_of_two(size_t bits) {
+    return uint256(1) << uint256(bits);
+}
 
-std::expected<abi::Value, std::string> integer_value(const abi::Type& type, const ScaledInteger& v) {
+std::expected<abi::Value, std::string> integer_value(const abi::Type& type,
+                                                     const ScaledInteger& v) {
     const bool is_signed = type.kind == abi::Type::Kind::Int;
     const std::string name = type.canonical();
     if (!is_signed) {
@@ -136,15 +147,22 @@ std::string number_text(const json& value, const JsonToAbiOptions& options) {
 
 std::string kind_of(const json& v) {
     switch (v.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "a boolean";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
         case json::value_t::number_integer:
         case json::value_t::number_unsigned:
-        case json::value_t::number_float: return "a number";
-        case json::value_t::string: return "a string";
-        case json::value_t::array: return "an array";
-        case json::value_t::object: return "an object";
-        default: return "an unsupported value";
+        case json::value_t::number_float:
+            return "a number";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "an array";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "an unsupported value";
     }
 }
 
@@ -153,7 +171,7 @@ std::expected<abi::Value, std::string> list_value(const abi::Type& type, const j
     const std::string name = type.canonical();
     if (!value.is_array()) return std::unexpected(name + " needs an array, not " + kind_of(value));
     const bool tuple = type.kind == abi::Type::Kind::Tuple;
-    const size_t expected_size = tuple ? type.components.size()
+    const size_t expected_size = tuple                                      ? type.components.size()
                                  : type.kind == abi::Type::Kind::FixedArray ? type.size
                                                                             : value.size();
     if (value.size() != expected_size)
@@ -177,8 +195,8 @@ std::expected<abi::Value, std::string> list_value(const abi::Type& type, const j
 std::expected<ExactJson, std::string> parse_exact_json(std::string_view text, size_t max_depth) {
     ExactJson out;
     ExactSax sax(out, max_depth);
-    const bool ok = json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, true,
-                                    false);
+    const bool ok = json::sax_parse(text.begin(), text.end(), &sax,
+                                    nlohmann::detail::input_format_t::json, true, false);
     if (!ok) return std::unexpected(sax.error().empty() ? "invalid JSON" : sax.error());
     return out;
 }
@@ -194,19 +212,22 @@ std::expected<ScaledInteger, std::string> scale_decimal(std::string_view text, u
     std::string digits;  // integer and fraction digits together
     int64_t exponent = 0;
     const size_t int_start = i;
-    while (i < text.size() && is_digit(text[i])) digits += text[i++];
+    while (i < text.size() && is_digit(text[i]))
+        digits += text[i++];
     if (i == int_start) return std::unexpected(shown + " is not a decimal number");
     if (i < text.size() && text[i] == '.') {
         ++i;
         const size_t frac_start = i;
-        while (i < text.size() && is_digit(text[i])) digits += text[i++];
+        while (i < text.size() && is_digit(text[i]))
+            digits += text[i++];
         if (i == frac_start) return std::unexpected(shown + " is not a decimal number");
         exponent -= static_cast<int64_t>(i - frac_start);
     }
     if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
         ++i;
         bool negative_exponent = false;
-        if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative_exponent = text[i++] == '-';
+        if (i < text.size() && (text[i] == '+' || text[i] == '-'))
+            negative_exponent = text[i++] == '-';
         const size_t exp_start = i;
         int64_t e = 0;
         while (i < text.size() && is_digit(text[i])) {
@@ -263,11 +284,13 @@ std::expected<abi::Value, std::string> json_to_abi(const abi::Type& type, const 
                     if (options.decimals != 0)
                         return std::unexpected("a hex string cannot be scaled by decimals");
                     auto v = parse_uint256(text);
-                    if (!v) return std::unexpected("\"" + text.substr(0, 80) + "\" is not a number");
+                    if (!v)
+                        return std::unexpected("\"" + text.substr(0, 80) + "\" is not a number");
                     return integer_value(type, ScaledInteger{*v, false});
                 }
             } else {
-                return std::unexpected(name + " needs a number or a decimal string, not " + kind_of(value));
+                return std::unexpected(name + " needs a number or a decimal string, not " +
+                                       kind_of(value));
             }
             auto scaled = scale_decimal(text, options.decimals);
             if (!scaled) return std::unexpected(scaled.error());
@@ -284,27 +307,31 @@ std::expected<abi::Value, std::string> json_to_abi(const abi::Type& type, const 
             return abi::Value(*a);
         }
         case Kind::Bool:
-            if (!value.is_boolean()) return std::unexpected("bool needs true or false, not " + kind_of(value));
+            if (!value.is_boolean())
+                return std::unexpected("bool needs true or false, not " + kind_of(value));
             return abi::Value(value.get<bool>());
         case Kind::FixedBytes:
         case Kind::Bytes: {
-            if (!value.is_string()) return std::unexpected(name + " needs a 0x-hex string, not " + kind_of(value));
+            if (!value.is_string())
+                return std::unexpected(name + " needs a 0x-hex string, not " + kind_of(value));
             const auto& s = value.get_ref<const std::string&>();
             if (!s.starts_with("0x") && !s.starts_with("0X"))
                 return std::unexpected(name + " \"" + s.substr(0, 80) + "\" needs a 0x prefix");
             auto b = from_hex(s);
             if (!b) return std::unexpected("\"" + s.substr(0, 80) + "\" is not hex");
             if (type.kind == Kind::FixedBytes && b->size() != type.size)
-                return std::unexpected(name + " needs exactly " + std::to_string(type.size) + " bytes, not " +
-                                       std::to_string(b->size()));
+                return std::unexpected(name + " needs exactly " + std::to_string(type.size) +
+                                       " bytes, not " + std::to_string(b->size()));
             return abi::Value(std::move(*b));
         }
         case Kind::String:
-            if (!value.is_string()) return std::unexpected("string needs a JSON string, not " + kind_of(value));
+            if (!value.is_string())
+                return std::unexpected("string needs a JSON string, not " + kind_of(value));
             return abi::Value(value.get<std::string>());
         case Kind::Array:
         case Kind::FixedArray:
-        case Kind::Tuple: return list_value(type, value, options);
+        case Kind::Tuple:
+            return list_value(type, value, options);
     }
     return std::unexpected("unsupported type " + name);
 }

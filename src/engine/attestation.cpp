@@ -36,7 +36,8 @@ abi::Value responses_value(std::span<const KernelResponse> responses) {
     abi::ValueList list;
     list.reserve(responses.size());
     for (const KernelResponse& r : responses)
-        list.push_back(abi::ValueList{abi::Value(r.kernel_id), abi::Value(r.result), abi::Value(r.err)});
+        list.push_back(
+            abi::ValueList{abi::Value(r.kernel_id), abi::Value(r.result), abi::Value(r.err)});
     return abi::Value(std::move(list));
 }
 
@@ -45,24 +46,33 @@ abi::Value uint_list(const std::vector<uint256>& values) {
     return abi::Value(std::move(list));
 }
 
-hash256 keccak_text(std::string_view s) { return keccak256(as_bytes(s)); }
+hash256 keccak_text(std::string_view s) {
+    return keccak256(as_bytes(s));
+}
 
-void append_word(bytes& out, const bytes32& word) { out.append(word.data(), 32); }
+void append_word(bytes& out, const bytes32& word) {
+    out.append(word.data(), 32);
+}
 void append_address(bytes& out, const address& a) {
     out.append(12, 0);
     out.append(a.data(), 20);
 }
-void append_uint(bytes& out, const uint256& v) { append_word(out, v.to_bytes32()); }
+void append_uint(bytes& out, const uint256& v) {
+    append_word(out, v.to_bytes32());
+}
 
 std::expected<std::vector<uint256>, std::string> uint_list_of(const abi::Value& v) {
     std::vector<uint256> out;
-    for (const abi::Value& e : *v.as_list()) out.push_back(*e.as_uint());
+    for (const abi::Value& e : *v.as_list())
+        out.push_back(*e.as_uint());
     return out;
 }
 
 }  // namespace
 
-hash256 args_hash(bytes_view encoded_args) { return keccak256(encoded_args); }
+hash256 args_hash(bytes_view encoded_args) {
+    return keccak256(encoded_args);
+}
 
 hash256 responses_hash(std::span<const KernelResponse> responses) {
     const abi::Value value = responses_value(responses);
@@ -78,7 +88,10 @@ hash256 fees_hash(const Fees& fees) {
 
 hash256 domain_separator(const uint256& chain_id, const address& token_authority) {
     bytes enc;
-    append_word(enc, keccak_text("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
+    append_word(
+        enc,
+        keccak_text(
+            "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
     append_word(enc, keccak_text("KRNL"));
     append_word(enc, keccak_text("1"));
     append_uint(enc, chain_id);
@@ -126,13 +139,15 @@ std::expected<address, std::string> recover_signer(const hash256& digest, bytes_
     uint8_t v = signature[64];
     if (v == 27 || v == 28) v -= 27;
     if (v > 1) return Error("signature v must be 27 or 28");
-    if (s > secp256k1::kHalfCurveOrder) return Error("signature s is not in the lower half of the curve order");
+    if (s > secp256k1::kHalfCurveOrder)
+        return Error("signature s is not in the lower half of the curve order");
     auto signer = secp256k1::recover_address(digest, r, s, v);
     if (!signer) return Error("signature does not recover");
     return *signer;
 }
 
-std::expected<bytes, std::string> assemble_signatures(const hash256& digest, std::span<const bytes> signatures) {
+std::expected<bytes, std::string> assemble_signatures(const hash256& digest,
+                                                      std::span<const bytes> signatures) {
     std::vector<std::pair<address, bytes>> signed_by;
     for (size_t i = 0; i < signatures.size(); ++i) {
         auto signer = recover_signer(digest, signatures[i]);
@@ -154,10 +169,11 @@ std::expected<bytes, std::string> assemble_signatures(const hash256& digest, std
 
 bytes encode_payload(const Attestation& a, bytes_view signatures) {
     const abi::Value payload(abi::ValueList{
-        abi::Value(a.chain_id), abi::Value(a.app), abi::Value(a.sender), abi::Value(bytes(a.selector.view())),
-        abi::Value(bytes(a.args_hash.view())), responses_value(a.responses), abi::Value(a.nonce),
-        abi::Value(uint256(a.expiry)), uint_list(a.fees.kernel_ids), uint_list(a.fees.kernel_fees),
-        abi::Value(a.fees.node_fee), abi::Value(bytes(signatures))});
+        abi::Value(a.chain_id), abi::Value(a.app), abi::Value(a.sender),
+        abi::Value(bytes(a.selector.view())), abi::Value(bytes(a.args_hash.view())),
+        responses_value(a.responses), abi::Value(a.nonce), abi::Value(uint256(a.expiry)),
+        uint_list(a.fees.kernel_ids), uint_list(a.fees.kernel_fees), abi::Value(a.fees.node_fee),
+        abi::Value(bytes(signatures))});
     return *abi::encode(std::span(&payload_type(), 1), std::span(&payload, 1));
 }
 

@@ -66,7 +66,8 @@ std::expected<address, std::string> recover_signer(const hash256& digest, bytes_
 // The signature bundle of the payload: every signature recovered against `digest`, ordered by
 // signer address ascending, concatenated. Errors for a malformed signature or two signatures
 // from the same signer.
-std::expected<bytes, std::string> assemble_signatures(const hash256& digest, std::span<const bytes> signatures);
+std::expected<bytes, std::string> assemble_signatures(const hash256& digest,
+                                                      std::span<const bytes> signatures);
 
 // abi.encode(KrnlPayload) with the given signature bundle.
 bytes encode_payload(const Attestation& a, bytes_view signatures);

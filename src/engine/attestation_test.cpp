@@ -18,16 +18,23 @@ using json = nlohmann::json;
 
 // contracts/test/vectors/attestation.json, written by the Solidity side (TokenAuthority on a node).
 std::filesystem::path vectors_path() {
-    return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "contracts" / "test" /
-           "vectors" / "attestation.json";
+    return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "contracts" /
+           "test" / "vectors" / "attestation.json";
 }
 
-uint256 u(const json& v) { return *parse_uint256(v.get<std::string>()); }
-hash256 h(const json& v) { return *fixed_from_hex<32>(v.get<std::string>()); }
-address a(const json& v) { return *fixed_from_hex<20>(v.get<std::string>()); }
+uint256 u(const json& v) {
+    return *parse_uint256(v.get<std::string>());
+}
+hash256 h(const json& v) {
+    return *fixed_from_hex<32>(v.get<std::string>());
+}
+address a(const json& v) {
+    return *fixed_from_hex<20>(v.get<std::string>());
+}
 std::string lowercase_hex(const json& v) {
     std::string s = v.get<std::string>();
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
 }
 
@@ -40,11 +47,14 @@ Attestation from_inputs(const json& in) {
     at.selector = *fixed_from_hex<4>(in["selector"].get<std::string>());
     at.args_hash = args_hash(*from_hex(in["args"].get<std::string>()));
     for (const json& r : in["responses"])
-        at.responses.push_back({u(r["kernelId"]), *from_hex(r["result"].get<std::string>()), r["err"]});
+        at.responses.push_back(
+            {u(r["kernelId"]), *from_hex(r["result"].get<std::string>()), r["err"]});
     at.nonce = u(in["nonce"]);
     at.expiry = u(in["expiry"]).low64();
-    for (const json& id : in["kernelIds"]) at.fees.kernel_ids.push_back(u(id));
-    for (const json& fee : in["kernelFees"]) at.fees.kernel_fees.push_back(u(fee));
+    for (const json& id : in["kernelIds"])
+        at.fees.kernel_ids.push_back(u(id));
+    for (const json& fee : in["kernelFees"])
+        at.fees.kernel_fees.push_back(u(fee));
     at.fees.node_fee = u(in["nodeFee"]);
     return at;
 }
@@ -171,7 +181,8 @@ TEST(Attestation, AssemblesSignaturesInSignerOrder) {
 TEST(Attestation, PayloadRoundTrips) {
     Attestation at = sample();
     const hash256 digest = attestation_digest(at);
-    const bytes sigs = *assemble_signatures(digest, std::vector<bytes>{*sign_digest(digest, key(1)), *sign_digest(digest, key(2))});
+    const bytes sigs = *assemble_signatures(
+        digest, std::vector<bytes>{*sign_digest(digest, key(1)), *sign_digest(digest, key(2))});
     const bytes payload = encode_payload(at, sigs);
     // abi.encode of one dynamic struct: a head with the offset 0x20.
     ASSERT_GE(payload.size(), 64u);
@@ -206,7 +217,8 @@ TEST(Attestation, EveryFieldChangesTheDigest) {
     variants[7].nonce = base.nonce + uint256(1);
     variants[8].expiry += 1;
     variants[9].fees.node_fee = 3001;
-    for (size_t i = 0; i < variants.size(); ++i) EXPECT_NE(attestation_digest(variants[i]), d) << i;
+    for (size_t i = 0; i < variants.size(); ++i)
+        EXPECT_NE(attestation_digest(variants[i]), d) << i;
 }
 
 TEST(Attestation, NoncesAreFresh) {

@@ -28,7 +28,8 @@ using Error = std::unexpected<std::string>;
 
 std::string lowercase(std::string_view s) {
     std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -68,9 +69,9 @@ std::optional<std::string> address_reason(const asio::ip::address& addr) {
     if (zeros(0, 15) && b[15] == 1) return "loopback";
     if (zeros(0, 10) && b[10] == 0xff && b[11] == 0xff) return ipv4_reason(embedded_v4(12));
     if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && zeros(4, 12))
-        return ipv4_reason(embedded_v4(12));  // NAT64
+        return ipv4_reason(embedded_v4(12));                               // NAT64
     if (b[0] == 0x20 && b[1] == 0x02) return ipv4_reason(embedded_v4(2));  // 6to4
-    if (zeros(0, 12)) return "reserved";                                  // IPv4-compatible
+    if (zeros(0, 12)) return "reserved";                                   // IPv4-compatible
     if ((b[0] & 0xfe) == 0xfc) return "unique-local";
     if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return "link-local";
     if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return "private";  // deprecated site-local
@@ -96,7 +97,8 @@ std::string describe(const error_code& ec, const Url& url, uint64_t max_bytes) {
         return "response body larger than " + std::to_string(max_bytes) + " bytes";
     if (ec == http::error::header_limit) return "response headers too large";
     if (ec == asio::error::connection_refused) return "connection refused by " + url.authority();
-    if (ec == asio::error::eof || ec == http::error::end_of_stream || ec == http::error::partial_message)
+    if (ec == asio::error::eof || ec == http::error::end_of_stream ||
+        ec == http::error::partial_message)
         return "connection closed before a complete response";
     return ec.message();
 }
@@ -137,9 +139,11 @@ std::expected<std::vector<tcp::endpoint>, std::string> resolve_checked(
                                });
         io.restart();
         io.run();
-        if (resolve_ec == asio::error::operation_aborted) return Error("timed out resolving " + url.host);
+        if (resolve_ec == asio::error::operation_aborted)
+            return Error("timed out resolving " + url.host);
         if (resolve_ec) return Error("cannot resolve " + url.host + ": " + resolve_ec.message());
-        for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+        for (const auto& entry : results)
+            endpoints.push_back(entry.endpoint());
         if (endpoints.empty()) return Error("cannot resolve " + url.host + ": no addresses");
     }
     if (!host_exempt(url, policy)) {
@@ -147,8 +151,8 @@ std::expected<std::vector<tcp::endpoint>, std::string> resolve_checked(
         // rather than filtered, so the outcome never depends on which address answers.
         for (const tcp::endpoint& e : endpoints)
             if (auto why = address_reason(e.address()))
-                return Error("refused: " + url.host + " resolves to " + e.address().to_string() + " (" +
-                             *why + "); the node's HTTP policy does not allow it");
+                return Error("refused: " + url.host + " resolves to " + e.address().to_string() +
+                             " (" + *why + "); the node's HTTP policy does not allow it");
     }
     return endpoints;
 }
@@ -166,7 +170,8 @@ http::request<http::string_body> build_request(const Exchange& x) {
     req.set(http::field::host, x.url.authority());
     req.set(http::field::user_agent, "krnl-engine");
     req.set(http::field::accept, "application/json");
-    for (const auto& [name, value] : x.request.headers) req.set(name, value);
+    for (const auto& [name, value] : x.request.headers)
+        req.set(name, value);
     req.set(http::field::connection, "close");
     if (!x.body.empty() || x.method == "POST") {
         req.set(http::field::content_type, x.request.content_type);
@@ -177,10 +182,12 @@ http::request<http::string_body> build_request(const Exchange& x) {
 }
 
 template <typename Stream>
-std::expected<http::response<http::string_body>, std::string> exchange(asio::io_context& io, Stream& stream,
+std::expected<http::response<http::string_body>, std::string> exchange(asio::io_context& io,
+                                                                       Stream& stream,
                                                                        const Exchange& x) {
     auto req = build_request(x);
-    error_code ec = run_op(io, [&](auto handler) { http::async_write(stream, req, std::move(handler)); });
+    error_code ec =
+        run_op(io, [&](auto handler) { http::async_write(stream, req, std::move(handler)); });
     if (ec) return Error(describe(ec, x.url, x.request.max_body_bytes));
     http::response_parser<http::string_body> parser;
     parser.body_limit(x.request.max_body_bytes);
@@ -188,14 +195,18 @@ std::expected<http::response<http::string_body>, std::string> exchange(asio::io_
     beast::flat_buffer buffer;
     // The header first: Boost 1.74's eager parser loses the body-limit error of a Content-Length
     // that is over the limit when the body arrives in the same read as the header.
-    ec = run_op(io, [&](auto handler) { http::async_read_header(stream, buffer, parser, std::move(handler)); });
+    ec = run_op(io, [&](auto handler) {
+        http::async_read_header(stream, buffer, parser, std::move(handler));
+    });
     if (ec) return Error(describe(ec, x.url, x.request.max_body_bytes));
-    ec = run_op(io, [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+    ec = run_op(
+        io, [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
     if (ec) return Error(describe(ec, x.url, x.request.max_body_bytes));
     return parser.release();
 }
 
-std::expected<http::response<http::string_body>, std::string> one_hop(const Url& url, const std::string& method,
+std::expected<http::response<http::string_body>, std::string> one_hop(const Url& url,
+                                                                      const std::string& method,
                                                                       const std::string& body,
                                                                       const HttpRequest& request,
                                                                       const HttpPolicy& policy) {
@@ -232,8 +243,9 @@ std::expected<http::response<http::string_body>, std::string> one_hop(const Url&
         stream.async_handshake(asio::ssl::stream_base::client, std::move(handler));
     });
     if (ec)
-        return Error(ec == beast::error::timeout ? std::string("timed out")
-                                                 : "TLS handshake with " + url.authority() + " failed: " + ec.message());
+        return Error(ec == beast::error::timeout
+                         ? std::string("timed out")
+                         : "TLS handshake with " + url.authority() + " failed: " + ec.message());
     return exchange(io, stream, x);
 }
 
@@ -250,7 +262,9 @@ std::string Url::authority() const {
     return h;
 }
 
-std::string Url::text() const { return scheme + "://" + authority() + target; }
+std::string Url::text() const {
+    return scheme + "://" + authority() + target;
+}
 
 std::expected<Url, std::string> parse_url(std::string_view text) {
     const std::string shown = "URL \"" + std::string(text.substr(0, 120)) + "\"";
@@ -267,15 +281,18 @@ std::expected<Url, std::string> parse_url(std::string_view text) {
     } else {
         return Error(shown + " must start with http:// or https://");
     }
-    if (const size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+    if (const size_t hash = rest.find('#'); hash != std::string_view::npos)
+        rest = rest.substr(0, hash);
     const size_t authority_end = rest.find_first_of("/?");
     std::string_view authority = rest.substr(0, authority_end);
-    std::string_view target = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
+    std::string_view target =
+        authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
     if (authority.find('@') != std::string_view::npos) return Error(shown + " has user info");
     std::string_view port_text;
     if (!authority.empty() && authority[0] == '[') {
         const size_t close = authority.find(']');
-        if (close == std::string_view::npos) return Error(shown + " has an unterminated IPv6 address");
+        if (close == std::string_view::npos)
+            return Error(shown + " has an unterminated IPv6 address");
         url.host = lowercase(authority.substr(1, close - 1));
         error_code ec;
         asio::ip::make_address_v6(url.host, ec);
@@ -294,7 +311,8 @@ std::expected<Url, std::string> parse_url(std::string_view text) {
             if (port_text.empty()) return Error(shown + " has an empty port");
         }
         if (url.host.empty()) return Error(shown + " has no host");
-        if (url.host.size() > 253 || !std::all_of(url.host.begin(), url.host.end(), valid_host_char))
+        if (url.host.size() > 253 ||
+            !std::all_of(url.host.begin(), url.host.end(), valid_host_char))
             return Error(shown + " has a bad host name");
     }
     if (!port_text.empty()) {
@@ -306,7 +324,8 @@ std::expected<Url, std::string> parse_url(std::string_view text) {
         url.port = static_cast<uint16_t>(port);
     }
     for (unsigned char c : target)
-        if (c <= 0x20 || c >= 0x7f) return Error(shown + " has a space, control or non-ASCII character");
+        if (c <= 0x20 || c >= 0x7f)
+            return Error(shown + " has a space, control or non-ASCII character");
     if (target.empty())
         url.target = "/";
     else if (target[0] == '?')
@@ -331,7 +350,8 @@ std::expected<Url, std::string> resolve_location(const Url& base, std::string_vi
     Url out = base;
     if (const size_t hash = target.find('#'); hash != std::string::npos) target.resize(hash);
     for (unsigned char c : target)
-        if (c <= 0x20 || c >= 0x7f) return Error("a Location with a space, control or non-ASCII character");
+        if (c <= 0x20 || c >= 0x7f)
+            return Error("a Location with a space, control or non-ASCII character");
     out.target = target;
     return out;
 }
@@ -339,13 +359,15 @@ std::expected<Url, std::string> resolve_location(const Url& base, std::string_vi
 std::optional<std::string> non_public_address_reason(std::string_view ip) {
     error_code ec;
     std::string text(ip);
-    if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+    if (text.size() >= 2 && text.front() == '[' && text.back() == ']')
+        text = text.substr(1, text.size() - 2);
     const asio::ip::address addr = asio::ip::make_address(text, ec);
     if (ec) return "not an IP address";
     return address_reason(addr);
 }
 
-std::expected<HttpResponse, std::string> http_fetch(const HttpRequest& request, const HttpPolicy& policy) {
+std::expected<HttpResponse, std::string> http_fetch(const HttpRequest& request,
+                                                    const HttpPolicy& policy) {
     for (const auto& [name, value] : request.headers)
         for (unsigned char c : name + value)
             if (c < 0x20 || c == 0x7f) return Error("header " + name + " has a control character");
@@ -355,10 +377,16 @@ std::expected<HttpResponse, std::string> http_fetch(const HttpRequest& request, 
     std::string body = request.body;
     if (method != "GET" && method != "POST") return Error("method " + method + " is not supported");
     for (unsigned redirects = 0;; ++redirects) {
-        auto response = one_hop(*url, method, body, request, policy);
+        std::expected<http::response<http::string_body>, std::string> response;
+        try {
+            response = one_hop(*url, method, body, request, policy);
+        } catch (const std::exception& e) {  // Asio's TLS context setup reports by throwing
+            return Error(std::string("HTTP client error: ") + e.what());
+        }
         if (!response) return Error(response.error());
         const unsigned status = response->result_int();
-        const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+        const bool redirect =
+            status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
         if (!redirect) {
             HttpResponse out;
             out.status = status;
@@ -370,12 +398,15 @@ std::expected<HttpResponse, std::string> http_fetch(const HttpRequest& request, 
             return out;
         }
         if (redirects >= policy.max_redirects)
-            return Error("too many redirects (more than " + std::to_string(policy.max_redirects) + ")");
+            return Error("too many redirects (more than " + std::to_string(policy.max_redirects) +
+                         ")");
         const auto location = (*response)[http::field::location];
-        if (location.empty()) return Error("HTTP " + std::to_string(status) + " redirect without a Location");
+        if (location.empty())
+            return Error("HTTP " + std::to_string(status) + " redirect without a Location");
         auto next = resolve_location(*url, std::string_view(location.data(), location.size()));
         if (!next) return Error("redirect to a bad URL: " + next.error());
-        if (url->scheme == "https" && next->scheme == "http") return Error("refused: redirect from https to http");
+        if (url->scheme == "https" && next->scheme == "http")
+            return Error("refused: redirect from https to http");
         // 303 always, and 301/302 after a POST (as browsers do), continue as a GET without body.
         if (status == 303 || ((status == 301 || status == 302) && method == "POST")) {
             method = "GET";

@@ -38,8 +38,8 @@ std::expected<Url, std::string> resolve_location(const Url& base, std::string_vi
 
 // Why an IP address is not public ("loopback", "private", "link-local", "unspecified",
 // "multicast", "shared", "reserved", "broadcast", "unique-local", "documentation"); nullopt for a
-// public address. IPv4-mapped and NAT64 IPv6 addresses are judged by their IPv4 address. Text that is
-// no IP address yields "not an IP address".
+// public address. IPv4-mapped and NAT64 IPv6 addresses are judged by their IPv4 address. Text that
+// is no IP address yields "not an IP address".
 std::optional<std::string> non_public_address_reason(std::string_view ip);
 
 struct HttpPolicy {

@@ -44,9 +44,10 @@ TEST(Url, ParsesHostPortAndTarget) {
 }
 
 TEST(Url, RejectsBadUrls) {
-    for (const char* bad : {"ftp://x/", "http://", "http://user:pw@host/", "http://host:0/", "http://host:70000/",
-                            "http://host:/", "http://ho st/", "http://host/a b", "http://[::1/", "http://[zz]/",
-                            "//host/", "http://host:12a/"}) {
+    for (const char* bad :
+         {"ftp://x/", "http://", "http://user:pw@host/", "http://host:0/", "http://host:70000/",
+          "http://host:/", "http://ho st/", "http://host/a b", "http://[::1/", "http://[zz]/",
+          "//host/", "http://host:12a/"}) {
         auto u = parse_url(bad);
         EXPECT_FALSE(u) << bad;
     }
@@ -63,21 +64,37 @@ TEST(Url, ResolvesLocations) {
 
 TEST(Ssrf, ClassifiesAddresses) {
     const std::pair<const char*, const char*> cases[] = {
-        {"127.0.0.1", "loopback"},          {"127.255.0.9", "loopback"},       {"10.1.2.3", "private"},
-        {"172.16.0.1", "private"},          {"172.31.255.255", "private"},     {"192.168.1.1", "private"},
-        {"169.254.169.254", "link-local"},  {"0.0.0.0", "unspecified"},       {"224.0.0.1", "multicast"},
-        {"255.255.255.255", "broadcast"},   {"100.64.0.1", "shared"},          {"::1", "loopback"},
-        {"::", "unspecified"},              {"fc00::1", "unique-local"},       {"fd12:3456::1", "unique-local"},
-        {"fe80::1", "link-local"},          {"ff02::1", "multicast"},          {"::ffff:127.0.0.1", "loopback"},
-        {"::ffff:10.0.0.1", "private"},     {"64:ff9b::a9fe:a9fe", "link-local"}, {"[::1]", "loopback"},
-        {"2002:7f00:1::", "loopback"},      {"not-an-ip", "not an IP address"},
+        {"127.0.0.1", "loopback"},
+        {"127.255.0.9", "loopback"},
+        {"10.1.2.3", "private"},
+        {"172.16.0.1", "private"},
+        {"172.31.255.255", "private"},
+        {"192.168.1.1", "private"},
+        {"169.254.169.254", "link-local"},
+        {"0.0.0.0", "unspecified"},
+        {"224.0.0.1", "multicast"},
+        {"255.255.255.255", "broadcast"},
+        {"100.64.0.1", "shared"},
+        {"::1", "loopback"},
+        {"::", "unspecified"},
+        {"fc00::1", "unique-local"},
+        {"fd12:3456::1", "unique-local"},
+        {"fe80::1", "link-local"},
+        {"ff02::1", "multicast"},
+        {"::ffff:127.0.0.1", "loopback"},
+        {"::ffff:10.0.0.1", "private"},
+        {"64:ff9b::a9fe:a9fe", "link-local"},
+        {"[::1]", "loopback"},
+        {"2002:7f00:1::", "loopback"},
+        {"not-an-ip", "not an IP address"},
     };
     for (const auto& [ip, reason] : cases) {
         auto r = non_public_address_reason(ip);
         ASSERT_TRUE(r.has_value()) << ip;
         EXPECT_EQ(*r, reason) << ip;
     }
-    for (const char* ip : {"8.8.8.8", "1.1.1.1", "172.32.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"})
+    for (const char* ip :
+         {"8.8.8.8", "1.1.1.1", "172.32.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"})
         EXPECT_FALSE(non_public_address_reason(ip).has_value()) << ip;
 }
 
@@ -85,7 +102,8 @@ TEST(Ssrf, RefusesNonPublicAddressesByDefault) {
     TestHttpServer server;
     const HttpPolicy strict;
     for (const std::string& url :
-         {server.url("/ok"), std::string("http://10.0.0.1/x"), std::string("http://169.254.169.254/latest"),
+         {server.url("/ok"), std::string("http://10.0.0.1/x"),
+          std::string("http://169.254.169.254/latest"),
           "http://[::1]:" + std::to_string(server.port()) + "/ok", std::string("http://0.0.0.0/"),
           std::string("http://[fe80::1]/")}) {
         auto r = http_fetch(get(url), strict);
@@ -98,7 +116,8 @@ TEST(Ssrf, RefusesNonPublicAddressesByDefault) {
 
 TEST(Ssrf, RefusesAHostNameThatResolvesToLoopback) {
     TestHttpServer server;
-    auto r = http_fetch(get("http://localhost:" + std::to_string(server.port()) + "/ok"), HttpPolicy{});
+    auto r =
+        http_fetch(get("http://localhost:" + std::to_string(server.port()) + "/ok"), HttpPolicy{});
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().find("refused: localhost resolves to"), std::string::npos) << r.error();
     EXPECT_EQ(server.requests(), 0);
@@ -113,7 +132,8 @@ TEST(Ssrf, OperatorCanAllowAHostOrAllPrivateAddresses) {
 
     HttpPolicy all;
     all.allow_private = true;
-    auto by_flag = http_fetch(get("http://localhost:" + std::to_string(server.port()) + "/ok"), all);
+    auto by_flag =
+        http_fetch(get("http://localhost:" + std::to_string(server.port()) + "/ok"), all);
     ASSERT_TRUE(by_flag) << by_flag.error();
     EXPECT_EQ(by_flag->status, 200u);
 
@@ -125,7 +145,8 @@ TEST(Ssrf, OperatorCanAllowAHostOrAllPrivateAddresses) {
 
 TEST(Ssrf, RedirectsAreCheckedAgain) {
     TestHttpServer server;
-    auto r = http_fetch(get(server.url("/goto?to=http://169.254.169.254/latest/meta-data")), loopback_allowed());
+    auto r = http_fetch(get(server.url("/goto?to=http://169.254.169.254/latest/meta-data")),
+                        loopback_allowed());
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().find("refused: 169.254.169.254"), std::string::npos) << r.error();
     EXPECT_EQ(server.requests(), 1);
@@ -234,14 +255,16 @@ TEST(HttpFetch, ConnectionRefusedIsAnError) {
         TestHttpServer server;
         port = server.port();
     }
-    auto r = http_fetch(get("http://127.0.0.1:" + std::to_string(port) + "/ok"), loopback_allowed());
+    auto r =
+        http_fetch(get("http://127.0.0.1:" + std::to_string(port) + "/ok"), loopback_allowed());
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().find("refused by 127.0.0.1"), std::string::npos) << r.error();
 }
 
 TEST(HttpFetch, HttpsToAPlainServerFailsTheHandshake) {
     TestHttpServer server;
-    auto r = http_fetch(get("https://127.0.0.1:" + std::to_string(server.port()) + "/ok"), loopback_allowed());
+    auto r = http_fetch(get("https://127.0.0.1:" + std::to_string(server.port()) + "/ok"),
+                        loopback_allowed());
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().find("TLS handshake with 127.0.0.1"), std::string::npos) << r.error();
 }

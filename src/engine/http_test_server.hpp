@@ -65,7 +65,8 @@ public:
             std::lock_guard lock(mutex_);
             threads.swap(connection_threads_);
         }
-        for (auto& t : threads) t.join();
+        for (auto& t : threads)
+            t.join();
     }
 
     uint16_t port() const { return port_; }

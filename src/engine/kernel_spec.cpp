@@ -20,15 +20,23 @@ Error fail(const std::string& field, const std::string& message) {
 
 std::string json_kind(const json& v) {
     switch (v.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "a boolean";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
         case json::value_t::number_integer:
-        case json::value_t::number_unsigned: return "an integer";
-        case json::value_t::number_float: return "a fractional number";
-        case json::value_t::string: return "a string";
-        case json::value_t::array: return "an array";
-        case json::value_t::object: return "an object";
-        default: return "an unsupported value";
+        case json::value_t::number_unsigned:
+            return "an integer";
+        case json::value_t::number_float:
+            return "a fractional number";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "an array";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "an unsupported value";
     }
 }
 
@@ -53,8 +61,7 @@ public:
     }
     std::expected<void, std::string> no_unknown() const {
         for (const auto& [key, value] : object_.items())
-            if (!known_.contains(key))
-                return fail(name(key), "unknown field");
+            if (!known_.contains(key)) return fail(name(key), "unknown field");
         return {};
     }
 
@@ -75,7 +82,8 @@ std::expected<uint64_t, std::string> uint_field(const json& v, const std::string
         return fail(field, "must be a non-negative integer, not " + json_kind(v));
     const uint64_t n = v.get<uint64_t>();
     if (n < min || n > max)
-        return fail(field, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+        return fail(field,
+                    "must be between " + std::to_string(min) + " and " + std::to_string(max));
     return n;
 }
 
@@ -87,7 +95,8 @@ std::expected<abi::Type, std::string> type_field(const json& v, const std::strin
     return *t;
 }
 
-std::expected<std::vector<abi::Type>, std::string> type_list(const json& v, const std::string& field) {
+std::expected<std::vector<abi::Type>, std::string> type_list(const json& v,
+                                                             const std::string& field) {
     if (!v.is_array()) return fail(field, "must be an array of ABI types, not " + json_kind(v));
     if (v.size() > kMaxSpecValues)
         return fail(field, "more than " + std::to_string(kMaxSpecValues) + " entries");
@@ -108,18 +117,21 @@ std::expected<void, std::string> check_arg_template(const abi::Type& type, const
         auto ref = parse_reference(arg.get_ref<const std::string&>());
         if (!ref) return fail(field, ref.error());
         if (ref->kind == Reference::Kind::KernelOutput)
-            return fail(field, "kernel outputs ($kernel:...) are referenced from request inputs, not specs");
+            return fail(
+                field,
+                "kernel outputs ($kernel:...) are referenced from request inputs, not specs");
         return {};
     }
     using Kind = abi::Type::Kind;
-    if (arg.is_array() && (type.kind == Kind::Array || type.kind == Kind::FixedArray || type.kind == Kind::Tuple)) {
+    if (arg.is_array() &&
+        (type.kind == Kind::Array || type.kind == Kind::FixedArray || type.kind == Kind::Tuple)) {
         const bool tuple = type.kind == Kind::Tuple;
-        const size_t need = tuple ? type.components.size()
+        const size_t need = tuple                           ? type.components.size()
                             : type.kind == Kind::FixedArray ? type.size
                                                             : arg.size();
         if (arg.size() != need)
-            return fail(field, type.canonical() + " needs " + std::to_string(need) + " elements, not " +
-                                   std::to_string(arg.size()));
+            return fail(field, type.canonical() + " needs " + std::to_string(need) +
+                                   " elements, not " + std::to_string(arg.size()));
         for (size_t i = 0; i < arg.size(); ++i) {
             auto ok = check_arg_template(tuple ? type.components[i] : type.components[0], arg[i],
                                          field + "[" + std::to_string(i) + "]");
@@ -135,7 +147,8 @@ std::expected<void, std::string> check_arg_template(const abi::Type& type, const
     return {};
 }
 
-std::expected<std::vector<json>, std::string> args_field(const json* v, const std::vector<abi::Type>& types,
+std::expected<std::vector<json>, std::string> args_field(const json* v,
+                                                         const std::vector<abi::Type>& types,
                                                          const std::string& field) {
     if (!v) {
         if (!types.empty())
@@ -144,8 +157,8 @@ std::expected<std::vector<json>, std::string> args_field(const json* v, const st
     }
     if (!v->is_array()) return fail(field, "must be an array, not " + json_kind(*v));
     if (v->size() != types.size())
-        return fail(field, std::to_string(types.size()) + " arguments needed, " + std::to_string(v->size()) +
-                               " given");
+        return fail(field, std::to_string(types.size()) + " arguments needed, " +
+                               std::to_string(v->size()) + " given");
     std::vector<json> out;
     for (size_t i = 0; i < v->size(); ++i) {
         auto ok = check_arg_template(types[i], (*v)[i], field + "[" + std::to_string(i) + "]");
@@ -155,7 +168,8 @@ std::expected<std::vector<json>, std::string> args_field(const json* v, const st
     return out;
 }
 
-std::expected<void, std::string> check_text_template(std::string_view text, const std::string& field) {
+std::expected<void, std::string> check_text_template(std::string_view text,
+                                                     const std::string& field) {
     size_t pos = 0;
     while ((pos = text.find("{{", pos)) != std::string_view::npos) {
         const size_t end = text.find("}}", pos + 2);
@@ -163,21 +177,26 @@ std::expected<void, std::string> check_text_template(std::string_view text, cons
         auto ref = parse_reference(text.substr(pos + 2, end - pos - 2));
         if (!ref) return fail(field, ref.error());
         if (ref->kind == Reference::Kind::KernelOutput)
-            return fail(field, "kernel outputs ($kernel:...) are referenced from request inputs, not specs");
+            return fail(
+                field,
+                "kernel outputs ($kernel:...) are referenced from request inputs, not specs");
         pos = end + 2;
     }
     return {};
 }
 
 std::expected<void, std::string> check_body_template(const json& body, const std::string& field) {
-    if (body.is_number_float()) return fail(field, "fractional numbers are not allowed; write a string");
+    if (body.is_number_float())
+        return fail(field, "fractional numbers are not allowed; write a string");
     if (body.is_string()) {
         const auto& s = body.get_ref<const std::string&>();
         if (is_reference_text(s)) {
             auto ref = parse_reference(s);
             if (!ref) return fail(field, ref.error());
             if (ref->kind == Reference::Kind::KernelOutput)
-                return fail(field, "kernel outputs ($kernel:...) are referenced from request inputs, not specs");
+                return fail(
+                    field,
+                    "kernel outputs ($kernel:...) are referenced from request inputs, not specs");
             return {};
         }
         return check_text_template(s, field);
@@ -196,13 +215,15 @@ std::expected<void, std::string> check_body_template(const json& body, const std
     return {};
 }
 
-std::expected<void, std::string> check_url_template(const std::string& url, const std::string& field) {
+std::expected<void, std::string> check_url_template(const std::string& url,
+                                                    const std::string& field) {
     auto ok = check_text_template(url, field);
     if (!ok) return ok;
     // Placeholders may not choose the scheme, host or port: they must follow the authority.
     const size_t scheme_end = url.find("://");
-    const size_t authority_end =
-        scheme_end == std::string::npos ? std::string::npos : url.find_first_of("/?", scheme_end + 3);
+    const size_t authority_end = scheme_end == std::string::npos
+                                     ? std::string::npos
+                                     : url.find_first_of("/?", scheme_end + 3);
     const size_t first_placeholder = url.find("{{");
     if (first_placeholder != std::string::npos &&
         (authority_end == std::string::npos || first_placeholder < authority_end))
@@ -227,7 +248,8 @@ std::expected<std::vector<std::pair<std::string, std::string>>, std::string> str
     std::vector<std::pair<std::string, std::string>> out;
     if (!v) return out;
     if (!v->is_object()) return fail(field, "must be an object of strings, not " + json_kind(*v));
-    if (v->size() > kMaxSpecValues) return fail(field, "more than " + std::to_string(kMaxSpecValues) + " entries");
+    if (v->size() > kMaxSpecValues)
+        return fail(field, "more than " + std::to_string(kMaxSpecValues) + " entries");
     for (const auto& [key, value] : v->items()) {
         const std::string where = field + "." + key;
         if (key.empty()) return fail(field, "empty name");
@@ -236,7 +258,8 @@ std::expected<std::vector<std::pair<std::string, std::string>>, std::string> str
                 if (!(std::isalnum(c) || c == '-' || c == '_'))
                     return fail(where, "bad header name");
             std::string lower;
-            for (unsigned char c : key) lower += static_cast<char>(std::tolower(c));
+            for (unsigned char c : key)
+                lower += static_cast<char>(std::tolower(c));
             if (lower == "host" || lower == "content-length" || lower == "transfer-encoding" ||
                 lower == "connection")
                 return fail(where, "this header is set by the engine");
@@ -265,7 +288,8 @@ std::expected<EvmReadSpec, std::string> parse_evm_read(Fields& f) {
     auto to_text = string_field(**to, "to");
     if (!to_text) return Error(to_text.error());
     auto to_addr = fixed_from_hex<20>(*to_text);
-    if (!to_addr || !to_text->starts_with("0x")) return fail("to", "must be a 0x-prefixed 20-byte address");
+    if (!to_addr || !to_text->starts_with("0x"))
+        return fail("to", "must be a 0x-prefixed 20-byte address");
     spec.to = *to_addr;
 
     auto fn = f.required("function");
@@ -333,7 +357,8 @@ std::expected<HttpSpec, std::string> parse_http(Fields& f) {
 
     auto outputs = f.required("outputs");
     if (!outputs) return Error(outputs.error());
-    if (!(*outputs)->is_array()) return fail("outputs", "must be an array, not " + json_kind(**outputs));
+    if (!(*outputs)->is_array())
+        return fail("outputs", "must be an array, not " + json_kind(**outputs));
     if ((*outputs)->size() > kMaxSpecValues)
         return fail("outputs", "more than " + std::to_string(kMaxSpecValues) + " entries");
     for (size_t i = 0; i < (*outputs)->size(); ++i) {
@@ -357,7 +382,8 @@ std::expected<HttpSpec, std::string> parse_http(Fields& f) {
         if (const json* decimals = of.optional("decimals")) {
             auto d = uint_field(*decimals, where + ".decimals", 0, 77);
             if (!d) return Error(d.error());
-            const auto base = output.type.kind == abi::Type::Kind::Array || output.type.kind == abi::Type::Kind::FixedArray
+            const auto base = output.type.kind == abi::Type::Kind::Array ||
+                                      output.type.kind == abi::Type::Kind::FixedArray
                                   ? output.type.components[0].kind
                                   : output.type.kind;
             if (base != abi::Type::Kind::Uint && base != abi::Type::Kind::Int)
@@ -389,7 +415,8 @@ std::expected<EvmComputeSpec, std::string> parse_evm_compute(Fields& f) {
     auto code_text = string_field(**code, "code");
     if (!code_text) return Error(code_text.error());
     auto code_bytes = from_hex(*code_text);
-    if (!code_text->starts_with("0x") || !code_bytes) return fail("code", "must be 0x-prefixed hex");
+    if (!code_text->starts_with("0x") || !code_bytes)
+        return fail("code", "must be 0x-prefixed hex");
     if (code_bytes->empty()) return fail("code", "is empty");
     if (code_bytes->size() > kMaxCodeSize)
         return fail("code", "longer than " + std::to_string(kMaxCodeSize) + " bytes");
@@ -397,7 +424,8 @@ std::expected<EvmComputeSpec, std::string> parse_evm_compute(Fields& f) {
 
     const json* fn = f.optional("function");
     const json* inputs = f.optional("inputs");
-    if (fn && inputs) return fail("inputs", "not allowed with a function (its signature gives the types)");
+    if (fn && inputs)
+        return fail("inputs", "not allowed with a function (its signature gives the types)");
     if (fn) {
         auto fn_text = string_field(*fn, "function");
         if (!fn_text) return Error(fn_text.error());
@@ -474,7 +502,8 @@ std::expected<size_t, std::string> parse_index(std::string_view text) {
 }
 
 // "[n]" at the start of `text`; returns the index and the rest.
-std::expected<std::pair<size_t, std::string_view>, std::string> bracket_index(std::string_view text) {
+std::expected<std::pair<size_t, std::string_view>, std::string> bracket_index(
+    std::string_view text) {
     if (text.empty() || text[0] != '[') return Error("expected \"[\"");
     const size_t close = text.find(']');
     if (close == std::string_view::npos) return Error("missing \"]\"");
@@ -487,26 +516,35 @@ std::expected<std::pair<size_t, std::string_view>, std::string> bracket_index(st
 
 std::string_view kind_name(KernelKind kind) {
     switch (kind) {
-        case KernelKind::EvmRead: return "evm-read";
-        case KernelKind::Http: return "http";
-        case KernelKind::EvmCompute: return "evm-compute";
+        case KernelKind::EvmRead:
+            return "evm-read";
+        case KernelKind::Http:
+            return "http";
+        case KernelKind::EvmCompute:
+            return "evm-compute";
     }
     return "unknown";
 }
 
 std::string Reference::text() const {
     switch (kind) {
-        case Kind::Sender: return "$sender";
-        case Kind::App: return "$app";
-        case Kind::Arg: return "$args[" + std::to_string(index) + "]";
-        case Kind::Input: return "$input[" + std::to_string(index) + "]";
+        case Kind::Sender:
+            return "$sender";
+        case Kind::App:
+            return "$app";
+        case Kind::Arg:
+            return "$args[" + std::to_string(index) + "]";
+        case Kind::Input:
+            return "$input[" + std::to_string(index) + "]";
         case Kind::KernelOutput:
             return "$kernel:" + std::to_string(index) + "[" + std::to_string(output) + "]";
     }
     return "";
 }
 
-bool is_reference_text(std::string_view text) { return text.starts_with('$') && !text.starts_with("$$"); }
+bool is_reference_text(std::string_view text) {
+    return text.starts_with('$') && !text.starts_with("$$");
+}
 
 std::expected<Reference, std::string> parse_reference(std::string_view text) {
     const std::string shown = "reference \"" + std::string(text.substr(0, 40)) + "\"";
@@ -523,7 +561,8 @@ std::expected<Reference, std::string> parse_reference(std::string_view text) {
         ref.kind = Reference::Kind::App;
         return ref;
     }
-    auto indexed = [&](std::string_view prefix, Reference::Kind kind) -> std::expected<Reference, std::string> {
+    auto indexed = [&](std::string_view prefix,
+                       Reference::Kind kind) -> std::expected<Reference, std::string> {
         auto r = bracket_index(text.substr(prefix.size()));
         if (!r) return bad(r.error());
         if (!r->second.empty()) return bad("trailing text");
@@ -559,7 +598,8 @@ std::expected<JsonPath, std::string> parse_json_path(std::string_view text) {
         if (path.steps.size() >= 64) return Error("more than 64 steps");
         if (text[i] == '.') {
             size_t j = i + 1;
-            while (j < text.size() && text[j] != '.' && text[j] != '[') ++j;
+            while (j < text.size() && text[j] != '.' && text[j] != '[')
+                ++j;
             const std::string_view name = text.substr(i + 1, j - i - 1);
             if (name.empty()) return Error("empty member name at offset " + std::to_string(i));
             for (unsigned char c : name)
@@ -597,7 +637,8 @@ std::expected<JsonPath, std::string> parse_json_path(std::string_view text) {
                 i = close + 1;
             }
         } else {
-            return Error("unexpected \"" + std::string(1, text[i]) + "\" at offset " + std::to_string(i));
+            return Error("unexpected \"" + std::string(1, text[i]) + "\" at offset " +
+                         std::to_string(i));
         }
     }
     return path;
@@ -620,7 +661,8 @@ std::vector<abi::Type> KernelSpec::output_types() const {
             using T = std::decay_t<decltype(spec)>;
             if constexpr (std::is_same_v<T, HttpSpec>) {
                 std::vector<abi::Type> out;
-                for (const HttpOutput& o : spec.outputs) out.push_back(o.type);
+                for (const HttpOutput& o : spec.outputs)
+                    out.push_back(o.type);
                 return out;
             } else {
                 return spec.outputs;
@@ -630,7 +672,8 @@ std::vector<abi::Type> KernelSpec::output_types() const {
 }
 
 std::expected<KernelSpec, std::string> parse_kernel_spec(const json& document) {
-    if (!document.is_object()) return Error("a kernel spec is a JSON object, not " + json_kind(document));
+    if (!document.is_object())
+        return Error("a kernel spec is a JSON object, not " + json_kind(document));
     auto canonical = canonical_json(document);
     if (!canonical) return Error(canonical.error());
     Fields f(document, "");

@@ -3,8 +3,8 @@
 //
 // Canonical form: the spec's JSON with object keys sorted by their UTF-8 bytes, no whitespace,
 // strings as UTF-8 with only '"', '\\' and control characters escaped (\u00XX lowercase), integers
-// in decimal. Floating-point numbers are not allowed anywhere in a spec (write decimals as strings),
-// so every spec has exactly one canonical form.
+// in decimal. Floating-point numbers are not allowed anywhere in a spec (write decimals as
+// strings), so every spec has exactly one canonical form.
 //
 // Templates: kernel arguments (evm-read and evm-compute `args`, http `body`) are JSON values in
 // which a string that is exactly a reference is replaced by the referenced value; http `url`,

@@ -82,14 +82,16 @@ TEST(KernelSpec, ParsesEvmCompute) {
     no_gas.erase("gas");
     EXPECT_EQ(std::get<EvmComputeSpec>(parse_kernel_spec(no_gas)->body).gas, kMaxComputeGas);
 
-    json raw = json::parse(R"J({"kind":"evm-compute","code":"0x00","inputs":["uint256"],"args":[5],"outputs":[]})J");
+    json raw = json::parse(
+        R"J({"kind":"evm-compute","code":"0x00","inputs":["uint256"],"args":[5],"outputs":[]})J");
     auto raw_spec = parse_kernel_spec(raw);
     ASSERT_TRUE(raw_spec) << raw_spec.error();
     EXPECT_FALSE(std::get<EvmComputeSpec>(raw_spec->body).function.has_value());
 }
 
 TEST(KernelSpec, CanonicalFormAndHash) {
-    const std::string text = R"J({ "outputs" : ["bool"], "kind":"evm-read", "to":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    const std::string text =
+        R"J({ "outputs" : ["bool"], "kind":"evm-read", "to":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
         "chainId": 1, "function": "f(uint256)", "args": [ "7" ] })J";
     auto spec = parse_kernel_spec(std::string_view(text));
     ASSERT_TRUE(spec) << spec.error();
@@ -105,7 +107,8 @@ TEST(KernelSpec, CanonicalFormAndHash) {
     changed["chainId"] = 2;
     EXPECT_NE(parse_kernel_spec(changed)->hash, spec->hash);
     // Non-ASCII text is kept as UTF-8, not escaped.
-    EXPECT_EQ(*canonical_json(json::parse(R"J({"b":"é","a":[1,-2,"\n"]})J")), "{\"a\":[1,-2,\"\\n\"],\"b\":\"é\"}");
+    EXPECT_EQ(*canonical_json(json::parse(R"J({"b":"é","a":[1,-2,"\n"]})J")),
+              "{\"a\":[1,-2,\"\\n\"],\"b\":\"é\"}");
     EXPECT_FALSE(canonical_json(json::parse(R"J({"x":1.5})J")));
 }
 
@@ -118,47 +121,67 @@ TEST(KernelSpec, ErrorsNameTheField) {
     const Case cases[] = {
         {[](json& j) { j["extra"] = 1; }, evm_read, "extra: unknown field"},
         {[](json& j) { j.erase("to"); }, evm_read, "to: missing"},
-        {[](json& j) { j["to"] = "0x1234"; }, evm_read, "to: must be a 0x-prefixed 20-byte address"},
-        {[](json& j) { j["chainId"] = "1"; }, evm_read, "chainId: must be a non-negative integer, not a string"},
+        {[](json& j) { j["to"] = "0x1234"; }, evm_read,
+         "to: must be a 0x-prefixed 20-byte address"},
+        {[](json& j) { j["chainId"] = "1"; }, evm_read,
+         "chainId: must be a non-negative integer, not a string"},
         {[](json& j) { j["chainId"] = 0; }, evm_read, "chainId: must be between 1"},
         {[](json& j) { j["function"] = "isApproved(address,uint7)"; }, evm_read, "function:"},
-        {[](json& j) { j["args"] = json::array({"$sender"}); }, evm_read, "args: 2 arguments needed, 1 given"},
+        {[](json& j) { j["args"] = json::array({"$sender"}); }, evm_read,
+         "args: 2 arguments needed, 1 given"},
         {[](json& j) { j["args"][1] = "$nope"; }, evm_read, "args[1]: bad reference \"$nope\""},
         {[](json& j) { j["args"][1] = "$kernel:0[0]"; }, evm_read, "args[1]: kernel outputs"},
         {[](json& j) { j["args"][0] = "0x12"; }, evm_read, "args[0]:"},
         {[](json& j) { j["args"][1] = 1.5; }, evm_read, "fractional numbers are not allowed"},
-        {[](json& j) { j["outputs"] = json::array({"bool", "uint300"}); }, evm_read, "outputs[1]: bad ABI type"},
+        {[](json& j) {
+             j["outputs"] = json::array({"bool", "uint300"});
+         },
+         evm_read, "outputs[1]: bad ABI type"},
         {[](json& j) { j["outputs"] = "bool"; }, evm_read, "outputs: must be an array"},
-        {[](json& j) { j["block"] = "pending"; }, evm_read, "block: must be \"latest\" or a block number"},
+        {[](json& j) { j["block"] = "pending"; }, evm_read,
+         "block: must be \"latest\" or a block number"},
         {[](json& j) { j["kind"] = "wasm"; }, evm_read, "kind: unknown kind \"wasm\""},
         {[](json& j) { j["method"] = "PUT"; }, http_spec, "method: must be \"GET\" or \"POST\""},
-        {[](json& j) { j["url"] = "ftp://x/"; }, http_spec, "url: URL \"ftp://x/\" must start with http://"},
-        {[](json& j) { j["url"] = "http://{{$sender}}/x"; }, http_spec, "url: placeholders are only allowed"},
+        {[](json& j) { j["url"] = "ftp://x/"; }, http_spec,
+         "url: URL \"ftp://x/\" must start with http://"},
+        {[](json& j) { j["url"] = "http://{{$sender}}/x"; }, http_spec,
+         "url: placeholders are only allowed"},
         {[](json& j) { j["url"] = "http://h/{{$sender"; }, http_spec, "url: unterminated"},
         {[](json& j) { j["url"] = "http://h/{{$who}}"; }, http_spec, "url: bad reference"},
-        {[](json& j) { j["headers"]["Host"] = "x"; }, http_spec, "headers.Host: this header is set by the engine"},
+        {[](json& j) { j["headers"]["Host"] = "x"; }, http_spec,
+         "headers.Host: this header is set by the engine"},
         {[](json& j) { j["headers"]["X"] = 1; }, http_spec, "headers.X: must be a string"},
         {[](json& j) { j["query"]["q"] = "a\nb"; }, http_spec, "query.q: control characters"},
         {[](json& j) { j["body"] = json::object(); }, http_spec, "body: only a POST has a body"},
-        {[](json& j) { j["outputs"][1]["decimals"] = 80; }, http_spec, "outputs[1].decimals: must be between 0 and 77"},
-        {[](json& j) { j["outputs"][0]["decimals"] = 2; }, http_spec, "outputs[0].decimals: only integer types"},
-        {[](json& j) { j["outputs"][0]["path"] = "data.active"; }, http_spec, "outputs[0].path: a JSON path starts"},
-        {[](json& j) { j["outputs"][0]["path"] = "$.a[x]"; }, http_spec, "outputs[0].path: bad array index"},
-        {[](json& j) { j["outputs"][0]["extra"] = true; }, http_spec, "outputs[0].extra: unknown field"},
-        {[](json& j) { j["outputs"][0]["type"] = "boolean"; }, http_spec, "outputs[0].type: bad ABI type"},
+        {[](json& j) { j["outputs"][1]["decimals"] = 80; }, http_spec,
+         "outputs[1].decimals: must be between 0 and 77"},
+        {[](json& j) { j["outputs"][0]["decimals"] = 2; }, http_spec,
+         "outputs[0].decimals: only integer types"},
+        {[](json& j) { j["outputs"][0]["path"] = "data.active"; }, http_spec,
+         "outputs[0].path: a JSON path starts"},
+        {[](json& j) { j["outputs"][0]["path"] = "$.a[x]"; }, http_spec,
+         "outputs[0].path: bad array index"},
+        {[](json& j) { j["outputs"][0]["extra"] = true; }, http_spec,
+         "outputs[0].extra: unknown field"},
+        {[](json& j) { j["outputs"][0]["type"] = "boolean"; }, http_spec,
+         "outputs[0].type: bad ABI type"},
         {[](json& j) { j["timeoutMs"] = 0; }, http_spec, "timeoutMs: must be between 1 and 60000"},
-        {[](json& j) { j["maxBytes"] = -1; }, http_spec, "maxBytes: must be a non-negative integer"},
+        {[](json& j) { j["maxBytes"] = -1; }, http_spec,
+         "maxBytes: must be a non-negative integer"},
         {[](json& j) { j["code"] = "6000"; }, evm_compute, "code: must be 0x-prefixed hex"},
         {[](json& j) { j["code"] = "0x"; }, evm_compute, "code: is empty"},
         {[](json& j) { j["gas"] = 10000001; }, evm_compute, "gas: must be between 1 and 10000000"},
-        {[](json& j) { j["inputs"] = json::array({"uint256"}); }, evm_compute, "inputs: not allowed with a function"},
-        {[](json& j) { j["args"] = json::array({1}); }, evm_compute, "args: 2 arguments needed, 1 given"},
+        {[](json& j) { j["inputs"] = json::array({"uint256"}); }, evm_compute,
+         "inputs: not allowed with a function"},
+        {[](json& j) { j["args"] = json::array({1}); }, evm_compute,
+         "args: 2 arguments needed, 1 given"},
     };
     for (const Case& c : cases) {
         json j = c.base();
         c.edit(j);
         const std::string err = error_of(j);
-        EXPECT_NE(err.find(c.expected), std::string::npos) << "expected \"" << c.expected << "\", got \"" << err << "\"";
+        EXPECT_NE(err.find(c.expected), std::string::npos)
+            << "expected \"" << c.expected << "\", got \"" << err << "\"";
     }
     EXPECT_EQ(error_of(json::array()), "a kernel spec is a JSON object, not an array");
     EXPECT_FALSE(parse_kernel_spec(std::string_view("{not json")));
@@ -177,8 +200,9 @@ TEST(References, Parse) {
     EXPECT_EQ(k->index, 3u);
     EXPECT_EQ(k->output, 1u);
     EXPECT_EQ(k->text(), "$kernel:3[1]");
-    for (const char* bad : {"$", "$senders", "$args", "$args[]", "$args[01]", "$args[1", "$args[1]x", "$kernel:1",
-                            "$kernel:[0]", "$kernel:1[0][1]", "$input[-1]", "$args[5000]", "sender"})
+    for (const char* bad :
+         {"$", "$senders", "$args", "$args[]", "$args[01]", "$args[1", "$args[1]x", "$kernel:1",
+          "$kernel:[0]", "$kernel:1[0][1]", "$input[-1]", "$args[5000]", "sender"})
         EXPECT_FALSE(parse_reference(bad)) << bad;
     EXPECT_TRUE(is_reference_text("$x"));
     EXPECT_FALSE(is_reference_text("$$x"));

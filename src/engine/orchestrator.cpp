@@ -41,17 +41,23 @@ std::vector<InputValue> kernel_inputs(const Run& run, size_t k) {
             switch (ref.kind) {
                 case Reference::Kind::KernelOutput: {
                     const auto types = run.request.kernels[ref.index].spec->output_types();
-                    inputs.push_back(TypedValue{types[ref.output], run.outcomes[ref.index].values[ref.output]});
+                    inputs.push_back(
+                        TypedValue{types[ref.output], run.outcomes[ref.index].values[ref.output]});
                     break;
                 }
                 case Reference::Kind::Sender:
-                    inputs.push_back(TypedValue{abi::Type{abi::Type::Kind::Address, 160, {}}, run.request.sender});
+                    inputs.push_back(TypedValue{abi::Type{abi::Type::Kind::Address, 160, {}},
+                                                run.request.sender});
                     break;
                 case Reference::Kind::App:
-                    inputs.push_back(TypedValue{abi::Type{abi::Type::Kind::Address, 160, {}}, run.request.app});
+                    inputs.push_back(
+                        TypedValue{abi::Type{abi::Type::Kind::Address, 160, {}}, run.request.app});
                     break;
-                case Reference::Kind::Arg: inputs.push_back(run.request.args[ref.index]); break;
-                case Reference::Kind::Input: break;  // rejected by kernel_dependencies
+                case Reference::Kind::Arg:
+                    inputs.push_back(run.request.args[ref.index]);
+                    break;
+                case Reference::Kind::Input:
+                    break;  // rejected by kernel_dependencies
             }
         } else if (input.is_string() && input.get_ref<const std::string&>().starts_with("$$")) {
             inputs.push_back(json(input.get<std::string>().substr(1)));
@@ -64,7 +70,8 @@ std::vector<InputValue> kernel_inputs(const Run& run, size_t k) {
 
 }  // namespace
 
-std::expected<std::vector<std::vector<size_t>>, std::string> kernel_dependencies(const ExecutionRequest& request) {
+std::expected<std::vector<std::vector<size_t>>, std::string> kernel_dependencies(
+    const ExecutionRequest& request) {
     const size_t n = request.kernels.size();
     std::vector<std::vector<size_t>> deps(n);
     for (size_t k = 0; k < n; ++k) {
@@ -72,7 +79,8 @@ std::expected<std::vector<std::vector<size_t>>, std::string> kernel_dependencies
         if (!call.spec) return Error(kernel_name(request, k) + ": no spec");
         for (size_t i = 0; i < call.inputs.size(); ++i) {
             const json& input = call.inputs[i];
-            if (!input.is_string() || !is_reference_text(input.get_ref<const std::string&>())) continue;
+            if (!input.is_string() || !is_reference_text(input.get_ref<const std::string&>()))
+                continue;
             const std::string where = kernel_name(request, k) + " input " + std::to_string(i);
             auto ref = parse_reference(input.get_ref<const std::string&>());
             if (!ref) return Error(where + ": " + ref.error());
@@ -86,19 +94,23 @@ std::expected<std::vector<std::vector<size_t>>, std::string> kernel_dependencies
                     break;
                 case Reference::Kind::KernelOutput: {
                     if (ref->index >= n)
-                        return Error(where + ": " + ref->text() + " names an unknown kernel (the request has " +
+                        return Error(where + ": " + ref->text() +
+                                     " names an unknown kernel (the request has " +
                                      std::to_string(n) + ")");
-                    if (ref->index == k) return Error(where + ": a kernel cannot read its own output");
+                    if (ref->index == k)
+                        return Error(where + ": a kernel cannot read its own output");
                     const auto& target = request.kernels[ref->index];
                     const size_t outputs = target.spec ? target.spec->output_types().size() : 0;
                     if (ref->output >= outputs)
-                        return Error(where + ": " + ref->text() + " but " + kernel_name(request, ref->index) +
-                                     " has " + std::to_string(outputs) + " outputs");
+                        return Error(where + ": " + ref->text() + " but " +
+                                     kernel_name(request, ref->index) + " has " +
+                                     std::to_string(outputs) + " outputs");
                     if (std::find(deps[k].begin(), deps[k].end(), ref->index) == deps[k].end())
                         deps[k].push_back(ref->index);
                     break;
                 }
-                default: break;
+                default:
+                    break;
             }
         }
     }
@@ -107,7 +119,8 @@ std::expected<std::vector<std::vector<size_t>>, std::string> kernel_dependencies
     std::vector<std::vector<size_t>> dependents(n);
     for (size_t k = 0; k < n; ++k) {
         missing[k] = deps[k].size();
-        for (size_t d : deps[k]) dependents[d].push_back(k);
+        for (size_t d : deps[k])
+            dependents[d].push_back(k);
     }
     std::vector<size_t> ready;
     for (size_t k = 0; k < n; ++k)
@@ -132,7 +145,8 @@ std::expected<std::vector<std::vector<size_t>>, std::string> kernel_dependencies
 Orchestrator::Orchestrator(std::shared_ptr<const KernelRunner> runner, OrchestratorOptions options)
     : runner_(std::move(runner)), options_(options) {}
 
-std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(const ExecutionRequest& request) const {
+std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(
+    const ExecutionRequest& request) const {
     if (request.kernels.size() > options_.max_kernels)
         return Error("too many kernels: " + std::to_string(request.kernels.size()) + " (at most " +
                      std::to_string(options_.max_kernels) + ")");
@@ -169,18 +183,21 @@ std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(cons
                 }
                 if (failed) {
                     run->phase[k] = Phase::Done;
-                    run->outcomes[k].error = "dependency " + kernel_name(request, *failed) + " failed: " +
-                                             run->outcomes[*failed].error;
+                    run->outcomes[k].error = "dependency " + kernel_name(request, *failed) +
+                                             " failed: " + run->outcomes[*failed].error;
                     progressed = true;
                     continue;
                 }
                 if (!ready) continue;
                 run->phase[k] = Phase::Running;
                 run->started[k] = Clock::now();
-                KernelContext ctx{request.sender, request.app, request.args, kernel_inputs(*run, k)};
-                const auto kernel_deadline = std::min(deadline, run->started[k] + options_.kernel_timeout);
+                KernelContext ctx{request.sender, request.app, request.args,
+                                  kernel_inputs(*run, k)};
+                const auto kernel_deadline =
+                    std::min(deadline, run->started[k] + options_.kernel_timeout);
                 std::thread([run, k, ctx = std::move(ctx), kernel_deadline] {
-                    KernelOutcome outcome = run->runner->run(*run->request.kernels[k].spec, ctx, kernel_deadline);
+                    KernelOutcome outcome =
+                        run->runner->run(*run->request.kernels[k].spec, ctx, kernel_deadline);
                     std::lock_guard guard(run->mutex);
                     run->outcomes[k] = std::move(outcome);
                     run->phase[k] = Phase::Done;
@@ -190,7 +207,8 @@ std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(cons
             }
         }
         bool all_done = true;
-        for (Phase p : run->phase) all_done = all_done && p == Phase::Done;
+        for (Phase p : run->phase)
+            all_done = all_done && p == Phase::Done;
         if (all_done) break;
         // A kernel that finishes exactly at the deadline is still counted: phases are read below
         // under the same lock.
@@ -210,14 +228,18 @@ std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(cons
                     r.values = run->outcomes[k].values;
                 }
                 r.ms = static_cast<uint64_t>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(run->outcomes[k].elapsed).count());
+                    std::chrono::duration_cast<std::chrono::milliseconds>(run->outcomes[k].elapsed)
+                        .count());
                 break;
             case Phase::Running:
                 r.err = "timed out (request deadline)";
                 r.ms = static_cast<uint64_t>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(now - run->started[k]).count());
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - run->started[k])
+                        .count());
                 break;
-            case Phase::Waiting: r.err = "not started: the request deadline passed first"; break;
+            case Phase::Waiting:
+                r.err = "not started: the request deadline passed first";
+                break;
         }
     }
     return results;
@@ -228,9 +250,12 @@ std::expected<std::vector<TypedValue>, std::string> decode_call_args(std::string
     auto function = abi::parse_function(signature);
     if (!function) return Error("bad function signature: " + function.error());
     auto values = abi::decode(function->inputs, encoded_args);
-    if (!values) return Error("cannot decode the arguments of " + function->canonical() + ": " + values.error());
+    if (!values)
+        return Error("cannot decode the arguments of " + function->canonical() + ": " +
+                     values.error());
     std::vector<TypedValue> out;
-    for (size_t i = 0; i < values->size(); ++i) out.push_back(TypedValue{function->inputs[i], (*values)[i]});
+    for (size_t i = 0; i < values->size(); ++i)
+        out.push_back(TypedValue{function->inputs[i], (*values)[i]});
     return out;
 }
 

@@ -50,13 +50,15 @@ std::expected<std::vector<std::vector<size_t>>, std::string> kernel_dependencies
 
 class Orchestrator {
 public:
-    explicit Orchestrator(std::shared_ptr<const KernelRunner> runner, OrchestratorOptions options = {});
+    explicit Orchestrator(std::shared_ptr<const KernelRunner> runner,
+                          OrchestratorOptions options = {});
 
     // Validates the request (an error for a bad graph or reference, before anything runs) and
     // runs it: one result per kernel, in request order. Returns when every kernel finished or the
     // deadline passed (kernels still running are then answered "timed out" and left to finish
     // on their own threads, which own what they use).
-    std::expected<std::vector<KernelResult>, std::string> execute(const ExecutionRequest& request) const;
+    std::expected<std::vector<KernelResult>, std::string> execute(
+        const ExecutionRequest& request) const;
 
 private:
     std::shared_ptr<const KernelRunner> runner_;

@@ -13,8 +13,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-abi::Type T(const char* s) { return *abi::parse_type(s); }
-bytes word(uint64_t v) { return bytes(uint256(v).to_bytes32().view()); }
+abi::Type T(const char* s) {
+    return *abi::parse_type(s);
+}
+bytes word(uint64_t v) {
+    return bytes(uint256(v).to_bytes32().view());
+}
 address addr(uint8_t last) {
     address a;
     a[19] = last;
@@ -25,14 +29,16 @@ address addr(uint8_t last) {
 // kernel threads that outlive a request still find it.
 class ScriptedChain : public ChainAccess {
 public:
-    std::function<std::expected<bytes, CallError>(ScriptedChain&, const address&, const bytes&)> handler;
+    std::function<std::expected<bytes, CallError>(ScriptedChain&, const address&, const bytes&)>
+        handler;
     std::mutex mutex;
     std::condition_variable changed;
     int arrived = 0;
     int finished = 0;
     bool released = false;
 
-    std::expected<bytes, CallError> call(uint64_t, const address& to, bytes data, std::optional<uint64_t>) override {
+    std::expected<bytes, CallError> call(uint64_t, const address& to, bytes data,
+                                         std::optional<uint64_t>) override {
         auto r = handler(*this, to, data);
         std::lock_guard lock(mutex);
         ++finished;
@@ -98,8 +104,10 @@ ExecutionRequest request(std::vector<KernelCall> kernels) {
 TEST(Orchestrator, RunsIndependentKernelsAtOnce) {
     Fixture f;
     // Each call waits for the other: both succeed only if they run at the same time.
-    f.chain->handler = [](ScriptedChain& c, const address& to, const bytes&) -> std::expected<bytes, CallError> {
-        if (!c.rendezvous(2)) return std::unexpected(CallError{"the other kernel never started", {}});
+    f.chain->handler = [](ScriptedChain& c, const address& to,
+                          const bytes&) -> std::expected<bytes, CallError> {
+        if (!c.rendezvous(2))
+            return std::unexpected(CallError{"the other kernel never started", {}});
         return word(to[19]);
     };
     auto results = f.orchestrator().execute(request({{11, read_at(1), {}}, {12, read_at(2), {}}}));
@@ -115,7 +123,8 @@ TEST(Orchestrator, RunsIndependentKernelsAtOnce) {
 
 TEST(Orchestrator, FeedsOutputsToDependentKernels) {
     Fixture f;
-    f.chain->handler = [](ScriptedChain&, const address&, const bytes& data) -> std::expected<bytes, CallError> {
+    f.chain->handler = [](ScriptedChain&, const address&,
+                          const bytes& data) -> std::expected<bytes, CallError> {
         EXPECT_EQ(data, bytes(abi::selector("value()").view()));
         return word(5);
     };
@@ -149,8 +158,10 @@ TEST(Orchestrator, RequestFieldsAndLiteralsAsInputs) {
 TEST(Orchestrator, AFailureCascadesWithItsName) {
     Fixture f;
     const std::vector<abi::Value> reason = {abi::Value("not approved")};
-    f.chain->handler = [&](ScriptedChain&, const address&, const bytes&) -> std::expected<bytes, CallError> {
-        return std::unexpected(CallError{"execution reverted", *abi::encode_call("Error(string)", reason)});
+    f.chain->handler = [&](ScriptedChain&, const address&,
+                           const bytes&) -> std::expected<bytes, CallError> {
+        return std::unexpected(
+            CallError{"execution reverted", *abi::encode_call("Error(string)", reason)});
     };
     auto results = f.orchestrator().execute(request({
         {100, read_at(1), {}},
@@ -163,7 +174,8 @@ TEST(Orchestrator, AFailureCascadesWithItsName) {
     EXPECT_TRUE((*results)[0].result.empty());
     EXPECT_EQ((*results)[1].err, "dependency kernel 0 (id 100) failed: reverted: not approved");
     EXPECT_EQ((*results)[2].err,
-              "dependency kernel 1 (id 101) failed: dependency kernel 0 (id 100) failed: reverted: not approved");
+              "dependency kernel 1 (id 101) failed: dependency kernel 0 (id 100) failed: reverted: "
+              "not approved");
     EXPECT_EQ((*results)[3].err, "");
     EXPECT_EQ((*results)[3].result, word(3));
 }
@@ -171,7 +183,8 @@ TEST(Orchestrator, AFailureCascadesWithItsName) {
 TEST(Orchestrator, TheDeadlineAnswersKernelsStillRunning) {
     Fixture f;
     f.options.request_deadline = 200ms;
-    f.chain->handler = [](ScriptedChain& c, const address& to, const bytes&) -> std::expected<bytes, CallError> {
+    f.chain->handler = [](ScriptedChain& c, const address& to,
+                          const bytes&) -> std::expected<bytes, CallError> {
         if (to == addr(9)) c.block_until_released();
         return word(1);
     };
@@ -209,8 +222,9 @@ TEST(Orchestrator, RejectsBadGraphs) {
         auto r = o.execute(request(std::move(kernels)));
         return r ? std::string("(ran)") : r.error();
     };
-    EXPECT_EQ(error_of({{1, add_inputs(), {"$kernel:1[0]", 1}}, {2, add_inputs(), {"$kernel:0[0]", 1}}}),
-              "the kernels' inputs form a cycle (kernels 0, 1)");
+    EXPECT_EQ(
+        error_of({{1, add_inputs(), {"$kernel:1[0]", 1}}, {2, add_inputs(), {"$kernel:0[0]", 1}}}),
+        "the kernels' inputs form a cycle (kernels 0, 1)");
     EXPECT_EQ(error_of({{1, add_inputs(), {"$kernel:1[0]", 1}},
                         {2, add_inputs(), {"$kernel:2[0]", 1}},
                         {3, add_inputs(), {"$kernel:1[0]", 1}},
@@ -226,7 +240,8 @@ TEST(Orchestrator, RejectsBadGraphs) {
               "kernel 0 (id 1) input 0: $args[3] but the call has 1 arguments");
     EXPECT_EQ(error_of({{1, add_inputs(), {"$input[0]", 1}}}),
               "kernel 0 (id 1) input 0: $input references belong in kernel specs");
-    EXPECT_TRUE(error_of({{1, add_inputs(), {"$bogus", 1}}}).starts_with("kernel 0 (id 1) input 0: bad reference"));
+    EXPECT_TRUE(error_of({{1, add_inputs(), {"$bogus", 1}}})
+                    .starts_with("kernel 0 (id 1) input 0: bad reference"));
     EXPECT_EQ(error_of({{1, nullptr, {}}}), "kernel 0 (id 1): no spec");
     std::vector<KernelCall> many(33, KernelCall{1, add_inputs(), {1, 1}});
     EXPECT_EQ(error_of(many), "too many kernels: 33 (at most 32)");

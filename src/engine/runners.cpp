@@ -72,13 +72,16 @@ std::expected<abi::ValueList, std::string> resolve_args(const std::vector<abi::T
 
 std::string tuple_text(const std::vector<abi::Type>& types) {
     std::string s = "(";
-    for (size_t i = 0; i < types.size(); ++i) s += (i ? "," : "") + types[i].canonical();
+    for (size_t i = 0; i < types.size(); ++i)
+        s += (i ? "," : "") + types[i].canonical();
     return s + ")";
 }
 
-std::expected<abi::ValueList, std::string> decode_outputs(const std::vector<abi::Type>& types, bytes_view data) {
+std::expected<abi::ValueList, std::string> decode_outputs(const std::vector<abi::Type>& types,
+                                                          bytes_view data) {
     auto values = abi::decode(types, data);
-    if (!values) return Error("cannot decode the result as " + tuple_text(types) + ": " + values.error());
+    if (!values)
+        return Error("cannot decode the result as " + tuple_text(types) + ": " + values.error());
     return std::move(*values);
 }
 
@@ -90,19 +93,23 @@ std::string describe_revert(bytes_view revert_data) {
     return "no reason";
 }
 
-std::expected<InputValue, std::string> resolve_reference(const Reference& ref, const KernelContext& ctx) {
+std::expected<InputValue, std::string> resolve_reference(const Reference& ref,
+                                                         const KernelContext& ctx) {
     const abi::Type address_type{abi::Type::Kind::Address, 160, {}};
     switch (ref.kind) {
-        case Reference::Kind::Sender: return TypedValue{address_type, abi::Value(ctx.sender)};
-        case Reference::Kind::App: return TypedValue{address_type, abi::Value(ctx.app)};
+        case Reference::Kind::Sender:
+            return TypedValue{address_type, abi::Value(ctx.sender)};
+        case Reference::Kind::App:
+            return TypedValue{address_type, abi::Value(ctx.app)};
         case Reference::Kind::Arg:
             if (ref.index >= ctx.args.size())
-                return Error(ref.text() + ": the call has " + std::to_string(ctx.args.size()) + " arguments");
+                return Error(ref.text() + ": the call has " + std::to_string(ctx.args.size()) +
+                             " arguments");
             return ctx.args[ref.index];
         case Reference::Kind::Input:
             if (ref.index >= ctx.inputs.size())
-                return Error(ref.text() + ": the request gives " + std::to_string(ctx.inputs.size()) +
-                             " inputs for this kernel");
+                return Error(ref.text() + ": the request gives " +
+                             std::to_string(ctx.inputs.size()) + " inputs for this kernel");
             return ctx.inputs[ref.index];
         case Reference::Kind::KernelOutput:
             return Error(ref.text() + ": kernel outputs can only be request inputs");
@@ -123,7 +130,7 @@ std::expected<abi::Value, std::string> resolve_arg(const abi::Type& type, const 
     }
     if (arg.is_array() && is_list_kind(type)) {
         const bool tuple = type.kind == abi::Type::Kind::Tuple;
-        const size_t need = tuple ? type.components.size()
+        const size_t need = tuple                                      ? type.components.size()
                             : type.kind == abi::Type::Kind::FixedArray ? type.size
                                                                        : arg.size();
         if (arg.size() != need)
@@ -164,7 +171,8 @@ std::expected<std::string, std::string> interpolate(std::string_view text, const
             out += percent_encode(piece);
         } else {
             for (unsigned char c : piece)
-                if (c < 0x20 || c == 0x7f) return Error(ref->text() + ": the value has a control character");
+                if (c < 0x20 || c == 0x7f)
+                    return Error(ref->text() + ": the value has a control character");
             out += piece;
         }
         pos = close + 2;
@@ -218,7 +226,8 @@ const json* find_json_path(const json& document, const JsonPath& path, std::stri
             if (it == at->end()) return nullptr;
             at = &*it;
             std::string escaped;
-            for (char c : *name) escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+            for (char c : *name)
+                escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
             p += "/" + escaped;
         } else {
             const size_t index = std::get<size_t>(step.key);
@@ -244,9 +253,12 @@ KernelOutcome KernelRunner::run(const KernelSpec& spec, const KernelContext& ctx
             values = std::visit(
                 [&](const auto& s) -> std::expected<abi::ValueList, std::string> {
                     using T = std::decay_t<decltype(s)>;
-                    if constexpr (std::is_same_v<T, EvmReadSpec>) return run_evm_read(s, ctx);
-                    else if constexpr (std::is_same_v<T, HttpSpec>) return run_http(s, ctx, deadline);
-                    else return run_evm_compute(s, ctx);
+                    if constexpr (std::is_same_v<T, EvmReadSpec>)
+                        return run_evm_read(s, ctx);
+                    else if constexpr (std::is_same_v<T, HttpSpec>)
+                        return run_http(s, ctx, deadline);
+                    else
+                        return run_evm_compute(s, ctx);
                 },
                 spec.body);
         }
@@ -274,8 +286,8 @@ KernelOutcome KernelRunner::run(const KernelSpec& spec, const KernelContext& ctx
     return out;
 }
 
-std::expected<abi::ValueList, std::string> KernelRunner::run_evm_read(const EvmReadSpec& spec,
-                                                                      const KernelContext& ctx) const {
+std::expected<abi::ValueList, std::string> KernelRunner::run_evm_read(
+    const EvmReadSpec& spec, const KernelContext& ctx) const {
     auto args = resolve_args(spec.function.inputs, spec.args, ctx);
     if (!args) return Error(args.error());
     auto encoded = abi::encode(spec.function.inputs, *args);
@@ -286,23 +298,25 @@ std::expected<abi::ValueList, std::string> KernelRunner::run_evm_read(const EvmR
     if (!chains_) return Error("no chain access is configured");
     auto result = chains_->call(spec.chain_id, spec.to, std::move(data), spec.block);
     if (!result) {
-        if (result.error().revert_data) return Error("reverted: " + describe_revert(*result.error().revert_data));
+        if (result.error().revert_data)
+            return Error("reverted: " + describe_revert(*result.error().revert_data));
         return Error("call failed: " + result.error().message);
     }
     if (result->empty() && !spec.outputs.empty())
-        return Error("the call returned no data (is there a contract at " + to_hex(spec.to) + " on chain " +
-                     std::to_string(spec.chain_id) + "?)");
+        return Error("the call returned no data (is there a contract at " + to_hex(spec.to) +
+                     " on chain " + std::to_string(spec.chain_id) + "?)");
     return decode_outputs(spec.outputs, *result);
 }
 
-std::expected<abi::ValueList, std::string> KernelRunner::run_http(const HttpSpec& spec, const KernelContext& ctx,
-                                                                  Clock::time_point deadline) const {
+std::expected<abi::ValueList, std::string> KernelRunner::run_http(
+    const HttpSpec& spec, const KernelContext& ctx, Clock::time_point deadline) const {
     auto url = interpolate(spec.url, ctx, true);
     if (!url) return Error("url: " + url.error());
     for (const auto& [name, value_template] : spec.query) {
         auto value = interpolate(value_template, ctx, true);
         if (!value) return Error("query." + name + ": " + value.error());
-        *url += (url->find('?') == std::string::npos ? "?" : "&") + percent_encode(name) + "=" + *value;
+        *url +=
+            (url->find('?') == std::string::npos ? "?" : "&") + percent_encode(name) + "=" + *value;
     }
     HttpRequest request;
     request.method = spec.method;
@@ -325,7 +339,8 @@ std::expected<abi::ValueList, std::string> KernelRunner::run_http(const HttpSpec
     if (!response) {
         if (response.error() == "timed out") {
             // The time it had: the spec's timeoutMs, or less when the kernel's deadline came first.
-            const auto budget = std::chrono::ceil<std::chrono::milliseconds>(request.deadline - start);
+            const auto budget =
+                std::chrono::ceil<std::chrono::milliseconds>(request.deadline - start);
             return Error("timed out after " + std::to_string(budget.count()) + " ms");
         }
         return Error(response.error());
@@ -353,8 +368,8 @@ std::expected<abi::ValueList, std::string> KernelRunner::run_http(const HttpSpec
     return values;
 }
 
-std::expected<abi::ValueList, std::string> KernelRunner::run_evm_compute(const EvmComputeSpec& spec,
-                                                                         const KernelContext& ctx) const {
+std::expected<abi::ValueList, std::string> KernelRunner::run_evm_compute(
+    const EvmComputeSpec& spec, const KernelContext& ctx) const {
     auto args = resolve_args(spec.inputs, spec.args, ctx);
     if (!args) return Error(args.error());
     auto encoded = abi::encode(spec.inputs, *args);
@@ -384,12 +399,16 @@ std::expected<abi::ValueList, std::string> KernelRunner::run_evm_compute(const E
     msg.input = data;
     const evm::Result result = host.call(msg);
     switch (result.status) {
-        case evm::StatusCode::Success: return decode_outputs(spec.outputs, result.output);
-        case evm::StatusCode::Revert: return Error("reverted: " + describe_revert(result.output));
-        case evm::StatusCode::OutOfGas: return Error("out of gas (limit " + std::to_string(spec.gas) + ")");
+        case evm::StatusCode::Success:
+            return decode_outputs(spec.outputs, result.output);
+        case evm::StatusCode::Revert:
+            return Error("reverted: " + describe_revert(result.output));
+        case evm::StatusCode::OutOfGas:
+            return Error("out of gas (limit " + std::to_string(spec.gas) + ")");
         case evm::StatusCode::StaticModeViolation:
             return Error("failed: the code tried to change state (evm-compute kernels are pure)");
-        default: return Error("failed: " + std::string(evm::status_name(result.status)));
+        default:
+            return Error("failed: " + std::string(evm::status_name(result.status)));
     }
 }
 

@@ -23,7 +23,8 @@ struct TypedValue {
 };
 
 // A value a template reference stands for: a JSON literal (converted to the ABI type of the place
-// it fills when it is used) or a typed ABI value (an argument of the call, another kernel's output).
+// it fills when it is used) or a typed ABI value (an argument of the call, another kernel's
+// output).
 using InputValue = std::variant<json, TypedValue>;
 
 // What a kernel's templates resolve against.
@@ -36,7 +37,8 @@ struct KernelContext {
 
 // Template resolution (used by the runners; exposed for the orchestrator and tests).
 // The value a reference stands for; $kernel references are resolved by the orchestrator, not here.
-std::expected<InputValue, std::string> resolve_reference(const Reference& ref, const KernelContext& ctx);
+std::expected<InputValue, std::string> resolve_reference(const Reference& ref,
+                                                         const KernelContext& ctx);
 // An argument template as a value of `type`: a literal, a reference, or an array of them.
 std::expected<abi::Value, std::string> resolve_arg(const abi::Type& type, const json& arg,
                                                    const KernelContext& ctx);
@@ -48,12 +50,13 @@ std::expected<std::string, std::string> interpolate(std::string_view text, const
 // strings are interpolated.
 std::expected<json, std::string> resolve_body(const json& body, const KernelContext& ctx);
 // The value at a JSON path of `document`; nullptr when the path does not exist.
-const json* find_json_path(const json& document, const JsonPath& path, std::string* pointer = nullptr);
+const json* find_json_path(const json& document, const JsonPath& path,
+                           std::string* pointer = nullptr);
 
 struct KernelOutcome {
-    bytes abi_result;        // abi.encode of the output values; empty on error
-    abi::ValueList values;   // the output values (for kernels that depend on this one)
-    std::string error;       // empty on success
+    bytes abi_result;       // abi.encode of the output values; empty on error
+    abi::ValueList values;  // the output values (for kernels that depend on this one)
+    std::string error;      // empty on success
     std::chrono::microseconds elapsed{0};
 
     bool ok() const { return error.empty(); }
@@ -65,10 +68,10 @@ struct RunnerOptions {
 };
 
 // The sandbox of evm-compute: the code runs at this address, called by kComputeCaller.
-inline constexpr address kComputeAddress{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                          0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0xde}};
-inline constexpr address kComputeCaller{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                         0, 0, 0, 0, 0, 0, 0, 0, 0xca, 0x11}};
+inline constexpr address kComputeAddress{
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0xde}};
+inline constexpr address kComputeCaller{
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xca, 0x11}};
 
 class KernelRunner {
 public:
@@ -84,9 +87,11 @@ public:
     const RunnerOptions& options() const { return options_; }
 
 private:
-    std::expected<abi::ValueList, std::string> run_evm_read(const EvmReadSpec& spec, const KernelContext& ctx) const;
-    std::expected<abi::ValueList, std::string> run_http(const HttpSpec& spec, const KernelContext& ctx,
-                                                        std::chrono::steady_clock::time_point deadline) const;
+    std::expected<abi::ValueList, std::string> run_evm_read(const EvmReadSpec& spec,
+                                                            const KernelContext& ctx) const;
+    std::expected<abi::ValueList, std::string> run_http(
+        const HttpSpec& spec, const KernelContext& ctx,
+        std::chrono::steady_clock::time_point deadline) const;
     std::expected<abi::ValueList, std::string> run_evm_compute(const EvmComputeSpec& spec,
                                                                const KernelContext& ctx) const;
 

@@ -14,7 +14,9 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::TestHttpServer;
 
-abi::Type T(const char* s) { return *abi::parse_type(s); }
+abi::Type T(const char* s) {
+    return *abi::parse_type(s);
+}
 
 const address kSender = *fixed_from_hex<20>("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
 const address kApp = *fixed_from_hex<20>("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512");
@@ -53,17 +55,23 @@ KernelContext context() {
     KernelContext ctx;
     ctx.sender = kSender;
     ctx.app = kApp;
-    ctx.args = {TypedValue{T("uint256"), abi::Value(uint64_t{7})}, TypedValue{T("string"), abi::Value("gold bar")}};
+    ctx.args = {TypedValue{T("uint256"), abi::Value(uint64_t{7})},
+                TypedValue{T("string"), abi::Value("gold bar")}};
     return ctx;
 }
 
-Clock::time_point in(std::chrono::milliseconds ms) { return Clock::now() + ms; }
+Clock::time_point in(std::chrono::milliseconds ms) {
+    return Clock::now() + ms;
+}
 
-bytes word(uint64_t v) { return bytes(uint256(v).to_bytes32().view()); }
+bytes word(uint64_t v) {
+    return bytes(uint256(v).to_bytes32().view());
+}
 
 // ---- evm-read ----
 
-const char* kIsApproved = R"J({"kind":"evm-read","chainId":31337,"to":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
+const char* kIsApproved =
+    R"J({"kind":"evm-read","chainId":31337,"to":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
     "function":"isApproved(address,uint256)","args":["$sender","$args[0]"],"outputs":["bool"],"block":9})J";
 
 TEST(EvmRead, CallsTheChainWithResolvedArguments) {
@@ -86,17 +94,22 @@ TEST(EvmRead, RevertsCarryTheDecodedReason) {
     auto chain = std::make_shared<FakeChain>();
     KernelRunner runner(chain);
     const std::vector<abi::Value> reason = {abi::Value("wallet not approved")};
-    chain->result = std::unexpected(CallError{"execution reverted", *abi::encode_call("Error(string)", reason)});
-    EXPECT_EQ(runner.run(spec(kIsApproved), context(), in(5s)).error, "reverted: wallet not approved");
+    chain->result = std::unexpected(
+        CallError{"execution reverted", *abi::encode_call("Error(string)", reason)});
+    EXPECT_EQ(runner.run(spec(kIsApproved), context(), in(5s)).error,
+              "reverted: wallet not approved");
 
-    chain->result = std::unexpected(CallError{"execution reverted", bytes{0xde, 0xad, 0xbe, 0xef, 1}});
-    EXPECT_EQ(runner.run(spec(kIsApproved), context(), in(5s)).error, "reverted: custom error 0xdeadbeef");
+    chain->result =
+        std::unexpected(CallError{"execution reverted", bytes{0xde, 0xad, 0xbe, 0xef, 1}});
+    EXPECT_EQ(runner.run(spec(kIsApproved), context(), in(5s)).error,
+              "reverted: custom error 0xdeadbeef");
 
     chain->result = std::unexpected(CallError{"execution reverted", bytes{}});
     EXPECT_EQ(runner.run(spec(kIsApproved), context(), in(5s)).error, "reverted: no reason");
 
     const std::vector<abi::Value> panic = {abi::Value(uint64_t{0x11})};
-    chain->result = std::unexpected(CallError{"execution reverted", *abi::encode_call("Panic(uint256)", panic)});
+    chain->result = std::unexpected(
+        CallError{"execution reverted", *abi::encode_call("Panic(uint256)", panic)});
     const std::string err = runner.run(spec(kIsApproved), context(), in(5s)).error;
     EXPECT_TRUE(err.starts_with("reverted: ")) << err;
     EXPECT_NE(err.find("overflow"), std::string::npos) << err;
@@ -111,50 +124,60 @@ TEST(EvmRead, FailuresAreOutcomes) {
     EXPECT_TRUE(out.abi_result.empty());
 
     chain->result = bytes{};
-    EXPECT_NE(runner.run(spec(kIsApproved), context(), in(5s)).error.find("returned no data"), std::string::npos);
+    EXPECT_NE(runner.run(spec(kIsApproved), context(), in(5s)).error.find("returned no data"),
+              std::string::npos);
 
     chain->result = word(2);  // not a canonical bool
-    EXPECT_NE(runner.run(spec(kIsApproved), context(), in(5s)).error.find("cannot decode the result as (bool)"),
+    EXPECT_NE(runner.run(spec(kIsApproved), context(), in(5s))
+                  .error.find("cannot decode the result as (bool)"),
               std::string::npos);
 
     KernelRunner no_chain(nullptr);
-    EXPECT_EQ(no_chain.run(spec(kIsApproved), context(), in(5s)).error, "no chain access is configured");
+    EXPECT_EQ(no_chain.run(spec(kIsApproved), context(), in(5s)).error,
+              "no chain access is configured");
 
     chain->result = word(1);
     KernelContext missing = context();
     missing.args.clear();
-    EXPECT_EQ(runner.run(spec(kIsApproved), missing, in(5s)).error, "args[1]: $args[0]: the call has 0 arguments");
+    EXPECT_EQ(runner.run(spec(kIsApproved), missing, in(5s)).error,
+              "args[1]: $args[0]: the call has 0 arguments");
 
     KernelContext wrong_type = context();
     wrong_type.args[0] = TypedValue{T("string"), abi::Value("seven")};
     EXPECT_EQ(runner.run(spec(kIsApproved), wrong_type, in(5s)).error,
               "args[1]: $args[0]: a string value cannot be used as uint256");
 
-    EXPECT_EQ(runner.run(spec(kIsApproved), context(), Clock::now() - 1ms).error, "timed out before it started");
+    EXPECT_EQ(runner.run(spec(kIsApproved), context(), Clock::now() - 1ms).error,
+              "timed out before it started");
 }
 
 TEST(EvmRead, InputsAndLiteralsFillArguments) {
     auto chain = std::make_shared<FakeChain>();
-    chain->result = *abi::encode(std::vector<abi::Type>{T("uint256"), T("string")},
-                                 std::vector<abi::Value>{abi::Value(uint64_t{85}), abi::Value("ok")});
+    chain->result =
+        *abi::encode(std::vector<abi::Type>{T("uint256"), T("string")},
+                     std::vector<abi::Value>{abi::Value(uint64_t{85}), abi::Value("ok")});
     KernelRunner runner(chain);
-    const KernelSpec s = spec(R"J({"kind":"evm-read","chainId":5,"to":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    const KernelSpec s =
+        spec(R"J({"kind":"evm-read","chainId":5,"to":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
         "function":"score(address,uint8[2],string,string)","args":["$input[0]",[1,"$input[1]"],"$$literal","$args[1]"],
         "outputs":["uint256","string"]})J");
     KernelContext ctx = context();
-    ctx.inputs = {json("0x00000000000000000000000000000000000000aa"), TypedValue{T("uint256"), abi::Value(uint64_t{2})}};
+    ctx.inputs = {json("0x00000000000000000000000000000000000000aa"),
+                  TypedValue{T("uint256"), abi::Value(uint64_t{2})}};
     const KernelOutcome out = runner.run(s, ctx, in(5s));
     ASSERT_TRUE(out.ok()) << out.error;
     EXPECT_EQ(out.abi_result, chain->result.value());
     EXPECT_EQ(out.values[0], abi::Value(uint64_t{85}));
     const std::vector<abi::Value> args = {
         abi::Value(*fixed_from_hex<20>("0x00000000000000000000000000000000000000aa")),
-        abi::Value(abi::ValueList{uint64_t{1}, uint64_t{2}}), abi::Value("$literal"), abi::Value("gold bar")};
+        abi::Value(abi::ValueList{uint64_t{1}, uint64_t{2}}), abi::Value("$literal"),
+        abi::Value("gold bar")};
     EXPECT_EQ(chain->last_data, *abi::encode_call("score(address,uint8[2],string,string)", args));
     EXPECT_FALSE(chain->last_block.has_value());
 
     ctx.inputs[1] = TypedValue{T("uint256"), abi::Value(uint64_t{300})};  // does not fit uint8
-    EXPECT_EQ(runner.run(s, ctx, in(5s)).error, "args[1]: [1]: $input[1]: a uint256 value cannot be used as uint8");
+    EXPECT_EQ(runner.run(s, ctx, in(5s)).error,
+              "args[1]: [1]: $input[1]: a uint256 value cannot be used as uint8");
 }
 
 // ---- http ----
@@ -188,7 +211,8 @@ TEST(Http, ExtractsTypedOutputs) {
     EXPECT_EQ(out.values[4], abi::Value(uint64_t{1250}));
     EXPECT_EQ(out.values[5], abi::Value(uint64_t{3}));
     EXPECT_EQ(out.values[6], abi::Value::signed_int(-7));
-    EXPECT_EQ(out.values[7], abi::Value(*fixed_from_hex<20>("0x00000000000000000000000000000000000000aa")));
+    EXPECT_EQ(out.values[7],
+              abi::Value(*fixed_from_hex<20>("0x00000000000000000000000000000000000000aa")));
     EXPECT_EQ(out.values[8], abi::Value(uint64_t{1}));
     const KernelSpec s = spec(http_kernel(server.url("/ok")));
     EXPECT_EQ(out.abi_result, *abi::encode(s.output_types(), out.values));
@@ -211,7 +235,8 @@ TEST(Http, EndpointOutcomes) {
     EXPECT_EQ(run("/redirect/1"), "");
 
     // The request deadline, when it comes before the kernel's own timeout.
-    const KernelOutcome late = runner.run(spec(http_kernel(server.url("/never"))), context(), in(200ms));
+    const KernelOutcome late =
+        runner.run(spec(http_kernel(server.url("/never"))), context(), in(200ms));
     EXPECT_TRUE(late.error.starts_with("timed out after ")) << late.error;
     EXPECT_NE(late.error, "timed out after 10000 ms");
 }
@@ -241,13 +266,16 @@ TEST(Http, SsrfRefusedUnlessAllowed) {
     EXPECT_EQ(server.requests(), 0);
     RunnerOptions all;
     all.http.allow_private = true;
-    EXPECT_TRUE(KernelRunner(nullptr, all).run(spec(http_kernel(server.url("/ok"))), context(), in(10s)).ok());
+    EXPECT_TRUE(KernelRunner(nullptr, all)
+                    .run(spec(http_kernel(server.url("/ok"))), context(), in(10s))
+                    .ok());
 }
 
 TEST(Http, TemplatesFillUrlQueryHeadersAndBody) {
     TestHttpServer server;
     const KernelRunner runner = loopback_runner();
-    const std::string s = R"J({"kind":"http","method":"POST","url":")J" + server.url("/echo/{{$args[1]}}") +
+    const std::string s = R"J({"kind":"http","method":"POST","url":")J" +
+                          server.url("/echo/{{$args[1]}}") +
                           R"J(","query":{"wallet":"{{$sender}}","n":"{{$input[0]}}"},
         "headers":{"Authorization":"Bearer {{$input[1]}}"},
         "body":{"who":"$sender","amount":"$args[0]","note":"id {{$args[0]}}","lit":"$$x","list":["$input[0]",2]},
@@ -286,9 +314,10 @@ TEST(EvmCompute, RunsPureCode) {
     EXPECT_EQ(out.abi_result, word(42));
 
     // Without a function the call data is the bare encoding: calldataload(0) + calldataload(32).
-    const KernelOutcome raw = runner.run(spec(R"J({"kind":"evm-compute","code":"0x6020356000350160005260206000f3",
+    const KernelOutcome raw =
+        runner.run(spec(R"J({"kind":"evm-compute","code":"0x6020356000350160005260206000f3",
         "inputs":["uint256","uint256"],"args":[40,"$args[0]"],"outputs":["uint256"]})J"),
-                                         context(), in(5s));
+                   context(), in(5s));
     ASSERT_TRUE(raw.ok()) << raw.error;
     EXPECT_EQ(raw.values[0], abi::Value(uint64_t{47}));
 }
@@ -297,7 +326,8 @@ TEST(EvmCompute, FailuresAreOutcomes) {
     const KernelRunner runner(nullptr);
     const auto run = [&](const std::string& code, const std::string& extra = "") {
         return runner
-            .run(spec(R"J({"kind":"evm-compute","code":")J" + code + R"J(","outputs":["uint256"])J" + extra + "}"),
+            .run(spec(R"J({"kind":"evm-compute","code":")J" + code +
+                      R"J(","outputs":["uint256"])J" + extra + "}"),
                  context(), in(5s))
             .error;
     };
@@ -305,7 +335,8 @@ TEST(EvmCompute, FailuresAreOutcomes) {
     EXPECT_EQ(run("0x5b600056", R"(,"gas":100000)"), "out of gas (limit 100000)");
     EXPECT_EQ(run("0x5b600056"), "out of gas (limit 10000000)");
     // SSTORE in a static call.
-    EXPECT_EQ(run("0x6001600055"), "failed: the code tried to change state (evm-compute kernels are pure)");
+    EXPECT_EQ(run("0x6001600055"),
+              "failed: the code tried to change state (evm-compute kernels are pure)");
     // Reverts with Error("no"), copied from the code's tail.
     EXPECT_EQ(run("0x6064600c60003960646000fd08c379a0"
                   "0000000000000000000000000000000000000000000000000000000000000020"
@@ -313,7 +344,8 @@ TEST(EvmCompute, FailuresAreOutcomes) {
                   "6e6f000000000000000000000000000000000000000000000000000000000000"),
               "reverted: no");
     EXPECT_EQ(run("0x60006000fd"), "reverted: no reason");
-    EXPECT_EQ(run("0xfe"), "failed: " + std::string(evm::status_name(evm::StatusCode::InvalidInstruction)));
+    EXPECT_EQ(run("0xfe"),
+              "failed: " + std::string(evm::status_name(evm::StatusCode::InvalidInstruction)));
     // STOP returns nothing, which is no uint256.
     EXPECT_NE(run("0x00").find("cannot decode the result as (uint256)"), std::string::npos);
 }
@@ -322,12 +354,14 @@ TEST(EvmCompute, SeesAnEmptyWorld) {
     const KernelRunner runner(nullptr);
     // SELFBALANCE, CALLER, CHAINID and NUMBER are all those of the sandbox: return caller.
     const KernelOutcome out = runner.run(
-        spec(R"J({"kind":"evm-compute","code":"0x3360005260206000f3","outputs":["address"]})J"), context(), in(5s));
+        spec(R"J({"kind":"evm-compute","code":"0x3360005260206000f3","outputs":["address"]})J"),
+        context(), in(5s));
     ASSERT_TRUE(out.ok()) << out.error;
     EXPECT_EQ(out.values[0], abi::Value(kComputeCaller));
     // BALANCE of the sender, who has funds on real chains, is zero here.
     const KernelOutcome balance = runner.run(
-        spec(R"J({"kind":"evm-compute","code":"0x6000353160005260206000f3","inputs":["address"],"args":["$sender"],
+        spec(
+            R"J({"kind":"evm-compute","code":"0x6000353160005260206000f3","inputs":["address"],"args":["$sender"],
                   "outputs":["uint256"]})J"),
         context(), in(5s));
     ASSERT_TRUE(balance.ok()) << balance.error;
