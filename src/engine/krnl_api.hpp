@@ -1,0 +1,25 @@
+// The krnl_* JSON-RPC methods over a KrnlService:
+//   krnl_executeKernels [request]                  -> responses, payload, digest, signers, fees,
+//   ... krnl_cosign [request, responses, nonce, expiry, nodeFee] -> {signer, signature, digest}
+//   krnl_getKernel [id]                            -> {id, owner, kind, fee, active, spec,
+//   specHash} krnl_listKernels []                            -> [kernel...] (ids 1..kernelCount()
+//   via kernel(id)) krnl_quote [app, [ids]]                        -> {kernelIds, kernelFees,
+//   nodeFee, total} krnl_nodeInfo []                               -> {signer, chainId, registry,
+//   vault, version}
+// Errors carry the codes of engine::krnl_code (-33000 ...) or -32602 for malformed parameters.
+#pragma once
+
+#include <memory>
+
+#include "engine/service.hpp"
+#include "rpc/json_rpc.hpp"
+
+namespace krnl::engine {
+
+void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> service);
+
+// The JSON forms the methods answer with (exposed for the CLI and tests).
+json kernel_to_json(const KernelInfo& k);
+json execute_result_to_json(const ExecuteResult& r);
+
+}  // namespace krnl::engine

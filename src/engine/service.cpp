@@ -1,0 +1,663 @@
+#include "engine/service.hpp"
+
+#include <algorithm>
+#include <future>
+
+#include "common/secp256k1.hpp"
+#include "rpc/params.hpp"
+
+namespace krnl::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+abi::Type type_of(std::string_view text) {
+    return *abi::parse_type(text);
+}
+
+std::unexpected<ServiceError> fail(int code, std::string message,
+                                   std::optional<json> data = std::nullopt) {
+    return std::unexpected(ServiceError{code, std::move(message), std::move(data)});
+}
+
+std::string dec(const uint256& v) {
+    return to_string(v);
+}
+
+const abi::Type& kernel_type() {
+    static const abi::Type t =
+        type_of("(address,uint8,bool,uint256,bytes32,bytes,uint256,uint64,uint64)");
+    return t;
+}
+
+const abi::Type& responses_type() {
+    static const abi::Type t = type_of("(uint256,bytes,string)[]");
+    return t;
+}
+
+abi::Value responses_value(const std::vector<KernelResponse>& responses) {
+    abi::ValueList list;
+    for (const auto& r : responses)
+        list.push_back(abi::ValueList{r.kernel_id, r.result, r.err});
+    return list;
+}
+
+uint64_t u64_of(const abi::Value& v) {
+    return v.as_uint()->low64();
+}
+
+std::optional<KernelInfo> kernel_from_value(const uint256& id, const abi::Value& v) {
+    const auto* f = v.as_list();
+    if (!f || f->size() != 9) return std::nullopt;
+    KernelInfo k;
+    k.id = id;
+    k.owner = *(*f)[0].as_address();
+    k.kind = static_cast<uint8_t>(u64_of((*f)[1]));
+    k.active = *(*f)[2].as_bool();
+    k.fee = *(*f)[3].as_uint();
+    k.spec_hash = hash256::from_view(*(*f)[4].as_bytes());
+    k.spec = *(*f)[5].as_bytes();
+    k.pending_fee = *(*f)[6].as_uint();
+    k.fee_effective_at = u64_of((*f)[7]);
+    k.deactivate_at = u64_of((*f)[8]);
+    return k;
+}
+
+uint64_t ms_since(Clock::time_point start) {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+}
+
+}  // namespace
+
+struct KrnlService::Prepared {
+    address token_authority;
+    address policy;
+    std::vector<KernelInfo> kernels;
+    std::vector<std::shared_ptr<const KernelSpec>> specs;
+    std::vector<TypedValue> args;
+    fixed_bytes<4> selector;
+    address sender;
+    bytes encoded_args;
+    Fees fees;
+};
+
+std::expected<std::shared_ptr<KrnlService>, std::string> KrnlService::create(
+    ServiceConfig config, std::shared_ptr<ChainAccess> chains) {
+    const auto signer = secp256k1::address_from_secret(config.operator_key);
+    if (!signer) return std::unexpected("invalid operator key");
+    return std::shared_ptr<KrnlService>(
+        new KrnlService(std::move(config), std::move(chains), *signer));
+}
+
+KrnlService::KrnlService(ServiceConfig config, std::shared_ptr<ChainAccess> chains, address signer)
+    : config_(std::move(config)),
+      chains_(chains),
+      signer_(signer),
+      orchestrator_(std::make_shared<KernelRunner>(chains, config_.runner), config_.orchestrator) {
+    for (const auto& url : config_.peers)
+        peers_.push_back(std::make_unique<rpc::Client>(url, config_.peer_timeout));
+}
+
+ServiceResult<bytes> KrnlService::view(const address& to, bytes data) const {
+    if (!chains_) return fail(krnl_code::kChainUnavailable, "no chain access");
+    auto r = chains_->call(config_.home_chain_id, to, std::move(data), std::nullopt);
+    if (!r) {
+        std::string message = "view call to " + to_hex(to) + " on chain " +
+                              std::to_string(config_.home_chain_id) +
+                              " failed: " + r.error().message;
+        if (r.error().revert_data) message += " (" + describe_revert(*r.error().revert_data) + ")";
+        json data = json::object();
+        if (r.error().revert_data) data["revertData"] = to_hex(*r.error().revert_data);
+        return fail(krnl_code::kChainUnavailable, message, data);
+    }
+    return std::move(*r);
+}
+
+ServiceResult<KernelInfo> KrnlService::kernel(const uint256& id) const {
+    if (!chains_) return fail(krnl_code::kChainUnavailable, "no chain access");
+    auto call = abi::encode_call("kernel(uint256)", std::vector<abi::Value>{id});
+    auto r = chains_->call(config_.home_chain_id, config_.registry, std::move(*call), std::nullopt);
+    if (!r) {
+        const auto& rd = r.error().revert_data;
+        const auto unknown = abi::selector("UnknownKernel(uint256)");
+        if (rd && rd->size() >= 4 && std::equal(unknown.bytes, unknown.bytes + 4, rd->begin()))
+            return fail(krnl_code::kUnknownKernel,
+                        "unknown kernel " + dec(id) + ": the registry has no kernel with this id");
+        return fail(krnl_code::kChainUnavailable,
+                    "reading kernel " + dec(id) + " from the registry failed: " +
+                        r.error().message + (rd ? " (" + describe_revert(*rd) + ")" : ""));
+    }
+    auto decoded = abi::decode(kernel_type(), *r);
+    std::optional<KernelInfo> info;
+    if (decoded) info = kernel_from_value(id, *decoded);
+    if (!info)
+        return fail(krnl_code::kChainUnavailable, "the registry's answer for kernel " + dec(id) +
+                                                      " does not decode" +
+                                                      (decoded ? "" : ": " + decoded.error()));
+    return *info;
+}
+
+ServiceResult<std::vector<KernelInfo>> KrnlService::list_kernels() const {
+    auto call = abi::encode_call("kernelCount()", {});
+    KRNL_RPC_TRY(out, view(config_.registry, *call));
+    auto count = abi::decode(std::vector<abi::Type>{type_of("uint256")}, out);
+    if (!count) return fail(krnl_code::kChainUnavailable, "kernelCount() does not decode");
+    const uint256 n = *(*count)[0].as_uint();
+    if (!n.fits_u64() || n.low64() > 100'000)
+        return fail(krnl_code::kChainUnavailable, "the registry reports " + dec(n) + " kernels");
+    std::vector<KernelInfo> all;
+    for (uint64_t id = 1; id <= n.low64(); ++id) {
+        KRNL_RPC_TRY(k, kernel(uint256(id)));
+        all.push_back(std::move(k));
+    }
+    return all;
+}
+
+ServiceResult<std::shared_ptr<const KernelSpec>> KrnlService::spec_of(
+    const KernelInfo& info) const {
+    {
+        std::lock_guard lock(spec_mutex_);
+        if (auto it = spec_cache_.find(info.spec_hash); it != spec_cache_.end()) return it->second;
+    }
+    const std::string_view text(reinterpret_cast<const char*>(info.spec.data()), info.spec.size());
+    auto spec = parse_kernel_spec(text);
+    if (!spec)
+        return fail(krnl_code::kBadSpec,
+                    "kernel " + dec(info.id) + " has a spec this node cannot run: " + spec.error());
+    if (static_cast<uint8_t>(spec->kind()) != info.kind)
+        return fail(krnl_code::kBadSpec, "kernel " + dec(info.id) + " is registered as kind " +
+                                             std::to_string(info.kind) + " but its spec is " +
+                                             std::string(kind_name(spec->kind())));
+    auto shared = std::make_shared<const KernelSpec>(std::move(*spec));
+    std::lock_guard lock(spec_mutex_);
+    spec_cache_.emplace(info.spec_hash, shared);
+    return shared;
+}
+
+ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& request) const {
+    if (request.chain_id != config_.home_chain_id)
+        return fail(krnl_code::kBadRequest,
+                    "chainId " + std::to_string(request.chain_id) +
+                        " is not this node's home chain " + std::to_string(config_.home_chain_id) +
+                        ": send the request to a node whose registry lives on the app's chain");
+    if (request.kernels.empty())
+        return fail(krnl_code::kBadRequest, "kernels is empty: name at least one kernel");
+    if (request.kernels.size() > config_.orchestrator.max_kernels)
+        return fail(krnl_code::kBadRequest,
+                    "too many kernels: " + std::to_string(request.kernels.size()) + ", at most " +
+                        std::to_string(config_.orchestrator.max_kernels));
+    Prepared p;
+    auto function = abi::parse_function(request.function);
+    if (!function)
+        return fail(krnl_code::kBadRequest,
+                    "function \"" + request.function + "\": " + function.error());
+    p.selector = abi::selector(function->canonical());
+    auto args = decode_call_args(function->canonical(), request.args);
+    if (!args)
+        return fail(krnl_code::kBadRequest, "args do not decode as the arguments of " +
+                                                function->canonical() + ": " + args.error());
+    p.args = std::move(*args);
+    p.sender = request.sender;
+    p.encoded_args = request.args;
+
+    // The app's token authority and allowed kernels.
+    auto ta_call =
+        abi::encode_call("tokenAuthorityOf(address)", std::vector<abi::Value>{request.app});
+    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call));
+    auto ta = abi::decode(std::vector<abi::Type>{type_of("address")}, ta_out);
+    if (!ta) return fail(krnl_code::kChainUnavailable, "tokenAuthorityOf() does not decode");
+    p.token_authority = *(*ta)[0].as_address();
+    if (p.token_authority.is_zero())
+        return fail(krnl_code::kAppNotRegistered,
+                    "app not registered: " + to_hex(request.app) +
+                        " has no token authority in the KernelRegistry at " +
+                        to_hex(config_.registry) + " (registerApp first)");
+    auto ak_call = abi::encode_call("appKernels(address)", std::vector<abi::Value>{request.app});
+    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call));
+    auto allowed = abi::decode(std::vector<abi::Type>{type_of("uint256[]")}, ak_out);
+    if (!allowed) return fail(krnl_code::kChainUnavailable, "appKernels() does not decode");
+    const auto& allowed_ids = *(*allowed)[0].as_list();
+
+    for (const auto& k : request.kernels) {
+        KRNL_RPC_TRY(info, kernel(k.id));
+        const bool is_allowed = std::ranges::any_of(
+            allowed_ids, [&](const abi::Value& v) { return *v.as_uint() == k.id; });
+        if (!is_allowed)
+            return fail(krnl_code::kKernelNotAllowed,
+                        "kernel " + dec(k.id) + " not allowed for app " + to_hex(request.app) +
+                            ": add it with KernelRegistry.updateApp");
+        if (!info.active)
+            return fail(krnl_code::kKernelInactive,
+                        "kernel " + dec(k.id) + " is inactive (deactivated by its owner)");
+        KRNL_RPC_TRY(spec, spec_of(info));
+        p.specs.push_back(spec);
+        p.fees.kernel_ids.push_back(k.id);
+        p.fees.kernel_fees.push_back(info.fee);
+        p.kernels.push_back(std::move(info));
+    }
+    p.fees.node_fee = config_.node_fee;
+
+    // The deposit must cover everything the attestation will charge.
+    uint256 needed = p.fees.node_fee;
+    for (const auto& f : p.fees.kernel_fees)
+        needed += f;
+    auto dep_call = abi::encode_call("depositOf(address)", std::vector<abi::Value>{request.app});
+    KRNL_RPC_TRY(dep_out, view(config_.vault, *dep_call));
+    auto dep = abi::decode(std::vector<abi::Type>{type_of("uint256")}, dep_out);
+    if (!dep) return fail(krnl_code::kChainUnavailable, "depositOf() does not decode");
+    const uint256 available = *(*dep)[0].as_uint();
+    if (available < needed)
+        return fail(
+            krnl_code::kDepositTooLow,
+            "deposit too low: needed " + dec(needed) + ", available " + dec(available) +
+                " (fund it with KrnlVault.deposit(" + to_hex(request.app) + "))",
+            json{{"needed", rpc::to_quantity(needed)}, {"available", rpc::to_quantity(available)}});
+
+    auto pol_call = abi::encode_call("policy()", {});
+    KRNL_RPC_TRY(pol_out, view(p.token_authority, *pol_call));
+    auto pol = abi::decode(std::vector<abi::Type>{type_of("address")}, pol_out);
+    if (!pol) return fail(krnl_code::kChainUnavailable, "TokenAuthority.policy() does not decode");
+    p.policy = *(*pol)[0].as_address();
+    return p;
+}
+
+ServiceResult<std::vector<KernelResult>> KrnlService::run(const Prepared& p,
+                                                          const ExecuteRequest& request) const {
+    ExecutionRequest er;
+    er.app = request.app;
+    er.sender = request.sender;
+    er.args = p.args;
+    for (size_t i = 0; i < request.kernels.size(); ++i)
+        er.kernels.push_back(
+            KernelCall{request.kernels[i].id, p.specs[i], request.kernels[i].inputs});
+    auto results = orchestrator_.execute(er);
+    if (!results) return fail(krnl_code::kBadRequest, "kernels: " + results.error());
+    for (size_t i = 0; i < results->size(); ++i) {
+        if (request.kernels[i].required && !(*results)[i].err.empty()) {
+            std::vector<KernelResponse> responses;
+            for (const auto& r : *results)
+                responses.push_back({r.kernel_id, r.result, r.err});
+            return fail(krnl_code::kKernelFailed,
+                        "kernel " + dec((*results)[i].kernel_id) + " (position " +
+                            std::to_string(i) + ") is required and failed: " + (*results)[i].err,
+                        json{{"responses", responses_to_json(responses)}});
+        }
+    }
+    return std::move(*results);
+}
+
+namespace {
+
+// IKrnlPolicy.evaluate(sender, selector, args, responses) as call data.
+bytes policy_call(const address& sender, const fixed_bytes<4>& selector, const bytes& args,
+                  const std::vector<KernelResponse>& responses) {
+    static const std::vector<abi::Type> types = {type_of("address"), type_of("bytes4"),
+                                                 type_of("bytes"), responses_type()};
+    const std::vector<abi::Value> values = {sender, bytes(selector.view()), args,
+                                            responses_value(responses)};
+    const auto sel = abi::selector("evaluate(address,bytes4,bytes,(uint256,bytes,string)[])");
+    bytes data(sel.view());
+    data += *abi::encode(types, values);
+    return data;
+}
+
+}  // namespace
+
+ServiceResult<void> KrnlService::evaluate_policy(
+    const Prepared& p, const std::vector<KernelResponse>& responses) const {
+    if (p.policy.is_zero()) return {};  // no policy: the kernels' responses are the whole rule
+    auto out =
+        chains_->call(config_.home_chain_id, p.policy,
+                      policy_call(p.sender, p.selector, p.encoded_args, responses), std::nullopt);
+    const json data = {{"responses", responses_to_json(responses)}};
+    if (!out) {
+        if (out.error().revert_data)
+            return fail(krnl_code::kPolicyRefused,
+                        "policy refused: the policy " + to_hex(p.policy) + " reverted (" +
+                            describe_revert(*out.error().revert_data) + ")",
+                        data);
+        return fail(krnl_code::kChainUnavailable,
+                    "policy " + to_hex(p.policy) + " could not be called: " + out.error().message);
+    }
+    auto verdict = abi::decode(std::vector<abi::Type>{type_of("bool"), type_of("string")}, *out);
+    if (!verdict)
+        return fail(krnl_code::kPolicyRefused,
+                    "policy refused: the policy " + to_hex(p.policy) +
+                        " returned something other than (bool, string): " + verdict.error(),
+                    data);
+    if (!*(*verdict)[0].as_bool())
+        return fail(krnl_code::kPolicyRefused, "policy refused: " + *(*verdict)[1].as_string(),
+                    data);
+    return {};
+}
+
+NodeInfo KrnlService::node_info() const {
+    return NodeInfo{signer_,       config_.home_chain_id, config_.registry,
+                    config_.vault, config_.version,       peers_.size()};
+}
+
+ServiceResult<Quote> KrnlService::quote(const address& app,
+                                        const std::vector<uint256>& kernel_ids) const {
+    // Validation as in execute, except the deposit: a quote tells what to deposit.
+    Quote q;
+    auto ta_call = abi::encode_call("tokenAuthorityOf(address)", std::vector<abi::Value>{app});
+    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call));
+    auto ta = abi::decode(std::vector<abi::Type>{type_of("address")}, ta_out);
+    if (!ta) return fail(krnl_code::kChainUnavailable, "tokenAuthorityOf() does not decode");
+    if (ta->at(0).as_address()->is_zero())
+        return fail(krnl_code::kAppNotRegistered,
+                    "app not registered: " + to_hex(app) + " has no token authority");
+    auto ak_call = abi::encode_call("appKernels(address)", std::vector<abi::Value>{app});
+    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call));
+    auto allowed = abi::decode(std::vector<abi::Type>{type_of("uint256[]")}, ak_out);
+    if (!allowed) return fail(krnl_code::kChainUnavailable, "appKernels() does not decode");
+    for (const auto& id : kernel_ids) {
+        KRNL_RPC_TRY(info, kernel(id));
+        if (!std::ranges::any_of(*(*allowed)[0].as_list(),
+                                 [&](const abi::Value& v) { return *v.as_uint() == id; }))
+            return fail(krnl_code::kKernelNotAllowed,
+                        "kernel " + dec(id) + " not allowed for app " + to_hex(app));
+        if (!info.active)
+            return fail(krnl_code::kKernelInactive, "kernel " + dec(id) + " is inactive");
+        q.fees.kernel_ids.push_back(id);
+        q.fees.kernel_fees.push_back(info.fee);
+        q.total += info.fee;
+    }
+    q.fees.node_fee = config_.node_fee;
+    q.total += config_.node_fee;
+    return q;
+}
+
+namespace {
+
+uint64_t unix_now() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+}
+
+std::vector<KernelResponse> to_responses(const std::vector<KernelResult>& results) {
+    std::vector<KernelResponse> out;
+    for (const auto& r : results)
+        out.push_back({r.kernel_id, r.result, r.err});
+    return out;
+}
+
+std::string describe_response(const KernelResponse& r) {
+    return r.err.empty() ? "result " + to_hex(r.result) : "error \"" + r.err + "\"";
+}
+
+}  // namespace
+
+ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request) const {
+    const auto start = Clock::now();
+    KRNL_RPC_TRY(p, prepare(request));
+    KRNL_RPC_TRY(results, run(p, request));
+    ExecuteResult out;
+    out.responses = to_responses(results);
+    for (const auto& r : results)
+        out.kernel_ms.push_back(r.ms);
+    if (auto ok = evaluate_policy(p, out.responses); !ok) return std::unexpected(ok.error());
+
+    Attestation a;
+    a.chain_id = uint256(config_.home_chain_id);
+    a.token_authority = p.token_authority;
+    a.app = request.app;
+    a.sender = request.sender;
+    a.selector = p.selector;
+    a.args_hash = args_hash(request.args);
+    a.responses = out.responses;
+    a.nonce = random_nonce();
+    a.expiry = unix_now() + config_.attestation_lifetime_s;
+    a.fees = p.fees;
+    const hash256 digest = attestation_digest(a);
+    auto own = sign_digest(digest, config_.operator_key);
+    if (!own) return fail(rpc::code::kInternalError, "signing failed: " + own.error());
+
+    std::vector<bytes> signatures{*own};
+    // Peers re-run the kernels, so they are asked at once rather than one after another.
+    std::vector<std::future<std::pair<PeerOutcome, bytes>>> asks;
+    for (const auto& peer : peers_) {
+        rpc::Client* client = peer.get();
+        asks.push_back(std::async(std::launch::async, [this, client, &request, &a, &digest] {
+            bytes sig;
+            PeerOutcome o = ask_peer(*client, request, a, digest, sig);
+            return std::pair{std::move(o), std::move(sig)};
+        }));
+    }
+    for (auto& f : asks) {
+        auto [outcome, sig] = f.get();
+        if (outcome.signer) signatures.push_back(std::move(sig));
+        out.peers.push_back(std::move(outcome));
+    }
+    auto bundle = assemble_signatures(digest, signatures);
+    if (!bundle) return fail(rpc::code::kInternalError, "assembling signatures: " + bundle.error());
+    for (size_t i = 0; i + 65 <= bundle->size(); i += 65)
+        out.signers.push_back(*recover_signer(digest, bytes_view(*bundle).substr(i, 65)));
+
+    out.payload = encode_payload(a, *bundle);
+    out.digest = digest;
+    out.fees = a.fees;
+    out.nonce = a.nonce;
+    out.expiry = a.expiry;
+    out.token_authority = a.token_authority;
+    out.total_ms = ms_since(start);
+    return out;
+}
+
+PeerOutcome KrnlService::ask_peer(rpc::Client& peer, const ExecuteRequest& request,
+                                  const Attestation& a, const hash256& digest,
+                                  bytes& signature) const {
+    PeerOutcome o{peer.url(), std::nullopt, {}};
+    const json params = json::array({request_to_json(request), responses_to_json(a.responses),
+                                     rpc::to_quantity(a.nonce), rpc::to_quantity(a.expiry),
+                                     rpc::to_quantity(a.fees.node_fee)});
+    auto r = peer.call("krnl_cosign", params);
+    if (!r) {
+        o.error = "peer refused (" + std::to_string(r.error().code) + "): " + r.error().message;
+        return o;
+    }
+    const json& v = *r;
+    if (!v.is_object() || !v.contains("signature")) {
+        o.error = "peer answered without a signature";
+        return o;
+    }
+    auto sig = rpc::parse_data(v["signature"]);
+    if (!sig) {
+        o.error = "peer's signature: " + sig.error();
+        return o;
+    }
+    auto signer = recover_signer(digest, *sig);
+    if (!signer) {
+        o.error = "peer's signature does not recover: " + signer.error();
+        return o;
+    }
+    // A signature over another digest recovers to some unrelated address: compare with the claim.
+    if (v.contains("signer")) {
+        auto claimed = rpc::parse_address(v["signer"]);
+        if (!claimed || *claimed != *signer) {
+            o.error = "peer signed another digest (its signature recovers to " + to_hex(*signer) +
+                      ", not the signer it names)";
+            return o;
+        }
+    }
+    if (*signer == signer_) {
+        o.error = "peer signs with this node's own key";
+        return o;
+    }
+    o.signer = *signer;
+    signature = std::move(*sig);
+    return o;
+}
+
+ServiceResult<CosignResult> KrnlService::cosign(const ExecuteRequest& request,
+                                                const std::vector<KernelResponse>& responses,
+                                                const uint256& nonce, uint64_t expiry,
+                                                const uint256& node_fee) const {
+    const uint64_t now = unix_now();
+    if (expiry < now)
+        return fail(krnl_code::kBadRequest, "expiry " + std::to_string(expiry) + " has passed");
+    if (expiry > now + config_.attestation_lifetime_s + 60)
+        return fail(krnl_code::kBadRequest,
+                    "expiry " + std::to_string(expiry) + " is further away than this node's " +
+                        std::to_string(config_.attestation_lifetime_s) + " s lifetime");
+    if (node_fee < config_.node_fee)
+        return fail(
+            krnl_code::kBadRequest,
+            "node fee " + dec(node_fee) + " is below this node's fee " + dec(config_.node_fee));
+    if (responses.size() != request.kernels.size())
+        return fail(krnl_code::kBadRequest,
+                    "responses (" + std::to_string(responses.size()) + ") and kernels (" +
+                        std::to_string(request.kernels.size()) + ") differ in number");
+    KRNL_RPC_TRY(p, prepare(request));
+    KRNL_RPC_TRY(results, run(p, request));
+    const auto mine = to_responses(results);
+    for (size_t i = 0; i < mine.size(); ++i) {
+        if (mine[i] == responses[i]) continue;
+        return fail(krnl_code::kResponsesDiffer,
+                    "kernel " + dec(mine[i].kernel_id) + " (position " + std::to_string(i) +
+                        ") differs: this node got " + describe_response(mine[i]) +
+                        ", the request carries " + describe_response(responses[i]),
+                    json{{"position", i}, {"responses", responses_to_json(mine)}});
+    }
+    if (auto ok = evaluate_policy(p, mine); !ok) return std::unexpected(ok.error());
+
+    Attestation a;
+    a.chain_id = uint256(config_.home_chain_id);
+    a.token_authority = p.token_authority;
+    a.app = request.app;
+    a.sender = request.sender;
+    a.selector = p.selector;
+    a.args_hash = args_hash(request.args);
+    a.responses = mine;
+    a.nonce = nonce;
+    a.expiry = expiry;
+    a.fees = p.fees;
+    a.fees.node_fee = node_fee;
+    const hash256 digest = attestation_digest(a);
+    auto sig = sign_digest(digest, config_.operator_key);
+    if (!sig) return fail(rpc::code::kInternalError, "signing failed: " + sig.error());
+    return CosignResult{signer_, std::move(*sig), digest};
+}
+
+// ---- JSON forms
+
+namespace {
+
+std::unexpected<ServiceError> bad_field(const std::string& field, const std::string& why) {
+    return fail(krnl_code::kBadRequest, "request." + field + ": " + why);
+}
+
+}  // namespace
+
+std::expected<uint256, std::string> parse_kernel_id(const json& value) {
+    if (value.is_number_unsigned()) return uint256(value.get<uint64_t>());
+    if (value.is_number_integer()) {
+        if (value.get<int64_t>() < 0) return std::unexpected("a kernel id cannot be negative");
+        return uint256(static_cast<uint64_t>(value.get<int64_t>()));
+    }
+    return rpc::parse_quantity(value);
+}
+
+json request_to_json(const ExecuteRequest& r) {
+    json kernels = json::array();
+    for (const auto& k : r.kernels) {
+        json o = {{"id", rpc::to_quantity(k.id)}, {"inputs", k.inputs}};
+        if (k.required) o["required"] = true;
+        kernels.push_back(std::move(o));
+    }
+    return {{"app", to_hex(r.app)},       {"chainId", rpc::to_quantity(r.chain_id)},
+            {"sender", to_hex(r.sender)}, {"function", r.function},
+            {"args", to_hex(r.args)},     {"kernels", std::move(kernels)}};
+}
+
+ServiceResult<ExecuteRequest> request_from_json(const json& v) {
+    if (!v.is_object()) return fail(krnl_code::kBadRequest, "request must be an object");
+    for (const auto& [key, _] : v.items()) {
+        static const char* known[] = {"app", "chainId", "sender", "function", "args", "kernels"};
+        if (std::ranges::find(known, key) == std::end(known))
+            return bad_field(key, "unknown field");
+    }
+    ExecuteRequest r;
+    const auto need = [&](const char* name) -> ServiceResult<const json*> {
+        auto it = v.find(name);
+        if (it == v.end() || it->is_null()) return bad_field(name, "missing");
+        return &*it;
+    };
+    KRNL_RPC_TRY(app, need("app"));
+    auto a = rpc::parse_address(*app);
+    if (!a) return bad_field("app", a.error());
+    r.app = *a;
+    KRNL_RPC_TRY(chain, need("chainId"));
+    auto c = rpc::parse_u64(*chain);
+    if (!c) return bad_field("chainId", c.error());
+    r.chain_id = *c;
+    KRNL_RPC_TRY(sender, need("sender"));
+    auto s = rpc::parse_address(*sender);
+    if (!s) return bad_field("sender", s.error());
+    r.sender = *s;
+    KRNL_RPC_TRY(function, need("function"));
+    if (!function->is_string()) return bad_field("function", "must be a signature string");
+    r.function = function->get<std::string>();
+    if (auto it = v.find("args"); it != v.end() && !it->is_null()) {
+        auto d = rpc::parse_data(*it);
+        if (!d) return bad_field("args", d.error());
+        r.args = std::move(*d);
+    }
+    KRNL_RPC_TRY(kernels, need("kernels"));
+    if (!kernels->is_array()) return bad_field("kernels", "must be an array");
+    for (size_t i = 0; i < kernels->size(); ++i) {
+        const json& k = (*kernels)[i];
+        const std::string where = "kernels[" + std::to_string(i) + "]";
+        if (!k.is_object()) return bad_field(where, "must be an object {id, inputs}");
+        KernelRequest kr;
+        for (const auto& [key, _] : k.items())
+            if (key != "id" && key != "inputs" && key != "required")
+                return bad_field(where + "." + key, "unknown field");
+        if (!k.contains("id")) return bad_field(where + ".id", "missing");
+        auto id = parse_kernel_id(k["id"]);
+        if (!id) return bad_field(where + ".id", id.error());
+        kr.id = *id;
+        if (auto it = k.find("inputs"); it != k.end() && !it->is_null()) {
+            if (!it->is_array()) return bad_field(where + ".inputs", "must be an array");
+            kr.inputs.assign(it->begin(), it->end());
+        }
+        if (auto it = k.find("required"); it != k.end() && !it->is_null()) {
+            if (!it->is_boolean()) return bad_field(where + ".required", "must be a boolean");
+            kr.required = it->get<bool>();
+        }
+        r.kernels.push_back(std::move(kr));
+    }
+    return r;
+}
+
+json responses_to_json(const std::vector<KernelResponse>& responses) {
+    json out = json::array();
+    for (const auto& r : responses)
+        out.push_back({{"kernelId", rpc::to_quantity(r.kernel_id)},
+                       {"result", to_hex(r.result)},
+                       {"err", r.err}});
+    return out;
+}
+
+ServiceResult<std::vector<KernelResponse>> responses_from_json(const json& v) {
+    if (!v.is_array()) return fail(krnl_code::kBadRequest, "responses must be an array");
+    std::vector<KernelResponse> out;
+    for (size_t i = 0; i < v.size(); ++i) {
+        const json& r = v[i];
+        const std::string where = "responses[" + std::to_string(i) + "]";
+        if (!r.is_object() || !r.contains("kernelId") || !r.contains("result") ||
+            !r.contains("err") || !r["err"].is_string())
+            return fail(krnl_code::kBadRequest, where + " must be {kernelId, result, err}");
+        auto id = rpc::parse_quantity(r["kernelId"]);
+        if (!id) return fail(krnl_code::kBadRequest, where + ".kernelId: " + id.error());
+        auto result = rpc::parse_data(r["result"]);
+        if (!result) return fail(krnl_code::kBadRequest, where + ".result: " + result.error());
+        out.push_back({*id, std::move(*result), r["err"].get<std::string>()});
+    }
+    return out;
+}
+
+}  // namespace krnl::engine

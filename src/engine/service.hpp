@@ -1,0 +1,185 @@
+// The kernel service: what krnl_executeKernels does. It validates a request against the on-chain
+// registry and vault of the node's home chain, runs the kernels, asks the app's policy, signs the
+// attestation with the operator key and collects co-signatures from peer nodes.
+//
+// Registry reads are view calls through ChainAccess (`tokenAuthorityOf`, `appKernels`,
+// `kernel(id)`, `kernelCount`), the deposit is `KrnlVault.depositOf(app)`, the policy is
+// `TokenAuthority.policy()` then `IKrnlPolicy.evaluate` (a zero policy accepts everything).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/attestation.hpp"
+#include "engine/chain_access.hpp"
+#include "engine/orchestrator.hpp"
+#include "engine/runners.hpp"
+#include "rpc/client.hpp"
+#include "rpc/json_rpc.hpp"
+
+namespace krnl::engine {
+
+// Error codes of the krnl_* methods (-33000 ... -33099).
+namespace krnl_code {
+inline constexpr int kUnknownKernel = -33000;
+inline constexpr int kKernelNotAllowed = -33001;
+inline constexpr int kDepositTooLow = -33002;
+inline constexpr int kPolicyRefused = -33003;
+inline constexpr int kKernelFailed = -33004;  // a kernel marked `required` failed or timed out
+inline constexpr int kAppNotRegistered = -33005;
+inline constexpr int kBadRequest = -33006;
+inline constexpr int kKernelInactive = -33007;
+inline constexpr int kBadSpec = -33008;           // the registered spec does not parse
+inline constexpr int kChainUnavailable = -33009;  // a registry/vault/policy read failed
+inline constexpr int kResponsesDiffer = -33010;   // cosign: this node got other responses
+}  // namespace krnl_code
+
+using ServiceError = rpc::RpcError;
+template <typename T>
+using ServiceResult = std::expected<T, ServiceError>;
+
+struct KernelRequest {
+    uint256 id;
+    std::vector<json> inputs;
+    bool required = false;  // a failure of this kernel fails the request (-33004) before signing
+};
+
+struct ExecuteRequest {
+    address app;
+    uint64_t chain_id = 0;  // the app's chain: must be the node's home chain
+    address sender;
+    std::string function;  // "trade(uint256,uint256)"
+    bytes args;            // abi.encode of the arguments, without the payload
+    std::vector<KernelRequest> kernels;
+};
+
+// A kernel as `kernel(uint256)` returns it.
+struct KernelInfo {
+    uint256 id;
+    address owner;
+    uint8_t kind = 0;
+    bool active = false;
+    uint256 fee;
+    hash256 spec_hash;
+    bytes spec;
+    uint256 pending_fee;
+    uint64_t fee_effective_at = 0;
+    uint64_t deactivate_at = 0;
+};
+
+struct PeerOutcome {
+    std::string url;
+    std::optional<address> signer;  // set when the peer co-signed
+    std::string error;              // why not, otherwise
+};
+
+struct ExecuteResult {
+    std::vector<KernelResponse> responses;
+    bytes payload;  // abi.encode(KrnlPayload)
+    hash256 digest;
+    std::vector<address> signers;  // ascending, as in the payload
+    Fees fees;
+    uint256 nonce;
+    uint64_t expiry = 0;
+    address token_authority;
+    std::vector<uint64_t> kernel_ms;  // per kernel, request order
+    uint64_t total_ms = 0;
+    std::vector<PeerOutcome> peers;
+};
+
+struct CosignResult {
+    address signer;
+    bytes signature;
+    hash256 digest;
+};
+
+struct Quote {
+    Fees fees;
+    uint256 total;
+};
+
+struct NodeInfo {
+    address signer;
+    uint64_t home_chain_id = 0;
+    address registry;
+    address vault;
+    std::string version;
+    size_t peers = 0;
+};
+
+struct ServiceConfig {
+    uint64_t home_chain_id = 0;
+    address registry;
+    address vault;
+    bytes32 operator_key;
+    std::vector<std::string> peers;  // JSON-RPC URLs of other nodes
+    uint256 node_fee;                // wei per execution
+    uint64_t attestation_lifetime_s = 300;
+    RunnerOptions runner;
+    OrchestratorOptions orchestrator;
+    std::chrono::milliseconds peer_timeout{40'000};
+    std::string version = "0.1.0";
+};
+
+class KrnlService {
+public:
+    // Fails for an invalid operator key.
+    static std::expected<std::shared_ptr<KrnlService>, std::string> create(
+        ServiceConfig config, std::shared_ptr<ChainAccess> chains);
+
+    ServiceResult<ExecuteResult> execute(const ExecuteRequest& request) const;
+    // For peers: re-runs the request, signs the attestation built from `responses` only if this
+    // node's own responses are identical, its policy check passes and the fees are the registered
+    // ones (the node fee must be at least this node's own).
+    ServiceResult<CosignResult> cosign(const ExecuteRequest& request,
+                                       const std::vector<KernelResponse>& responses,
+                                       const uint256& nonce, uint64_t expiry,
+                                       const uint256& node_fee) const;
+    // The fees an execution of `kernel_ids` for `app` would cost, without running anything.
+    ServiceResult<Quote> quote(const address& app, const std::vector<uint256>& kernel_ids) const;
+    ServiceResult<KernelInfo> kernel(const uint256& id) const;
+    // Every kernel, by iterating ids 1..kernelCount() with kernel(id) (ChainAccess has no logs).
+    ServiceResult<std::vector<KernelInfo>> list_kernels() const;
+    NodeInfo node_info() const;
+
+    const ServiceConfig& config() const { return config_; }
+
+private:
+    KrnlService(ServiceConfig config, std::shared_ptr<ChainAccess> chains, address signer);
+
+    struct Prepared;
+    ServiceResult<Prepared> prepare(const ExecuteRequest& request) const;
+    ServiceResult<std::vector<KernelResult>> run(const Prepared& prepared,
+                                                 const ExecuteRequest& request) const;
+    ServiceResult<void> evaluate_policy(const Prepared& prepared,
+                                        const std::vector<KernelResponse>& responses) const;
+    ServiceResult<bytes> view(const address& to, bytes data) const;
+    ServiceResult<std::shared_ptr<const KernelSpec>> spec_of(const KernelInfo& info) const;
+    PeerOutcome ask_peer(rpc::Client& peer, const ExecuteRequest& request,
+                         const Attestation& attestation, const hash256& digest,
+                         bytes& signature) const;
+
+    ServiceConfig config_;
+    std::shared_ptr<ChainAccess> chains_;
+    address signer_;
+    Orchestrator orchestrator_;
+    std::vector<std::unique_ptr<rpc::Client>> peers_;
+    mutable std::mutex spec_mutex_;
+    mutable std::map<hash256, std::shared_ptr<const KernelSpec>> spec_cache_;
+};
+
+// JSON forms shared by the service's peers and the RPC API.
+// A kernel id: a quantity ("0x1") or a JSON integer.
+std::expected<uint256, std::string> parse_kernel_id(const json& value);
+json request_to_json(const ExecuteRequest& request);
+ServiceResult<ExecuteRequest> request_from_json(const json& value);
+json responses_to_json(const std::vector<KernelResponse>& responses);
+ServiceResult<std::vector<KernelResponse>> responses_from_json(const json& value);
+
+}  // namespace krnl::engine

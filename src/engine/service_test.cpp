@@ -1,0 +1,413 @@
+#include "engine/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "common/keccak.hpp"
+#include "common/secp256k1.hpp"
+#include "engine/krnl_api.hpp"
+#include "rpc/server.hpp"
+
+namespace krnl::engine {
+namespace {
+
+constexpr uint64_t kChain = 31337;
+
+abi::Type T(const char* s) {
+    return *abi::parse_type(s);
+}
+address addr(uint8_t last) {
+    address a;
+    a[19] = last;
+    return a;
+}
+bytes32 key(uint8_t last) {
+    bytes32 k;
+    k[31] = last;
+    return k;
+}
+
+const address kRegistry = addr(0xa1);
+const address kVault = addr(0xa2);
+const address kApp = addr(0xb1);
+const address kAuthority = addr(0xb2);
+const address kPolicy = addr(0xb3);
+const address kSender = addr(0xc1);
+
+// evm-compute add(a, b): the result is $input[0] + `plus`.
+std::string adder_spec(int plus) {
+    return R"J({"kind":"evm-compute","code":"0x6024356004350160005260206000f3","function":"add(uint256,uint256)","args":["$input[0]",)J" +
+           std::to_string(plus) + R"J(],"outputs":["uint256"],"gas":100000})J";
+}
+
+struct FakeKernel {
+    std::string spec;
+    uint256 fee;
+    bool active = true;
+    uint8_t kind = 2;
+};
+
+// The registry, vault, token authority and policy of one chain, answering the view calls the
+// service makes from canned, ABI-encoded data. The policy accepts when the first kernel's result
+// is below 100, so its verdict depends on the responses it is given.
+class FakeChain : public ChainAccess {
+public:
+    std::map<uint64_t, FakeKernel> kernels;
+    std::map<address, std::vector<uint64_t>> app_kernels;  // registered apps
+    uint256 deposit{1'000'000};
+    address policy = kPolicy;
+    std::mutex mutex;
+    int policy_calls = 0;
+
+    std::expected<bytes, CallError> call(uint64_t chain_id, const address& to, bytes data,
+                                         std::optional<uint64_t>) override {
+        if (chain_id != kChain) return std::unexpected(CallError{"unknown chain", std::nullopt});
+        if (data.size() < 4) return revert({});
+        const bytes_view body = bytes_view(data).substr(4);
+        const auto is = [&](const char* sig) {
+            const auto s = abi::selector(sig);
+            return std::equal(s.bytes, s.bytes + 4, data.begin());
+        };
+        std::lock_guard lock(mutex);
+        if (to == kRegistry && is("tokenAuthorityOf(address)")) {
+            const address app = *abi::decode(T("address"), body)->as_address();
+            return enc({T("address")}, {app_kernels.contains(app) ? kAuthority : address{}});
+        }
+        if (to == kRegistry && is("appKernels(address)")) {
+            const address app = *abi::decode(T("address"), body)->as_address();
+            abi::ValueList ids;
+            for (auto id : app_kernels[app])
+                ids.push_back(uint256(id));
+            return enc({T("uint256[]")}, {ids});
+        }
+        if (to == kRegistry && is("kernelCount()"))
+            return enc({T("uint256")}, {uint256(kernels.size())});
+        if (to == kRegistry && is("kernel(uint256)")) {
+            const uint256 id = *abi::decode(T("uint256"), body)->as_uint();
+            auto it = kernels.find(id.low64());
+            if (it == kernels.end()) {
+                const auto sel = abi::selector("UnknownKernel(uint256)");
+                bytes rd(sel.view());
+                rd += *abi::encode(T("uint256"), id);
+                return revert(rd);
+            }
+            const auto& k = it->second;
+            const bytes spec(reinterpret_cast<const uint8_t*>(k.spec.data()), k.spec.size());
+            abi::ValueList fields = {
+                addr(0xee), uint256(k.kind), k.active,   k.fee,     bytes(keccak256(spec).view()),
+                spec,       uint256(0),      uint256(0), uint256(0)};
+            return enc({T("(address,uint8,bool,uint256,bytes32,bytes,uint256,uint64,uint64)")},
+                       {fields});
+        }
+        if (to == kVault && is("depositOf(address)")) return enc({T("uint256")}, {deposit});
+        if (to == kAuthority && is("policy()")) return enc({T("address")}, {policy});
+        if (to == kPolicy && is("evaluate(address,bytes4,bytes,(uint256,bytes,string)[])")) {
+            ++policy_calls;
+            auto v = abi::decode(std::vector<abi::Type>{T("address"), T("bytes4"), T("bytes"),
+                                                        T("(uint256,bytes,string)[]")},
+                                 body);
+            if (!v) return revert({});
+            const auto& first = (*(*v)[3].as_list())[0];
+            const bytes& result = *(*first.as_list())[1].as_bytes();
+            const uint256 value = uint256::from_be(result);
+            const bool ok = result.size() == 32 && value < uint256(100);
+            return enc({T("bool"), T("string")}, {ok, ok ? "" : "score too high"});
+        }
+        return revert({});
+    }
+
+private:
+    static std::expected<bytes, CallError> enc(std::vector<abi::Type> types,
+                                               std::vector<abi::Value> values) {
+        return *abi::encode(types, values);
+    }
+    static std::expected<bytes, CallError> revert(bytes data) {
+        return std::unexpected(CallError{"execution reverted", std::move(data)});
+    }
+};
+
+std::shared_ptr<FakeChain> standard_chain(int plus = 1) {
+    auto chain = std::make_shared<FakeChain>();
+    chain->kernels[1] = {adder_spec(plus), uint256(100)};
+    chain->kernels[2] = {adder_spec(10), uint256(250)};
+    chain->kernels[3] = {adder_spec(1), uint256(7), /*active=*/false};
+    chain->kernels[4] = {R"J({"kind":"evm-compute"})J", uint256(1)};
+    chain->app_kernels[kApp] = {1, 2, 3, 4};
+    return chain;
+}
+
+std::shared_ptr<KrnlService> make_service(std::shared_ptr<FakeChain> chain, uint8_t key_byte,
+                                          std::vector<std::string> peers = {}) {
+    ServiceConfig c;
+    c.home_chain_id = kChain;
+    c.registry = kRegistry;
+    c.vault = kVault;
+    c.operator_key = key(key_byte);
+    c.node_fee = uint256(1000);
+    c.peers = std::move(peers);
+    return *KrnlService::create(std::move(c), chain);
+}
+
+ExecuteRequest request(std::vector<uint64_t> ids, uint64_t input = 41) {
+    ExecuteRequest r;
+    r.app = kApp;
+    r.chain_id = kChain;
+    r.sender = kSender;
+    r.function = "trade(uint256,uint256)";
+    r.args = *abi::encode(std::vector<abi::Type>{T("uint256"), T("uint256")},
+                          std::vector<abi::Value>{uint256(5), uint256(6)});
+    for (auto id : ids)
+        r.kernels.push_back({uint256(id), {json(input)}, false});
+    return r;
+}
+
+bytes word(uint64_t v) {
+    return bytes(uint256(v).to_bytes32().view());
+}
+
+TEST(KrnlService, ExecutesAndSignsAPayloadTheContractsAccept) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+    auto r = service->execute(request({1, 2}));
+    ASSERT_TRUE(r) << r.error().message;
+
+    ASSERT_EQ(r->responses.size(), 2u);
+    EXPECT_EQ(r->responses[0], (KernelResponse{uint256(1), word(42), ""}));
+    EXPECT_EQ(r->responses[1], (KernelResponse{uint256(2), word(51), ""}));
+    EXPECT_EQ(r->fees.kernel_fees, (std::vector<uint256>{uint256(100), uint256(250)}));
+    EXPECT_EQ(r->fees.node_fee, uint256(1000));
+    EXPECT_EQ(r->kernel_ms.size(), 2u);
+    EXPECT_EQ(chain->policy_calls, 1);
+
+    auto decoded = decode_payload(r->payload);
+    ASSERT_TRUE(decoded) << decoded.error();
+    Attestation a = decoded->attestation;
+    EXPECT_EQ(a.chain_id, uint256(kChain));
+    EXPECT_EQ(a.app, kApp);
+    EXPECT_EQ(a.sender, kSender);
+    EXPECT_EQ(a.selector, abi::selector("trade(uint256,uint256)"));
+    EXPECT_EQ(a.args_hash, args_hash(request({1}).args));
+    EXPECT_EQ(a.responses, r->responses);
+    EXPECT_EQ(a.fees, r->fees);
+    EXPECT_EQ(a.nonce, r->nonce);
+    a.token_authority = kAuthority;  // not carried in the payload
+    EXPECT_EQ(attestation_digest(a), r->digest);
+
+    ASSERT_EQ(decoded->signatures.size(), 65u);
+    const auto signer = recover_signer(r->digest, decoded->signatures);
+    ASSERT_TRUE(signer);
+    EXPECT_EQ(*signer, *secp256k1::address_from_secret(key(7)));
+    EXPECT_EQ(r->signers, std::vector<address>{*signer});
+    EXPECT_EQ(service->node_info().signer, *signer);
+
+    // Two executions never share a nonce.
+    auto again = service->execute(request({1, 2}));
+    ASSERT_TRUE(again);
+    EXPECT_NE(again->nonce, r->nonce);
+}
+
+int code_of(const ServiceResult<ExecuteResult>& r) {
+    return r ? 0 : r.error().code;
+}
+
+TEST(KrnlService, ErrorsSayWhatToFix) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+
+    auto unregistered = request({1});
+    unregistered.app = addr(0x99);
+    auto r = service->execute(unregistered);
+    EXPECT_EQ(code_of(r), krnl_code::kAppNotRegistered);
+    EXPECT_NE(r.error().message.find("app not registered"), std::string::npos);
+
+    r = service->execute(request({9}));
+    EXPECT_EQ(code_of(r), krnl_code::kUnknownKernel);
+    EXPECT_EQ(r.error().message.substr(0, 16), "unknown kernel 9");
+
+    chain->kernels[5] = {adder_spec(1), uint256(1)};  // registered, not allowed for the app
+    r = service->execute(request({1, 5}));
+    EXPECT_EQ(code_of(r), krnl_code::kKernelNotAllowed);
+    EXPECT_NE(r.error().message.find("kernel 5 not allowed for app"), std::string::npos);
+
+    r = service->execute(request({3}));
+    EXPECT_EQ(code_of(r), krnl_code::kKernelInactive);
+    EXPECT_NE(r.error().message.find("kernel 3 is inactive"), std::string::npos);
+
+    r = service->execute(request({4}));
+    EXPECT_EQ(code_of(r), krnl_code::kBadSpec);
+    EXPECT_NE(r.error().message.find("kernel 4"), std::string::npos);
+
+    chain->deposit = uint256(1349);  // 100 + 250 + 1000 needed
+    r = service->execute(request({1, 2}));
+    EXPECT_EQ(code_of(r), krnl_code::kDepositTooLow);
+    EXPECT_EQ(r.error().message.substr(0, 44), "deposit too low: needed 1350, available 1349");
+    chain->deposit = uint256(1350);
+    EXPECT_TRUE(service->execute(request({1, 2})));
+
+    r = service->execute(request({1}, 99));  // 99 + 1 = 100: the policy refuses
+    EXPECT_EQ(code_of(r), krnl_code::kPolicyRefused);
+    EXPECT_EQ(r.error().message, "policy refused: score too high");
+    ASSERT_TRUE(r.error().data);
+    EXPECT_EQ((*r.error().data)["responses"][0]["result"], to_hex(word(100)));
+
+    auto wrong_chain = request({1});
+    wrong_chain.chain_id = 1;
+    EXPECT_EQ(code_of(service->execute(wrong_chain)), krnl_code::kBadRequest);
+    auto bad_args = request({1});
+    bad_args.args.resize(40);
+    EXPECT_EQ(code_of(service->execute(bad_args)), krnl_code::kBadRequest);
+    auto bad_function = request({1});
+    bad_function.function = "trade(uint257)";
+    EXPECT_EQ(code_of(service->execute(bad_function)), krnl_code::kBadRequest);
+
+    // A required kernel that fails stops the request before anything is signed.
+    chain->kernels[6] = {
+        R"J({"kind":"evm-compute","code":"0xfe","inputs":[],"args":[],"outputs":["uint256"]})J",
+        uint256(1)};
+    chain->app_kernels[kApp].push_back(6);
+    auto failing = request({6});
+    failing.kernels[0].inputs.clear();
+    // Not required: the response carries the error and the policy judges it (here: refuses).
+    r = service->execute(failing);
+    EXPECT_EQ(code_of(r), krnl_code::kPolicyRefused);
+    ASSERT_TRUE(r.error().data);
+    EXPECT_NE((*r.error().data)["responses"][0]["err"], "");
+    failing.kernels[0].required = true;
+    r = service->execute(failing);
+    EXPECT_EQ(code_of(r), krnl_code::kKernelFailed);
+}
+
+TEST(KrnlService, QuotesWithoutRunning) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+    auto q = service->quote(kApp, {uint256(1), uint256(2)});
+    ASSERT_TRUE(q) << q.error().message;
+    EXPECT_EQ(q->total, uint256(1350));
+    EXPECT_EQ(chain->policy_calls, 0);
+    EXPECT_EQ(service->quote(kApp, {uint256(3)}).error().code, krnl_code::kKernelInactive);
+    EXPECT_EQ(service->quote(addr(0x99), {uint256(1)}).error().code, krnl_code::kAppNotRegistered);
+}
+
+TEST(KrnlService, CosignRefusesOtherResponses) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+    auto req = request({1});
+    std::vector<KernelResponse> claimed = {{uint256(1), word(42), ""}};
+    const uint64_t expiry = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count() +
+                            100;
+    auto ok = service->cosign(req, claimed, uint256(5), expiry, uint256(1000));
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(recover_signer(ok->digest, ok->signature), ok->signer);
+
+    claimed[0].result = word(43);
+    auto refused = service->cosign(req, claimed, uint256(5), expiry, uint256(1000));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, krnl_code::kResponsesDiffer);
+    EXPECT_NE(refused.error().message.find("kernel 1 (position 0) differs"), std::string::npos);
+
+    claimed[0].result = word(42);
+    EXPECT_FALSE(
+        service->cosign(req, claimed, uint256(5), expiry, uint256(999)));          // fee below ours
+    EXPECT_FALSE(service->cosign(req, claimed, uint256(5), 1000, uint256(1000)));  // expired
+}
+
+struct Peer {
+    std::shared_ptr<KrnlService> service;
+    rpc::MethodTable methods;
+    std::unique_ptr<rpc::Server> server;
+    std::string url;
+};
+
+std::unique_ptr<Peer> start_peer(std::shared_ptr<FakeChain> chain, uint8_t key_byte) {
+    auto peer = std::make_unique<Peer>();
+    peer->service = make_service(chain, key_byte);
+    register_krnl_api(peer->methods, peer->service);
+    auto server = rpc::Server::bind({.host = "127.0.0.1", .port = 0}, peer->methods);
+    EXPECT_TRUE(server);
+    peer->server = std::move(*server);
+    peer->server->start(2);
+    peer->url = "http://127.0.0.1:" + std::to_string(peer->server->port());
+    return peer;
+}
+
+TEST(KrnlService, PeerCosignsWhenItAgrees) {
+    auto peer = start_peer(standard_chain(), 9);
+    auto service = make_service(standard_chain(), 7, {peer->url});
+    auto r = service->execute(request({1, 2}));
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->peers.size(), 1u);
+    EXPECT_TRUE(r->peers[0].signer) << r->peers[0].error;
+
+    const address a = *secp256k1::address_from_secret(key(7));
+    const address b = *secp256k1::address_from_secret(key(9));
+    EXPECT_EQ(r->signers, (std::vector<address>{std::min(a, b), std::max(a, b)}));
+    auto decoded = decode_payload(r->payload);
+    ASSERT_TRUE(decoded);
+    ASSERT_EQ(decoded->signatures.size(), 130u);
+    for (size_t i = 0; i < 2; ++i)
+        EXPECT_EQ(recover_signer(r->digest, bytes_view(decoded->signatures).substr(65 * i, 65)),
+                  r->signers[i]);
+    peer->server->stop();
+}
+
+TEST(KrnlService, PeerThatDisagreesIsReportedNotFatal) {
+    auto peer = start_peer(standard_chain(/*plus=*/2), 9);  // its kernel 1 adds 2, not 1
+    auto service = make_service(standard_chain(), 7, {peer->url, "http://127.0.0.1:1"});
+    auto r = service->execute(request({1}));
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->peers.size(), 2u);
+    EXPECT_FALSE(r->peers[0].signer);
+    EXPECT_NE(r->peers[0].error.find("differs"), std::string::npos) << r->peers[0].error;
+    EXPECT_FALSE(r->peers[1].signer);
+    EXPECT_EQ(r->signers, std::vector<address>{*secp256k1::address_from_secret(key(7))});
+    peer->server->stop();
+}
+
+TEST(KrnlApi, MethodsAnswerWithTypedParams) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+    rpc::MethodTable methods;
+    register_krnl_api(methods, service);
+    rpc::CallContext ctx;
+    const auto call = [&](const std::string& method, json params) {
+        return *methods.handle_request(
+            {{"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", params}}, ctx);
+    };
+    auto listed = call("krnl_listKernels", json::array());
+    ASSERT_TRUE(listed.contains("result")) << listed.dump();
+    EXPECT_EQ(listed["result"].size(), 4u);
+    EXPECT_EQ(listed["result"][1]["fee"], "0xfa");
+
+    auto got = call("krnl_getKernel", {"0x1"});
+    EXPECT_EQ(got["result"]["kind"], "evm-compute");
+    EXPECT_EQ(got["result"]["spec"]["function"], "add(uint256,uint256)");
+    EXPECT_EQ(call("krnl_getKernel", {"0x9"})["error"]["code"], krnl_code::kUnknownKernel);
+
+    auto quote = call("krnl_quote", {to_hex(kApp), {1, 2}});
+    EXPECT_EQ(quote["result"]["total"], "0x546");
+
+    auto executed = call("krnl_executeKernels", {request_to_json(request({1}))});
+    ASSERT_TRUE(executed.contains("result")) << executed.dump();
+    auto payload = from_hex(executed["result"]["payload"].get<std::string>());
+    ASSERT_TRUE(payload);
+    EXPECT_TRUE(decode_payload(*payload));
+
+    json numeric = request_to_json(request({1}));
+    numeric["kernels"][0]["id"] = 1;  // ids may be JSON integers too
+    EXPECT_TRUE(call("krnl_executeKernels", {numeric}).contains("result"));
+    auto numeric_get = call("krnl_getKernel", json::array({2}));
+    EXPECT_EQ(numeric_get["result"]["fee"], "0xfa") << numeric_get.dump();
+
+    json bad = request_to_json(request({1}));
+    bad["kernels"][0]["id"] = "zz";
+    EXPECT_EQ(call("krnl_executeKernels", {bad})["error"]["code"], krnl_code::kBadRequest);
+    EXPECT_EQ(call("krnl_nodeInfo", json::array())["result"]["signer"],
+              to_hex(*secp256k1::address_from_secret(key(7))));
+}
+
+}  // namespace
+}  // namespace krnl::engine
