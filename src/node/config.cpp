@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -81,6 +82,56 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
         if (!threads) return std::unexpected(threads.error());
         config.threads = std::max(1u, *threads);
         if (auto dir = (*node)["data_dir"].value<std::string>()) config.data_dir = *dir;
+    }
+    if (const toml::table* e = doc["engine"].as_table()) {
+        EngineConfig& engine = config.engine;
+        engine.enabled = (*e)["enabled"].value_or(true);
+        auto home = read_uint<uint64_t>(*e, "home_chain", 0, "engine.");
+        if (!home) return std::unexpected(home.error());
+        engine.home_chain_id = *home;
+        if (e->contains("dev_key")) {
+            auto k = read_uint<uint32_t>(*e, "dev_key", 0, "engine.");
+            if (!k) return std::unexpected(k.error());
+            engine.dev_key = *k;
+        }
+        if (auto ks = (*e)["keystore"].value<std::string>()) engine.keystore = *ks;
+        if (auto pw = (*e)["password_env"].value<std::string>()) engine.password_env = *pw;
+        if (const toml::node* fee = e->get("node_fee")) {
+            auto v = read_amount(*fee, "engine.node_fee");
+            if (!v) return std::unexpected(v.error());
+            engine.node_fee = *v;
+        }
+        auto strings = [&](const char* key,
+                           std::vector<std::string>& out) -> std::expected<void, std::string> {
+            const toml::node* n = e->get(key);
+            if (n == nullptr) return {};
+            const toml::array* a = n->as_array();
+            if (a == nullptr)
+                return std::unexpected(std::string("engine.") + key +
+                                       ": expected a list of strings");
+            for (const auto& item : *a) {
+                auto v = item.value<std::string>();
+                if (!v)
+                    return std::unexpected(std::string("engine.") + key +
+                                           ": expected a list of strings");
+                out.push_back(*v);
+            }
+            return {};
+        };
+        if (auto r = strings("peers", engine.peers); !r) return std::unexpected(r.error());
+        if (auto r = strings("http_allowed_hosts", engine.http_allowed_hosts); !r)
+            return std::unexpected(r.error());
+        if (const toml::table* up = (*e)["upstream"].as_table())
+            for (const auto& [key, value] : *up) {
+                const std::string k(key.str());
+                uint64_t id = 0;
+                const auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), id);
+                auto url = value.value<std::string>();
+                if (ec != std::errc{} || end != k.data() + k.size() || id == 0 || !url)
+                    return std::unexpected("engine.upstream." + k +
+                                           ": expected chain id = \"http://...\"");
+                engine.upstream[id] = *url;
+            }
     }
     const toml::array* chains = doc["chains"].as_array();
     if (chains == nullptr || chains->empty())

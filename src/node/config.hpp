@@ -4,6 +4,7 @@
 
 #include <expected>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,19 @@ struct ChainEntry {
     uint64_t block_time_ms = 0;  // 0: automine, a block per transaction
 };
 
+// The kernel engine: which chain holds the registry and apps, who signs, and what it may reach.
+struct EngineConfig {
+    bool enabled = true;
+    uint64_t home_chain_id = 0;       // 0: the first chain
+    std::optional<uint32_t> dev_key;  // sign with this dev account (default 0 without a keystore)
+    std::optional<std::filesystem::path> keystore;        // or a keystore v3 file...
+    std::string password_env = "KRNL_KEYSTORE_PASSWORD";  // ...whose password is in this variable
+    std::vector<std::string> peers;                       // other nodes asked to co-sign
+    uint256 node_fee;                                     // wei per execution
+    std::vector<std::string> http_allowed_hosts;          // non-public hosts http kernels may reach
+    std::map<uint64_t, std::string> upstream;             // chains reached over JSON-RPC
+};
+
 struct NodeConfig {
     std::string host = "127.0.0.1";
     std::string mnemonic;  // dev accounts; empty: none
@@ -25,6 +39,7 @@ struct NodeConfig {
     std::optional<std::filesystem::path> data_dir;
     unsigned threads = 4;
     std::vector<ChainEntry> chains;
+    EngineConfig engine;
 };
 
 // One chain, 31337 on 127.0.0.1:8545, with the ten accounts of the test mnemonic at 10,000 ETH:

@@ -4,8 +4,13 @@
 #include <iostream>
 #include <thread>
 
+#include <fstream>
 #include "common/hd_wallet.hpp"
 #include "common/secp256k1.hpp"
+
+#include "engine/keystore.hpp"
+#include "engine/krnl_api.hpp"
+#include "node/chains.hpp"
 #include "node/config.hpp"
 #include "node/interval_miner.hpp"
 #include "node/predeploys.hpp"
@@ -157,6 +162,9 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
+    auto router = std::make_shared<node::ChainRouter>();
+    for (const auto& [id, url] : config.engine.upstream)
+        router->add_upstream(id, url);
     std::vector<std::unique_ptr<RunningChain>> running;
     for (const node::ChainEntry& entry : config.chains) {
         auto rc = std::make_unique<RunningChain>();
@@ -172,6 +180,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         rc->chain = std::move(*chain);
+        router->add_embedded(*rc->chain);
         rpc::EthApiOptions api_options;
         api_options.client_version = std::string("krnld/v") + kVersion + "/linux-x86_64";
         rc->api = std::make_unique<rpc::EthApi>(*rc->chain, accounts, api_options);
@@ -194,6 +203,65 @@ int main(int argc, char** argv) {
         }
         rc->server = std::move(*server);
         running.push_back(std::move(rc));
+    }
+    // The kernel engine answers krnl_* on every chain's port.
+    std::shared_ptr<engine::KrnlService> service;
+    if (config.engine.enabled) {
+        const uint64_t home = config.engine.home_chain_id != 0
+                                  ? config.engine.home_chain_id
+                                  : config.chains.front().chain.chain_id;
+        if (std::none_of(config.chains.begin(), config.chains.end(),
+                         [&](const auto& c) { return c.chain.chain_id == home; })) {
+            std::cerr << "krnld: engine.home_chain " << home
+                      << " is not a chain this node serves\n";
+            return 2;
+        }
+        engine::ServiceConfig sc;
+        sc.home_chain_id = home;
+        for (const chain::Predeploy& p : *predeploys) {
+            if (p.name == "KernelRegistry") sc.registry = p.expected_address;
+            if (p.name == "KrnlVault") sc.vault = p.expected_address;
+        }
+        if (config.engine.keystore) {
+            std::ifstream in(*config.engine.keystore);
+            const char* password = std::getenv(config.engine.password_env.c_str());
+            if (!in || password == nullptr) {
+                std::cerr << "krnld: engine keystore " << config.engine.keystore->string()
+                          << " needs to be readable and its password in $"
+                          << config.engine.password_env << "\n";
+                return 2;
+            }
+            auto key =
+                engine::decrypt_keystore(nlohmann::json::parse(in, nullptr, false), password);
+            if (!key) {
+                std::cerr << "krnld: " << config.engine.keystore->string() << ": " << key.error()
+                          << "\n";
+                return 2;
+            }
+            sc.operator_key = *key;
+        } else {
+            const uint32_t index = config.engine.dev_key.value_or(0);
+            if (index >= accounts.size()) {
+                std::cerr << "krnld: engine.dev_key " << index << " is not a dev account\n";
+                return 2;
+            }
+            sc.operator_key = accounts[index].secret;
+        }
+        sc.peers = config.engine.peers;
+        sc.node_fee = config.engine.node_fee;
+        sc.runner.http.allowed_hosts = config.engine.http_allowed_hosts;
+        sc.version = kVersion;
+        auto created = engine::KrnlService::create(sc, router);
+        if (!created) {
+            std::cerr << "krnld: engine: " << created.error() << "\n";
+            return 2;
+        }
+        service = std::move(*created);
+        for (auto& rc : running)
+            engine::register_krnl_api(rc->methods, service);
+        std::cout << "engine: operator " << to_hex(*secp256k1::address_from_secret(sc.operator_key))
+                  << ", registry " << to_hex(sc.registry) << " and vault " << to_hex(sc.vault)
+                  << " on chain " << home << "\n";
     }
     for (auto& rc : running)
         rc->server->start(config.threads);
