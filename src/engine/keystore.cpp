@@ -56,10 +56,10 @@ std::expected<bytes, std::string> scrypt(std::string_view password, bytes_view s
     // libsodium, not OpenSSL: OpenSSL enforces RFC 7914's N < 2^(16 r), which geth's standard
     // "light" and test parameters (n = 262144 with r = 1) break.
     bytes out(dklen, 0);
-    if (sodium_init() < 0 ||
-        crypto_pwhash_scryptsalsa208sha256_ll(
-            reinterpret_cast<const uint8_t*>(password.data()), password.size(), salt.data(),
-            salt.size(), n, static_cast<uint32_t>(r), static_cast<uint32_t>(p), out.data(), dklen) != 0)
+    if (sodium_init() < 0 || crypto_pwhash_scryptsalsa208sha256_ll(
+                                 reinterpret_cast<const uint8_t*>(password.data()), password.size(),
+                                 salt.data(), salt.size(), n, static_cast<uint32_t>(r),
+                                 static_cast<uint32_t>(p), out.data(), dklen) != 0)
         return std::unexpected("keystore: scrypt failed");
     return out;
 }

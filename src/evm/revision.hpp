@@ -26,11 +26,10 @@ enum class Revision {
 inline constexpr int kNumRevisions = static_cast<int>(Revision::Prague) + 1;
 
 constexpr std::string_view revision_name(Revision r) {
-    constexpr std::string_view names[] = {"Frontier",       "Homestead",      "TangerineWhistle",
-                                          "SpuriousDragon", "Byzantium",      "Constantinople",
-                                          "Petersburg",     "Istanbul",       "Berlin",
-                                          "London",         "Paris",          "Shanghai",
-                                          "Cancun",         "Prague"};
+    constexpr std::string_view names[] = {
+        "Frontier",       "Homestead",  "TangerineWhistle", "SpuriousDragon", "Byzantium",
+        "Constantinople", "Petersburg", "Istanbul",         "Berlin",         "London",
+        "Paris",          "Shanghai",   "Cancun",           "Prague"};
     return names[static_cast<int>(r)];
 }
 

@@ -32,8 +32,8 @@ std::expected<std::unique_ptr<Database>, std::string> Database::open(
     if (ephemeral) {
         // Shared memory when the system has it: an ephemeral database need not touch a disk.
         std::error_code shm_error;
-        const bool shm = std::filesystem::is_directory("/dev/shm", shm_error) &&
-                         access("/dev/shm", W_OK) == 0;
+        const bool shm =
+            std::filesystem::is_directory("/dev/shm", shm_error) && access("/dev/shm", W_OK) == 0;
         std::string pattern =
             ((shm ? std::filesystem::path("/dev/shm") : std::filesystem::temp_directory_path()) /
              "krnl-XXXXXX")
@@ -85,7 +85,19 @@ std::expected<std::unique_ptr<Database>, std::string> Database::open(
 }
 
 Database::~Database() {
+    for (MDB_txn* txn : idle_readers_)
+        mdb_txn_abort(txn);
     if (env_ != nullptr) mdb_env_close(env_);
+}
+
+void Database::recycle(MDB_txn* txn) const {
+    mdb_txn_reset(txn);
+    std::lock_guard lock(readers_mutex_);
+    if (idle_readers_.size() < 64) {
+        idle_readers_.push_back(txn);
+        return;
+    }
+    mdb_txn_abort(txn);
 }
 
 Table Database::table(std::string_view name) const {
@@ -96,18 +108,33 @@ Table Database::table(std::string_view name) const {
 
 Database::Txn Database::read() const {
     MDB_txn* txn = nullptr;
-    check(mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn), "begin read");
-    return Txn(txn);
+    {
+        std::lock_guard lock(readers_mutex_);
+        if (!idle_readers_.empty()) {
+            txn = idle_readers_.back();
+            idle_readers_.pop_back();
+        }
+    }
+    if (txn != nullptr && mdb_txn_renew(txn) != MDB_SUCCESS) {
+        mdb_txn_abort(txn);
+        txn = nullptr;
+    }
+    if (txn == nullptr) check(mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn), "begin read");
+    return Txn(txn, this);
 }
 
 Database::Txn Database::write() {
     MDB_txn* txn = nullptr;
     check(mdb_txn_begin(env_, nullptr, 0, &txn), "begin write");
-    return Txn(txn);
+    return Txn(txn, nullptr);
 }
 
 Database::Txn::~Txn() {
-    if (txn_ != nullptr) mdb_txn_abort(txn_);
+    if (txn_ == nullptr) return;
+    if (pool_ != nullptr)
+        pool_->recycle(txn_);
+    else
+        mdb_txn_abort(txn_);
 }
 
 std::optional<bytes_view> Database::Txn::get(Table table, bytes_view key) const {

@@ -7,6 +7,7 @@
 #include <expected>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -53,7 +54,7 @@ public:
 
     class Txn {
     public:
-        Txn(Txn&& other) noexcept : txn_(std::exchange(other.txn_, nullptr)) {}
+        Txn(Txn&& other) noexcept : txn_(std::exchange(other.txn_, nullptr)), pool_(other.pool_) {}
         Txn& operator=(Txn&&) = delete;
         ~Txn();
 
@@ -68,8 +69,9 @@ public:
 
     private:
         friend class Database;
-        explicit Txn(MDB_txn* txn) : txn_(txn) {}
+        Txn(MDB_txn* txn, const Database* pool) : txn_(txn), pool_(pool) {}
         MDB_txn* txn_;
+        const Database* pool_;  // set for read transactions: they go back to its pool
     };
 
     // Many read transactions may be open at once, on any threads.
@@ -79,7 +81,13 @@ public:
 
 private:
     Database() = default;
+    void recycle(MDB_txn* txn) const;
+
     MDB_env* env_ = nullptr;
+    // Read transactions, reset and kept for reuse: renewing one skips the allocation and the
+    // reader-table lock that beginning one costs (a measurable share of a simple RPC read).
+    mutable std::mutex readers_mutex_;
+    mutable std::vector<MDB_txn*> idle_readers_;
     std::vector<std::pair<std::string, Table>> tables_;
 };
 
