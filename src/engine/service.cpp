@@ -193,11 +193,21 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
     if (!function)
         return fail(krnl_code::kBadRequest,
                     "function \"" + request.function + "\": " + function.error());
+    // The dApp's function takes the payload as its last parameter (KrnlConsumer checks msg.sig);
+    // argsHash covers the parameters before it, which `args` encodes.
+    if (function->inputs.empty() || function->inputs.back().kind != abi::Type::Kind::Bytes)
+        return fail(krnl_code::kBadRequest,
+                    "function \"" + request.function +
+                        "\" must take the payload as its last parameter (bytes), as "
+                        "KrnlConsumer.onlyKrnl expects: e.g. trade(uint256,uint256,bytes)");
     p.selector = abi::selector(function->canonical());
-    auto args = decode_call_args(function->canonical(), request.args);
+    abi::Function authorised = *function;
+    authorised.inputs.pop_back();
+    auto args = decode_call_args(authorised.canonical(), request.args);
     if (!args)
-        return fail(krnl_code::kBadRequest, "args do not decode as the arguments of " +
-                                                function->canonical() + ": " + args.error());
+        return fail(krnl_code::kBadRequest, "args do not decode as the parameters of " +
+                                                function->canonical() +
+                                                " before the payload: " + args.error());
     p.args = std::move(*args);
     p.sender = request.sender;
     p.encoded_args = request.args;
@@ -591,9 +601,14 @@ ServiceResult<ExecuteRequest> request_from_json(const json& v) {
     if (!a) return bad_field("app", a.error());
     r.app = *a;
     KRNL_RPC_TRY(chain, need("chainId"));
-    auto c = rpc::parse_u64(*chain);
-    if (!c) return bad_field("chainId", c.error());
-    r.chain_id = *c;
+    // A chain id as a quantity ("0x7a69") or a plain number (31337), as people write it.
+    if (chain->is_number_unsigned()) {
+        r.chain_id = chain->get<uint64_t>();
+    } else {
+        auto c = rpc::parse_u64(*chain);
+        if (!c) return bad_field("chainId", c.error());
+        r.chain_id = *c;
+    }
     KRNL_RPC_TRY(sender, need("sender"));
     auto s = rpc::parse_address(*sender);
     if (!s) return bad_field("sender", s.error());

@@ -155,7 +155,7 @@ ExecuteRequest request(std::vector<uint64_t> ids, uint64_t input = 41) {
     r.app = kApp;
     r.chain_id = kChain;
     r.sender = kSender;
-    r.function = "trade(uint256,uint256)";
+    r.function = "trade(uint256,uint256,bytes)";
     r.args = *abi::encode(std::vector<abi::Type>{T("uint256"), T("uint256")},
                           std::vector<abi::Value>{uint256(5), uint256(6)});
     for (auto id : ids)
@@ -187,7 +187,7 @@ TEST(KrnlService, ExecutesAndSignsAPayloadTheContractsAccept) {
     EXPECT_EQ(a.chain_id, uint256(kChain));
     EXPECT_EQ(a.app, kApp);
     EXPECT_EQ(a.sender, kSender);
-    EXPECT_EQ(a.selector, abi::selector("trade(uint256,uint256)"));
+    EXPECT_EQ(a.selector, abi::selector("trade(uint256,uint256,bytes)"));
     EXPECT_EQ(a.args_hash, args_hash(request({1}).args));
     EXPECT_EQ(a.responses, r->responses);
     EXPECT_EQ(a.fees, r->fees);
@@ -261,6 +261,12 @@ TEST(KrnlService, ErrorsSayWhatToFix) {
     auto bad_function = request({1});
     bad_function.function = "trade(uint257)";
     EXPECT_EQ(code_of(service->execute(bad_function)), krnl_code::kBadRequest);
+    // The payload is the function's last parameter: a signature without it cannot be authorised.
+    auto no_payload = request({1});
+    no_payload.function = "trade(uint256,uint256)";
+    auto refused = service->execute(no_payload);
+    EXPECT_EQ(code_of(refused), krnl_code::kBadRequest);
+    EXPECT_NE(refused.error().message.find("last parameter (bytes)"), std::string::npos);
 
     // A required kernel that fails stops the request before anything is signed.
     chain->kernels[6] = {
