@@ -66,6 +66,14 @@ run_node_suite "e2e: hardhat" tests/e2e/run.sh hardhat
 CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/node/krnld" \
     run_node_suite "contracts: krnld" contracts/test/run.sh
 CONTRACTS_OUT="$PWD/build/contracts" run_node_suite "contracts: hardhat" contracts/test/run.sh
+# The seed's use case through the kernel engine: one test, passed when the story runs to its end.
+echo "=== example: rwa-did on krnld"
+if examples/rwa-did/test.sh "$PWD/build/src/node/krnld"; then
+    total_passed=$((total_passed + 1))
+else
+    echo "=== example: rwa-did failed"
+    total_failed=$((total_failed + 1))
+fi
 # The account's gas against SimpleAccount (a benchmark: it prints ratios and asserts nothing, but
 # it must run).
 echo "=== bench: account gas on krnld"
