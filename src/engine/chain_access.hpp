@@ -19,6 +19,11 @@ struct CallError {
     std::optional<bytes> revert_data;
 };
 
+struct BlockRef {
+    uint64_t number = 0;
+    uint64_t timestamp = 0;
+};
+
 class ChainAccess {
 public:
     virtual ~ChainAccess() = default;
@@ -27,6 +32,10 @@ public:
     // kernel threads, so implementations must be thread-safe.
     virtual std::expected<bytes, CallError> call(uint64_t chain_id, const address& to, bytes data,
                                                  std::optional<uint64_t> block) = 0;
+    // The chain's latest block: the engine pins every read of one request to it, so the
+    // registry, the kernels, the policy and any co-signing peer see the same state, and dates
+    // attestations by the chain's clock (a devnet's time may run ahead of the wall clock).
+    virtual std::expected<BlockRef, CallError> head(uint64_t chain_id) = 0;
 };
 
 }  // namespace krnl::engine

@@ -68,6 +68,8 @@ json execute_result_to_json(const ExecuteResult& r) {
             {"payload", to_hex(r.payload)},
             {"digest", to_hex(r.digest)},
             {"signers", signers},
+            {"threshold", r.threshold},
+            {"blocks", blocks_to_json(r.blocks)},
             {"tokenAuthority", to_hex(r.token_authority)},
             {"fees", fees_to_json(r.fees)},
             {"nonce", rpc::to_quantity(r.nonce)},
@@ -135,7 +137,9 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
                         ids.push_back(*id);
                     }
                     KRNL_RPC_TRY(q, service->quote(app, ids));
-                    return fees_to_json(q.fees);
+                    json out = fees_to_json(q.fees);
+                    out["expiry"] = q.expiry;
+                    return out;
                 });
     methods.add("krnl_nodeInfo",
                 [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {

@@ -164,6 +164,9 @@ std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(
     const auto request_start = Clock::now();
     const auto deadline = request_start + options_.request_deadline;
 
+    const auto running = [&run] {
+        return static_cast<size_t>(std::ranges::count(run->phase, Phase::Running));
+    };
     std::unique_lock lock(run->mutex);
     for (;;) {
         // Start what is ready; answer what can no longer run. Repeat until nothing changes, as
@@ -189,10 +192,11 @@ std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(
                     continue;
                 }
                 if (!ready) continue;
+                if (options_.max_parallel != 0 && running() >= options_.max_parallel) continue;
                 run->phase[k] = Phase::Running;
                 run->started[k] = Clock::now();
-                KernelContext ctx{request.sender, request.app, request.args,
-                                  kernel_inputs(*run, k)};
+                KernelContext ctx{request.sender, request.app, request.args, kernel_inputs(*run, k),
+                                  request.blocks};
                 const auto kernel_deadline =
                     std::min(deadline, run->started[k] + options_.kernel_timeout);
                 std::thread([run, k, ctx = std::move(ctx), kernel_deadline] {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <expected>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct ExecutionRequest {
     address sender;
     std::vector<TypedValue> args;  // decoded arguments of the call being authorised
     std::vector<KernelCall> kernels;
+    std::map<uint64_t, uint64_t> blocks;  // chain id -> the block evm-read kernels read
 };
 
 struct KernelResult {
@@ -41,6 +43,9 @@ struct OrchestratorOptions {
     std::chrono::milliseconds kernel_timeout{10'000};    // each kernel, from its start
     std::chrono::milliseconds request_deadline{30'000};  // the whole request
     size_t max_kernels = 32;
+    // Kernels running at once; 0: every ready kernel starts. 1 runs them one after another, in
+    // request order (the serial baseline of the engine's benchmark).
+    size_t max_parallel = 0;
 };
 
 // One kernel's dependencies (positions of kernels whose outputs it reads), or an error for

@@ -296,7 +296,10 @@ std::expected<abi::ValueList, std::string> KernelRunner::run_evm_read(
     bytes data(selector.view());
     data += *encoded;
     if (!chains_) return Error("no chain access is configured");
-    auto result = chains_->call(spec.chain_id, spec.to, std::move(data), spec.block);
+    std::optional<uint64_t> block = spec.block;
+    if (auto pin = ctx.blocks.find(spec.chain_id); !block && pin != ctx.blocks.end())
+        block = pin->second;
+    auto result = chains_->call(spec.chain_id, spec.to, std::move(data), block);
     if (!result) {
         if (result.error().revert_data)
             return Error("reverted: " + describe_revert(*result.error().revert_data));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -33,6 +34,8 @@ struct KernelContext {
     address app;
     std::vector<TypedValue> args;    // $args[i]: the decoded arguments of the call being authorised
     std::vector<InputValue> inputs;  // $input[i]: the request's inputs for this kernel
+    // The block each chain is read at when a spec names none (the request's pins).
+    std::map<uint64_t, uint64_t> blocks;
 };
 
 // Template resolution (used by the runners; exposed for the orchestrator and tests).

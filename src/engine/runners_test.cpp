@@ -40,6 +40,7 @@ public:
         last_block = block;
         return result;
     }
+    std::expected<BlockRef, CallError> head(uint64_t) override { return BlockRef{100, 1000}; }
 
 private:
     std::mutex mutex_;
@@ -174,6 +175,14 @@ TEST(EvmRead, InputsAndLiteralsFillArguments) {
         abi::Value("gold bar")};
     EXPECT_EQ(chain->last_data, *abi::encode_call("score(address,uint8[2],string,string)", args));
     EXPECT_FALSE(chain->last_block.has_value());
+    // The request's pin applies to a spec without a block of its own, on the pinned chain only.
+    ctx.blocks = {{5, 77}};
+    ASSERT_TRUE(runner.run(s, ctx, in(5s)).ok());
+    EXPECT_EQ(chain->last_block, 77u);
+    ctx.blocks = {{6, 77}};
+    ASSERT_TRUE(runner.run(s, ctx, in(5s)).ok());
+    EXPECT_FALSE(chain->last_block.has_value());
+    ctx.blocks.clear();
 
     ctx.inputs[1] = TypedValue{T("uint256"), abi::Value(uint64_t{300})};  // does not fit uint8
     EXPECT_EQ(runner.run(s, ctx, in(5s)).error,

@@ -1,6 +1,7 @@
 #include "engine/service.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <future>
 
 #include "common/secp256k1.hpp"
@@ -72,8 +73,11 @@ uint64_t ms_since(Clock::time_point start) {
 }  // namespace
 
 struct KrnlService::Prepared {
+    BlockRef home;                        // every registry, vault and policy read is at this block
+    std::map<uint64_t, uint64_t> blocks;  // and every evm-read kernel at its chain's pin
     address token_authority;
     address policy;
+    uint64_t threshold = 1;
     std::vector<KernelInfo> kernels;
     std::vector<std::shared_ptr<const KernelSpec>> specs;
     std::vector<TypedValue> args;
@@ -100,9 +104,10 @@ KrnlService::KrnlService(ServiceConfig config, std::shared_ptr<ChainAccess> chai
         peers_.push_back(std::make_unique<rpc::Client>(url, config_.peer_timeout));
 }
 
-ServiceResult<bytes> KrnlService::view(const address& to, bytes data) const {
+ServiceResult<bytes> KrnlService::view(const address& to, bytes data,
+                                       std::optional<uint64_t> block) const {
     if (!chains_) return fail(krnl_code::kChainUnavailable, "no chain access");
-    auto r = chains_->call(config_.home_chain_id, to, std::move(data), std::nullopt);
+    auto r = chains_->call(config_.home_chain_id, to, std::move(data), block);
     if (!r) {
         std::string message = "view call to " + to_hex(to) + " on chain " +
                               std::to_string(config_.home_chain_id) +
@@ -115,10 +120,11 @@ ServiceResult<bytes> KrnlService::view(const address& to, bytes data) const {
     return std::move(*r);
 }
 
-ServiceResult<KernelInfo> KrnlService::kernel(const uint256& id) const {
+ServiceResult<KernelInfo> KrnlService::kernel(const uint256& id,
+                                              std::optional<uint64_t> block) const {
     if (!chains_) return fail(krnl_code::kChainUnavailable, "no chain access");
     auto call = abi::encode_call("kernel(uint256)", std::vector<abi::Value>{id});
-    auto r = chains_->call(config_.home_chain_id, config_.registry, std::move(*call), std::nullopt);
+    auto r = chains_->call(config_.home_chain_id, config_.registry, std::move(*call), block);
     if (!r) {
         const auto& rd = r.error().revert_data;
         const auto unknown = abi::selector("UnknownKernel(uint256)");
@@ -176,18 +182,93 @@ ServiceResult<std::shared_ptr<const KernelSpec>> KrnlService::spec_of(
     return shared;
 }
 
-ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& request) const {
+namespace {
+
+// A kernel input must be a reference to something the attestation binds (the sender, the app, an
+// argument of the authorised call, another kernel's response): a literal chosen by the requester
+// would change what a kernel checked without the contract seeing it.
+ServiceResult<void> check_inputs_bound(const ExecuteRequest& request) {
+    for (size_t k = 0; k < request.kernels.size(); ++k) {
+        const auto& inputs = request.kernels[k].inputs;
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            const json& input = inputs[i];
+            const std::string where =
+                "kernels[" + std::to_string(k) + "].inputs[" + std::to_string(i) + "]";
+            if (!input.is_string() || !is_reference_text(input.get_ref<const std::string&>()))
+                return fail(krnl_code::kBadRequest,
+                            where + ": " + input.dump() +
+                                " is a literal, which the attestation does not bind (the contract "
+                                "sees only the responses): pass the value as an argument of the "
+                                "app's function and use \"$args[i]\", or \"$sender\", \"$app\", "
+                                "\"$kernel:<k>[<j>]\"");
+            auto ref = parse_reference(input.get_ref<const std::string&>());
+            if (!ref) return fail(krnl_code::kBadRequest, where + ": " + ref.error());
+            if (ref->kind == Reference::Kind::Input)
+                return fail(krnl_code::kBadRequest,
+                            where + ": $input references belong in kernel specs");
+        }
+    }
+    return {};
+}
+
+template <typename T>
+ServiceResult<T> decode_one(const bytes& out, const char* type, const char* what) {
+    auto v = abi::decode(std::vector<abi::Type>{type_of(type)}, out);
+    if (!v) return fail(krnl_code::kChainUnavailable, std::string(what) + " does not decode");
+    if constexpr (std::is_same_v<T, address>)
+        return *(*v)[0].as_address();
+    else if constexpr (std::is_same_v<T, uint256>)
+        return *(*v)[0].as_uint();
+    else
+        return std::move((*v)[0]);
+}
+
+}  // namespace
+
+ServiceResult<BlockRef> KrnlService::pin(uint64_t chain_id, const ExecuteRequest& request,
+                                         bool pins_from_request) const {
+    if (!chains_) return fail(krnl_code::kChainUnavailable, "no chain access");
+    auto head = chains_->head(chain_id);
+    if (!head)
+        return fail(krnl_code::kChainUnavailable,
+                    "chain " + std::to_string(chain_id) +
+                        ": reading its head failed: " + head.error().message);
+    if (!pins_from_request) return *head;
+    auto it = request.blocks.find(chain_id);
+    if (it == request.blocks.end()) return *head;
+    if (it->second > head->number)
+        return fail(krnl_code::kChainUnavailable, "block " + std::to_string(it->second) +
+                                                      " of chain " + std::to_string(chain_id) +
+                                                      " is not on this node's chain yet (head " +
+                                                      std::to_string(head->number) + ")");
+    if (head->number - it->second > config_.max_pin_lag_blocks)
+        return fail(krnl_code::kBadRequest,
+                    "block " + std::to_string(it->second) + " of chain " +
+                        std::to_string(chain_id) + " is " +
+                        std::to_string(head->number - it->second) +
+                        " blocks behind the head; this node reads at most " +
+                        std::to_string(config_.max_pin_lag_blocks) + " behind");
+    return BlockRef{it->second, head->timestamp};
+}
+
+ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& request,
+                                                          bool pins_from_request) const {
     if (request.chain_id != config_.home_chain_id)
         return fail(krnl_code::kBadRequest,
                     "chainId " + std::to_string(request.chain_id) +
                         " is not this node's home chain " + std::to_string(config_.home_chain_id) +
                         ": send the request to a node whose registry lives on the app's chain");
+    if (!pins_from_request && !request.blocks.empty())
+        return fail(krnl_code::kBadRequest,
+                    "request.blocks: the executing node chooses the blocks it reads (the latest); "
+                    "leave it out");
     if (request.kernels.empty())
         return fail(krnl_code::kBadRequest, "kernels is empty: name at least one kernel");
     if (request.kernels.size() > config_.orchestrator.max_kernels)
         return fail(krnl_code::kBadRequest,
                     "too many kernels: " + std::to_string(request.kernels.size()) + ", at most " +
                         std::to_string(config_.orchestrator.max_kernels));
+    if (auto bound = check_inputs_bound(request); !bound) return std::unexpected(bound.error());
     Prepared p;
     auto function = abi::parse_function(request.function);
     if (!function)
@@ -212,26 +293,30 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
     p.sender = request.sender;
     p.encoded_args = request.args;
 
+    // Every read below is at one block of the home chain.
+    KRNL_RPC_TRY(home, pin(config_.home_chain_id, request, pins_from_request));
+    p.home = home;
+    p.blocks[config_.home_chain_id] = home.number;
+    const auto at = std::optional<uint64_t>(home.number);
+
     // The app's token authority and allowed kernels.
     auto ta_call =
         abi::encode_call("tokenAuthorityOf(address)", std::vector<abi::Value>{request.app});
-    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call));
-    auto ta = abi::decode(std::vector<abi::Type>{type_of("address")}, ta_out);
-    if (!ta) return fail(krnl_code::kChainUnavailable, "tokenAuthorityOf() does not decode");
-    p.token_authority = *(*ta)[0].as_address();
+    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call, at));
+    KRNL_RPC_TRY(ta, decode_one<address>(ta_out, "address", "tokenAuthorityOf()"));
+    p.token_authority = ta;
     if (p.token_authority.is_zero())
         return fail(krnl_code::kAppNotRegistered,
                     "app not registered: " + to_hex(request.app) +
                         " has no token authority in the KernelRegistry at " +
                         to_hex(config_.registry) + " (registerApp first)");
     auto ak_call = abi::encode_call("appKernels(address)", std::vector<abi::Value>{request.app});
-    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call));
-    auto allowed = abi::decode(std::vector<abi::Type>{type_of("uint256[]")}, ak_out);
-    if (!allowed) return fail(krnl_code::kChainUnavailable, "appKernels() does not decode");
-    const auto& allowed_ids = *(*allowed)[0].as_list();
+    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call, at));
+    KRNL_RPC_TRY(allowed, decode_one<abi::Value>(ak_out, "uint256[]", "appKernels()"));
+    const auto& allowed_ids = *allowed.as_list();
 
     for (const auto& k : request.kernels) {
-        KRNL_RPC_TRY(info, kernel(k.id));
+        KRNL_RPC_TRY(info, kernel(k.id, at));
         const bool is_allowed = std::ranges::any_of(
             allowed_ids, [&](const abi::Value& v) { return *v.as_uint() == k.id; });
         if (!is_allowed)
@@ -242,6 +327,14 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
             return fail(krnl_code::kKernelInactive,
                         "kernel " + dec(k.id) + " is inactive (deactivated by its owner)");
         KRNL_RPC_TRY(spec, spec_of(info));
+        // evm-read kernels without a block of their own read their chain at one pinned block
+        // too. A chain that cannot be reached is left unpinned: the kernel answers the error.
+        if (const auto* read = std::get_if<EvmReadSpec>(&spec->body);
+            read && !read->block && !p.blocks.contains(read->chain_id))
+            if (auto pinned = pin(read->chain_id, request, pins_from_request))
+                p.blocks[read->chain_id] = pinned->number;
+            else if (pins_from_request && request.blocks.contains(read->chain_id))
+                return std::unexpected(pinned.error());
         p.specs.push_back(spec);
         p.fees.kernel_ids.push_back(k.id);
         p.fees.kernel_fees.push_back(info.fee);
@@ -254,10 +347,8 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
     for (const auto& f : p.fees.kernel_fees)
         needed += f;
     auto dep_call = abi::encode_call("depositOf(address)", std::vector<abi::Value>{request.app});
-    KRNL_RPC_TRY(dep_out, view(config_.vault, *dep_call));
-    auto dep = abi::decode(std::vector<abi::Type>{type_of("uint256")}, dep_out);
-    if (!dep) return fail(krnl_code::kChainUnavailable, "depositOf() does not decode");
-    const uint256 available = *(*dep)[0].as_uint();
+    KRNL_RPC_TRY(dep_out, view(config_.vault, *dep_call, at));
+    KRNL_RPC_TRY(available, decode_one<uint256>(dep_out, "uint256", "depositOf()"));
     if (available < needed)
         return fail(
             krnl_code::kDepositTooLow,
@@ -266,11 +357,26 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
             json{{"needed", rpc::to_quantity(needed)}, {"available", rpc::to_quantity(available)}});
 
     auto pol_call = abi::encode_call("policy()", {});
-    KRNL_RPC_TRY(pol_out, view(p.token_authority, *pol_call));
-    auto pol = abi::decode(std::vector<abi::Type>{type_of("address")}, pol_out);
-    if (!pol) return fail(krnl_code::kChainUnavailable, "TokenAuthority.policy() does not decode");
-    p.policy = *(*pol)[0].as_address();
+    KRNL_RPC_TRY(pol_out, view(p.token_authority, *pol_call, at));
+    KRNL_RPC_TRY(policy, decode_one<address>(pol_out, "address", "TokenAuthority.policy()"));
+    p.policy = policy;
+    auto k_call = abi::encode_call("threshold()", {});
+    KRNL_RPC_TRY(k_out, view(p.token_authority, *k_call, at));
+    KRNL_RPC_TRY(k, decode_one<uint256>(k_out, "uint256", "TokenAuthority.threshold()"));
+    if (!k || !k.fits_u64() || k.low64() > 256)
+        return fail(
+            krnl_code::kChainUnavailable,
+            "the token authority " + to_hex(p.token_authority) + " reports threshold " + dec(k));
+    p.threshold = k.low64();
     return p;
+}
+
+ServiceResult<bool> KrnlService::is_trusted(const Prepared& p, const address& signer) const {
+    auto call = abi::encode_call("isSigner(address)", std::vector<abi::Value>{signer});
+    KRNL_RPC_TRY(out, view(p.token_authority, *call, p.home.number));
+    auto v = abi::decode(std::vector<abi::Type>{type_of("bool")}, out);
+    if (!v) return fail(krnl_code::kChainUnavailable, "TokenAuthority.isSigner() does not decode");
+    return *(*v)[0].as_bool();
 }
 
 ServiceResult<std::vector<KernelResult>> KrnlService::run(const Prepared& p,
@@ -279,6 +385,7 @@ ServiceResult<std::vector<KernelResult>> KrnlService::run(const Prepared& p,
     er.app = request.app;
     er.sender = request.sender;
     er.args = p.args;
+    er.blocks = p.blocks;
     for (size_t i = 0; i < request.kernels.size(); ++i)
         er.kernels.push_back(
             KernelCall{request.kernels[i].id, p.specs[i], request.kernels[i].inputs});
@@ -320,7 +427,7 @@ ServiceResult<void> KrnlService::evaluate_policy(
     if (p.policy.is_zero()) return {};  // no policy: the kernels' responses are the whole rule
     auto out =
         chains_->call(config_.home_chain_id, p.policy,
-                      policy_call(p.sender, p.selector, p.encoded_args, responses), std::nullopt);
+                      policy_call(p.sender, p.selector, p.encoded_args, responses), p.home.number);
     const json data = {{"responses", responses_to_json(responses)}};
     if (!out) {
         if (out.error().revert_data)
@@ -348,38 +455,6 @@ NodeInfo KrnlService::node_info() const {
                     config_.vault, config_.version,       peers_.size()};
 }
 
-ServiceResult<Quote> KrnlService::quote(const address& app,
-                                        const std::vector<uint256>& kernel_ids) const {
-    // Validation as in execute, except the deposit: a quote tells what to deposit.
-    Quote q;
-    auto ta_call = abi::encode_call("tokenAuthorityOf(address)", std::vector<abi::Value>{app});
-    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call));
-    auto ta = abi::decode(std::vector<abi::Type>{type_of("address")}, ta_out);
-    if (!ta) return fail(krnl_code::kChainUnavailable, "tokenAuthorityOf() does not decode");
-    if (ta->at(0).as_address()->is_zero())
-        return fail(krnl_code::kAppNotRegistered,
-                    "app not registered: " + to_hex(app) + " has no token authority");
-    auto ak_call = abi::encode_call("appKernels(address)", std::vector<abi::Value>{app});
-    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call));
-    auto allowed = abi::decode(std::vector<abi::Type>{type_of("uint256[]")}, ak_out);
-    if (!allowed) return fail(krnl_code::kChainUnavailable, "appKernels() does not decode");
-    for (const auto& id : kernel_ids) {
-        KRNL_RPC_TRY(info, kernel(id));
-        if (!std::ranges::any_of(*(*allowed)[0].as_list(),
-                                 [&](const abi::Value& v) { return *v.as_uint() == id; }))
-            return fail(krnl_code::kKernelNotAllowed,
-                        "kernel " + dec(id) + " not allowed for app " + to_hex(app));
-        if (!info.active)
-            return fail(krnl_code::kKernelInactive, "kernel " + dec(id) + " is inactive");
-        q.fees.kernel_ids.push_back(id);
-        q.fees.kernel_fees.push_back(info.fee);
-        q.total += info.fee;
-    }
-    q.fees.node_fee = config_.node_fee;
-    q.total += config_.node_fee;
-    return q;
-}
-
 namespace {
 
 uint64_t unix_now() {
@@ -401,15 +476,124 @@ std::string describe_response(const KernelResponse& r) {
 
 }  // namespace
 
+namespace {
+
+// The attestation's expiry and what it charges per kernel. It must stay valid until it expires,
+// so it ends before a kernel's deactivation and before a fee rise (the vault refuses to charge
+// less than the fee registered when it settles); a rise closer than the minimum lifetime is
+// charged at once instead, and a deactivation that close refuses.
+struct Terms {
+    uint64_t expiry = 0;
+    std::vector<uint256> kernel_fees;
+};
+
+// The fee an attestation valid until `expiry` must carry: the highest the registry may ask
+// before then.
+uint256 fee_until(const KernelInfo& k, uint64_t expiry) {
+    if (k.fee_effective_at != 0 && k.fee_effective_at <= expiry)
+        return std::max(k.fee, k.pending_fee);
+    return k.fee;
+}
+
+ServiceResult<Terms> attestation_terms(const std::vector<KernelInfo>& kernels, uint64_t now,
+                                       uint64_t lifetime, uint64_t min_lifetime) {
+    Terms t;
+    t.expiry = now + lifetime;
+    const uint64_t earliest = now + min_lifetime;
+    for (const auto& k : kernels) {
+        if (k.deactivate_at == 0) continue;
+        if (k.deactivate_at <= earliest)
+            return fail(krnl_code::kKernelInactive,
+                        "kernel " + dec(k.id) + " is deactivated at " +
+                            std::to_string(k.deactivate_at) + ", " +
+                            std::to_string(k.deactivate_at - std::min(k.deactivate_at, now)) +
+                            " s from now: too soon for an attestation to be used");
+        t.expiry = std::min(t.expiry, k.deactivate_at - 1);
+    }
+    for (const auto& k : kernels)
+        if (k.fee_effective_at > earliest && k.pending_fee > k.fee)
+            t.expiry = std::min(t.expiry, k.fee_effective_at - 1);
+    for (const auto& k : kernels)
+        t.kernel_fees.push_back(fee_until(k, t.expiry));
+    return t;
+}
+
+// The time attestations are dated by: the home chain's, which a devnet may have moved ahead.
+uint64_t chain_now(const BlockRef& home) {
+    return std::max(unix_now(), home.timestamp);
+}
+
+}  // namespace
+
+ServiceResult<Quote> KrnlService::quote(const address& app,
+                                        const std::vector<uint256>& kernel_ids) const {
+    // Validation as in execute, except the deposit: a quote tells what to deposit.
+    if (!chains_) return fail(krnl_code::kChainUnavailable, "no chain access");
+    auto head = chains_->head(config_.home_chain_id);
+    if (!head)
+        return fail(krnl_code::kChainUnavailable, "the home chain's head: " + head.error().message);
+    const auto at = std::optional<uint64_t>(head->number);
+    auto ta_call = abi::encode_call("tokenAuthorityOf(address)", std::vector<abi::Value>{app});
+    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call, at));
+    auto ta = abi::decode(std::vector<abi::Type>{type_of("address")}, ta_out);
+    if (!ta) return fail(krnl_code::kChainUnavailable, "tokenAuthorityOf() does not decode");
+    if (ta->at(0).as_address()->is_zero())
+        return fail(krnl_code::kAppNotRegistered,
+                    "app not registered: " + to_hex(app) + " has no token authority");
+    auto ak_call = abi::encode_call("appKernels(address)", std::vector<abi::Value>{app});
+    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call, at));
+    auto allowed = abi::decode(std::vector<abi::Type>{type_of("uint256[]")}, ak_out);
+    if (!allowed) return fail(krnl_code::kChainUnavailable, "appKernels() does not decode");
+    std::vector<KernelInfo> kernels;
+    for (const auto& id : kernel_ids) {
+        KRNL_RPC_TRY(info, kernel(id, at));
+        if (!std::ranges::any_of(*(*allowed)[0].as_list(),
+                                 [&](const abi::Value& v) { return *v.as_uint() == id; }))
+            return fail(krnl_code::kKernelNotAllowed,
+                        "kernel " + dec(id) + " not allowed for app " + to_hex(app));
+        if (!info.active)
+            return fail(krnl_code::kKernelInactive, "kernel " + dec(id) + " is inactive");
+        kernels.push_back(std::move(info));
+    }
+    // What an execution now would attest, fee notices included.
+    KRNL_RPC_TRY(terms, attestation_terms(kernels, chain_now(*head), config_.attestation_lifetime_s,
+                                          config_.min_lifetime_s));
+    Quote q;
+    q.fees.kernel_ids = kernel_ids;
+    q.fees.kernel_fees = terms.kernel_fees;
+    q.fees.node_fee = config_.node_fee;
+    q.total = config_.node_fee;
+    for (const auto& f : terms.kernel_fees)
+        q.total += f;
+    q.expiry = terms.expiry;
+    return q;
+}
+
 ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request) const {
     const auto start = Clock::now();
-    KRNL_RPC_TRY(p, prepare(request));
+    KRNL_RPC_TRY(p, prepare(request, /*pins_from_request=*/false));
+    if (p.threshold > 1 + peers_.size())
+        return fail(krnl_code::kQuorumNotReached,
+                    "quorum unreachable: the token authority " + to_hex(p.token_authority) +
+                        " needs " + std::to_string(p.threshold) +
+                        " signatures, and this node signs once and has " +
+                        std::to_string(peers_.size()) + " peers (engine.peers)",
+                    json{{"threshold", p.threshold}, {"peers", peers_.size()}});
+    KRNL_RPC_TRY(trusted, is_trusted(p, signer_));
+    if (!trusted)
+        return fail(krnl_code::kSignerNotTrusted,
+                    "this node's signer " + to_hex(signer_) +
+                        " is not a signer of the token authority " + to_hex(p.token_authority) +
+                        " of app " + to_hex(request.app) +
+                        " (its owner adds it with TokenAuthority.addSigner)");
     KRNL_RPC_TRY(results, run(p, request));
     ExecuteResult out;
     out.responses = to_responses(results);
     for (const auto& r : results)
         out.kernel_ms.push_back(r.ms);
     if (auto ok = evaluate_policy(p, out.responses); !ok) return std::unexpected(ok.error());
+    KRNL_RPC_TRY(terms, attestation_terms(p.kernels, chain_now(p.home),
+                                          config_.attestation_lifetime_s, config_.min_lifetime_s));
 
     Attestation a;
     a.chain_id = uint256(config_.home_chain_id);
@@ -420,27 +604,54 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
     a.args_hash = args_hash(request.args);
     a.responses = out.responses;
     a.nonce = random_nonce();
-    a.expiry = unix_now() + config_.attestation_lifetime_s;
+    a.expiry = terms.expiry;
     a.fees = p.fees;
+    a.fees.kernel_fees = terms.kernel_fees;
     const hash256 digest = attestation_digest(a);
     auto own = sign_digest(digest, config_.operator_key);
     if (!own) return fail(rpc::code::kInternalError, "signing failed: " + own.error());
 
     std::vector<bytes> signatures{*own};
-    // Peers re-run the kernels, so they are asked at once rather than one after another.
-    std::vector<std::future<std::pair<PeerOutcome, bytes>>> asks;
-    for (const auto& peer : peers_) {
-        rpc::Client* client = peer.get();
-        asks.push_back(std::async(std::launch::async, [this, client, &request, &a, &digest] {
-            bytes sig;
-            PeerOutcome o = ask_peer(*client, request, a, digest, sig);
-            return std::pair{std::move(o), std::move(sig)};
-        }));
-    }
-    for (auto& f : asks) {
-        auto [outcome, sig] = f.get();
-        if (outcome.signer) signatures.push_back(std::move(sig));
-        out.peers.push_back(std::move(outcome));
+    if (p.threshold > 1) {
+        // Peers re-run the kernels at the same blocks; k - 1 trusted co-signatures complete the
+        // payload (more would only cost the app gas).
+        ExecuteRequest pinned = request;
+        pinned.blocks = p.blocks;
+        for (auto& [outcome, sig] : gather(pinned, a, digest)) {
+            if (outcome.signer && signatures.size() < p.threshold) {
+                auto peer_trusted = is_trusted(p, *outcome.signer);
+                if (!peer_trusted) {
+                    outcome.error = peer_trusted.error().message;
+                    outcome.signer.reset();
+                } else if (!*peer_trusted) {
+                    outcome.error = "co-signed, but its signer " + to_hex(*outcome.signer) +
+                                    " is not a signer of the token authority";
+                    outcome.signer.reset();
+                } else {
+                    signatures.push_back(std::move(sig));
+                }
+            } else if (outcome.signer) {
+                outcome.error = "co-signed; not needed (the threshold was reached)";
+                outcome.signer.reset();
+            }
+            out.peers.push_back(std::move(outcome));
+        }
+        if (signatures.size() < p.threshold) {
+            std::string why;
+            json peers = json::array();
+            for (const auto& o : out.peers) {
+                why += "; " + o.url + ": " + o.error;
+                peers.push_back({{"url", o.url}, {"error", o.error}});
+            }
+            return fail(krnl_code::kQuorumNotReached,
+                        "quorum not reached: the token authority needs " +
+                            std::to_string(p.threshold) + " signatures, " +
+                            std::to_string(signatures.size()) + " gathered" + why,
+                        json{{"threshold", p.threshold},
+                             {"signatures", signatures.size()},
+                             {"peers", peers},
+                             {"responses", responses_to_json(out.responses)}});
+        }
     }
     auto bundle = assemble_signatures(digest, signatures);
     if (!bundle) return fail(rpc::code::kInternalError, "assembling signatures: " + bundle.error());
@@ -453,8 +664,30 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
     out.nonce = a.nonce;
     out.expiry = a.expiry;
     out.token_authority = a.token_authority;
+    out.threshold = p.threshold;
+    out.blocks = p.blocks;
     out.total_ms = ms_since(start);
     return out;
+}
+
+std::vector<std::pair<PeerOutcome, bytes>> KrnlService::gather(const ExecuteRequest& request,
+                                                               const Attestation& a,
+                                                               const hash256& digest) const {
+    // Peers re-run the kernels, so they are asked at once rather than one after another; each
+    // answer is bounded by the peer timeout.
+    std::vector<std::future<std::pair<PeerOutcome, bytes>>> asks;
+    for (const auto& peer : peers_) {
+        rpc::Client* client = peer.get();
+        asks.push_back(std::async(std::launch::async, [this, client, &request, &a, &digest] {
+            bytes sig;
+            PeerOutcome o = ask_peer(*client, request, a, digest, sig);
+            return std::pair{std::move(o), std::move(sig)};
+        }));
+    }
+    std::vector<std::pair<PeerOutcome, bytes>> answers;
+    for (auto& f : asks)
+        answers.push_back(f.get());
+    return answers;
 }
 
 PeerOutcome KrnlService::ask_peer(rpc::Client& peer, const ExecuteRequest& request,
@@ -506,13 +739,6 @@ ServiceResult<CosignResult> KrnlService::cosign(const ExecuteRequest& request,
                                                 const std::vector<KernelResponse>& responses,
                                                 const uint256& nonce, uint64_t expiry,
                                                 const uint256& node_fee) const {
-    const uint64_t now = unix_now();
-    if (expiry < now)
-        return fail(krnl_code::kBadRequest, "expiry " + std::to_string(expiry) + " has passed");
-    if (expiry > now + config_.attestation_lifetime_s + 60)
-        return fail(krnl_code::kBadRequest,
-                    "expiry " + std::to_string(expiry) + " is further away than this node's " +
-                        std::to_string(config_.attestation_lifetime_s) + " s lifetime");
     if (node_fee < config_.node_fee)
         return fail(
             krnl_code::kBadRequest,
@@ -521,7 +747,20 @@ ServiceResult<CosignResult> KrnlService::cosign(const ExecuteRequest& request,
         return fail(krnl_code::kBadRequest,
                     "responses (" + std::to_string(responses.size()) + ") and kernels (" +
                         std::to_string(request.kernels.size()) + ") differ in number");
-    KRNL_RPC_TRY(p, prepare(request));
+    KRNL_RPC_TRY(p, prepare(request, /*pins_from_request=*/true));
+    const uint64_t now = chain_now(p.home);
+    if (expiry < now)
+        return fail(krnl_code::kBadRequest, "expiry " + std::to_string(expiry) + " has passed");
+    if (expiry > now + config_.attestation_lifetime_s + 60)
+        return fail(krnl_code::kBadRequest,
+                    "expiry " + std::to_string(expiry) + " is further away than this node's " +
+                        std::to_string(config_.attestation_lifetime_s) + " s lifetime");
+    for (const auto& k : p.kernels)
+        if (k.deactivate_at != 0 && k.deactivate_at <= expiry)
+            return fail(krnl_code::kKernelInactive, "kernel " + dec(k.id) + " is deactivated at " +
+                                                        std::to_string(k.deactivate_at) +
+                                                        ", before the expiry " +
+                                                        std::to_string(expiry));
     KRNL_RPC_TRY(results, run(p, request));
     const auto mine = to_responses(results);
     for (size_t i = 0; i < mine.size(); ++i) {
@@ -545,6 +784,8 @@ ServiceResult<CosignResult> KrnlService::cosign(const ExecuteRequest& request,
     a.nonce = nonce;
     a.expiry = expiry;
     a.fees = p.fees;
+    for (size_t i = 0; i < p.kernels.size(); ++i)
+        a.fees.kernel_fees[i] = fee_until(p.kernels[i], expiry);
     a.fees.node_fee = node_fee;
     const hash256 digest = attestation_digest(a);
     auto sig = sign_digest(digest, config_.operator_key);
@@ -571,6 +812,13 @@ std::expected<uint256, std::string> parse_kernel_id(const json& value) {
     return rpc::parse_quantity(value);
 }
 
+json blocks_to_json(const std::map<uint64_t, uint64_t>& blocks) {
+    json out = json::object();
+    for (const auto& [chain, number] : blocks)
+        out[std::to_string(chain)] = rpc::to_quantity(number);
+    return out;
+}
+
 json request_to_json(const ExecuteRequest& r) {
     json kernels = json::array();
     for (const auto& k : r.kernels) {
@@ -578,15 +826,18 @@ json request_to_json(const ExecuteRequest& r) {
         if (k.required) o["required"] = true;
         kernels.push_back(std::move(o));
     }
-    return {{"app", to_hex(r.app)},       {"chainId", rpc::to_quantity(r.chain_id)},
-            {"sender", to_hex(r.sender)}, {"function", r.function},
-            {"args", to_hex(r.args)},     {"kernels", std::move(kernels)}};
+    json out = {{"app", to_hex(r.app)},       {"chainId", rpc::to_quantity(r.chain_id)},
+                {"sender", to_hex(r.sender)}, {"function", r.function},
+                {"args", to_hex(r.args)},     {"kernels", std::move(kernels)}};
+    if (!r.blocks.empty()) out["blocks"] = blocks_to_json(r.blocks);
+    return out;
 }
 
 ServiceResult<ExecuteRequest> request_from_json(const json& v) {
     if (!v.is_object()) return fail(krnl_code::kBadRequest, "request must be an object");
     for (const auto& [key, _] : v.items()) {
-        static const char* known[] = {"app", "chainId", "sender", "function", "args", "kernels"};
+        static const char* known[] = {"app",  "chainId", "sender", "function",
+                                      "args", "kernels", "blocks"};
         if (std::ranges::find(known, key) == std::end(known))
             return bad_field(key, "unknown field");
     }
@@ -644,6 +895,19 @@ ServiceResult<ExecuteRequest> request_from_json(const json& v) {
             kr.required = it->get<bool>();
         }
         r.kernels.push_back(std::move(kr));
+    }
+    if (auto it = v.find("blocks"); it != v.end() && !it->is_null()) {
+        if (!it->is_object())
+            return bad_field("blocks", "must be an object {\"<chain id>\": \"0x<block>\"}");
+        for (const auto& [key, value] : it->items()) {
+            uint64_t chain = 0;
+            const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), chain);
+            if (ec != std::errc{} || end != key.data() + key.size())
+                return bad_field("blocks." + key, "the key must be a decimal chain id");
+            auto number = rpc::parse_u64(value);
+            if (!number) return bad_field("blocks." + key, number.error());
+            r.blocks[chain] = *number;
+        }
     }
     return r;
 }

@@ -38,6 +38,8 @@ inline constexpr int kKernelInactive = -33007;
 inline constexpr int kBadSpec = -33008;           // the registered spec does not parse
 inline constexpr int kChainUnavailable = -33009;  // a registry/vault/policy read failed
 inline constexpr int kResponsesDiffer = -33010;   // cosign: this node got other responses
+inline constexpr int kQuorumNotReached = -33011;  // fewer signatures than the threshold k
+inline constexpr int kSignerNotTrusted = -33012;  // this node is not a signer of the authority
 }  // namespace krnl_code
 
 using ServiceError = rpc::RpcError;
@@ -57,6 +59,9 @@ struct ExecuteRequest {
     std::string function;  // "trade(uint256,uint256)"
     bytes args;            // abi.encode of the arguments, without the payload
     std::vector<KernelRequest> kernels;
+    // The block each chain is read at (chain id -> number). Chosen by the executing node and sent
+    // to the peers it asks to co-sign, so they read the same state; a client leaves it empty.
+    std::map<uint64_t, uint64_t> blocks;
 };
 
 // A kernel as `kernel(uint256)` returns it.
@@ -83,7 +88,9 @@ struct ExecuteResult {
     std::vector<KernelResponse> responses;
     bytes payload;  // abi.encode(KrnlPayload)
     hash256 digest;
-    std::vector<address> signers;  // ascending, as in the payload
+    std::vector<address> signers;         // ascending, as in the payload
+    uint64_t threshold = 1;               // k of the app's token authority
+    std::map<uint64_t, uint64_t> blocks;  // what every read of the request saw
     Fees fees;
     uint256 nonce;
     uint64_t expiry = 0;
@@ -102,6 +109,7 @@ struct CosignResult {
 struct Quote {
     Fees fees;
     uint256 total;
+    uint64_t expiry = 0;  // of an attestation made now (shorter when a fee rises or a kernel goes)
 };
 
 struct NodeInfo {
@@ -121,6 +129,11 @@ struct ServiceConfig {
     std::vector<std::string> peers;  // JSON-RPC URLs of other nodes
     uint256 node_fee;                // wei per execution
     uint64_t attestation_lifetime_s = 300;
+    // An attestation ends before a kernel's deactivation or fee rise takes effect, but lives at
+    // least this long (a rise closer than this is charged at once; a deactivation refuses).
+    uint64_t min_lifetime_s = 30;
+    // How far behind a chain's head a peer accepts the executing node's pinned block.
+    uint64_t max_pin_lag_blocks = 64;
     RunnerOptions runner;
     OrchestratorOptions orchestrator;
     std::chrono::milliseconds peer_timeout{40'000};
@@ -143,7 +156,8 @@ public:
                                        const uint256& node_fee) const;
     // The fees an execution of `kernel_ids` for `app` would cost, without running anything.
     ServiceResult<Quote> quote(const address& app, const std::vector<uint256>& kernel_ids) const;
-    ServiceResult<KernelInfo> kernel(const uint256& id) const;
+    ServiceResult<KernelInfo> kernel(const uint256& id,
+                                     std::optional<uint64_t> block = std::nullopt) const;
     // Every kernel, by iterating ids 1..kernelCount() with kernel(id) (ChainAccess has no logs).
     ServiceResult<std::vector<KernelInfo>> list_kernels() const;
     NodeInfo node_info() const;
@@ -154,16 +168,26 @@ private:
     KrnlService(ServiceConfig config, std::shared_ptr<ChainAccess> chains, address signer);
 
     struct Prepared;
-    ServiceResult<Prepared> prepare(const ExecuteRequest& request) const;
+    // Validates a request and reads what it needs from the registry, vault and token authority,
+    // all at one block of the home chain. Peers take the executing node's pins from the request.
+    ServiceResult<Prepared> prepare(const ExecuteRequest& request, bool pins_from_request) const;
+    ServiceResult<BlockRef> pin(uint64_t chain_id, const ExecuteRequest& request,
+                                bool pins_from_request) const;
     ServiceResult<std::vector<KernelResult>> run(const Prepared& prepared,
                                                  const ExecuteRequest& request) const;
     ServiceResult<void> evaluate_policy(const Prepared& prepared,
                                         const std::vector<KernelResponse>& responses) const;
-    ServiceResult<bytes> view(const address& to, bytes data) const;
+    ServiceResult<bytes> view(const address& to, bytes data,
+                              std::optional<uint64_t> block = std::nullopt) const;
+    ServiceResult<bool> is_trusted(const Prepared& prepared, const address& signer) const;
     ServiceResult<std::shared_ptr<const KernelSpec>> spec_of(const KernelInfo& info) const;
     PeerOutcome ask_peer(rpc::Client& peer, const ExecuteRequest& request,
                          const Attestation& attestation, const hash256& digest,
                          bytes& signature) const;
+    // Asks every peer at once; an answer (or refusal) from each.
+    std::vector<std::pair<PeerOutcome, bytes>> gather(const ExecuteRequest& request,
+                                                      const Attestation& attestation,
+                                                      const hash256& digest) const;
 
     ServiceConfig config_;
     std::shared_ptr<ChainAccess> chains_;
@@ -178,6 +202,7 @@ private:
 // A kernel id: a quantity ("0x1") or a JSON integer.
 std::expected<uint256, std::string> parse_kernel_id(const json& value);
 json request_to_json(const ExecuteRequest& request);
+json blocks_to_json(const std::map<uint64_t, uint64_t>& blocks);
 ServiceResult<ExecuteRequest> request_from_json(const json& value);
 json responses_to_json(const std::vector<KernelResponse>& responses);
 ServiceResult<std::vector<KernelResponse>> responses_from_json(const json& value);

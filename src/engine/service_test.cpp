@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "common/keccak.hpp"
 #include "common/secp256k1.hpp"
@@ -47,6 +48,9 @@ struct FakeKernel {
     uint256 fee;
     bool active = true;
     uint8_t kind = 2;
+    uint256 pending_fee;
+    uint64_t fee_effective_at = 0;
+    uint64_t deactivate_at = 0;
 };
 
 // The registry, vault, token authority and policy of one chain, answering the view calls the
@@ -58,13 +62,27 @@ public:
     std::map<address, std::vector<uint64_t>> app_kernels;  // registered apps
     uint256 deposit{1'000'000};
     address policy = kPolicy;
+    uint64_t threshold = 1;
+    std::set<address> signers;  // the authority's trusted signers; empty: everyone
+    BlockRef head_block{40, 0};
     std::mutex mutex;
     int policy_calls = 0;
+    std::vector<std::optional<uint64_t>> blocks_read;
+
+    std::expected<BlockRef, CallError> head(uint64_t chain_id) override {
+        if (chain_id != kChain) return std::unexpected(CallError{"unknown chain", std::nullopt});
+        std::lock_guard lock(mutex);
+        return head_block;
+    }
 
     std::expected<bytes, CallError> call(uint64_t chain_id, const address& to, bytes data,
-                                         std::optional<uint64_t>) override {
+                                         std::optional<uint64_t> block) override {
         if (chain_id != kChain) return std::unexpected(CallError{"unknown chain", std::nullopt});
         if (data.size() < 4) return revert({});
+        {
+            std::lock_guard lock(mutex);
+            blocks_read.push_back(block);
+        }
         const bytes_view body = bytes_view(data).substr(4);
         const auto is = [&](const char* sig) {
             const auto s = abi::selector(sig);
@@ -95,14 +113,25 @@ public:
             }
             const auto& k = it->second;
             const bytes spec(reinterpret_cast<const uint8_t*>(k.spec.data()), k.spec.size());
-            abi::ValueList fields = {
-                addr(0xee), uint256(k.kind), k.active,   k.fee,     bytes(keccak256(spec).view()),
-                spec,       uint256(0),      uint256(0), uint256(0)};
+            abi::ValueList fields = {addr(0xee),
+                                     uint256(k.kind),
+                                     k.active,
+                                     k.fee,
+                                     bytes(keccak256(spec).view()),
+                                     spec,
+                                     k.pending_fee,
+                                     uint256(k.fee_effective_at),
+                                     uint256(k.deactivate_at)};
             return enc({T("(address,uint8,bool,uint256,bytes32,bytes,uint256,uint64,uint64)")},
                        {fields});
         }
         if (to == kVault && is("depositOf(address)")) return enc({T("uint256")}, {deposit});
         if (to == kAuthority && is("policy()")) return enc({T("address")}, {policy});
+        if (to == kAuthority && is("threshold()")) return enc({T("uint256")}, {uint256(threshold)});
+        if (to == kAuthority && is("isSigner(address)")) {
+            const address who = *abi::decode(T("address"), body)->as_address();
+            return enc({T("bool")}, {signers.empty() || signers.contains(who)});
+        }
         if (to == kPolicy && is("evaluate(address,bytes4,bytes,(uint256,bytes,string)[])")) {
             ++policy_calls;
             auto v = abi::decode(std::vector<abi::Type>{T("address"), T("bytes4"), T("bytes"),
@@ -157,9 +186,9 @@ ExecuteRequest request(std::vector<uint64_t> ids, uint64_t input = 41) {
     r.sender = kSender;
     r.function = "trade(uint256,uint256,bytes)";
     r.args = *abi::encode(std::vector<abi::Type>{T("uint256"), T("uint256")},
-                          std::vector<abi::Value>{uint256(5), uint256(6)});
+                          std::vector<abi::Value>{uint256(input), uint256(6)});
     for (auto id : ids)
-        r.kernels.push_back({uint256(id), {json(input)}, false});
+        r.kernels.push_back({uint256(id), {json("$args[0]")}, false});
     return r;
 }
 
@@ -206,6 +235,12 @@ TEST(KrnlService, ExecutesAndSignsAPayloadTheContractsAccept) {
     auto again = service->execute(request({1, 2}));
     ASSERT_TRUE(again);
     EXPECT_NE(again->nonce, r->nonce);
+}
+
+uint64_t unix_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 int code_of(const ServiceResult<ExecuteResult>& r) {
@@ -340,16 +375,24 @@ std::unique_ptr<Peer> start_peer(std::shared_ptr<FakeChain> chain, uint8_t key_b
     return peer;
 }
 
-TEST(KrnlService, PeerCosignsWhenItAgrees) {
-    auto peer = start_peer(standard_chain(), 9);
-    auto service = make_service(standard_chain(), 7, {peer->url});
+address signer_of(uint8_t key_byte) {
+    return *secp256k1::address_from_secret(key(key_byte));
+}
+
+TEST(KrnlService, PeerCosignsWhenTheThresholdNeedsIt) {
+    auto peer_chain = standard_chain();
+    auto peer = start_peer(peer_chain, 9);
+    auto chain = standard_chain();
+    chain->threshold = 2;
+    auto service = make_service(chain, 7, {peer->url});
     auto r = service->execute(request({1, 2}));
     ASSERT_TRUE(r) << r.error().message;
     ASSERT_EQ(r->peers.size(), 1u);
     EXPECT_TRUE(r->peers[0].signer) << r->peers[0].error;
+    EXPECT_EQ(r->threshold, 2u);
 
-    const address a = *secp256k1::address_from_secret(key(7));
-    const address b = *secp256k1::address_from_secret(key(9));
+    const address a = signer_of(7);
+    const address b = signer_of(9);
     EXPECT_EQ(r->signers, (std::vector<address>{std::min(a, b), std::max(a, b)}));
     auto decoded = decode_payload(r->payload);
     ASSERT_TRUE(decoded);
@@ -357,20 +400,170 @@ TEST(KrnlService, PeerCosignsWhenItAgrees) {
     for (size_t i = 0; i < 2; ++i)
         EXPECT_EQ(recover_signer(r->digest, bytes_view(decoded->signatures).substr(65 * i, 65)),
                   r->signers[i]);
+    // The peer read at the executing node's pinned block.
+    for (const auto& block : peer_chain->blocks_read)
+        EXPECT_EQ(block, 40u);
+
+    // With k = 1 the peer is not asked: one signature is the whole quorum.
+    chain->threshold = 1;
+    auto single = service->execute(request({1}));
+    ASSERT_TRUE(single) << single.error().message;
+    EXPECT_TRUE(single->peers.empty());
+    EXPECT_EQ(single->signers, std::vector<address>{a});
     peer->server->stop();
 }
 
-TEST(KrnlService, PeerThatDisagreesIsReportedNotFatal) {
-    auto peer = start_peer(standard_chain(/*plus=*/2), 9);  // its kernel 1 adds 2, not 1
-    auto service = make_service(standard_chain(), 7, {peer->url, "http://127.0.0.1:1"});
+TEST(KrnlService, QuorumIsReachedDespiteALyingOrDeadPeer) {
+    auto liar = start_peer(standard_chain(/*plus=*/2), 9);  // its kernel 1 adds 2, not 1
+    auto honest = start_peer(standard_chain(), 11);
+    auto chain = standard_chain();
+    chain->threshold = 2;
+    auto service = make_service(chain, 7, {liar->url, "http://127.0.0.1:1", honest->url});
     auto r = service->execute(request({1}));
     ASSERT_TRUE(r) << r.error().message;
-    ASSERT_EQ(r->peers.size(), 2u);
+    ASSERT_EQ(r->peers.size(), 3u);
     EXPECT_FALSE(r->peers[0].signer);
     EXPECT_NE(r->peers[0].error.find("differs"), std::string::npos) << r->peers[0].error;
     EXPECT_FALSE(r->peers[1].signer);
-    EXPECT_EQ(r->signers, std::vector<address>{*secp256k1::address_from_secret(key(7))});
-    peer->server->stop();
+    EXPECT_TRUE(r->peers[2].signer) << r->peers[2].error;
+    const address a = signer_of(7);
+    const address c = signer_of(11);
+    EXPECT_EQ(r->signers, (std::vector<address>{std::min(a, c), std::max(a, c)}));
+
+    // Without the honest peer the quorum cannot be reached, and nothing is returned to sign with.
+    auto short_service = make_service(chain, 7, {liar->url, "http://127.0.0.1:1"});
+    auto refused = short_service->execute(request({1}));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, krnl_code::kQuorumNotReached);
+    EXPECT_NE(refused.error().message.find("2 signatures, 1 gathered"), std::string::npos)
+        << refused.error().message;
+
+    // A peer the token authority does not trust does not count.
+    chain->signers = {a, signer_of(9)};
+    auto untrusted = service->execute(request({1}));
+    ASSERT_FALSE(untrusted);
+    EXPECT_EQ(untrusted.error().code, krnl_code::kQuorumNotReached);
+    EXPECT_NE(untrusted.error().message.find("not a signer of the token authority"),
+              std::string::npos)
+        << untrusted.error().message;
+    liar->server->stop();
+    honest->server->stop();
+}
+
+TEST(KrnlService, RefusesWhatCannotBecomeAValidPayload) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+    chain->threshold = 2;  // and no peers
+    auto r = service->execute(request({1}));
+    EXPECT_EQ(code_of(r), krnl_code::kQuorumNotReached);
+    EXPECT_NE(r.error().message.find("needs 2 signatures"), std::string::npos);
+    chain->threshold = 1;
+
+    chain->signers = {signer_of(9)};  // this node (key 7) is not trusted
+    r = service->execute(request({1}));
+    EXPECT_EQ(code_of(r), krnl_code::kSignerNotTrusted);
+    chain->signers.clear();
+
+    // Literal inputs are not bound by the attestation.
+    auto literal = request({1});
+    literal.kernels[0].inputs = {json(41)};
+    r = service->execute(literal);
+    EXPECT_EQ(code_of(r), krnl_code::kBadRequest);
+    EXPECT_NE(r.error().message.find("kernels[0].inputs[0]: 41 is a literal"), std::string::npos)
+        << r.error().message;
+    literal.kernels[0].inputs = {json("$$41")};
+    EXPECT_EQ(code_of(service->execute(literal)), krnl_code::kBadRequest);
+    literal.kernels[0].inputs = {json("$input[0]")};
+    EXPECT_EQ(code_of(service->execute(literal)), krnl_code::kBadRequest);
+
+    // Clients do not choose the blocks read.
+    auto pinned = request({1});
+    pinned.blocks = {{kChain, 3}};
+    EXPECT_EQ(code_of(service->execute(pinned)), krnl_code::kBadRequest);
+}
+
+TEST(KrnlService, EveryReadOfARequestIsAtOneBlock) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+    auto r = service->execute(request({1, 2}));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->blocks, (std::map<uint64_t, uint64_t>{{kChain, 40}}));
+    ASSERT_FALSE(chain->blocks_read.empty());
+    for (const auto& block : chain->blocks_read)
+        EXPECT_EQ(block, 40u);
+
+    // A peer reads at the pin it is given, if it is recent enough.
+    const uint64_t expiry = unix_seconds() + 100;
+    auto req = request({1});
+    std::vector<KernelResponse> claimed = {{uint256(1), word(42), ""}};
+    req.blocks = {{kChain, 30}};
+    chain->blocks_read.clear();
+    ASSERT_TRUE(service->cosign(req, claimed, uint256(5), expiry, uint256(1000)));
+    for (const auto& block : chain->blocks_read)
+        EXPECT_EQ(block, 30u);
+    req.blocks = {{kChain, 41}};  // beyond the head
+    EXPECT_EQ(service->cosign(req, claimed, uint256(5), expiry, uint256(1000)).error().code,
+              krnl_code::kChainUnavailable);
+    chain->head_block.number = 200;  // 170 blocks behind
+    req.blocks = {{kChain, 30}};
+    EXPECT_EQ(service->cosign(req, claimed, uint256(5), expiry, uint256(1000)).error().code,
+              krnl_code::kBadRequest);
+}
+
+TEST(KrnlService, FeeAndDeactivationNoticesBoundTheAttestation) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+    const uint64_t now = unix_seconds() + 1000;  // the chain's clock runs ahead of the wall's
+    chain->head_block.timestamp = now;
+
+    auto r = service->execute(request({1}));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_GE(r->expiry, now + 300);  // dated by the chain's clock, the default lifetime
+    EXPECT_LE(r->expiry, now + 302);
+
+    // A fee rise in 100 s: the attestation ends before it, at the current fee.
+    chain->kernels[1].pending_fee = uint256(150);
+    chain->kernels[1].fee_effective_at = now + 100;
+    r = service->execute(request({1}));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->expiry, now + 99);
+    EXPECT_EQ(r->fees.kernel_fees[0], uint256(100));
+    // A rise in 10 s is too close to end before: it is charged now.
+    chain->kernels[1].fee_effective_at = now + 10;
+    r = service->execute(request({1}));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_GE(r->expiry, now + 300);
+    EXPECT_EQ(r->fees.kernel_fees[0], uint256(150));
+    auto q = service->quote(kApp, {uint256(1)});
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->fees.kernel_fees[0], uint256(150));
+    // A cut never shortens anything and charges the current fee until it applies.
+    chain->kernels[1].pending_fee = uint256(50);
+    chain->kernels[1].fee_effective_at = now + 100;
+    r = service->execute(request({1}));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_GE(r->expiry, now + 300);
+    EXPECT_EQ(r->fees.kernel_fees[0], uint256(100));
+    chain->kernels[1].fee_effective_at = 0;
+    chain->kernels[1].pending_fee = uint256(0);
+
+    // Deactivation: the attestation ends before it, or is refused when it is too close.
+    chain->kernels[1].deactivate_at = now + 200;
+    r = service->execute(request({1}));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->expiry, now + 199);
+    chain->kernels[1].deactivate_at = now + 20;
+    r = service->execute(request({1}));
+    EXPECT_EQ(code_of(r), krnl_code::kKernelInactive);
+    EXPECT_NE(r.error().message.find("too soon"), std::string::npos) << r.error().message;
+
+    // A peer refuses an expiry past the deactivation.
+    std::vector<KernelResponse> claimed = {{uint256(1), word(42), ""}};
+    chain->kernels[1].deactivate_at = now + 200;
+    EXPECT_EQ(
+        service->cosign(request({1}), claimed, uint256(5), now + 250, uint256(1000)).error().code,
+        krnl_code::kKernelInactive);
+    EXPECT_TRUE(service->cosign(request({1}), claimed, uint256(5), now + 150, uint256(1000)));
 }
 
 TEST(KrnlApi, MethodsAnswerWithTypedParams) {

@@ -51,9 +51,15 @@ std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, con
         "eth_call", rpc::json::array(
                         {call, block ? rpc::json(rpc::to_quantity(*block)) : rpc::json("latest")}));
     if (!result) {
+        // geth answers a revert with code 3 and the data as a string; Hardhat with -32603 and
+        // {message, data}.
         const rpc::RpcError& e = result.error();
-        if (e.code == rpc::code::kExecutionReverted && e.data && e.data->is_string())
-            if (auto revert = from_hex(e.data->get<std::string>()))
+        const rpc::json* data = e.data ? &*e.data : nullptr;
+        if (data && data->is_object() && data->contains("data")) data = &(*data)["data"];
+        if (data && data->is_string() &&
+            (e.code == rpc::code::kExecutionReverted ||
+             e.message.find("revert") != std::string::npos))
+            if (auto revert = from_hex(data->get<std::string>()))
                 return std::unexpected(engine::CallError{"execution reverted", std::move(*revert)});
         return std::unexpected(engine::CallError{
             "chain " + std::to_string(chain_id) + " upstream: " + e.message, std::nullopt});
@@ -68,6 +74,31 @@ std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, con
             "chain " + std::to_string(chain_id) + " upstream: eth_call result is not hex",
             std::nullopt});
     return std::move(*out);
+}
+
+std::expected<engine::BlockRef, engine::CallError> ChainRouter::head(uint64_t chain_id) {
+    if (auto it = embedded_.find(chain_id); it != embedded_.end()) {
+        auto reader = it->second->reader();
+        const auto header = reader.header(reader.head());
+        return engine::BlockRef{reader.head(), header ? header->timestamp : 0};
+    }
+    auto it = upstream_.find(chain_id);
+    const auto upstream_error = [chain_id](const std::string& why) {
+        return std::unexpected(engine::CallError{
+            "chain " + std::to_string(chain_id) + " upstream: " + why, std::nullopt});
+    };
+    if (it == upstream_.end())
+        return std::unexpected(engine::CallError{
+            "chain " + std::to_string(chain_id) + " is neither served nor reachable by this node",
+            std::nullopt});
+    auto block = it->second->call("eth_getBlockByNumber", rpc::json::array({"latest", false}));
+    if (!block) return upstream_error(block.error().message);
+    if (!block->is_object()) return upstream_error("eth_getBlockByNumber returned no block");
+    auto number = rpc::parse_u64(block->value("number", rpc::json()));
+    auto timestamp = rpc::parse_u64(block->value("timestamp", rpc::json()));
+    if (!number || !timestamp)
+        return upstream_error("eth_getBlockByNumber: the block has no number or timestamp");
+    return engine::BlockRef{*number, *timestamp};
 }
 
 }  // namespace krnl::node

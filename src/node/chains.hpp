@@ -18,6 +18,10 @@ public:
 
     std::expected<bytes, engine::CallError> call(uint64_t chain_id, const address& to, bytes data,
                                                  std::optional<uint64_t> block) override;
+    std::expected<engine::BlockRef, engine::CallError> head(uint64_t chain_id) override;
+    bool reaches(uint64_t chain_id) const {
+        return embedded_.contains(chain_id) || upstream_.contains(chain_id);
+    }
 
 private:
     std::map<uint64_t, chain::Chain*> embedded_;

@@ -132,10 +132,34 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
                                            ": expected chain id = \"http://...\"");
                 engine.upstream[id] = *url;
             }
+        auto contract = [&](const char* key,
+                            std::optional<address>& out) -> std::expected<void, std::string> {
+            const toml::node* n = e->get(key);
+            if (n == nullptr) return {};
+            auto text = n->value<std::string>();
+            auto bytes = text ? from_hex(*text) : std::nullopt;
+            if (!bytes || bytes->size() != 20)
+                return std::unexpected(std::string("engine.") + key +
+                                       ": expected a 20-byte 0x address");
+            out = address::from_view(*bytes);
+            return {};
+        };
+        if (auto r = contract("registry", engine.registry); !r) return std::unexpected(r.error());
+        if (auto r = contract("vault", engine.vault); !r) return std::unexpected(r.error());
+        auto port = read_uint<uint16_t>(*e, "port", 0, "engine.");
+        if (!port) return std::unexpected(port.error());
+        engine.port = *port;
+        auto parallel = read_uint<uint32_t>(*e, "max_parallel_kernels", 0, "engine.");
+        if (!parallel) return std::unexpected(parallel.error());
+        engine.max_parallel_kernels = *parallel;
     }
     const toml::array* chains = doc["chains"].as_array();
-    if (chains == nullptr || chains->empty())
-        return std::unexpected("no [[chains]]: the node needs at least one chain");
+    // An engine over upstream chains alone needs no chain of its own, but a port.
+    if ((chains == nullptr || chains->empty()) &&
+        !(config.engine.enabled && config.engine.port != 0))
+        return std::unexpected(
+            "no [[chains]]: the node needs at least one chain, or [engine] with a port");
+    if (chains == nullptr) return config;
     for (size_t i = 0; i < chains->size(); ++i) {
         const toml::table* t = (*chains)[i].as_table();
         const std::string where = "chains[" + std::to_string(i) + "].";

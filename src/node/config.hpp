@@ -29,6 +29,15 @@ struct EngineConfig {
     uint256 node_fee;                                     // wei per execution
     std::vector<std::string> http_allowed_hosts;          // non-public hosts http kernels may reach
     std::map<uint64_t, std::string> upstream;             // chains reached over JSON-RPC
+    // The registry and vault on the home chain (default: the predeployed ones).
+    std::optional<address> registry;
+    std::optional<address> vault;
+    // A port of its own serving krnl_* only: how a node without [[chains]] (an engine over
+    // upstream chains, e.g. a quorum peer or Hardhat nodes) is reached. 0: none.
+    uint16_t port = 0;
+    // Kernels of one request running at once; 0: all of them. 1 runs them one after another
+    // (the serial baseline of bench/krnl_bench.sh).
+    size_t max_parallel_kernels = 0;
 };
 
 struct NodeConfig {

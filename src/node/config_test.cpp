@@ -41,8 +41,31 @@ nonce = 3
     EXPECT_EQ(*parse_uint256("1000000000000000000000000"), c.chain.alloc.at(a).balance);
 }
 
+TEST(NodeConfig, AnEngineOverUpstreamChainsNeedsNoChainOfItsOwn) {
+    auto c = parse_config(R"(
+[engine]
+home_chain = 31337
+port = 8600
+registry = "0x00000000000000000000000000000000000000aa"
+max_parallel_kernels = 1
+[engine.upstream]
+31337 = "http://127.0.0.1:8545"
+)");
+    ASSERT_TRUE(c) << c.error();
+    EXPECT_TRUE(c->chains.empty());
+    EXPECT_EQ(c->engine.port, 8600);
+    EXPECT_EQ(c->engine.max_parallel_kernels, 1u);
+    ASSERT_TRUE(c->engine.registry);
+    EXPECT_EQ(to_hex(*c->engine.registry), "0x00000000000000000000000000000000000000aa");
+    EXPECT_FALSE(c->engine.vault);
+    EXPECT_EQ(c->engine.upstream.at(31337), "http://127.0.0.1:8545");
+    EXPECT_EQ(parse_config("[engine]\nport = 8600\nvault = \"0x12\"\n").error(),
+              "engine.vault: expected a 20-byte 0x address");
+}
+
 TEST(NodeConfig, ErrorsNameTheKey) {
-    EXPECT_EQ(parse_config("").error(), "no [[chains]]: the node needs at least one chain");
+    EXPECT_EQ(parse_config("").error(),
+              "no [[chains]]: the node needs at least one chain, or [engine] with a port");
     EXPECT_EQ(parse_config("[[chains]]\nport = 1\n").error(),
               "chains[0].chain_id: required, and not 0");
     EXPECT_EQ(parse_config("[[chains]]\nchain_id = 1\nport = 70000\n").error(),

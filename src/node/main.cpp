@@ -204,16 +204,17 @@ int main(int argc, char** argv) {
         rc->server = std::move(*server);
         running.push_back(std::move(rc));
     }
-    // The kernel engine answers krnl_* on every chain's port.
+    // The kernel engine answers krnl_* on every chain's port, and on its own port if it has one.
     std::shared_ptr<engine::KrnlService> service;
+    rpc::MethodTable engine_methods;
+    std::unique_ptr<rpc::Server> engine_server;
     if (config.engine.enabled) {
-        const uint64_t home = config.engine.home_chain_id != 0
-                                  ? config.engine.home_chain_id
-                                  : config.chains.front().chain.chain_id;
-        if (std::none_of(config.chains.begin(), config.chains.end(),
-                         [&](const auto& c) { return c.chain.chain_id == home; })) {
+        const uint64_t home = config.engine.home_chain_id != 0 ? config.engine.home_chain_id
+                              : config.chains.empty()          ? 0
+                                                      : config.chains.front().chain.chain_id;
+        if (home == 0 || !router->reaches(home)) {
             std::cerr << "krnld: engine.home_chain " << home
-                      << " is not a chain this node serves\n";
+                      << " is neither a chain this node serves nor one of engine.upstream\n";
             return 2;
         }
         engine::ServiceConfig sc;
@@ -222,6 +223,8 @@ int main(int argc, char** argv) {
             if (p.name == "KernelRegistry") sc.registry = p.expected_address;
             if (p.name == "KrnlVault") sc.vault = p.expected_address;
         }
+        if (config.engine.registry) sc.registry = *config.engine.registry;
+        if (config.engine.vault) sc.vault = *config.engine.vault;
         if (config.engine.keystore) {
             std::ifstream in(*config.engine.keystore);
             const char* password = std::getenv(config.engine.password_env.c_str());
@@ -250,6 +253,7 @@ int main(int argc, char** argv) {
         sc.peers = config.engine.peers;
         sc.node_fee = config.engine.node_fee;
         sc.runner.http.allowed_hosts = config.engine.http_allowed_hosts;
+        sc.orchestrator.max_parallel = config.engine.max_parallel_kernels;
         sc.version = kVersion;
         auto created = engine::KrnlService::create(sc, router);
         if (!created) {
@@ -259,12 +263,30 @@ int main(int argc, char** argv) {
         service = std::move(*created);
         for (auto& rc : running)
             engine::register_krnl_api(rc->methods, service);
+        if (config.engine.port != 0) {
+            engine::register_krnl_api(engine_methods, service);
+            rpc::ServerOptions options;
+            options.host = config.host;
+            options.port = config.engine.port;
+            auto server = rpc::Server::bind(options, engine_methods);
+            if (!server) {
+                std::cerr << "krnld: engine.port " << config.engine.port << ": " << server.error()
+                          << "\n";
+                return 1;
+            }
+            engine_server = std::move(*server);
+        }
         std::cout << "engine: operator " << to_hex(*secp256k1::address_from_secret(sc.operator_key))
                   << ", registry " << to_hex(sc.registry) << " and vault " << to_hex(sc.vault)
                   << " on chain " << home << "\n";
     }
     for (auto& rc : running)
         rc->server->start(config.threads);
+    if (engine_server) {
+        engine_server->start(config.threads);
+        std::cout << "engine  http://" << config.host << ":" << engine_server->port()
+                  << "  (krnl_* only)\n";
+    }
 
     if (!quiet && !accounts.empty()) {
         std::cout << "Dev accounts (" << config.mnemonic << "):\n";
@@ -289,6 +311,7 @@ int main(int argc, char** argv) {
     while (!g_stop)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::cout << "krnld: stopping" << std::endl;
+    if (engine_server) engine_server->stop();
     for (auto& rc : running) {
         rc->miner.reset();
         rc->server->stop();
