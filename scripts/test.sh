@@ -67,15 +67,19 @@ CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/nod
     run_node_suite "contracts: krnld" contracts/test/run.sh
 CONTRACTS_OUT="$PWD/build/contracts" run_node_suite "contracts: hardhat" contracts/test/run.sh
 # The seed's use case through the kernel engine: one test, passed when the story runs to its end.
-echo "=== example: rwa-did on krnld"
-if examples/rwa-did/test.sh "$PWD/build/src/node/krnld"; then
-    total_passed=$((total_passed + 1))
-else
-    echo "=== example: rwa-did failed"
-    total_failed=$((total_failed + 1))
-fi
-# The account's gas against SimpleAccount (a benchmark: it prints ratios and asserts nothing, but
-# it must run).
+KRNLD="$PWD/build/src/node/krnld" run_node_suite "krnl_* engine over RPC" tests/krnl/run.sh
+KRNLD="$PWD/build/src/node/krnld" run_node_suite "quorum: 2 of 3 krnld engines" tests/quorum/run.sh
+run_example() {  # run_example MODE: the seed's use case end to end, one test
+    echo "=== example: rwa-did on $1"
+    if KRNLD="$PWD/build/src/node/krnld" examples/rwa-did/test.sh "$1"; then
+        total_passed=$((total_passed + 1))
+    else
+        echo "=== example: rwa-did on $1 failed"
+        total_failed=$((total_failed + 1))
+    fi
+}
+run_example krnld
+run_example hardhat
 echo "=== bench: account gas on krnld"
 if ! CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/node/krnld" \
     bash bench/account_gas.sh; then
@@ -83,6 +87,11 @@ if ! CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/sr
     total_failed=$((total_failed + 1))
 fi
 # The sanitizer build keeps optimisation so the state tests finish in reasonable time.
+echo "=== bench: kernel engine on krnld"
+if ! bash bench/krnl_bench.sh build/src/node/krnld build/bench/krnl-bench-engine --seconds 2; then
+    echo "=== bench: kernel engine did not run cleanly"
+    total_failed=$((total_failed + 1))
+fi
 run_suite sanitize build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKRNL_SANITIZE=ON
 
 echo "${total_passed} passed, ${total_failed} failed"

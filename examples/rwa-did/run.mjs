@@ -7,6 +7,8 @@
 //   node examples/rwa-did/run.mjs
 //
 // Environment: KRNL_HOME_RPC, KRNL_RWA_RPC, KRNL_DID_RPC (default http://127.0.0.1:8545/8546/8547),
+// KRNL_ENGINE_RPC (where krnl_* goes; default the home chain's URL, where krnld answers it too; a
+// krnld engine of its own over other nodes, e.g. Hardhat: examples/rwa-did/test.sh hardhat),
 // KRNL_CONTRACTS_OUT (default build/contracts), KRNL_FUNCTION (the signature sent to the engine,
 // default "trade(uint256,uint256,bytes)": the app's function, its payload parameter included).
 import { createServer } from 'node:http';
@@ -24,6 +26,7 @@ import {
   formatEther,
   getAddress,
   http,
+  keccak256,
   parseEther,
   parseEventLogs,
   stringToHex,
@@ -37,6 +40,9 @@ const urls = {
   rwa: process.env.KRNL_RWA_RPC ?? 'http://127.0.0.1:8546',
   did: process.env.KRNL_DID_RPC ?? 'http://127.0.0.1:8547',
 };
+// The kernel engine (krnl_* methods): krnld answers them on every chain's port, or on its own
+// [engine] port when the chains are other nodes (Hardhat: test.sh hardhat).
+const ENGINE_URL = process.env.KRNL_ENGINE_RPC ?? urls.home;
 const ENGINE_FUNCTION = process.env.KRNL_FUNCTION ?? 'trade(uint256,uint256,bytes)';
 
 const OPERATOR = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'; // the node's signer (dev account 0)
@@ -145,17 +151,42 @@ async function send(chain, from, name, address, functionName, args = [], value =
   return receipt;
 }
 
+/// Sends without simulating and returns the mined receipt even when the transaction reverts. Hardhat
+/// mines a failing transaction but answers eth_sendRawTransaction with its revert, so the hash is
+/// computed here from the signed transaction rather than taken from the answer.
+async function sendUnchecked(chain, from, to, data) {
+  const wallet = chain.wallet(from);
+  const request = await wallet.prepareTransactionRequest({ to, data, gas: 3_000_000n });
+  const raw = await wallet.signTransaction(request);
+  const hash = keccak256(raw);
+  let refusal = null;
+  try {
+    await chain.pub.request({ method: 'eth_sendRawTransaction', params: [raw] });
+  } catch (e) {
+    refusal = e;
+  }
+  try {
+    return { hash, receipt: await chain.pub.waitForTransactionReceipt({ hash, pollingInterval: 50, timeout: 20_000 }) };
+  } catch (e) {
+    throw refusal ?? e; // never mined: the node's answer says why
+  }
+}
+
 const read = (chain, name, address, functionName, args = []) => chain.pub.readContract({ address, abi: A[name].abi, functionName, args });
 
-/// A JSON-RPC call that keeps the error's code, message and data (viem wraps them).
-async function rpc(chain, method, params) {
-  const response = await fetch(chain.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = await response.json();
-  return body;
+/// A krnl_* call to the engine that keeps the error's code, message and data (viem wraps them).
+async function engine(method, params) {
+  let response;
+  try {
+    response = await fetch(ENGINE_URL, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+  } catch (e) {
+    fail(`${method}: no engine at ${ENGINE_URL} (${e.cause?.message ?? e.message})`);
+  }
+  return response.json();
 }
 
 // ------------------------------------------------------------------ the RWA platform's metadata API
@@ -217,7 +248,7 @@ const KERNEL_OUTPUTS = { approval: [{ type: 'bool' }], metadata: [{ type: 'strin
 function executeRequest(app, sender, kernelIds, assetId = ASSET, amount = AMOUNT) {
   return {
     app,
-    chainId: `0x${home.id.toString(16)}`, // a JSON-RPC quantity; a JSON number is refused (-33006)
+    chainId: `0x${home.id.toString(16)}`, // a JSON-RPC quantity (the engine takes a plain number too)
     sender: sender.address,
     function: ENGINE_FUNCTION,
     args: encodeAbiParameters(TRADE_ARGS, [assetId, amount]),
@@ -256,10 +287,16 @@ async function main() {
     }
     if (id !== chain.id) fail(`${chain.url} serves chain ${id}, expected ${chain.id}`);
   }
-  const info = await rpc(home, 'krnl_nodeInfo', []);
-  if (info.error) fail(`krnl_nodeInfo failed: ${info.error.message}`);
+  const info = await engine('krnl_nodeInfo', []);
+  if (info.error) fail(`krnl_nodeInfo at ${ENGINE_URL} failed: ${info.error.message} (a chain served by another node than krnld needs KRNL_ENGINE_RPC, a krnld engine)`);
   if (getAddress(info.result.signer) !== OPERATOR) fail(`the node signs as ${info.result.signer}, this example expects ${OPERATOR}`);
+  if (ENGINE_URL !== home.url) say(`engine: ${ENGINE_URL}`);
   say(`node: signer ${info.result.signer}, home chain ${BigInt(info.result.chainId)}, registry ${info.result.registry}, vault ${info.result.vault}`);
+  for (const [name, address, engineSees] of [['KernelRegistry', REGISTRY, info.result.registry], ['KrnlVault', VAULT, info.result.vault]]) {
+    if (getAddress(engineSees) !== address) fail(`the engine reads the ${name} at ${engineSees}, this example uses the predeployed one at ${address}`);
+    if (((await home.pub.getCode({ address })) ?? '0x') === '0x')
+      fail(`no ${name} at ${address} on chain ${home.id}: a node other than krnld needs the predeploys replayed (node examples/rwa-did/predeploys.mjs URL)`);
+  }
   say(`wallet A ${walletA.address}, wallet B ${walletB.address}`);
 
   const server = await startMetadataApi();
@@ -300,7 +337,7 @@ async function story(metadataBase) {
     item(`kernel ${event.args.id} (${name}, fee ${FEES[name]} wei): ${text}`);
   }
   for (const [name, id] of Object.entries(kernelIds)) {
-    const k = await rpc(home, 'krnl_getKernel', [`0x${id.toString(16)}`]);
+    const k = await engine('krnl_getKernel', [`0x${id.toString(16)}`]);
     if (k.error) fail(`krnl_getKernel(${id}) failed: ${k.error.code} ${k.error.message}`);
     item(`engine sees kernel ${id} (${name}): kind ${k.result.kind}, active ${k.result.active}, fee ${BigInt(k.result.fee)}`);
   }
@@ -317,14 +354,14 @@ async function story(metadataBase) {
   const deposit = parseEther('0.01');
   r = await send(home, deployer, 'KrnlVault', VAULT, 'deposit', [app.address], deposit);
   item(`deposited ${formatEther(deposit)} ETH for the app in KrnlVault (tx ${r.transactionHash})`);
-  const quote = await rpc(home, 'krnl_quote', [app.address, Object.values(kernelIds).map((id) => `0x${id.toString(16)}`)]);
+  const quote = await engine('krnl_quote', [app.address, Object.values(kernelIds).map((id) => `0x${id.toString(16)}`)]);
   if (quote.error) fail(`krnl_quote failed: ${quote.error.code} ${quote.error.message}`);
   item(`engine quote: ${BigInt(quote.result.total)} wei per execution (node fee ${BigInt(quote.result.nodeFee)})`);
 
   title(`wallet A asks the engine for trade(asset ${ASSET}, amount ${AMOUNT})`);
   const requestA = executeRequest(app.address, walletA, kernelIds);
   item(`krnl_executeKernels ${JSON.stringify(requestA)}`);
-  const answerA = await rpc(home, 'krnl_executeKernels', [requestA]);
+  const answerA = await engine('krnl_executeKernels', [requestA]);
   if (answerA.error) {
     if (answerA.error.data?.responses) showResponses(answerA.error.data.responses, kernelIds);
     fail(`the engine refused wallet A: ${answerA.error.code} ${answerA.error.message}`);
@@ -352,7 +389,7 @@ async function story(metadataBase) {
 
   title('wallet B asks the engine for the same trade');
   const requestB = executeRequest(app.address, walletB, kernelIds);
-  const answerB = await rpc(home, 'krnl_executeKernels', [requestB]);
+  const answerB = await engine('krnl_executeKernels', [requestB]);
   if (!answerB.error) fail(`the engine signed for wallet B, which is neither approved nor scored high enough (signers ${answerB.result.signers})`);
   item(`refused: code ${answerB.error.code}, "${answerB.error.message}"`);
   if (answerB.error.data?.responses) showResponses(answerB.error.data.responses, kernelIds);
@@ -360,15 +397,14 @@ async function story(metadataBase) {
   if (!answerB.error.message.includes('not approved')) fail(`expected the policy's reason "wallet is not approved ...", got "${answerB.error.message}"`);
 
   title("wallet B tries a payload the engine made for wallet A");
-  const answerA2 = await rpc(home, 'krnl_executeKernels', [executeRequest(app.address, walletA, kernelIds)]);
+  const answerA2 = await engine('krnl_executeKernels', [executeRequest(app.address, walletA, kernelIds)]);
   if (answerA2.error) fail(`the engine refused wallet A the second time: ${answerA2.error.code} ${answerA2.error.message}`);
   item(`fresh payload for A (nonce ${answerA2.result.nonce})`);
   const stolen = await simulate(walletB, app.address, answerA2.result.payload);
   if (stolen?.name !== 'WrongSender') fail(`B using A's payload should revert with WrongSender, got ${stolen ? stolen.text : 'success'}`);
   item(`eth_call from B: reverts with ${stolen.text}`);
   const data = encodeFunctionData({ abi: A.RwaTradeApp.abi, functionName: 'trade', args: [ASSET, AMOUNT, answerA2.result.payload] });
-  const hashB = await home.wallet(walletB).sendTransaction({ to: app.address, data, gas: 3_000_000n });
-  const receiptB = await home.pub.waitForTransactionReceipt({ hash: hashB, pollingInterval: 50 });
+  const { hash: hashB, receipt: receiptB } = await sendUnchecked(home, walletB, app.address, data);
   if (receiptB.status !== 'reverted') fail(`B's transaction with A's payload did not revert (tx ${hashB})`);
   item(`sent anyway: tx ${hashB} mined with status ${receiptB.status}; B's position stays ${await read(home, 'RwaTradeApp', app.address, 'positionOf', [walletB.address, ASSET])}`);
   r = await send(home, walletA, 'RwaTradeApp', app.address, 'trade', [ASSET, AMOUNT, answerA2.result.payload]);

@@ -17,6 +17,9 @@ struct CallError {
     // Set when the call ran and reverted: the revert data (possibly empty), which the runner
     // decodes into a reason (Error(string), Panic(uint256) or a custom error selector).
     std::optional<bytes> revert_data;
+    // Set when the chain could not be asked at all (unknown, unreachable, a malformed answer),
+    // as opposed to a call that ran and failed.
+    bool unreachable = false;
 };
 
 struct BlockRef {

@@ -79,15 +79,15 @@ json execute_result_to_json(const ExecuteResult& r) {
 }
 
 void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> service) {
-    methods.add("krnl_executeKernels",
-                [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
-                    rpc::Params p(params);
-                    if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
-                    KRNL_RPC_TRY(request, request_arg(p, 0));
-                    KRNL_RPC_TRY(result, service->execute(request));
-                    return execute_result_to_json(result);
-                });
-    methods.add(
+    methods.add_blocking("krnl_executeKernels",
+                         [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
+                             rpc::Params p(params);
+                             if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
+                             KRNL_RPC_TRY(request, request_arg(p, 0));
+                             KRNL_RPC_TRY(result, service->execute(request));
+                             return execute_result_to_json(result);
+                         });
+    methods.add_blocking(
         "krnl_cosign", [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
             rpc::Params p(params);
             if (auto r = p.at_most(5); !r) return std::unexpected(r.error());
@@ -102,45 +102,46 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
                         {"signature", to_hex(signed_.signature)},
                         {"digest", to_hex(signed_.digest)}};
         });
-    methods.add("krnl_getKernel",
-                [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
-                    rpc::Params p(params);
-                    if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
-                    if (!p.has(0)) return std::unexpected(rpc::Params::missing(0));
-                    auto id = parse_kernel_id(p.at(0));
-                    if (!id) return std::unexpected(rpc::Params::invalid(0, id.error()));
-                    KRNL_RPC_TRY(k, service->kernel(*id));
-                    return kernel_to_json(k);
-                });
-    methods.add("krnl_listKernels",
-                [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
-                    rpc::Params p(params);
-                    if (auto r = p.at_most(0); !r) return std::unexpected(r.error());
-                    KRNL_RPC_TRY(all, service->list_kernels());
-                    json out = json::array();
-                    for (const auto& k : all)
-                        out.push_back(kernel_to_json(k));
-                    return out;
-                });
-    methods.add("krnl_quote",
-                [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
-                    rpc::Params p(params);
-                    if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
-                    KRNL_RPC_TRY(app, p.address(0));
-                    if (!p.has(1) || !p.at(1).is_array())
-                        return std::unexpected(
-                            rpc::Params::invalid(1, "an array of kernel ids is required"));
-                    std::vector<uint256> ids;
-                    for (const auto& v : p.at(1)) {
-                        auto id = parse_kernel_id(v);
-                        if (!id) return std::unexpected(rpc::Params::invalid(1, id.error()));
-                        ids.push_back(*id);
-                    }
-                    KRNL_RPC_TRY(q, service->quote(app, ids));
-                    json out = fees_to_json(q.fees);
-                    out["expiry"] = q.expiry;
-                    return out;
-                });
+    methods.add_blocking("krnl_getKernel",
+                         [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
+                             rpc::Params p(params);
+                             if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
+                             if (!p.has(0)) return std::unexpected(rpc::Params::missing(0));
+                             auto id = parse_kernel_id(p.at(0));
+                             if (!id) return std::unexpected(rpc::Params::invalid(0, id.error()));
+                             KRNL_RPC_TRY(k, service->kernel(*id));
+                             return kernel_to_json(k);
+                         });
+    methods.add_blocking("krnl_listKernels",
+                         [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
+                             rpc::Params p(params);
+                             if (auto r = p.at_most(0); !r) return std::unexpected(r.error());
+                             KRNL_RPC_TRY(all, service->list_kernels());
+                             json out = json::array();
+                             for (const auto& k : all)
+                                 out.push_back(kernel_to_json(k));
+                             return out;
+                         });
+    methods.add_blocking("krnl_quote",
+                         [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
+                             rpc::Params p(params);
+                             if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
+                             KRNL_RPC_TRY(app, p.address(0));
+                             if (!p.has(1) || !p.at(1).is_array())
+                                 return std::unexpected(
+                                     rpc::Params::invalid(1, "an array of kernel ids is required"));
+                             std::vector<uint256> ids;
+                             for (const auto& v : p.at(1)) {
+                                 auto id = parse_kernel_id(v);
+                                 if (!id)
+                                     return std::unexpected(rpc::Params::invalid(1, id.error()));
+                                 ids.push_back(*id);
+                             }
+                             KRNL_RPC_TRY(q, service->quote(app, ids));
+                             json out = fees_to_json(q.fees);
+                             out["expiry"] = q.expiry;
+                             return out;
+                         });
     methods.add("krnl_nodeInfo",
                 [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
                     rpc::Params p(params);

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/thread.hpp"
+
 namespace krnl::engine {
 
 namespace {
@@ -17,6 +19,13 @@ std::string kernel_name(const ExecutionRequest& request, size_t k) {
 }
 
 enum class Phase { Waiting, Running, Done };
+
+// Kernels of every request share one pool, never destroyed: a kernel still running after its
+// request's deadline keeps its thread until it finishes on its own.
+ThreadPool& kernel_threads() {
+    static ThreadPool* pool = new ThreadPool(1024);
+    return *pool;
+}
 
 // Everything the kernel threads touch; shared so threads still running after the deadline keep it
 // alive.
@@ -197,16 +206,25 @@ std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(
                 run->started[k] = Clock::now();
                 KernelContext ctx{request.sender, request.app, request.args, kernel_inputs(*run, k),
                                   request.blocks};
-                const auto kernel_deadline =
-                    std::min(deadline, run->started[k] + options_.kernel_timeout);
-                std::thread([run, k, ctx = std::move(ctx), kernel_deadline] {
-                    KernelOutcome outcome =
-                        run->runner->run(*run->request.kernels[k].spec, ctx, kernel_deadline);
-                    std::lock_guard guard(run->mutex);
-                    run->outcomes[k] = std::move(outcome);
+                // An http kernel has the timeout its spec names (its runner reports it first);
+                // the others the orchestrator's.
+                auto limit = options_.kernel_timeout;
+                if (const auto* h = std::get_if<HttpSpec>(&request.kernels[k].spec->body))
+                    limit = std::max(limit, h->timeout + std::chrono::milliseconds(1000));
+                const auto kernel_deadline = std::min(deadline, run->started[k] + limit);
+                const bool started =
+                    kernel_threads().post([run, k, ctx = std::move(ctx), kernel_deadline] {
+                        KernelOutcome outcome =
+                            run->runner->run(*run->request.kernels[k].spec, ctx, kernel_deadline);
+                        std::lock_guard guard(run->mutex);
+                        run->outcomes[k] = std::move(outcome);
+                        run->phase[k] = Phase::Done;
+                        run->changed.notify_all();
+                    });
+                if (!started) {
                     run->phase[k] = Phase::Done;
-                    run->changed.notify_all();
-                }).detach();
+                    run->outcomes[k].error = "the node could not start a thread for it";
+                }
                 progressed = true;
             }
         }

@@ -255,6 +255,19 @@ TEST(Orchestrator, BadInputValuesAreKernelErrors) {
     EXPECT_EQ((*results)[0].err, "args[0]: $input[0]: \"not a number\" is not a decimal number");
 }
 
+TEST(Orchestrator, ACallChainAsDeepAsGasAllowsIsAnOutcomeNotACrash) {
+    // CALL(gas, ADDRESS, 0, 0, 0, 0, 0) forever: the sandbox's 10M gas reach several hundred
+    // nested frames, each recursing through the interpreter on the kernel thread's own stack.
+    Fixture f;
+    auto deep =
+        spec(R"J({"kind":"evm-compute","code":"0x60006000600060006000305af160005260206000f3",
+        "function":"f()","outputs":["uint256"]})J");
+    auto results = f.orchestrator().execute(request({{uint256(1), deep, {}}}));
+    ASSERT_TRUE(results) << results.error();
+    ASSERT_EQ(results->size(), 1u);
+    EXPECT_EQ((*results)[0].err, "") << (*results)[0].err;  // the outermost call returns its status
+}
+
 TEST(Orchestrator, AnEmptyRequestHasNoResults) {
     Fixture f;
     auto results = f.orchestrator().execute(request({}));

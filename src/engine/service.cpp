@@ -330,11 +330,13 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
         // evm-read kernels without a block of their own read their chain at one pinned block
         // too. A chain that cannot be reached is left unpinned: the kernel answers the error.
         if (const auto* read = std::get_if<EvmReadSpec>(&spec->body);
-            read && !read->block && !p.blocks.contains(read->chain_id))
-            if (auto pinned = pin(read->chain_id, request, pins_from_request))
+            read && !read->block && !p.blocks.contains(read->chain_id)) {
+            auto pinned = pin(read->chain_id, request, pins_from_request);
+            if (pinned)
                 p.blocks[read->chain_id] = pinned->number;
             else if (pins_from_request && request.blocks.contains(read->chain_id))
                 return std::unexpected(pinned.error());
+        }
         p.specs.push_back(spec);
         p.fees.kernel_ids.push_back(k.id);
         p.fees.kernel_fees.push_back(info.fee);
@@ -435,9 +437,22 @@ ServiceResult<void> KrnlService::evaluate_policy(
                         "policy refused: the policy " + to_hex(p.policy) + " reverted (" +
                             describe_revert(*out.error().revert_data) + ")",
                         data);
-        return fail(krnl_code::kChainUnavailable,
-                    "policy " + to_hex(p.policy) + " could not be called: " + out.error().message);
+        if (out.error().unreachable)
+            return fail(
+                krnl_code::kChainUnavailable,
+                "policy " + to_hex(p.policy) + " could not be called: " + out.error().message);
+        // The policy ran and failed (out of gas, invalid code): the app's policy refuses.
+        return fail(
+            krnl_code::kPolicyRefused,
+            "policy refused: the policy " + to_hex(p.policy) + " failed: " + out.error().message,
+            data);
     }
+    if (out->empty())
+        return fail(krnl_code::kPolicyRefused,
+                    "policy refused: there is no contract at the policy address " +
+                        to_hex(p.policy) + " on chain " + std::to_string(config_.home_chain_id) +
+                        " (set it with TokenAuthority.setPolicy)",
+                    data);
     auto verdict = abi::decode(std::vector<abi::Type>{type_of("bool"), type_of("string")}, *out);
     if (!verdict)
         return fail(krnl_code::kPolicyRefused,
@@ -572,13 +587,6 @@ ServiceResult<Quote> KrnlService::quote(const address& app,
 ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request) const {
     const auto start = Clock::now();
     KRNL_RPC_TRY(p, prepare(request, /*pins_from_request=*/false));
-    if (p.threshold > 1 + peers_.size())
-        return fail(krnl_code::kQuorumNotReached,
-                    "quorum unreachable: the token authority " + to_hex(p.token_authority) +
-                        " needs " + std::to_string(p.threshold) +
-                        " signatures, and this node signs once and has " +
-                        std::to_string(peers_.size()) + " peers (engine.peers)",
-                    json{{"threshold", p.threshold}, {"peers", peers_.size()}});
     KRNL_RPC_TRY(trusted, is_trusted(p, signer_));
     if (!trusted)
         return fail(krnl_code::kSignerNotTrusted,
@@ -586,6 +594,13 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
                         " is not a signer of the token authority " + to_hex(p.token_authority) +
                         " of app " + to_hex(request.app) +
                         " (its owner adds it with TokenAuthority.addSigner)");
+    if (p.threshold > 1 + peers_.size())
+        return fail(krnl_code::kQuorumNotReached,
+                    "quorum unreachable: the token authority " + to_hex(p.token_authority) +
+                        " needs " + std::to_string(p.threshold) +
+                        " signatures, and this node signs once and has " +
+                        std::to_string(peers_.size()) + " peers (engine.peers)",
+                    json{{"threshold", p.threshold}, {"peers", peers_.size()}});
     KRNL_RPC_TRY(results, run(p, request));
     ExecuteResult out;
     out.responses = to_responses(results);
@@ -699,7 +714,11 @@ PeerOutcome KrnlService::ask_peer(rpc::Client& peer, const ExecuteRequest& reque
                                      rpc::to_quantity(a.fees.node_fee)});
     auto r = peer.call("krnl_cosign", params);
     if (!r) {
-        o.error = "peer refused (" + std::to_string(r.error().code) + "): " + r.error().message;
+        // The client reports transport failures as internal errors naming the URL.
+        o.error =
+            r.error().code == rpc::code::kInternalError
+                ? "peer unreachable or failed: " + r.error().message
+                : "peer refused (" + std::to_string(r.error().code) + "): " + r.error().message;
         return o;
     }
     const json& v = *r;

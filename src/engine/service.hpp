@@ -136,7 +136,7 @@ struct ServiceConfig {
     uint64_t max_pin_lag_blocks = 64;
     RunnerOptions runner;
     OrchestratorOptions orchestrator;
-    std::chrono::milliseconds peer_timeout{40'000};
+    std::chrono::milliseconds peer_timeout{75'000};  // peers re-run the kernels
     std::string version = "0.1.0";
 };
 

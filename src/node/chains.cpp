@@ -24,7 +24,7 @@ std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, con
             return std::unexpected(engine::CallError{
                 "block " + std::to_string(number) + " is not on chain " + std::to_string(chain_id) +
                     " yet (head " + std::to_string(reader.head()) + ")",
-                std::nullopt});
+                std::nullopt, true});
         auto view = reader.state_at(number);
         state::State st(*view);
         chain::CallRequest request;
@@ -45,7 +45,7 @@ std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, con
     if (it == upstream_.end())
         return std::unexpected(engine::CallError{
             "chain " + std::to_string(chain_id) + " is neither served nor reachable by this node",
-            std::nullopt});
+            std::nullopt, true});
     const rpc::json call = {{"to", to_hex(to)}, {"data", to_hex(data)}};
     auto result = it->second->call(
         "eth_call", rpc::json::array(
@@ -61,18 +61,21 @@ std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, con
              e.message.find("revert") != std::string::npos))
             if (auto revert = from_hex(data->get<std::string>()))
                 return std::unexpected(engine::CallError{"execution reverted", std::move(*revert)});
-        return std::unexpected(engine::CallError{
-            "chain " + std::to_string(chain_id) + " upstream: " + e.message, std::nullopt});
+        // Hardhat reports a call that ran out of gas as an error too; a transport failure comes
+        // from our client as an internal error naming the URL.
+        return std::unexpected(
+            engine::CallError{"chain " + std::to_string(chain_id) + " upstream: " + e.message,
+                              std::nullopt, e.code == rpc::code::kInternalError});
     }
     if (!result->is_string())
         return std::unexpected(engine::CallError{
             "chain " + std::to_string(chain_id) + " upstream: eth_call result is not hex",
-            std::nullopt});
+            std::nullopt, true});
     auto out = from_hex(result->get<std::string>());
     if (!out)
         return std::unexpected(engine::CallError{
             "chain " + std::to_string(chain_id) + " upstream: eth_call result is not hex",
-            std::nullopt});
+            std::nullopt, true});
     return std::move(*out);
 }
 
@@ -85,12 +88,12 @@ std::expected<engine::BlockRef, engine::CallError> ChainRouter::head(uint64_t ch
     auto it = upstream_.find(chain_id);
     const auto upstream_error = [chain_id](const std::string& why) {
         return std::unexpected(engine::CallError{
-            "chain " + std::to_string(chain_id) + " upstream: " + why, std::nullopt});
+            "chain " + std::to_string(chain_id) + " upstream: " + why, std::nullopt, true});
     };
     if (it == upstream_.end())
         return std::unexpected(engine::CallError{
             "chain " + std::to_string(chain_id) + " is neither served nor reachable by this node",
-            std::nullopt});
+            std::nullopt, true});
     auto block = it->second->call("eth_getBlockByNumber", rpc::json::array({"latest", false}));
     if (!block) return upstream_error(block.error().message);
     if (!block->is_object()) return upstream_error("eth_getBlockByNumber returned no block");

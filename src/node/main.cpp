@@ -129,7 +129,9 @@ int main(int argc, char** argv) {
     if (data_dir) config.data_dir = *data_dir;
     if (host) config.host = *host;
     if (threads) config.threads = *threads;
-    if (port) config.chains.front().port = *port;
+    // --port moves the first chain, or the engine of a node without chains.
+    if (port && !config.chains.empty()) config.chains.front().port = *port;
+    if (port && config.chains.empty()) config.engine.port = *port;
     if (block_time)
         for (auto& c : config.chains)
             c.block_time_ms = *block_time;

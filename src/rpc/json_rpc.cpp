@@ -1,5 +1,7 @@
 #include "rpc/json_rpc.hpp"
 
+#include <algorithm>
+
 namespace krnl::rpc {
 
 json error_response(const json& id, const RpcError& err) {
@@ -10,6 +12,16 @@ json error_response(const json& id, const RpcError& err) {
 
 void MethodTable::add(std::string name, Method method) {
     methods_[std::move(name)] = std::move(method);
+}
+
+void MethodTable::add_blocking(std::string name, Method method) {
+    if (std::ranges::find(blocking_, name) == blocking_.end()) blocking_.push_back(name);
+    add(std::move(name), std::move(method));
+}
+
+bool MethodTable::may_block(std::string_view body) const {
+    return std::ranges::any_of(
+        blocking_, [&](const std::string& name) { return body.find(name) != body.npos; });
 }
 
 std::optional<json> MethodTable::handle_request(const json& request, CallContext& ctx) const {

@@ -71,7 +71,13 @@ struct Limits {
 class MethodTable {
 public:
     void add(std::string name, Method method);
+    // A method that waits on other services (peer nodes, HTTP APIs) for as long as they take: the
+    // server answers requests that may call one on a pool of their own, never on its I/O threads.
+    void add_blocking(std::string name, Method method);
     bool contains(std::string_view name) const { return methods_.contains(std::string(name)); }
+    // Whether a request body may call a blocking method. Judged by the names appearing in it: a
+    // false positive costs one thread hop, and a parse is saved on every other request.
+    bool may_block(std::string_view body) const;
 
     // Answers one HTTP body or WebSocket message: a request or a batch. Returns the response
     // text, or an empty string when nothing is to be sent (only notifications).
@@ -82,6 +88,7 @@ public:
 
 private:
     std::unordered_map<std::string, Method> methods_;
+    std::vector<std::string> blocking_;
 };
 
 json error_response(const json& id, const RpcError& err);

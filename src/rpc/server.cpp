@@ -11,8 +11,12 @@
 #include <pthread.h>
 
 #include <array>
+#include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
+
+#include "common/thread.hpp"
 
 namespace krnl::rpc {
 
@@ -29,8 +33,14 @@ struct Server::Impl {
     tcp::acceptor acceptor{ioc};
     std::vector<pthread_t> threads;
 
+    // Blocking requests run here (created at start, drained at stop).
+    std::unique_ptr<ThreadPool> blocking;
+
     Impl(ServerOptions opts, const MethodTable& m) : options(std::move(opts)), methods(m) {}
     void accept();
+    void post_blocking(std::function<void()> job) {
+        if (blocking) blocking->post(std::move(job));
+    }
 };
 
 namespace {
@@ -78,6 +88,18 @@ private:
             if (ec) return self->close();
             std::string text = beast::buffers_to_string(self->buffer_.data());
             self->buffer_.consume(self->buffer_.size());
+            if (self->server_.methods.may_block(text)) {
+                self->server_.post_blocking([self, text = std::move(text)] {
+                    CallContext ctx{self};
+                    std::string reply =
+                        self->server_.methods.handle(text, ctx, self->server_.options.limits);
+                    if (reply.empty()) return;
+                    net::post(self->ws_.get_executor(), [self, reply = std::move(reply)]() mutable {
+                        self->send(std::move(reply));
+                    });
+                });
+                return self->read();
+            }
             CallContext ctx{self};
             std::string reply =
                 self->server_.methods.handle(text, ctx, self->server_.options.limits);
@@ -174,6 +196,19 @@ private:
             res.result(http::status::method_not_allowed);
             res.set(http::field::content_type, "text/plain");
             res.body() = "JSON-RPC requests are POSTed (or sent over a WebSocket)\n";
+        } else if (server_.methods.may_block(req.body())) {
+            res.set(http::field::content_type, "application/json");
+            const bool close = !req.keep_alive();
+            server_.post_blocking([self = shared_from_this(), res = std::move(res),
+                                   body = std::move(req.body()), close]() mutable {
+                CallContext ctx;
+                res.body() = self->server_.methods.handle(body, ctx, self->server_.options.limits);
+                net::post(self->stream_.get_executor(),
+                          [self, res = std::move(res), close]() mutable {
+                              self->write(std::move(res), close);
+                          });
+            });
+            return;
         } else {
             CallContext ctx;
             res.set(http::field::content_type, "application/json");
@@ -261,6 +296,7 @@ uint16_t Server::port() const {
 }
 
 void Server::start(unsigned threads) {
+    impl_->blocking = std::make_unique<ThreadPool>(impl_->options.blocking_threads);
     impl_->accept();
     // Methods run the EVM, which recurses once per call depth: the threads get large stacks
     // (reserved address space; only what is touched is committed).
@@ -287,6 +323,9 @@ void Server::stop() {
     for (pthread_t t : impl_->threads)
         pthread_join(t, nullptr);
     impl_->threads.clear();
+    // Blocking requests still running finish first (they reference the server); queued ones
+    // are dropped with their connections.
+    impl_->blocking.reset();
 }
 
 }  // namespace krnl::rpc

@@ -1,6 +1,8 @@
 // HTTP and WebSocket JSON-RPC on one port (Boost.Beast): keep-alive, CORS, body and batch limits.
-// Requests are answered on the server's I/O threads; a method that must wait (a chain's writer)
-// waits there, so the thread count bounds how many such waits run at once.
+// Requests are answered on the server's I/O threads; a method that must wait briefly (a chain's
+// writer) waits there. Requests that may call a blocking method (MethodTable::add_blocking: the
+// kernel engine, waiting on HTTP services and peers) run on a pool of their own, so slow kernels
+// never hold up eth_* on the same port.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@ struct ServerOptions {
     size_t max_body_bytes = 5 << 20;  // geth's limit
     Limits limits;
     std::string cors_origin = "*";
+    unsigned blocking_threads = 64;  // blocking requests answered at once; the rest queue
 };
 
 class Server {

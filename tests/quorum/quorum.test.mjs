@@ -1,0 +1,223 @@
+// A 2-of-3 quorum across real krnld processes (run.sh): the app's TokenAuthority trusts the operators
+// of A, B and C (dev accounts 0, 1, 2) with threshold 2. A executes and gathers co-signatures from B
+// and C; a dead peer is tolerated while k signatures remain, a lying key holder cannot pass, and an
+// untrusted node refuses to execute.
+//
+// The tests run in this order because they share the nodes: those needing B or C alive come first;
+// (b) stops C and (c) stops B.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { concatHex, getAddress, keccak256, recoverAddress, size, sliceHex, encodeAbiParameters, toHex } from 'viem';
+import { generatePrivateKey } from 'viem/accounts';
+import {
+  AMOUNT,
+  ASSET,
+  CODE,
+  SELECTOR,
+  argsHash,
+  decodePayload,
+  digestOnChain,
+  encodePayload,
+  home,
+  operators,
+  read,
+  rpc,
+  send,
+  setUpUseCase,
+  simulate,
+  stopEngine,
+  tradeRequest,
+  urls,
+  walletA,
+  walletB,
+} from './lib.mjs';
+
+const TIMEOUT = 60_000;
+const checksum = (a) => getAddress(a); // not .map(getAddress): its second parameter is a chain id
+const show = (v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x));
+const trusted = [operators.A, operators.B, operators.C].map((a) => a.address);
+let useCase;
+
+before(async () => {
+  useCase = await setUpUseCase({ signers: trusted, k: 2n });
+});
+after(async () => {
+  await useCase?.close();
+});
+
+async function execute(url, sender) {
+  return rpc(url, 'krnl_executeKernels', [tradeRequest(useCase, sender)]);
+}
+
+/// Sends trade(ASSET, AMOUNT, payload) from wallet A and checks what the chain recorded.
+async function tradeAndCheck(answer) {
+  const before = await read(home, 'RwaTradeApp', useCase.app, 'positionOf', [walletA.address, ASSET]);
+  const receipt = await send(home, walletA, 'RwaTradeApp', useCase.app, 'trade', [ASSET, AMOUNT, answer.payload]);
+  const traded = receipt.events.find((e) => e.eventName === 'Traded');
+  const consumed = receipt.events.find((e) => e.eventName === 'AttestationConsumed');
+  assert.ok(traded && consumed, 'trade emits Traded and AttestationConsumed');
+  assert.equal(traded.args.didScore, 85n);
+  assert.deepEqual(consumed.args.signers.map(checksum), answer.signers.map(checksum));
+  assert.equal(consumed.args.digest, answer.digest);
+  assert.equal(await read(home, 'RwaTradeApp', useCase.app, 'positionOf', [walletA.address, ASSET]), before + AMOUNT);
+}
+
+/// The signers of a payload's signature bundle, recovered against `digest`.
+async function recoveredSigners(signatures, digest) {
+  const out = [];
+  for (let i = 0; i < size(signatures); i += 65) out.push(await recoverAddress({ hash: digest, signature: sliceHex(signatures, i, i + 65) }));
+  return out;
+}
+
+test('a) A executes: two signatures (A and one peer) meet threshold 2, and the trade succeeds on 31337', { timeout: TIMEOUT }, async (t) => {
+  const answer = await execute(urls.home, walletA);
+  assert.equal(answer.error, undefined, `A refused: ${show(answer.error)}`);
+  const r = answer.result;
+  t.diagnostic(`signers ${r.signers.join(', ')}; peers ${show(r.peers)}`);
+  assert.equal(r.threshold, 2);
+  assert.equal(r.signers.length, 2);
+  const signers = r.signers.map(checksum);
+  assert.ok(signers.includes(operators.A.address), `A signs its own execution: ${signers}`);
+  for (const s of signers) assert.ok(trusted.includes(s), `${s} is one of A, B, C`);
+  assert.ok(BigInt(signers[0]) < BigInt(signers[1]), 'signers ascend');
+
+  // The payload carries exactly those two signatures, over the digest the authority computes.
+  const payload = decodePayload(r.payload);
+  assert.equal(size(payload.signatures), 130);
+  assert.equal(await digestOnChain(useCase.authority, payload), r.digest);
+  assert.deepEqual(await recoveredSigners(payload.signatures, r.digest), signers);
+
+  // Both peers were asked; the one whose signature is in the payload is reported as the signer.
+  assert.deepEqual(r.peers.map((p) => p.url).sort(), [urls.B, urls.C].sort());
+  const cosigner = signers.find((s) => s !== operators.A.address);
+  assert.ok(r.peers.some((p) => p.signer && getAddress(p.signer) === cosigner), show(r.peers));
+
+  await tradeAndCheck(r);
+});
+
+test('d) a liar holding one trusted key (C\'s) cannot make tampered responses pass', { timeout: TIMEOUT }, async (t) => {
+  const liar = operators.C;
+  // Wallet B is refused honestly: not approved, score 40.
+  const honest = await execute(urls.home, walletB);
+  assert.equal(honest.error?.code, CODE.policyRefused, show(honest.error ?? honest.result));
+
+  // The liar builds wallet B's attestation with the approval flipped to true and the score raised.
+  const quote = await rpc(urls.home, 'krnl_quote', [useCase.app, Object.values(useCase.kernelIds).map((id) => toHex(id))]);
+  assert.equal(quote.error, undefined, show(quote.error));
+  const ids = Object.values(useCase.kernelIds);
+  const tampered = [
+    { kernelId: useCase.kernelIds.approval, result: encodeAbiParameters([{ type: 'bool' }], [true]), err: '' },
+    { kernelId: useCase.kernelIds.metadata, result: encodeAbiParameters([{ type: 'string' }], ['active']), err: '' },
+    { kernelId: useCase.kernelIds.did, result: encodeAbiParameters([{ type: 'uint256' }], [85n]), err: '' },
+  ];
+  const latest = await home.pub.getBlock();
+  const attestation = {
+    chainId: 31337n,
+    app: useCase.app,
+    sender: walletB.address,
+    selector: SELECTOR,
+    argsHash,
+    responses: tampered,
+    nonce: BigInt(generatePrivateKey()),
+    expiry: latest.timestamp + 300n,
+    kernelIds: ids,
+    kernelFees: quote.result.kernelFees.map(BigInt),
+    nodeFee: BigInt(quote.result.nodeFee),
+  };
+  const digest = await digestOnChain(useCase.authority, attestation);
+  const signature = await liar.sign({ hash: digest });
+  assert.equal(await recoverAddress({ hash: digest, signature }), liar.address);
+
+  // One trusted signature is not enough for k = 2.
+  const alone = encodePayload({ ...attestation, signatures: signature });
+  const revert1 = await simulate(home, walletB, 'RwaTradeApp', useCase.app, 'trade', [ASSET, AMOUNT, alone]);
+  assert.equal(revert1?.name, 'NotEnoughSignatures', show(revert1));
+  assert.deepEqual(revert1.args, [1n, 2n]);
+
+  // An honest peer re-runs the kernels and refuses to co-sign responses it did not get.
+  const request = tradeRequest(useCase, walletB);
+  const cosign = (responses) =>
+    rpc(urls.B, 'krnl_cosign', [
+      request,
+      responses.map((x) => ({ kernelId: toHex(x.kernelId), result: x.result, err: x.err })),
+      toHex(attestation.nonce),
+      toHex(attestation.expiry),
+      toHex(attestation.nodeFee),
+    ]);
+  const refused = await cosign(tampered);
+  assert.equal(refused.error?.code, CODE.responsesDiffer, show(refused.error ?? refused.result));
+  assert.match(refused.error.message, /position 0/);
+  t.diagnostic(`B's krnl_cosign: ${refused.error.code} ${refused.error.message}`);
+  // With the true responses it refuses too: the policy does not pass for wallet B.
+  const truthful = refused.error.data.responses.map((x) => ({ kernelId: BigInt(x.kernelId), result: x.result, err: x.err }));
+  const refusedByPolicy = await cosign(truthful);
+  assert.equal(refusedByPolicy.error?.code, CODE.policyRefused, show(refusedByPolicy.error ?? refusedByPolicy.result));
+
+  // The same signature twice does not count as two signers.
+  const twice = encodePayload({ ...attestation, signatures: concatHex([signature, signature]) });
+  const revert2 = await simulate(home, walletB, 'RwaTradeApp', useCase.app, 'trade', [ASSET, AMOUNT, twice]);
+  assert.equal(revert2?.name, 'DuplicateOrUnsortedSigner', show(revert2));
+  assert.equal(getAddress(revert2.args[0]), liar.address);
+
+  // Nor do honest signatures lifted from wallet A's payload: they sign other data.
+  const forA = await execute(urls.home, walletA);
+  assert.equal(forA.error, undefined, show(forA.error));
+  const lifted = encodePayload({ ...attestation, signatures: decodePayload(forA.result.payload).signatures });
+  const revert3 = await simulate(home, walletB, 'RwaTradeApp', useCase.app, 'trade', [ASSET, AMOUNT, lifted]);
+  assert.equal(revert3?.name, 'UntrustedSigner', show(revert3));
+  assert.ok(!trusted.includes(getAddress(revert3.args[0])));
+
+  assert.equal(await read(home, 'RwaTradeApp', useCase.app, 'positionOf', [walletB.address, ASSET]), 0n);
+});
+
+test('e) a node the app does not trust refuses to execute (-33012)', { timeout: TIMEOUT }, async (t) => {
+  // D signs with dev account 5 and has B and C as peers.
+  const info = await rpc(urls.D, 'krnl_nodeInfo');
+  assert.equal(getAddress(info.result.signer), operators.D.address);
+  const fromD = await execute(urls.D, walletA);
+  assert.equal(fromD.error?.code, CODE.signerNotTrusted, show(fromD.error ?? fromD.result));
+  assert.ok(fromD.error.message.toLowerCase().includes(operators.D.address.toLowerCase()), fromD.error.message);
+  t.diagnostic(`D: ${fromD.error.code} ${fromD.error.message}`);
+
+  // A, once its owner removes it from the authority, refuses the same way; added back, it signs again.
+  await send(home, operators.A, 'TokenAuthority', useCase.authority, 'removeSigner', [operators.A.address]);
+  try {
+    const fromA = await execute(urls.home, walletA);
+    assert.equal(fromA.error?.code, CODE.signerNotTrusted, show(fromA.error ?? fromA.result));
+  } finally {
+    await send(home, operators.A, 'TokenAuthority', useCase.authority, 'addSigner', [operators.A.address]);
+  }
+  const again = await execute(urls.home, walletA);
+  assert.equal(again.error, undefined, show(again.error));
+  assert.ok(again.result.signers.map(checksum).includes(operators.A.address));
+});
+
+test('b) with C stopped, A still gathers 2 signatures (A, B), reports C\'s error, and the trade succeeds', { timeout: TIMEOUT }, async (t) => {
+  await stopEngine('C');
+  const answer = await execute(urls.home, walletA);
+  assert.equal(answer.error, undefined, `A refused: ${show(answer.error)}`);
+  const r = answer.result;
+  t.diagnostic(`signers ${r.signers.join(', ')}; peers ${show(r.peers)}`);
+  assert.equal(r.threshold, 2);
+  assert.deepEqual(r.signers.map(checksum).sort(), [operators.A.address, operators.B.address].sort());
+  const payload = decodePayload(r.payload);
+  assert.equal(size(payload.signatures), 130);
+  const c = r.peers.find((p) => p.url === urls.C);
+  assert.ok(c && !c.signer && typeof c.error === 'string' && c.error.length > 0, show(r.peers));
+  assert.doesNotMatch(c.error, /not needed/, 'C did not answer at all');
+  const b = r.peers.find((p) => p.url === urls.B);
+  assert.equal(getAddress(b?.signer ?? '0x0000000000000000000000000000000000000000'), operators.B.address);
+  await tradeAndCheck(r);
+});
+
+test('c) with B and C stopped, A refuses with -33011 naming both peers', { timeout: TIMEOUT }, async (t) => {
+  await stopEngine('B');
+  const answer = await execute(urls.home, walletA);
+  assert.equal(answer.error?.code, CODE.quorumNotReached, show(answer.error ?? answer.result));
+  t.diagnostic(`${answer.error.code} ${answer.error.message}`);
+  assert.ok(answer.error.message.includes(urls.B) && answer.error.message.includes(urls.C), answer.error.message);
+  assert.equal(answer.error.data.threshold, 2);
+  assert.equal(answer.error.data.signatures, 1);
+  assert.deepEqual(answer.error.data.peers.map((p) => p.url).sort(), [urls.B, urls.C].sort());
+  for (const p of answer.error.data.peers) assert.ok(p.error.length > 0);
+});
