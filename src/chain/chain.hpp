@@ -71,6 +71,8 @@ public:
     // The state after block `number` (the latest state, dev edits included, for the head).
     std::unique_ptr<state::StateView> state_at(uint64_t number) const;
     BlockHashFn block_hashes() const;
+    // The version of the latest state: it moves with every block and every dev edit.
+    uint64_t state_version() const { return store_.version(txn_); }
     const state::Database::Txn& txn() const { return txn_; }
 
 private:

@@ -42,6 +42,14 @@ ThreadPool::~ThreadPool() {
     ready_.wait(lock, [&] { return threads_ == 0; });
 }
 
+bool ThreadPool::stop(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
+    jobs_.clear();
+    ready_.notify_all();
+    return ready_.wait_for(lock, limit, [&] { return threads_ == 0; });
+}
+
 bool ThreadPool::post(std::function<void()> job) {
     std::lock_guard lock(mutex_);
     if (stopping_) return false;

@@ -3,6 +3,7 @@
 // size rather than whatever the environment's default happens to be.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -11,7 +12,13 @@
 
 namespace krnl {
 
-inline constexpr size_t kEvmThreadStack = size_t{256} << 20;  // reserved, committed as touched
+// Reserved address space, committed only as touched. 1024 frames fit in a few MiB in Release;
+// AddressSanitizer's frames are far larger.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr size_t kEvmThreadStack = size_t{1} << 30;
+#else
+inline constexpr size_t kEvmThreadStack = size_t{512} << 20;
+#endif
 
 // Starts `fn` on a detached thread with `stack_bytes` of stack. False when the thread could not
 // be created (the caller answers with an error rather than running it inline).
@@ -31,6 +38,9 @@ public:
 
     // False when the pool is stopping, or has no thread and cannot start one.
     bool post(std::function<void()> job);
+    // Drops queued jobs and waits up to `limit` for running ones: true when none is left. A pool
+    // whose jobs outlast the limit must outlive them (the caller leaks it at shutdown).
+    bool stop(std::chrono::milliseconds limit);
 
 private:
     void work();

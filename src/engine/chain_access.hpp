@@ -25,6 +25,10 @@ struct CallError {
 struct BlockRef {
     uint64_t number = 0;
     uint64_t timestamp = 0;
+    // Identifies the state reads at this block see (its hash, and on a devnet whose head takes
+    // dev edits, their version too): what caches of those reads are keyed by, as a number can be
+    // reorged or reverted. Zero: unknown, never cached.
+    hash256 state_id;
 };
 
 class ChainAccess {

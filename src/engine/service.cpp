@@ -26,6 +26,10 @@ std::string dec(const uint256& v) {
     return to_string(v);
 }
 
+// Bounds of the per-block read cache (apps and kernels must be registered to be cached).
+constexpr size_t kMaxCachedApps = 4096;
+constexpr size_t kMaxCachedKernels = 4096;
+
 const abi::Type& kernel_type() {
     static const abi::Type t =
         type_of("(address,uint8,bool,uint256,bytes32,bytes,uint256,uint64,uint64)");
@@ -78,6 +82,7 @@ struct KrnlService::Prepared {
     address token_authority;
     address policy;
     uint64_t threshold = 1;
+    bool signer_trusted = false;
     std::vector<KernelInfo> kernels;
     std::vector<std::shared_ptr<const KernelSpec>> specs;
     std::vector<TypedValue> args;
@@ -248,7 +253,7 @@ ServiceResult<BlockRef> KrnlService::pin(uint64_t chain_id, const ExecuteRequest
                         std::to_string(head->number - it->second) +
                         " blocks behind the head; this node reads at most " +
                         std::to_string(config_.max_pin_lag_blocks) + " behind");
-    return BlockRef{it->second, head->timestamp};
+    return BlockRef{it->second, head->timestamp, hash256{}};  // no state id: never cached
 }
 
 ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& request,
@@ -297,29 +302,14 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
     KRNL_RPC_TRY(home, pin(config_.home_chain_id, request, pins_from_request));
     p.home = home;
     p.blocks[config_.home_chain_id] = home.number;
-    const auto at = std::optional<uint64_t>(home.number);
-
-    // The app's token authority and allowed kernels.
-    auto ta_call =
-        abi::encode_call("tokenAuthorityOf(address)", std::vector<abi::Value>{request.app});
-    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call, at));
-    KRNL_RPC_TRY(ta, decode_one<address>(ta_out, "address", "tokenAuthorityOf()"));
-    p.token_authority = ta;
-    if (p.token_authority.is_zero())
-        return fail(krnl_code::kAppNotRegistered,
-                    "app not registered: " + to_hex(request.app) +
-                        " has no token authority in the KernelRegistry at " +
-                        to_hex(config_.registry) + " (registerApp first)");
-    auto ak_call = abi::encode_call("appKernels(address)", std::vector<abi::Value>{request.app});
-    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call, at));
-    KRNL_RPC_TRY(allowed, decode_one<abi::Value>(ak_out, "uint256[]", "appKernels()"));
-    const auto& allowed_ids = *allowed.as_list();
-
+    KRNL_RPC_TRY(app, app_view(request.app, home));
+    p.token_authority = app.token_authority;
+    p.policy = app.policy;
+    p.threshold = app.threshold;
+    p.signer_trusted = app.signer_trusted;
     for (const auto& k : request.kernels) {
-        KRNL_RPC_TRY(info, kernel(k.id, at));
-        const bool is_allowed = std::ranges::any_of(
-            allowed_ids, [&](const abi::Value& v) { return *v.as_uint() == k.id; });
-        if (!is_allowed)
+        KRNL_RPC_TRY(info, kernel_view(k.id, home));
+        if (std::ranges::find(app.allowed, k.id) == app.allowed.end())
             return fail(krnl_code::kKernelNotAllowed,
                         "kernel " + dec(k.id) + " not allowed for app " + to_hex(request.app) +
                             ": add it with KernelRegistry.updateApp");
@@ -348,29 +338,83 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
     uint256 needed = p.fees.node_fee;
     for (const auto& f : p.fees.kernel_fees)
         needed += f;
-    auto dep_call = abi::encode_call("depositOf(address)", std::vector<abi::Value>{request.app});
-    KRNL_RPC_TRY(dep_out, view(config_.vault, *dep_call, at));
-    KRNL_RPC_TRY(available, decode_one<uint256>(dep_out, "uint256", "depositOf()"));
-    if (available < needed)
-        return fail(
-            krnl_code::kDepositTooLow,
-            "deposit too low: needed " + dec(needed) + ", available " + dec(available) +
-                " (fund it with KrnlVault.deposit(" + to_hex(request.app) + "))",
-            json{{"needed", rpc::to_quantity(needed)}, {"available", rpc::to_quantity(available)}});
+    if (app.deposit < needed)
+        return fail(krnl_code::kDepositTooLow,
+                    "deposit too low: needed " + dec(needed) + ", available " + dec(app.deposit) +
+                        " (fund it with KrnlVault.deposit(" + to_hex(request.app) + "))",
+                    json{{"needed", rpc::to_quantity(needed)},
+                         {"available", rpc::to_quantity(app.deposit)}});
+    return p;
+}
 
+ServiceResult<KrnlService::AppView> KrnlService::app_view(const address& app,
+                                                          const BlockRef& home) const {
+    const bool cacheable = home.state_id != hash256{};
+    if (cacheable) {
+        std::lock_guard lock(cache_mutex_);
+        if (cache_.state_id == home.state_id) {
+            if (auto it = cache_.apps.find(app); it != cache_.apps.end()) return it->second;
+        }
+    }
+    const auto at = std::optional<uint64_t>(home.number);
+    AppView v;
+    auto ta_call = abi::encode_call("tokenAuthorityOf(address)", std::vector<abi::Value>{app});
+    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call, at));
+    KRNL_RPC_TRY(ta, decode_one<address>(ta_out, "address", "tokenAuthorityOf()"));
+    v.token_authority = ta;
+    if (v.token_authority.is_zero())
+        return fail(krnl_code::kAppNotRegistered,
+                    "app not registered: " + to_hex(app) +
+                        " has no token authority in the KernelRegistry at " +
+                        to_hex(config_.registry) + " (registerApp first)");
+    auto ak_call = abi::encode_call("appKernels(address)", std::vector<abi::Value>{app});
+    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call, at));
+    KRNL_RPC_TRY(allowed, decode_one<abi::Value>(ak_out, "uint256[]", "appKernels()"));
+    for (const auto& id : *allowed.as_list())
+        v.allowed.push_back(*id.as_uint());
+    auto dep_call = abi::encode_call("depositOf(address)", std::vector<abi::Value>{app});
+    KRNL_RPC_TRY(dep_out, view(config_.vault, *dep_call, at));
+    KRNL_RPC_TRY(deposit, decode_one<uint256>(dep_out, "uint256", "depositOf()"));
+    v.deposit = deposit;
     auto pol_call = abi::encode_call("policy()", {});
-    KRNL_RPC_TRY(pol_out, view(p.token_authority, *pol_call, at));
+    KRNL_RPC_TRY(pol_out, view(v.token_authority, *pol_call, at));
     KRNL_RPC_TRY(policy, decode_one<address>(pol_out, "address", "TokenAuthority.policy()"));
-    p.policy = policy;
+    v.policy = policy;
     auto k_call = abi::encode_call("threshold()", {});
-    KRNL_RPC_TRY(k_out, view(p.token_authority, *k_call, at));
+    KRNL_RPC_TRY(k_out, view(v.token_authority, *k_call, at));
     KRNL_RPC_TRY(k, decode_one<uint256>(k_out, "uint256", "TokenAuthority.threshold()"));
     if (!k || !k.fits_u64() || k.low64() > 256)
         return fail(
             krnl_code::kChainUnavailable,
-            "the token authority " + to_hex(p.token_authority) + " reports threshold " + dec(k));
-    p.threshold = k.low64();
-    return p;
+            "the token authority " + to_hex(v.token_authority) + " reports threshold " + dec(k));
+    v.threshold = k.low64();
+    auto trust_call = abi::encode_call("isSigner(address)", std::vector<abi::Value>{signer_});
+    KRNL_RPC_TRY(trust_out, view(v.token_authority, *trust_call, at));
+    KRNL_RPC_TRY(trusted, decode_one<abi::Value>(trust_out, "bool", "TokenAuthority.isSigner()"));
+    v.signer_trusted = *trusted.as_bool();
+    if (cacheable) {
+        std::lock_guard lock(cache_mutex_);
+        if (cache_.state_id != home.state_id) cache_ = ReadCache{home.state_id, {}, {}};
+        if (cache_.apps.size() < kMaxCachedApps) cache_.apps.emplace(app, v);
+    }
+    return v;
+}
+
+ServiceResult<KernelInfo> KrnlService::kernel_view(const uint256& id, const BlockRef& home) const {
+    const bool cacheable = home.state_id != hash256{};
+    if (cacheable) {
+        std::lock_guard lock(cache_mutex_);
+        if (cache_.state_id == home.state_id) {
+            if (auto it = cache_.kernels.find(id); it != cache_.kernels.end()) return it->second;
+        }
+    }
+    KRNL_RPC_TRY(info, kernel(id, home.number));
+    if (cacheable) {
+        std::lock_guard lock(cache_mutex_);
+        if (cache_.state_id != home.state_id) cache_ = ReadCache{home.state_id, {}, {}};
+        if (cache_.kernels.size() < kMaxCachedKernels) cache_.kernels.emplace(id, info);
+    }
+    return info;
 }
 
 ServiceResult<bool> KrnlService::is_trusted(const Prepared& p, const address& signer) const {
@@ -547,23 +591,11 @@ ServiceResult<Quote> KrnlService::quote(const address& app,
     auto head = chains_->head(config_.home_chain_id);
     if (!head)
         return fail(krnl_code::kChainUnavailable, "the home chain's head: " + head.error().message);
-    const auto at = std::optional<uint64_t>(head->number);
-    auto ta_call = abi::encode_call("tokenAuthorityOf(address)", std::vector<abi::Value>{app});
-    KRNL_RPC_TRY(ta_out, view(config_.registry, *ta_call, at));
-    auto ta = abi::decode(std::vector<abi::Type>{type_of("address")}, ta_out);
-    if (!ta) return fail(krnl_code::kChainUnavailable, "tokenAuthorityOf() does not decode");
-    if (ta->at(0).as_address()->is_zero())
-        return fail(krnl_code::kAppNotRegistered,
-                    "app not registered: " + to_hex(app) + " has no token authority");
-    auto ak_call = abi::encode_call("appKernels(address)", std::vector<abi::Value>{app});
-    KRNL_RPC_TRY(ak_out, view(config_.registry, *ak_call, at));
-    auto allowed = abi::decode(std::vector<abi::Type>{type_of("uint256[]")}, ak_out);
-    if (!allowed) return fail(krnl_code::kChainUnavailable, "appKernels() does not decode");
+    KRNL_RPC_TRY(state, app_view(app, *head));
     std::vector<KernelInfo> kernels;
     for (const auto& id : kernel_ids) {
-        KRNL_RPC_TRY(info, kernel(id, at));
-        if (!std::ranges::any_of(*(*allowed)[0].as_list(),
-                                 [&](const abi::Value& v) { return *v.as_uint() == id; }))
+        KRNL_RPC_TRY(info, kernel_view(id, *head));
+        if (std::ranges::find(state.allowed, id) == state.allowed.end())
             return fail(krnl_code::kKernelNotAllowed,
                         "kernel " + dec(id) + " not allowed for app " + to_hex(app));
         if (!info.active)
@@ -587,8 +619,7 @@ ServiceResult<Quote> KrnlService::quote(const address& app,
 ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request) const {
     const auto start = Clock::now();
     KRNL_RPC_TRY(p, prepare(request, /*pins_from_request=*/false));
-    KRNL_RPC_TRY(trusted, is_trusted(p, signer_));
-    if (!trusted)
+    if (!p.signer_trusted)
         return fail(krnl_code::kSignerNotTrusted,
                     "this node's signer " + to_hex(signer_) +
                         " is not a signer of the token authority " + to_hex(p.token_authority) +

@@ -180,6 +180,20 @@ private:
     ServiceResult<bytes> view(const address& to, bytes data,
                               std::optional<uint64_t> block = std::nullopt) const;
     ServiceResult<bool> is_trusted(const Prepared& prepared, const address& signer) const;
+
+    // What the registry, vault and token authority say of one app at one block of the home
+    // chain. Read once per block (keyed by BlockRef::state_id, so a reorged or reverted number is
+    // not mistaken for it) and shared by every request at that block.
+    struct AppView {
+        address token_authority;
+        std::vector<uint256> allowed;
+        uint256 deposit;
+        address policy;
+        uint64_t threshold = 1;
+        bool signer_trusted = false;  // this node's signer, by the token authority
+    };
+    ServiceResult<AppView> app_view(const address& app, const BlockRef& at) const;
+    ServiceResult<KernelInfo> kernel_view(const uint256& id, const BlockRef& at) const;
     ServiceResult<std::shared_ptr<const KernelSpec>> spec_of(const KernelInfo& info) const;
     PeerOutcome ask_peer(rpc::Client& peer, const ExecuteRequest& request,
                          const Attestation& attestation, const hash256& digest,
@@ -194,6 +208,13 @@ private:
     address signer_;
     Orchestrator orchestrator_;
     std::vector<std::unique_ptr<rpc::Client>> peers_;
+    struct ReadCache {
+        hash256 state_id;  // of the home chain's block the entries were read at
+        std::map<address, AppView> apps;
+        std::map<uint256, KernelInfo> kernels;
+    };
+    mutable std::mutex cache_mutex_;
+    mutable ReadCache cache_;
     mutable std::mutex spec_mutex_;
     mutable std::map<hash256, std::shared_ptr<const KernelSpec>> spec_cache_;
 };

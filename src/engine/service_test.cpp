@@ -510,6 +510,29 @@ TEST(KrnlService, EveryReadOfARequestIsAtOneBlock) {
               krnl_code::kBadRequest);
 }
 
+TEST(KrnlService, RegistryReadsAreSharedWithinABlock) {
+    auto chain = standard_chain();
+    chain->head_block.state_id = hash256::from_view(bytes(32, 0xb1));
+    auto service = make_service(chain, 7);
+    ASSERT_TRUE(service->execute(request({1, 2})));
+    const size_t first = chain->blocks_read.size();
+    ASSERT_TRUE(service->execute(request({1, 2})));
+    // The second request at the same block reads only the policy: no registry, vault or
+    // authority read, and the kernels run in process.
+    EXPECT_EQ(chain->blocks_read.size() - first, 1u);
+
+    // What the cache holds is what the chain said at that block: a change shows with the next
+    // block, never within one.
+    chain->deposit = uint256(1);
+    EXPECT_TRUE(service->execute(request({1})));
+    chain->head_block = {41, 0, hash256::from_view(bytes(32, 0xb2))};
+    EXPECT_EQ(code_of(service->execute(request({1}))), krnl_code::kDepositTooLow);
+    // A number seen again with another hash (a reorg, an evm_revert) is another block.
+    chain->deposit = uint256(1'000'000);
+    chain->head_block.state_id = hash256::from_view(bytes(32, 0xb3));
+    EXPECT_TRUE(service->execute(request({1})));
+}
+
 TEST(KrnlService, FeeAndDeactivationNoticesBoundTheAttestation) {
     auto chain = standard_chain();
     auto service = make_service(chain, 7);

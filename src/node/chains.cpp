@@ -1,6 +1,7 @@
 #include "node/chains.hpp"
 
 #include "chain/simulation.hpp"
+#include "common/keccak.hpp"
 #include "rpc/params.hpp"
 
 namespace krnl::node {
@@ -82,8 +83,12 @@ std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, con
 std::expected<engine::BlockRef, engine::CallError> ChainRouter::head(uint64_t chain_id) {
     if (auto it = embedded_.find(chain_id); it != embedded_.end()) {
         auto reader = it->second->reader();
-        const auto header = reader.header(reader.head());
-        return engine::BlockRef{reader.head(), header ? header->timestamp : 0};
+        const uint64_t head = reader.head();
+        const auto header = reader.header(head);
+        // The head's state takes dev edits (anvil_setStorageAt, ...) without a new block.
+        bytes id(reader.hash(head).value_or(hash256{}).view());
+        id += uint256(reader.state_version()).to_bytes32().view();
+        return engine::BlockRef{head, header ? header->timestamp : 0, keccak256(id)};
     }
     auto it = upstream_.find(chain_id);
     const auto upstream_error = [chain_id](const std::string& why) {
@@ -99,9 +104,12 @@ std::expected<engine::BlockRef, engine::CallError> ChainRouter::head(uint64_t ch
     if (!block->is_object()) return upstream_error("eth_getBlockByNumber returned no block");
     auto number = rpc::parse_u64(block->value("number", rpc::json()));
     auto timestamp = rpc::parse_u64(block->value("timestamp", rpc::json()));
-    if (!number || !timestamp)
-        return upstream_error("eth_getBlockByNumber: the block has no number or timestamp");
-    return engine::BlockRef{*number, *timestamp};
+    auto hash = rpc::parse_data(block->value("hash", rpc::json()));
+    if (!number || !timestamp || !hash || hash->size() != 32)
+        return upstream_error("eth_getBlockByNumber: the block has no number, timestamp or hash");
+    // An upstream node's head may take dev edits too (hardhat_setStorageAt): its reads are keyed
+    // by the block hash alone, so such edits show from the next block on.
+    return engine::BlockRef{*number, *timestamp, hash256::from_view(*hash)};
 }
 
 }  // namespace krnl::node

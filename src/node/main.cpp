@@ -1,13 +1,13 @@
 // krnld: serves embedded Ethereum chains over JSON-RPC (HTTP and WebSocket on each chain's port).
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
-#include <fstream>
 #include "common/hd_wallet.hpp"
 #include "common/secp256k1.hpp"
-
 #include "engine/keystore.hpp"
 #include "engine/krnl_api.hpp"
 #include "node/chains.hpp"
@@ -313,10 +313,17 @@ int main(int argc, char** argv) {
     while (!g_stop)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::cout << "krnld: stopping" << std::endl;
-    if (engine_server) engine_server->stop();
+    bool finished = !engine_server || engine_server->stop();
     for (auto& rc : running) {
         rc->miner.reset();
-        rc->server->stop();
+        finished = rc->server->stop() && finished;
+    }
+    if (!finished) {
+        // Kernels or peers still hold requests: what is committed is committed (each block is
+        // one storage transaction), so leave without unwinding under them.
+        std::cout << "krnld: engine requests still running after 5 s; exiting without them"
+                  << std::endl;
+        std::_Exit(0);
     }
     return 0;
 }

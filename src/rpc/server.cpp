@@ -302,7 +302,7 @@ void Server::start(unsigned threads) {
     // (reserved address space; only what is touched is committed).
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, size_t{512} << 20);
+    pthread_attr_setstacksize(&attr, kEvmThreadStack);
     for (unsigned i = 0; i < std::max(1u, threads); ++i) {
         pthread_t thread;
         const int rc = pthread_create(
@@ -317,15 +317,22 @@ void Server::start(unsigned threads) {
     pthread_attr_destroy(&attr);
 }
 
-void Server::stop() {
-    if (!impl_) return;
+bool Server::stop(std::chrono::milliseconds grace) {
+    if (!impl_) return true;
     impl_->ioc.stop();
     for (pthread_t t : impl_->threads)
         pthread_join(t, nullptr);
     impl_->threads.clear();
-    // Blocking requests still running finish first (they reference the server); queued ones
-    // are dropped with their connections.
+    // Blocking requests still running finish first (they use the server); queued ones are
+    // dropped with their connections. Past the grace they are left running, and so is the
+    // server they use.
+    if (impl_->blocking && !impl_->blocking->stop(grace)) {
+        (void)impl_->blocking.release();
+        (void)impl_.release();
+        return false;
+    }
     impl_->blocking.reset();
+    return true;
 }
 
 }  // namespace krnl::rpc

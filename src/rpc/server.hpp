@@ -5,6 +5,7 @@
 // never hold up eth_* on the same port.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,7 +34,9 @@ public:
 
     uint16_t port() const;
     void start(unsigned threads);
-    void stop();
+    // Stops serving. Blocking requests still running get `grace` to finish; false when some did
+    // not (the server then leaks what they use, and the process should exit rather than unwind).
+    bool stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
     struct Impl;
 
