@@ -5,12 +5,13 @@
 //   krnl-bench-engine --url http://127.0.0.1:8545 --requests setup.json --delay-port P
 //                     [--seconds 5] [--label parallel] [--tsv]
 //
-// setup.json is what bench/krnl_bench_setup.mjs prints: {delayMs, threeKernels, evmReadOnly},
-// each a krnl_executeKernels request. Scenarios, one after another:
+// setup.json is what bench/krnl_bench_setup.mjs prints: {delayMs, threeKernels, threeHttp,
+// evmReadOnly}, each a krnl_executeKernels request. Scenarios, one after another:
 //   three-kernels/1   the use case's kernels (http with the set delay, evm-read on two chains),
 //                     one request at a time: latency, and latency over the slowest kernel
 //                     (latency minus the set delay)
 //   three-kernels/8   the same with 8 requests in flight
+//   three-http/1      three http kernels with delays of 1, 1/2 and 1/4 the set delay, one at a time
 //   evm-read/16       the two evm-read kernels alone, 16 in flight: executions per second
 // Every reply is checked: a result with a payload and no kernel error, or it counts as an error.
 #include <boost/asio/io_context.hpp>
@@ -287,7 +288,8 @@ int main(int argc, char** argv) {
     if (!target || requests_file.empty() || delay_port == 0 || seconds <= 0) return usage();
     std::ifstream in(requests_file);
     const json setup = json::parse(in, nullptr, false);
-    if (!setup.is_object() || !setup.contains("threeKernels") || !setup.contains("evmReadOnly")) {
+    if (!setup.is_object() || !setup.contains("threeKernels") || !setup.contains("evmReadOnly") ||
+        !setup.contains("threeHttp")) {
         std::cerr << "krnl-bench-engine: " << requests_file
                   << " is not what krnl_bench_setup.mjs prints\n";
         return 2;
@@ -304,6 +306,7 @@ int main(int argc, char** argv) {
     const std::vector<Scenario> scenarios = {
         {"three-kernels/1", &setup["threeKernels"], 1, true},
         {"three-kernels/8", &setup["threeKernels"], 8, true},
+        {"three-http/1", &setup["threeHttp"], 1, true},
         {"evm-read/16", &setup["evmReadOnly"], 16, false},
     };
     std::printf("krnl-bench-engine: %s (%s), %.1f s per scenario, http kernel delay %.0f ms\n",

@@ -1,6 +1,6 @@
 // Deploys what bench/krnl_bench.sh measures onto a running krnld (three chains, engine on): the
-// seed's use case with its metadata API replaced by krnl-bench's delay server. Prints one JSON line
-// for krnl-bench: the apps, kernels, sender and the request to send.
+// seed's use case with its metadata API replaced by krnl-bench-engine's delay server. Prints one
+// JSON line for krnl-bench-engine: the requests to send.
 //
 //   KRNL_HOME_RPC KRNL_RWA_RPC KRNL_DID_RPC  the three chains (default :8545/:8546/:8547)
 //   KRNL_DELAY_URL                           krnl-bench's delay server (http://127.0.0.1:PORT)
@@ -107,11 +107,22 @@ const score = await registerKernel(0, {
   args: ['$sender'], outputs: ['uint256'],
 });
 
-// The use case's app and policy (three kernels), and an app of the two evm-read kernels alone
-// whose token authority has no policy.
+// Three http kernels of different set delays (the slowest is KRNL_DELAY_MS): what running kernels
+// at once is for.
+const httpKernel = (ms) =>
+  registerKernel(1, {
+    kind: 'http', method: 'GET', url: `${delayUrl}/delay/${ms}/assets/{{$args[0]}}`,
+    outputs: [{ path: '$.status', type: 'string' }], timeoutMs: 5000,
+  });
+const staggered = [metadata, await httpKernel(Math.round(delayMs / 2)), await httpKernel(Math.round(delayMs / 4))];
+
+// The use case's app and policy (three kernels), an app of the two evm-read kernels alone and one
+// of the three http kernels, whose token authorities have no policy.
 const policy = await deploy(home, 'RwaTradePolicy', [approval, metadata, score, 70n]);
 const threeKernelApp = await registerApp([approval, metadata, score], policy);
-const evmReadApp = await registerApp([approval, score], '0x0000000000000000000000000000000000000000');
+const NO_POLICY = '0x0000000000000000000000000000000000000000';
+const evmReadApp = await registerApp([approval, score], NO_POLICY);
+const httpApp = await registerApp(staggered, NO_POLICY);
 
 const request = (app, ids) => ({
   app,
@@ -125,4 +136,5 @@ console.log(JSON.stringify({
   delayMs,
   threeKernels: request(threeKernelApp, [approval, metadata, score]),
   evmReadOnly: request(evmReadApp, [approval, score]),
+  threeHttp: request(httpApp, staggered),
 }));
