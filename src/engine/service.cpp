@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <future>
+#include <condition_variable>
 
 #include "common/secp256k1.hpp"
+#include "common/thread.hpp"
 #include "rpc/params.hpp"
 
 namespace krnl::engine {
@@ -106,7 +107,7 @@ KrnlService::KrnlService(ServiceConfig config, std::shared_ptr<ChainAccess> chai
       signer_(signer),
       orchestrator_(std::make_shared<KernelRunner>(chains, config_.runner), config_.orchestrator) {
     for (const auto& url : config_.peers)
-        peers_.push_back(std::make_unique<rpc::Client>(url, config_.peer_timeout));
+        peers_.push_back(std::make_shared<rpc::Client>(url, config_.peer_timeout));
 }
 
 ServiceResult<bytes> KrnlService::view(const address& to, bytes data,
@@ -663,25 +664,7 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
         // payload (more would only cost the app gas).
         ExecuteRequest pinned = request;
         pinned.blocks = p.blocks;
-        for (auto& [outcome, sig] : gather(pinned, a, digest)) {
-            if (outcome.signer && signatures.size() < p.threshold) {
-                auto peer_trusted = is_trusted(p, *outcome.signer);
-                if (!peer_trusted) {
-                    outcome.error = peer_trusted.error().message;
-                    outcome.signer.reset();
-                } else if (!*peer_trusted) {
-                    outcome.error = "co-signed, but its signer " + to_hex(*outcome.signer) +
-                                    " is not a signer of the token authority";
-                    outcome.signer.reset();
-                } else {
-                    signatures.push_back(std::move(sig));
-                }
-            } else if (outcome.signer) {
-                outcome.error = "co-signed; not needed (the threshold was reached)";
-                outcome.signer.reset();
-            }
-            out.peers.push_back(std::move(outcome));
-        }
+        out.peers = gather(p, pinned, a, digest, signatures);
         if (signatures.size() < p.threshold) {
             std::string why;
             json peers = json::array();
@@ -716,33 +699,19 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
     return out;
 }
 
-std::vector<std::pair<PeerOutcome, bytes>> KrnlService::gather(const ExecuteRequest& request,
-                                                               const Attestation& a,
-                                                               const hash256& digest) const {
-    // Peers re-run the kernels, so they are asked at once rather than one after another; each
-    // answer is bounded by the peer timeout.
-    std::vector<std::future<std::pair<PeerOutcome, bytes>>> asks;
-    for (const auto& peer : peers_) {
-        rpc::Client* client = peer.get();
-        asks.push_back(std::async(std::launch::async, [this, client, &request, &a, &digest] {
-            bytes sig;
-            PeerOutcome o = ask_peer(*client, request, a, digest, sig);
-            return std::pair{std::move(o), std::move(sig)};
-        }));
-    }
-    std::vector<std::pair<PeerOutcome, bytes>> answers;
-    for (auto& f : asks)
-        answers.push_back(f.get());
-    return answers;
-}
+namespace {
 
-PeerOutcome KrnlService::ask_peer(rpc::Client& peer, const ExecuteRequest& request,
-                                  const Attestation& a, const hash256& digest,
-                                  bytes& signature) const {
-    PeerOutcome o{peer.url(), std::nullopt, {}};
-    const json params = json::array({request_to_json(request), responses_to_json(a.responses),
-                                     rpc::to_quantity(a.nonce), rpc::to_quantity(a.expiry),
-                                     rpc::to_quantity(a.fees.node_fee)});
+struct PeerAnswer {
+    PeerOutcome outcome;
+    bytes signature;
+};
+
+// One peer's co-signature of `digest`, checked: it must recover to the signer the peer names and
+// not to this node's own.
+PeerAnswer ask_peer(rpc::Client& peer, const json& params, const hash256& digest,
+                    const address& own_signer) {
+    PeerAnswer a{{peer.url(), std::nullopt, {}}, {}};
+    PeerOutcome& o = a.outcome;
     auto r = peer.call("krnl_cosign", params);
     if (!r) {
         // The client reports transport failures as internal errors naming the URL.
@@ -750,22 +719,22 @@ PeerOutcome KrnlService::ask_peer(rpc::Client& peer, const ExecuteRequest& reque
             r.error().code == rpc::code::kInternalError
                 ? "peer unreachable or failed: " + r.error().message
                 : "peer refused (" + std::to_string(r.error().code) + "): " + r.error().message;
-        return o;
+        return a;
     }
     const json& v = *r;
     if (!v.is_object() || !v.contains("signature")) {
         o.error = "peer answered without a signature";
-        return o;
+        return a;
     }
     auto sig = rpc::parse_data(v["signature"]);
     if (!sig) {
         o.error = "peer's signature: " + sig.error();
-        return o;
+        return a;
     }
     auto signer = recover_signer(digest, *sig);
     if (!signer) {
         o.error = "peer's signature does not recover: " + signer.error();
-        return o;
+        return a;
     }
     // A signature over another digest recovers to some unrelated address: compare with the claim.
     if (v.contains("signer")) {
@@ -773,16 +742,99 @@ PeerOutcome KrnlService::ask_peer(rpc::Client& peer, const ExecuteRequest& reque
         if (!claimed || *claimed != *signer) {
             o.error = "peer signed another digest (its signature recovers to " + to_hex(*signer) +
                       ", not the signer it names)";
-            return o;
+            return a;
         }
     }
-    if (*signer == signer_) {
+    if (*signer == own_signer) {
         o.error = "peer signs with this node's own key";
-        return o;
+        return a;
     }
     o.signer = *signer;
-    signature = std::move(*sig);
-    return o;
+    a.signature = std::move(*sig);
+    return a;
+}
+
+// The answers of one round of co-signing, filled in by the peer threads. Shared, so a peer that
+// answers after the quorum was reached writes into something still alive.
+struct Gathering {
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::vector<std::optional<PeerAnswer>> answers;
+};
+
+// Peers of every request share one pool, never destroyed (a peer may outlive its request).
+ThreadPool& peer_threads() {
+    static ThreadPool* pool = new ThreadPool(256);
+    return *pool;
+}
+
+}  // namespace
+
+std::vector<PeerOutcome> KrnlService::gather(const Prepared& p, const ExecuteRequest& request,
+                                             const Attestation& a, const hash256& digest,
+                                             std::vector<bytes>& signatures) const {
+    // Peers re-run the kernels, so they are all asked at once, and the payload is complete as
+    // soon as k - 1 of those the token authority trusts co-signed: a slow or hanging peer costs
+    // nothing while enough others answer.
+    const size_t n = peers_.size();
+    auto round = std::make_shared<Gathering>();
+    round->answers.resize(n);
+    const json params = json::array({request_to_json(request), responses_to_json(a.responses),
+                                     rpc::to_quantity(a.nonce), rpc::to_quantity(a.expiry),
+                                     rpc::to_quantity(a.fees.node_fee)});
+    for (size_t i = 0; i < n; ++i) {
+        const bool posted =
+            peer_threads().post([round, i, client = peers_[i], params, digest, own = signer_] {
+                PeerAnswer answer = ask_peer(*client, params, digest, own);
+                std::lock_guard lock(round->mutex);
+                round->answers[i] = std::move(answer);
+                round->answered.notify_all();
+            });
+        if (!posted) {
+            std::lock_guard lock(round->mutex);
+            round->answers[i] = PeerAnswer{
+                {peers_[i]->url(), std::nullopt, "the node could not start a thread"}, {}};
+        }
+    }
+    std::vector<PeerOutcome> outcomes(n);
+    std::vector<bool> handled(n, false);
+    size_t remaining = n;
+    std::unique_lock lock(round->mutex);
+    while (remaining > 0 && signatures.size() < p.threshold) {
+        round->answered.wait(lock, [&] {
+            for (size_t i = 0; i < n; ++i)
+                if (!handled[i] && round->answers[i]) return true;
+            return false;
+        });
+        for (size_t i = 0; i < n && signatures.size() < p.threshold; ++i) {
+            if (handled[i] || !round->answers[i]) continue;
+            handled[i] = true;
+            --remaining;
+            PeerAnswer answer = std::move(*round->answers[i]);
+            lock.unlock();
+            PeerOutcome& o = answer.outcome;
+            if (o.signer) {
+                auto trusted = is_trusted(p, *o.signer);
+                if (!trusted) {
+                    o.error = trusted.error().message;
+                    o.signer.reset();
+                } else if (!*trusted) {
+                    o.error = "co-signed, but its signer " + to_hex(*o.signer) +
+                              " is not a signer of the token authority";
+                    o.signer.reset();
+                } else {
+                    signatures.push_back(std::move(answer.signature));
+                }
+            }
+            outcomes[i] = std::move(o);
+            lock.lock();
+        }
+    }
+    for (size_t i = 0; i < n; ++i)
+        if (!handled[i])
+            outcomes[i] = {peers_[i]->url(), std::nullopt,
+                           "not waited for: the threshold was reached first"};
+    return outcomes;
 }
 
 ServiceResult<CosignResult> KrnlService::cosign(const ExecuteRequest& request,

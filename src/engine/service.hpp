@@ -195,19 +195,17 @@ private:
     ServiceResult<AppView> app_view(const address& app, const BlockRef& at) const;
     ServiceResult<KernelInfo> kernel_view(const uint256& id, const BlockRef& at) const;
     ServiceResult<std::shared_ptr<const KernelSpec>> spec_of(const KernelInfo& info) const;
-    PeerOutcome ask_peer(rpc::Client& peer, const ExecuteRequest& request,
-                         const Attestation& attestation, const hash256& digest,
-                         bytes& signature) const;
-    // Asks every peer at once; an answer (or refusal) from each.
-    std::vector<std::pair<PeerOutcome, bytes>> gather(const ExecuteRequest& request,
-                                                      const Attestation& attestation,
-                                                      const hash256& digest) const;
+    // Asks every peer to co-sign at once and adds the co-signatures of trusted signers to
+    // `signatures` until it holds the threshold: an outcome per peer, in configuration order.
+    std::vector<PeerOutcome> gather(const Prepared& prepared, const ExecuteRequest& request,
+                                    const Attestation& attestation, const hash256& digest,
+                                    std::vector<bytes>& signatures) const;
 
     ServiceConfig config_;
     std::shared_ptr<ChainAccess> chains_;
     address signer_;
     Orchestrator orchestrator_;
-    std::vector<std::unique_ptr<rpc::Client>> peers_;
+    std::vector<std::shared_ptr<rpc::Client>> peers_;
     struct ReadCache {
         hash256 state_id;  // of the home chain's block the entries were read at
         std::map<address, AppView> apps;
