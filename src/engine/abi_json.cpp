@@ -145,31 +145,11 @@ std::string number_text(const json& value, const JsonToAbiOptions& options) {
     return value.dump();  // the shortest text that reads back as the same double
 }
 
-std::string kind_of(const json& v) {
-    switch (v.type()) {
-        case json::value_t::null:
-            return "null";
-        case json::value_t::boolean:
-            return "a boolean";
-        case json::value_t::number_integer:
-        case json::value_t::number_unsigned:
-        case json::value_t::number_float:
-            return "a number";
-        case json::value_t::string:
-            return "a string";
-        case json::value_t::array:
-            return "an array";
-        case json::value_t::object:
-            return "an object";
-        default:
-            return "an unsupported value";
-    }
-}
-
 std::expected<abi::Value, std::string> list_value(const abi::Type& type, const json& value,
                                                   const JsonToAbiOptions& options) {
     const std::string name = type.canonical();
-    if (!value.is_array()) return std::unexpected(name + " needs an array, not " + kind_of(value));
+    if (!value.is_array())
+        return std::unexpected(name + " needs an array, not " + json_kind(value));
     const bool tuple = type.kind == abi::Type::Kind::Tuple;
     const size_t expected_size = tuple                                      ? type.components.size()
                                  : type.kind == abi::Type::Kind::FixedArray ? type.size
@@ -290,7 +270,7 @@ std::expected<abi::Value, std::string> json_to_abi(const abi::Type& type, const 
                 }
             } else {
                 return std::unexpected(name + " needs a number or a decimal string, not " +
-                                       kind_of(value));
+                                       json_kind(value));
             }
             auto scaled = scale_decimal(text, options.decimals);
             if (!scaled) return std::unexpected(scaled.error());
@@ -298,7 +278,7 @@ std::expected<abi::Value, std::string> json_to_abi(const abi::Type& type, const 
         }
         case Kind::Address: {
             if (!value.is_string())
-                return std::unexpected("address needs a 0x-hex string, not " + kind_of(value));
+                return std::unexpected("address needs a 0x-hex string, not " + json_kind(value));
             const auto& s = value.get_ref<const std::string&>();
             if (!s.starts_with("0x") && !s.starts_with("0X"))
                 return std::unexpected("address \"" + s.substr(0, 80) + "\" needs a 0x prefix");
@@ -308,12 +288,12 @@ std::expected<abi::Value, std::string> json_to_abi(const abi::Type& type, const 
         }
         case Kind::Bool:
             if (!value.is_boolean())
-                return std::unexpected("bool needs true or false, not " + kind_of(value));
+                return std::unexpected("bool needs true or false, not " + json_kind(value));
             return abi::Value(value.get<bool>());
         case Kind::FixedBytes:
         case Kind::Bytes: {
             if (!value.is_string())
-                return std::unexpected(name + " needs a 0x-hex string, not " + kind_of(value));
+                return std::unexpected(name + " needs a 0x-hex string, not " + json_kind(value));
             const auto& s = value.get_ref<const std::string&>();
             if (!s.starts_with("0x") && !s.starts_with("0X"))
                 return std::unexpected(name + " \"" + s.substr(0, 80) + "\" needs a 0x prefix");
@@ -326,7 +306,7 @@ std::expected<abi::Value, std::string> json_to_abi(const abi::Type& type, const 
         }
         case Kind::String:
             if (!value.is_string())
-                return std::unexpected("string needs a JSON string, not " + kind_of(value));
+                return std::unexpected("string needs a JSON string, not " + json_kind(value));
             return abi::Value(value.get<std::string>());
         case Kind::Array:
         case Kind::FixedArray:
@@ -380,6 +360,28 @@ std::string abi_to_text(const abi::Type& type, const abi::Value& value) {
     json j = abi_to_json(type, value);
     if (j.is_string()) return j.get<std::string>();
     return j.dump();
+}
+
+std::string json_kind(const json& v) {
+    switch (v.type()) {
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+            return "an integer";
+        case json::value_t::number_float:
+            return "a fractional number";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "an array";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "an unsupported value";
+    }
 }
 
 }  // namespace krnl::engine

@@ -60,6 +60,9 @@ std::expected<abi::Value, std::string> json_to_abi(const abi::Type& type, const 
 // bytes and bytesN as 0x-hex, bools and strings as themselves, lists as arrays.
 json abi_to_json(const abi::Type& type, const abi::Value& value);
 
+// What a JSON value is, for messages: "a string", "an integer", "null", ...
+std::string json_kind(const json& value);
+
 // The text of an ABI value for interpolation into a URL or header: as abi_to_json, without quotes.
 std::string abi_to_text(const abi::Type& type, const abi::Value& value);
 

@@ -18,28 +18,6 @@ Error fail(const std::string& field, const std::string& message) {
     return Error(field + ": " + message);
 }
 
-std::string json_kind(const json& v) {
-    switch (v.type()) {
-        case json::value_t::null:
-            return "null";
-        case json::value_t::boolean:
-            return "a boolean";
-        case json::value_t::number_integer:
-        case json::value_t::number_unsigned:
-            return "an integer";
-        case json::value_t::number_float:
-            return "a fractional number";
-        case json::value_t::string:
-            return "a string";
-        case json::value_t::array:
-            return "an array";
-        case json::value_t::object:
-            return "an object";
-        default:
-            return "an unsupported value";
-    }
-}
-
 // Reads the members of one JSON object, remembering which were read so the rest are reported as
 // unknown.
 class Fields {

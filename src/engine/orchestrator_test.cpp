@@ -205,15 +205,22 @@ TEST(Orchestrator, TheDeadlineAnswersKernelsStillRunning) {
 TEST(Orchestrator, EachKernelHasItsOwnTimeout) {
     testing::TestHttpServer server;
     Fixture f;
-    f.options.kernel_timeout = 200ms;
+    f.options.kernel_timeout = 100ms;
     f.runner_options.http.allowed_hosts = {"127.0.0.1"};
-    // The endpoint never answers and the spec allows 10 s: only the kernel timeout ends it.
-    auto never = spec(R"J({"kind":"http","method":"GET","url":")J" + server.url("/never") +
-                      R"J(","outputs":[{"path":"$.a","type":"bool"}]})J");
-    auto results = f.orchestrator().execute(request({{1, never, {}}, {2, add_inputs(), {1, 2}}}));
+    const auto http_kernel = [&](const std::string& path, int timeout_ms) {
+        return spec(R"J({"kind":"http","method":"GET","url":")J" + server.url(path) +
+                    R"J(","outputs":[{"path":"$.ok","type":"bool"}],"timeoutMs":)J" +
+                    std::to_string(timeout_ms) + "}");
+    };
+    // An http kernel has the timeout its spec names, longer or shorter than the orchestrator's:
+    // one that answers in 400 ms within its 2 s succeeds, one that never answers ends at its 300.
+    auto results = f.orchestrator().execute(request({{1, http_kernel("/slow/400", 2000), {}},
+                                                     {2, http_kernel("/never", 300), {}},
+                                                     {3, add_inputs(), {1, 2}}}));
     ASSERT_TRUE(results);
-    EXPECT_TRUE((*results)[0].err.starts_with("timed out after ")) << (*results)[0].err;
-    EXPECT_EQ((*results)[1].result, word(3));
+    EXPECT_EQ((*results)[0].err, "") << (*results)[0].err;
+    EXPECT_EQ((*results)[1].err, "timed out after 300 ms");
+    EXPECT_EQ((*results)[2].result, word(3));
 }
 
 TEST(Orchestrator, RejectsBadGraphs) {

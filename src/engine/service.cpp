@@ -389,10 +389,8 @@ ServiceResult<KrnlService::AppView> KrnlService::app_view(const address& app,
             krnl_code::kChainUnavailable,
             "the token authority " + to_hex(v.token_authority) + " reports threshold " + dec(k));
     v.threshold = k.low64();
-    auto trust_call = abi::encode_call("isSigner(address)", std::vector<abi::Value>{signer_});
-    KRNL_RPC_TRY(trust_out, view(v.token_authority, *trust_call, at));
-    KRNL_RPC_TRY(trusted, decode_one<abi::Value>(trust_out, "bool", "TokenAuthority.isSigner()"));
-    v.signer_trusted = *trusted.as_bool();
+    KRNL_RPC_TRY(trusted, is_trusted(v.token_authority, signer_, home.number));
+    v.signer_trusted = trusted;
     if (cacheable) {
         std::lock_guard lock(cache_mutex_);
         if (cache_.state_id != home.state_id) cache_ = ReadCache{home.state_id, {}, {}};
@@ -418,12 +416,12 @@ ServiceResult<KernelInfo> KrnlService::kernel_view(const uint256& id, const Bloc
     return info;
 }
 
-ServiceResult<bool> KrnlService::is_trusted(const Prepared& p, const address& signer) const {
+ServiceResult<bool> KrnlService::is_trusted(const address& authority, const address& signer,
+                                            uint64_t block) const {
     auto call = abi::encode_call("isSigner(address)", std::vector<abi::Value>{signer});
-    KRNL_RPC_TRY(out, view(p.token_authority, *call, p.home.number));
-    auto v = abi::decode(std::vector<abi::Type>{type_of("bool")}, out);
-    if (!v) return fail(krnl_code::kChainUnavailable, "TokenAuthority.isSigner() does not decode");
-    return *(*v)[0].as_bool();
+    KRNL_RPC_TRY(out, view(authority, *call, block));
+    KRNL_RPC_TRY(trusted, decode_one<abi::Value>(out, "bool", "TokenAuthority.isSigner()"));
+    return *trusted.as_bool();
 }
 
 ServiceResult<std::vector<KernelResult>> KrnlService::run(const Prepared& p,
@@ -814,7 +812,7 @@ std::vector<PeerOutcome> KrnlService::gather(const Prepared& p, const ExecuteReq
             lock.unlock();
             PeerOutcome& o = answer.outcome;
             if (o.signer) {
-                auto trusted = is_trusted(p, *o.signer);
+                auto trusted = is_trusted(p.token_authority, *o.signer, p.home.number);
                 if (!trusted) {
                     o.error = trusted.error().message;
                     o.signer.reset();
