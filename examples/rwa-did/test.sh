@@ -119,7 +119,7 @@ dev_key = 0
 port = $engine_port
 registry = "$registry"
 vault = "$vault"
-http_allowed_hosts = ["127.0.0.1"]
+http_allowed_hosts = ["127.0.0.1:*"]
 
 [engine.upstream]
 31337 = "${urls[0]}"

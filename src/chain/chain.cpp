@@ -1,5 +1,8 @@
 #include "chain/chain.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include "common/rlp.hpp"
 
 namespace krnl::chain {
@@ -62,6 +65,14 @@ private:
 ChainReader::ChainReader(Database::Txn txn, const ChainStore& store, const FlatState& flat)
     : txn_(std::move(txn)), store_(store), flat_(flat), head_(store.head(txn_).value_or(0)) {}
 
+std::unique_ptr<StateView> ChainReader::state_before(uint64_t number) const {
+    // Every commit (a block or a dev edit) is a state version of its own, and a block commits
+    // the version after the latest: the one before it is exactly what it was built on.
+    const std::optional<uint64_t> version = store_.version_of(txn_, number);
+    if (number == 0 || !version || *version == 0) return state_at(number == 0 ? 0 : number - 1);
+    return std::make_unique<StateView>(flat_, txn_, *version - 1);
+}
+
 std::unique_ptr<StateView> ChainReader::state_at(uint64_t number) const {
     // The head's state includes the dev edits made since it was mined.
     const std::optional<uint64_t> version = store_.version_of(txn_, number);
@@ -89,7 +100,11 @@ std::expected<std::unique_ptr<Chain>, std::string> Chain::open(
     auto db = Database::open(db_options, tables);
     if (!db) return std::unexpected(db.error());
     std::unique_ptr<Chain> chain(new Chain(std::move(config), std::move(*db)));
-    if (auto r = chain->init(); !r) return std::unexpected(r.error());
+    try {
+        if (auto r = chain->init(); !r) return std::unexpected(r.error());
+    } catch (const state::DatabaseError& e) {
+        return std::unexpected(std::string(e.what()));
+    }
     return chain;
 }
 
@@ -99,14 +114,21 @@ std::expected<void, std::string> Chain::init() {
                                   kChainIdKey.size()};
     const state::Table meta = db_->table("meta");
     auto txn = db_->write();
-    if (store_.head(txn)) {
+    if (const std::optional<uint64_t> head = store_.head(txn)) {
+        // What every chain this node wrote has: its id, the head's header and state version.
         auto stored = txn.get(meta, chain_id_key);
-        if (!stored || stored->size() != 8 || state::load_be64(*stored) != config_.chain_id)
-            return std::unexpected("the data directory holds another chain (chain id " +
-                                   (stored && stored->size() == 8
-                                        ? std::to_string(state::load_be64(*stored))
-                                        : std::string("unknown")) +
-                                   "), not chain " + std::to_string(config_.chain_id));
+        if (!stored || stored->size() != 8)
+            throw db_->corrupted("it has blocks but no chain id record");
+        if (state::load_be64(*stored) != config_.chain_id)
+            return std::unexpected(db_->file() + " holds another chain (chain id " +
+                                   std::to_string(state::load_be64(*stored)) + "), not chain " +
+                                   std::to_string(config_.chain_id));
+        if (!store_.header(txn, *head))
+            throw db_->corrupted("the head block " + std::to_string(*head) + " has no header");
+        const std::optional<uint64_t> head_version = store_.version_of(txn, *head);
+        if (!head_version || *head_version > store_.version(txn))
+            throw db_->corrupted("the head block " + std::to_string(*head) +
+                                 " has no valid state version");
         // Acknowledged transactions that had not reached a block come back to the pool.
         StateView view(flat_, txn);
         std::vector<hash256> stale;
@@ -126,6 +148,11 @@ std::expected<void, std::string> Chain::init() {
         return {};
     }
 
+    // No head: a new database, unless a table holds something (a head record lost to damage).
+    for (std::string_view name : all_tables())
+        if (db_->entries(txn, db_->table(name)) != 0)
+            throw db_->corrupted("it holds data (table " + std::string(name) +
+                                 ") but no head block");
     const evm::Revision rev = config_.revision;
     StateView view(flat_, txn);
     State st(view);
@@ -268,18 +295,25 @@ std::expected<hash256, SubmitError> Chain::add_locked(const Transaction& tx,
     for (const auto& listener : pending_listeners_)
         listener(*pool_.find(hash));
 
-    if (automine_ && executable) {
-        auto mined = mine_locked(std::nullopt);
-        if (!mined) {
-            pool_.remove(hash);
-            return std::unexpected(SubmitError{SubmitError::Kind::Invalid, mined.error()});
+    // Acknowledged only once durable: if the database fails, the transaction leaves the pool
+    // again and the caller is told.
+    try {
+        if (automine_ && executable) {
+            auto mined = mine_locked(std::nullopt);
+            if (!mined) {
+                pool_.remove(hash);
+                return std::unexpected(SubmitError{SubmitError::Kind::Invalid, mined.error()});
+            }
+            if (!pool_.find(hash)) return hash;  // in the block
         }
-        if (!pool_.find(hash)) return hash;  // in the block
+        auto txn = db_->write();
+        if (*added) store_.remove_pool_transaction(txn, **added);
+        store_.put_pool_transaction(txn, hash, pool_record(sender, tx));
+        txn.commit();
+    } catch (const state::DatabaseError& e) {
+        pool_.remove(hash);
+        return std::unexpected(SubmitError{SubmitError::Kind::Storage, e.what()});
     }
-    auto txn = db_->write();
-    if (*added) store_.remove_pool_transaction(txn, **added);
-    store_.put_pool_transaction(txn, hash, pool_record(sender, tx));
-    txn.commit();
     return hash;
 }
 
@@ -298,39 +332,65 @@ std::vector<PooledTx> Chain::pool_contents() const {
 }
 
 uint64_t Chain::pending_nonce(const address& sender) const {
+    // The state and the pool as of one moment: a block commits and leaves the pool under the
+    // lock, so a state read before it with a pool read after it would count its transactions
+    // in neither (and answer a nonce already used).
+    std::lock_guard lock(mutex_);
     auto r = reader();
     const auto account = StateView(flat_, r.txn()).read_account(sender);
-    std::lock_guard lock(mutex_);
     return pool_.pending_nonce(sender, account ? account->nonce : 0);
 }
 
 std::expected<uint64_t, std::string> Chain::mine(std::optional<uint64_t> timestamp) {
     std::lock_guard lock(mutex_);
-    return mine_locked(timestamp);
+    try {
+        return mine_locked(timestamp);
+    } catch (const state::DatabaseError& e) {
+        return std::unexpected(std::string(e.what()));
+    }
 }
 
-uint64_t Chain::next_timestamp_locked(const BlockHeader& parent) {
-    if (next_timestamp_) return *std::exchange(next_timestamp_, std::nullopt);
-    const int64_t now = static_cast<int64_t>(wall_clock_seconds()) + time_offset_;
-    return std::max<uint64_t>(static_cast<uint64_t>(std::max<int64_t>(now, 0)),
-                              parent.timestamp + 1);
+std::expected<uint64_t, std::string> Chain::next_timestamp_locked(const BlockHeader& parent) {
+    if (parent.timestamp == std::numeric_limits<uint64_t>::max())
+        return std::unexpected(
+            "the latest block's timestamp is " + std::to_string(parent.timestamp) +
+            ", the largest a block can carry: no later block can be mined (revert to a snapshot)");
+    // evm_setNextBlockTimestamp, unless a block with an explicit later time came first.
+    if (auto next = std::exchange(next_timestamp_, std::nullopt); next && *next > parent.timestamp)
+        return *next;
+    // In 128 bits: the offset may be as large as int64 allows, on top of the clock.
+    const __int128 now = static_cast<__int128>(wall_clock_seconds()) + time_offset_;
+    const __int128 clamped = std::clamp<__int128>(now, 0, std::numeric_limits<uint64_t>::max());
+    return std::max(static_cast<uint64_t>(clamped), parent.timestamp + 1);
 }
 
 std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> timestamp) {
     TrieGuard guard(flat_);
     auto txn = db_->write();
     const uint64_t head = store_.head(txn).value_or(0);
-    const BlockHeader parent = *store_.header(txn, head);
+    const std::optional<BlockHeader> head_header = store_.header(txn, head);
+    if (!head_header)
+        throw db_->corrupted("the head block " + std::to_string(head) + " has no header");
+    const BlockHeader& parent = *head_header;
     if (timestamp && *timestamp <= parent.timestamp)
         return std::unexpected("timestamp " + std::to_string(*timestamp) +
                                " is not after the latest block's (" +
                                std::to_string(parent.timestamp) + ")");
     const bool explicit_time = timestamp.has_value() || next_timestamp_.has_value();
 
+    uint64_t block_time = 0;
+    if (timestamp) {
+        block_time = *timestamp;
+    } else {
+        auto next = next_timestamp_locked(parent);
+        if (!next) return std::unexpected(next.error());
+        block_time = *next;
+    }
+
     StateView view(flat_, txn);
     State st(view);
     BlockAttributes attributes;
-    attributes.timestamp = timestamp ? *timestamp : next_timestamp_locked(parent);
+    attributes.timestamp = block_time;
     attributes.coinbase = config_.coinbase;
     attributes.gas_limit = config_.gas_limit;
     attributes.prev_randao = keccak256(block_hash(parent).view());
@@ -376,8 +436,9 @@ std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> 
         pool_.remove_below(event.senders[i], event.block.transactions[i].nonce + 1);
     // Block time runs on from this block: after an explicit time, and when blocks mined faster
     // than one a second pushed it ahead of the clock (so evm_increaseTime adds to what is seen).
-    const int64_t behind = static_cast<int64_t>(event.block.header.timestamp) -
-                           static_cast<int64_t>(wall_clock_seconds());
+    const auto behind = static_cast<int64_t>(std::clamp<__int128>(
+        static_cast<__int128>(event.block.header.timestamp) - wall_clock_seconds(),
+        std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()));
     if (explicit_time || behind > time_offset_) time_offset_ = behind;
     for (const auto& listener : block_listeners_)
         listener(event);
@@ -394,9 +455,17 @@ void Chain::set_automine(bool on) {
     automine_ = on;
 }
 
-int64_t Chain::increase_time(int64_t seconds) {
+std::expected<int64_t, std::string> Chain::increase_time(uint64_t seconds) {
     std::lock_guard lock(mutex_);
-    time_offset_ += seconds;
+    // The offset is signed 64-bit: past it, block time (clock + offset) could wrap or pass the
+    // largest timestamp.
+    const __int128 total = static_cast<__int128>(time_offset_) + seconds;
+    if (total > std::numeric_limits<int64_t>::max())
+        return std::unexpected("cannot move time forward by " + std::to_string(seconds) +
+                               " s: the offset from the clock would be past " +
+                               std::to_string(std::numeric_limits<int64_t>::max()) + " s (it is " +
+                               std::to_string(time_offset_) + " s now)");
+    time_offset_ = static_cast<int64_t>(total);
     return time_offset_;
 }
 

@@ -42,7 +42,8 @@ struct ChainConfig {
 
 // Why a transaction was not accepted, with the message an RPC client sees.
 struct SubmitError {
-    enum class Kind { Invalid, Pool, Unsupported } kind = Kind::Invalid;
+    // Storage: the database failed (state/database.hpp); nothing was acknowledged.
+    enum class Kind { Invalid, Pool, Unsupported, Storage } kind = Kind::Invalid;
     std::string message;
 };
 
@@ -70,6 +71,9 @@ public:
     }
     // The state after block `number` (the latest state, dev edits included, for the head).
     std::unique_ptr<state::StateView> state_at(uint64_t number) const;
+    // The state block `number` (> 0) was built on: its parent's state with the dev edits made
+    // before it was mined (anvil_setCode, ...), so a replay of the block meets what it met.
+    std::unique_ptr<state::StateView> state_before(uint64_t number) const;
     BlockHashFn block_hashes() const;
     // The version of the latest state: it moves with every block and every dev edit.
     uint64_t state_version() const { return store_.version(txn_); }
@@ -112,13 +116,15 @@ public:
     bool automine() const;
     void set_automine(bool on);
 
-    // --- Time (seconds).
+    // --- Time (seconds). Block timestamps never wrap: a request that would carry block time
+    // past the largest 64-bit timestamp is refused.
     // Adds to the offset between the wall clock and block time; returns the total offset.
-    int64_t increase_time(int64_t seconds);
+    std::expected<int64_t, std::string> increase_time(uint64_t seconds);
     // The next block's timestamp; it must be after the head's.
     std::expected<void, std::string> set_next_timestamp(uint64_t timestamp);
 
-    // --- Dev edits of the latest state (no block is mined).
+    // --- Dev edits of the latest state (no block is mined). A storage failure throws
+    // state::DatabaseError (nothing is changed).
     void set_balance(const address& addr, const uint256& balance);
     void set_nonce(const address& addr, uint64_t nonce);
     void set_code(const address& addr, bytes code);
@@ -143,7 +149,7 @@ private:
     std::expected<void, std::string> init();
     std::expected<hash256, SubmitError> add_locked(const Transaction& tx, const address& sender);
     std::expected<uint64_t, std::string> mine_locked(std::optional<uint64_t> timestamp);
-    uint64_t next_timestamp_locked(const BlockHeader& parent);
+    std::expected<uint64_t, std::string> next_timestamp_locked(const BlockHeader& parent);
     template <typename Edit>
     void edit_state_locked(Edit edit);
 

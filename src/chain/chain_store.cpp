@@ -111,7 +111,8 @@ std::optional<std::vector<StoredReceipt>> decode_stored_receipts(bytes_view enco
 }
 
 ChainStore::ChainStore(const Database& db)
-    : headers_(db.table("headers")),
+    : db_(db),
+      headers_(db.table("headers")),
       block_numbers_(db.table("block_numbers")),
       blocks_(db.table("blocks")),
       senders_(db.table("senders")),
@@ -192,7 +193,8 @@ std::optional<BlockHeader> ChainStore::header(const Database::Txn& txn, uint64_t
     auto v = txn.get(headers_, number_key(number));
     if (!v) return std::nullopt;
     auto h = decode_block_header(*v);
-    if (!h) throw state::DatabaseError("corrupt header " + std::to_string(number));
+    if (!h)
+        throw db_.corrupted("the header of block " + std::to_string(number) + " does not decode");
     return std::move(*h);
 }
 
@@ -212,7 +214,7 @@ std::optional<Block> ChainStore::block(const Database::Txn& txn, uint64_t number
     auto v = txn.get(blocks_, number_key(number));
     if (!v) return std::nullopt;
     auto b = decode_block(*v);
-    if (!b) throw state::DatabaseError("corrupt block " + std::to_string(number));
+    if (!b) throw db_.corrupted("block " + std::to_string(number) + " does not decode");
     return std::move(*b);
 }
 
@@ -230,7 +232,8 @@ std::optional<std::vector<StoredReceipt>> ChainStore::receipts(const Database::T
     auto v = txn.get(receipts_, number_key(number));
     if (!v) return std::nullopt;
     auto r = decode_stored_receipts(*v);
-    if (!r) throw state::DatabaseError("corrupt receipts " + std::to_string(number));
+    if (!r)
+        throw db_.corrupted("the receipts of block " + std::to_string(number) + " do not decode");
     return r;
 }
 

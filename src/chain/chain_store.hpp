@@ -83,6 +83,7 @@ public:
                                    const std::function<void(bytes_view record)>& fn) const;
 
 private:
+    const state::Database& db_;
     state::Table headers_, block_numbers_, blocks_, senders_, receipts_, tx_index_, versions_,
         meta_, pool_;
 };

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <limits>
+#include <thread>
+
 #include "common/hd_wallet.hpp"
 #include "common/secp256k1.hpp"
 
@@ -179,5 +183,158 @@ TEST(Chain, DurableChainResumesWithItsBlocksAndPool) {
     other.chain_id = 5;
     chain.reset();
     EXPECT_FALSE(Chain::open(other, {.dir = dir}).has_value());
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Chain, BlockTimestampsNeverWrap) {
+    const DevKey key = dev_key(0);
+    auto chain = open_chain(config_with(key));
+    constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+    ASSERT_TRUE(chain->set_next_timestamp(kMax));
+    ASSERT_TRUE(chain->mine());
+    EXPECT_EQ(chain->reader().header(1)->timestamp, kMax);
+    // No timestamp is after it: the block is refused, not stamped 0.
+    auto refused = chain->mine();
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_NE(refused.error().find("the largest a block can carry"), std::string::npos)
+        << refused.error();
+    EXPECT_EQ(chain->reader().head(), 1u);
+    EXPECT_FALSE(chain->submit(transfer(key, 0, kRecipient, 1)).has_value());  // automine
+    EXPECT_EQ(chain->reader().head(), 1u);
+}
+
+TEST(Chain, TheTimeOffsetIsRefusedPastWhatATimestampCanHold) {
+    const DevKey key = dev_key(0);
+    auto chain = open_chain(config_with(key));
+    constexpr uint64_t kHalf = uint64_t{std::numeric_limits<int64_t>::max()};
+    auto first = chain->increase_time(kHalf);
+    ASSERT_TRUE(first.has_value()) << first.error();
+    EXPECT_EQ(*first, std::numeric_limits<int64_t>::max());
+    auto second = chain->increase_time(kHalf);
+    ASSERT_FALSE(second.has_value());
+    EXPECT_NE(second.error().find("it is 9223372036854775807 s now"), std::string::npos)
+        << second.error();
+    EXPECT_FALSE(chain->increase_time(1).has_value());
+    EXPECT_EQ(*chain->increase_time(0), std::numeric_limits<int64_t>::max());  // unchanged
+    // Block time is the clock plus the offset, well inside 64 bits, and it keeps increasing.
+    ASSERT_TRUE(chain->mine());
+    ASSERT_TRUE(chain->mine());
+    const uint64_t t1 = chain->reader().header(1)->timestamp;
+    EXPECT_GT(t1, kHalf);
+    EXPECT_GT(chain->reader().header(2)->timestamp, t1);
+
+    // A value above int64 (once read as -1 s, moving time back) is refused too.
+    auto other = open_chain(config_with(key));
+    EXPECT_FALSE(other->increase_time(std::numeric_limits<uint64_t>::max()).has_value());
+}
+
+TEST(Chain, ReplayStateOfABlockHasTheDevEditsMadeBeforeIt) {
+    const DevKey key = dev_key(0);
+    auto chain = open_chain(config_with(key));
+    const address target{{0xcc}};
+    ASSERT_TRUE(chain->submit(transfer(key, 0, kRecipient, 1)));  // block 1
+    chain->set_code(target, bytes{0xfe});                         // INVALID
+    chain->set_storage(target, 1, 2);
+    chain->set_balance(target, 3);
+    chain->set_nonce(target, 4);
+    ASSERT_TRUE(chain->submit(transfer(key, 1, kRecipient, 1)));  // block 2
+    chain->set_code(target, bytes{0x00});                         // after block 2: not in it
+    auto r = chain->reader();
+    ASSERT_EQ(r.head(), 2u);
+    // The state after block 1 is what block 1 left; block 2 was built on it plus the edits.
+    EXPECT_FALSE(r.state_at(1)->read_account(target).has_value());
+    auto before = r.state_before(2);
+    const auto account = before->read_account(target);
+    ASSERT_TRUE(account.has_value());
+    EXPECT_EQ(before->read_code(account->code_hash), bytes{0xfe});
+    EXPECT_EQ(before->read_storage(target, 1), uint256(2));
+    EXPECT_EQ(account->balance, uint256(3));
+    EXPECT_EQ(account->nonce, 4u);
+    // Block 1 had no edits before it: its pre-state is genesis.
+    EXPECT_EQ(r.state_before(1)->read_account(key.addr)->nonce, 0u);
+    EXPECT_EQ(r.state_before(2)->read_account(key.addr)->nonce, 1u);
+}
+
+// A block commits and takes its transactions out of the pool under the chain's lock; a pending
+// nonce read straddling that (state before, pool after) used to miss the block's transactions.
+TEST(Chain, PendingNonceCountsAcknowledgedTransactionsWhileTheirBlockIsSealed) {
+    const DevKey key = dev_key(0);
+    auto chain = open_chain(config_with(key));
+    chain->set_automine(false);
+    ASSERT_TRUE(chain->submit(transfer(key, 0, kRecipient, 1)));  // acknowledged, pooled
+    chain->set_automine(true);
+    // The next submission seals a block with both; its pending listener runs under the lock
+    // before that block commits: a nonce read starts then.
+    std::optional<uint64_t> seen;
+    std::thread reader;
+    chain->on_pending_transaction([&](const PooledTx& tx) {
+        if (tx.tx.nonce != 1) return;
+        reader = std::thread([&] { seen = chain->pending_nonce(key.addr); });
+        // Time for the read to take its snapshot, if it takes it before the lock.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    });
+    ASSERT_TRUE(chain->submit(transfer(key, 1, kRecipient, 1)));
+    reader.join();
+    EXPECT_EQ(chain->reader().head(), 1u);
+    ASSERT_TRUE(seen.has_value());
+    EXPECT_GE(*seen, 1u);  // nonce 0 was acknowledged before the read began
+}
+
+TEST(Chain, AFailedWriteIsAnErrorAndNothingIsAcknowledged) {
+    const DevKey key = dev_key(0);
+    // A map of 4 MiB fills after a few blocks of 120 KB transactions, as a full disk would.
+    auto opened = Chain::open(config_with(key), {.durable = false, .map_size = size_t{4} << 20});
+    ASSERT_TRUE(opened.has_value()) << opened.error();
+    Chain& chain = **opened;
+    std::optional<SubmitError> failure;
+    uint64_t acknowledged = 0;
+    while (acknowledged < 100 && !failure) {
+        Transaction tx = transfer(key, acknowledged, kRecipient, 1);
+        tx.data = bytes(120'000, 0x00);
+        tx.gas_limit = 2'000'000;
+        EXPECT_TRUE(sign_transaction(tx, key.secret));
+        auto submitted = chain.submit(tx);
+        if (submitted)
+            ++acknowledged;
+        else
+            failure = submitted.error();
+    }
+    ASSERT_TRUE(failure.has_value()) << "100 transactions of 120 KB fit in a 4 MiB map";
+    EXPECT_EQ(failure->kind, SubmitError::Kind::Storage);
+    EXPECT_NE(failure->message.find("cannot write the in-memory database"), std::string::npos)
+        << failure->message;
+    EXPECT_TRUE(chain.pool_contents().empty());  // not acknowledged, not pooled
+    // Every acknowledged transaction is in its block (automine: one each), and only those.
+    auto r = chain.reader();
+    EXPECT_EQ(r.head(), acknowledged);
+    EXPECT_EQ(r.state_at(r.head())->read_account(key.addr)->nonce, acknowledged);
+}
+
+TEST(Chain, ADataDirWithDataButNoChainIsRefused) {
+    const auto dir = std::filesystem::temp_directory_path() / "krnl-chain-test-damaged";
+    std::filesystem::remove_all(dir);
+    const DevKey key = dev_key(0);
+    open_chain(config_with(key), {.dir = dir}).reset();
+    std::vector<std::string_view> tables(state::FlatState::kTables.begin(),
+                                         state::FlatState::kTables.end());
+    tables.insert(tables.end(), ChainStore::kTables.begin(), ChainStore::kTables.end());
+    auto erase = [&](std::string_view key_name) {
+        auto db = state::Database::open({.dir = dir}, tables);
+        ASSERT_TRUE(db.has_value()) << db.error();
+        auto txn = (*db)->write();
+        txn.del((*db)->table("meta"),
+                bytes_view(reinterpret_cast<const uint8_t*>(key_name.data()), key_name.size()));
+        txn.commit();
+    };
+    erase("chain_id");
+    auto opened = Chain::open(config_with(key), {.dir = dir});
+    ASSERT_FALSE(opened.has_value());
+    EXPECT_EQ(opened.error(), (dir / "data.mdb").string() +
+                                  " is corrupted (it has blocks but no chain id record): restore "
+                                  "it from a backup or remove the directory to start a new chain");
+    erase("head");
+    opened = Chain::open(config_with(key), {.dir = dir});
+    ASSERT_FALSE(opened.has_value());
+    EXPECT_NE(opened.error().find("but no head block"), std::string::npos) << opened.error();
     std::filesystem::remove_all(dir);
 }

@@ -1,5 +1,7 @@
 #include "chain/simulation.hpp"
 
+#include "evm/cancellation.hpp"
+
 namespace krnl::chain {
 namespace {
 
@@ -130,7 +132,10 @@ std::expected<uint64_t, EstimateError> estimate_gas(
         state::State st = fresh_state();
         return simulate_call(st, rev, block, r, gas_cap, cache, block_hash);
     };
+    // An abandoned search (evm/cancellation.hpp) ends at once; its caller reports why.
+    const EstimateError abandoned{"execution aborted", std::nullopt};
     auto first = attempt(hi);
+    if (evm::stop_requested()) return std::unexpected(abandoned);
     if (!first) return std::unexpected(EstimateError{first.error(), std::nullopt});
     if (first->status != evm::StatusCode::Success) {
         if (first->status == evm::StatusCode::Revert)
@@ -144,6 +149,7 @@ std::expected<uint64_t, EstimateError> estimate_gas(
     const uint64_t optimistic = std::min(hi, (first->gas_used + 2300) * 64 / 63);
     if (optimistic < hi) {
         auto r = attempt(optimistic);
+        if (evm::stop_requested()) return std::unexpected(abandoned);
         if (r && r->status == evm::StatusCode::Success)
             hi = optimistic;
         else
@@ -153,6 +159,7 @@ std::expected<uint64_t, EstimateError> estimate_gas(
     while (lo + 1 < hi) {
         const uint64_t mid = lo + (hi - lo) / 2;
         auto r = attempt(mid);
+        if (evm::stop_requested()) return std::unexpected(abandoned);
         if (r && r->status == evm::StatusCode::Success)
             hi = mid;
         else

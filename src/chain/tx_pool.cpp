@@ -26,6 +26,8 @@ std::string_view pool_error_message(PoolError error) {
             return "replacement transaction underpriced";
         case PoolError::PoolFull:
             return "txpool is full";
+        case PoolError::PoolBytesFull:
+            return "txpool is full: the pooled transactions reach the pool's size in bytes";
         case PoolError::SenderFull:
             return "too many transactions from this sender in the pool";
         case PoolError::NonceTooFarAhead:
@@ -38,9 +40,17 @@ std::expected<std::optional<hash256>, PoolError> TxPool::add(PooledTx tx, uint64
     if (by_hash_.contains(tx.hash)) return std::unexpected(PoolError::AlreadyKnown);
     if (tx.tx.nonce > account_nonce + limits_.max_nonce_gap)
         return std::unexpected(PoolError::NonceTooFarAhead);
+    tx.encoded_size = encode_transaction(tx.tx).size();
     auto& queue = by_sender_[tx.sender];
     std::optional<hash256> replaced;
-    if (auto it = queue.find(tx.tx.nonce); it != queue.end()) {
+    auto it = queue.find(tx.tx.nonce);
+    // What the pool would hold with this transaction in (in place of the one it replaces).
+    const size_t freed = it != queue.end() ? it->second.encoded_size : 0;
+    if (bytes_ - freed + tx.encoded_size > limits_.max_bytes) {
+        if (queue.empty()) by_sender_.erase(tx.sender);
+        return std::unexpected(PoolError::PoolBytesFull);
+    }
+    if (it != queue.end()) {
         const Transaction& old = it->second.tx;
         if (!bumped_enough(old.max_fee_per_gas, tx.tx.max_fee_per_gas,
                            limits_.price_bump_percent) ||
@@ -49,6 +59,7 @@ std::expected<std::optional<hash256>, PoolError> TxPool::add(PooledTx tx, uint64
             return std::unexpected(PoolError::ReplacementUnderpriced);
         replaced = it->second.hash;
         by_hash_.erase(it->second.hash);
+        bytes_ -= it->second.encoded_size;
         queue.erase(it);
     } else {
         if (queue.size() >= limits_.max_per_sender) {
@@ -61,6 +72,7 @@ std::expected<std::optional<hash256>, PoolError> TxPool::add(PooledTx tx, uint64
         }
     }
     tx.arrival = arrivals_++;
+    bytes_ += tx.encoded_size;
     by_hash_[tx.hash] = {tx.sender, tx.tx.nonce};
     const uint64_t nonce = tx.tx.nonce;
     queue.emplace(nonce, std::move(tx));
@@ -77,7 +89,9 @@ bool TxPool::remove(const hash256& hash) {
     auto it = by_hash_.find(hash);
     if (it == by_hash_.end()) return false;
     auto sender = by_sender_.find(it->second.first);
-    sender->second.erase(it->second.second);
+    auto pooled = sender->second.find(it->second.second);
+    bytes_ -= pooled->second.encoded_size;
+    sender->second.erase(pooled);
     if (sender->second.empty()) by_sender_.erase(sender);
     by_hash_.erase(it);
     return true;
@@ -91,6 +105,7 @@ std::vector<hash256> TxPool::remove_below(const address& sender, uint64_t accoun
     while (!queue.empty() && queue.begin()->first < account_nonce) {
         removed.push_back(queue.begin()->second.hash);
         by_hash_.erase(queue.begin()->second.hash);
+        bytes_ -= queue.begin()->second.encoded_size;
         queue.erase(queue.begin());
     }
     if (queue.empty()) by_sender_.erase(it);
@@ -100,6 +115,7 @@ std::vector<hash256> TxPool::remove_below(const address& sender, uint64_t accoun
 void TxPool::clear() {
     by_sender_.clear();
     by_hash_.clear();
+    bytes_ = 0;
 }
 
 uint64_t TxPool::pending_nonce(const address& sender, uint64_t account_nonce) const {

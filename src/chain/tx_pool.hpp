@@ -17,14 +17,16 @@ struct PooledTx {
     Transaction tx;
     address sender;
     hash256 hash;
-    uint64_t arrival = 0;  // order of arrival, the tie-break between equal tips
+    uint64_t arrival = 0;     // order of arrival, the tie-break between equal tips
+    size_t encoded_size = 0;  // set by the pool: what the transaction counts against its bytes
 };
 
 enum class PoolError : uint8_t {
     AlreadyKnown,
     ReplacementUnderpriced,  // same sender and nonce without a 10% bump of both fee fields
     PoolFull,
-    SenderFull,  // too many transactions from one sender
+    PoolBytesFull,  // the pooled transactions' encoded sizes reach Limits::max_bytes
+    SenderFull,     // too many transactions from one sender
     NonceTooFarAhead,
 };
 
@@ -34,6 +36,11 @@ class TxPool {
 public:
     struct Limits {
         size_t max_transactions = 8192;
+        // Bound on the encoded sizes of all pooled transactions together: a count alone let 128
+        // KiB or larger transactions add up to gigabytes. A full pool refuses rather than evicts
+        // (a dev node's pool is small; evicting the cheapest, as geth does, would let a caller
+        // with higher fees push out transactions already acknowledged to someone else).
+        size_t max_bytes = size_t{64} << 20;
         size_t max_per_sender = 256;
         uint64_t max_nonce_gap = 1024;  // how far ahead of the account's nonce a queued tx may be
         unsigned price_bump_percent = 10;
@@ -64,12 +71,15 @@ public:
 
     std::vector<const PooledTx*> all() const;
     size_t size() const { return by_hash_.size(); }
+    // The encoded sizes of the pooled transactions, summed.
+    size_t bytes() const { return bytes_; }
     // Pending / queued split for txpool_status, given the account nonces.
     std::pair<size_t, size_t> counts(const std::function<uint64_t(const address&)>& nonce_of) const;
 
 private:
     Limits limits_;
     uint64_t arrivals_ = 0;
+    size_t bytes_ = 0;
     std::unordered_map<address, std::map<uint64_t, PooledTx>> by_sender_;
     std::unordered_map<hash256, std::pair<address, uint64_t>> by_hash_;
 };

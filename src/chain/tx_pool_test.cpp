@@ -84,3 +84,40 @@ TEST(TxPool, BoundsAndMinedRemoval) {
     EXPECT_EQ(pool.find(make(1, 0, 10, 1).hash), nullptr);
     ASSERT_NE(pool.find(make(1, 1, 10, 1).hash), nullptr);
 }
+
+TEST(TxPool, BoundedInBytes) {
+    // Each transaction carries 100 kB of data; the pool holds 350 kB.
+    auto big = [](uint8_t from, uint64_t nonce, uint64_t fee_cap, uint8_t salt = 0) {
+        PooledTx p = make(from, nonce, fee_cap, fee_cap / 10, salt);
+        p.tx.data.assign(100'000, 0xab);
+        return p;
+    };
+    TxPool::Limits limits;
+    limits.max_bytes = 350'000;
+    TxPool pool(limits);
+    for (uint8_t i = 0; i < 3; ++i)
+        ASSERT_TRUE(pool.add(big(i, 0, 10), 0));
+    const size_t three = pool.bytes();
+    EXPECT_GT(three, 300'000u);
+    EXPECT_LE(three, 350'000u);
+    // A fourth does not fit; a small one still does.
+    EXPECT_EQ(pool.add(big(9, 0, 10), 0).error(), PoolError::PoolBytesFull);
+    EXPECT_EQ(pool.size(), 3u);
+    EXPECT_EQ(pool.bytes(), three);
+    ASSERT_TRUE(pool.add(make(9, 0, 10, 1), 0));
+    // A replacement counts in place of the one it replaces.
+    ASSERT_TRUE(pool.add(big(0, 0, 20, 1), 0));
+    EXPECT_EQ(pool.size(), 4u);
+    // Removing frees the bytes, whichever way a transaction leaves.
+    EXPECT_TRUE(pool.remove(big(1, 0, 10).hash));
+    pool.remove_below(sender(2), 1);
+    EXPECT_EQ(pool.size(), 2u);
+    EXPECT_LT(pool.bytes(), 150'000u);
+    ASSERT_TRUE(pool.add(big(9, 1, 10), 0));
+    ASSERT_TRUE(pool.add(big(8, 0, 10), 0));
+    EXPECT_EQ(pool.add(big(7, 0, 10), 0).error(), PoolError::PoolBytesFull);
+    pool.clear();
+    EXPECT_EQ(pool.bytes(), 0u);
+    EXPECT_NE(pool_error_message(PoolError::PoolBytesFull).find("txpool is full"),
+              std::string_view::npos);
+}

@@ -18,8 +18,9 @@ using json = nlohmann::json;
 
 // contracts/test/vectors/attestation.json, written by the Solidity side (TokenAuthority on a node).
 std::filesystem::path vectors_path() {
-    return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "contracts" /
-           "test" / "vectors" / "attestation.json";
+    // Named from the source tree, not __FILE__ (a compiler cache may make that relative).
+    return std::filesystem::path(KRNL_SOURCE_DIR) / "contracts" / "test" / "vectors" /
+           "attestation.json";
 }
 
 uint256 u(const json& v) {

@@ -29,6 +29,9 @@ struct BlockRef {
     // dev edits, their version too): what caches of those reads are keyed by, as a number can be
     // reorged or reverted. Zero: unknown, never cached.
     hash256 state_id;
+    // The block's hash (zero where unknown): what co-signing pins, so a peer on another fork
+    // refuses rather than reads other state under the same number.
+    hash256 hash;
 };
 
 class ChainAccess {
@@ -43,6 +46,13 @@ public:
     // registry, the kernels, the policy and any co-signing peer see the same state, and dates
     // attestations by the chain's clock (a devnet's time may run ahead of the wall clock).
     virtual std::expected<BlockRef, CallError> head(uint64_t chain_id) = 0;
+    // The block `number` of the chain (its hash and timestamp; state_id may stay zero): how a
+    // peer checks the executing node's pins. Chains that cannot say answer an error.
+    virtual std::expected<BlockRef, CallError> block_at(uint64_t chain_id, uint64_t number) {
+        return std::unexpected(CallError{"chain " + std::to_string(chain_id) + ": block " +
+                                             std::to_string(number) + " cannot be looked up",
+                                         std::nullopt, true});
+    }
 };
 
 }  // namespace krnl::engine

@@ -3,6 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -83,12 +89,40 @@ std::optional<std::string> address_reason(const asio::ip::address& addr) {
 
 bool host_exempt(const Url& url, const HttpPolicy& policy) {
     if (policy.allow_private) return true;
-    for (const std::string& allowed : policy.allowed_hosts) {
-        std::string h = lowercase(allowed);
-        if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-        if (h == url.host) return true;
+    for (const std::string& entry : policy.allowed_hosts) {
+        auto allowed = parse_allowed_host(entry);
+        if (allowed && allowed->allows(url.host, url.port)) return true;
     }
     return false;
+}
+
+// The IPv4 address of an IPv4-mapped IPv6 address, the address itself otherwise.
+asio::ip::address unmapped(const asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+    return a;
+}
+
+bool local_address(const asio::ip::address& address) {
+    const asio::ip::address a = unmapped(address);
+    if (a.is_loopback() || a.is_unspecified()) return true;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return false;
+    bool found = false;
+    for (ifaddrs* i = list; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr) continue;
+        if (i->ifa_addr->sa_family == AF_INET && a.is_v4()) {
+            const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+            found = ntohl(in->sin_addr.s_addr) == a.to_v4().to_uint();
+        } else if (i->ifa_addr->sa_family == AF_INET6 && a.is_v6()) {
+            const auto* in6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+            asio::ip::address_v6::bytes_type b;
+            std::memcpy(b.data(), in6->sin6_addr.s6_addr, b.size());
+            found = asio::ip::address_v6(b) == a.to_v6();
+        }
+    }
+    freeifaddrs(list);
+    return found;
 }
 
 std::string describe(const error_code& ec, const Url& url, uint64_t max_bytes) {
@@ -145,6 +179,14 @@ std::expected<std::vector<tcp::endpoint>, std::string> resolve_checked(
         for (const auto& entry : results)
             endpoints.push_back(entry.endpoint());
         if (endpoints.empty()) return Error("cannot resolve " + url.host + ": no addresses");
+    }
+    // The node's own ports on any local address, first and whatever the allowlist says.
+    if (policy.own_listeners && policy.own_listeners->contains(url.port)) {
+        for (const tcp::endpoint& e : endpoints)
+            if (local_address(e.address()))
+                return Error("refused: " + url.authority() + " is this node's own RPC (" +
+                             e.address().to_string() + " port " + std::to_string(url.port) +
+                             "); kernels never call the node that runs them");
     }
     if (!host_exempt(url, policy)) {
         // Every address must be public: a name that mixes public and private addresses is refused
@@ -254,6 +296,76 @@ bool valid_host_char(char c) {
 }
 
 }  // namespace
+
+bool AllowedHost::allows(std::string_view h, uint16_t p) const {
+    if (h != host) return false;
+    if (any_port) return true;
+    if (port) return *port == p;
+    return p == 80 || p == 443;
+}
+
+std::expected<AllowedHost, std::string> parse_allowed_host(std::string_view entry) {
+    const std::string shown = "\"" + std::string(entry.substr(0, 120)) + "\"";
+    AllowedHost out;
+    std::string_view host = entry;
+    std::string_view port;
+    bool has_port = false;
+    if (!entry.empty() && entry.front() == '[') {
+        const size_t close = entry.find(']');
+        if (close == std::string_view::npos) return Error(shown + ": an unterminated [IPv6]");
+        host = entry.substr(1, close - 1);
+        const std::string_view rest = entry.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return Error(shown + ": expected :port after ]");
+            port = rest.substr(1);
+            has_port = true;
+        }
+    } else if (std::ranges::count(entry, ':') == 1) {
+        const size_t colon = entry.find(':');
+        host = entry.substr(0, colon);
+        port = entry.substr(colon + 1);
+        has_port = true;
+    }
+    out.host = lowercase(host);
+    if (out.host.empty()) return Error(shown + ": no host");
+    error_code ec;
+    if (out.host.find(':') == std::string::npos &&
+        !std::all_of(out.host.begin(), out.host.end(), valid_host_char))
+        return Error(shown + ": a bad host name");
+    if (out.host.find(':') != std::string::npos) {
+        asio::ip::make_address_v6(out.host, ec);
+        if (ec) return Error(shown + ": a bad IPv6 address");
+    }
+    if (has_port) {
+        if (port == "*") {
+            out.any_port = true;
+        } else {
+            unsigned value = 0;
+            const auto [end, perr] = std::from_chars(port.data(), port.data() + port.size(), value);
+            if (perr != std::errc{} || end != port.data() + port.size() || value == 0 ||
+                value > 65535)
+                return Error(shown + ": the port must be 1..65535 or *");
+            out.port = static_cast<uint16_t>(value);
+        }
+    }
+    return out;
+}
+
+void NodeListeners::add(uint16_t port) {
+    std::lock_guard lock(mutex_);
+    if (std::ranges::find(ports_, port) == ports_.end()) ports_.push_back(port);
+}
+
+bool NodeListeners::contains(uint16_t port) const {
+    std::lock_guard lock(mutex_);
+    return std::ranges::find(ports_, port) != ports_.end();
+}
+
+bool is_local_address(std::string_view ip) {
+    error_code ec;
+    const auto a = asio::ip::make_address(std::string(ip), ec);
+    return !ec && local_address(a);
+}
 
 std::string Url::authority() const {
     std::string h = host_is_ipv6() ? "[" + host + "]" : host;

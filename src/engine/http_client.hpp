@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,13 +44,47 @@ std::expected<Url, std::string> resolve_location(const Url& base, std::string_vi
 // is no IP address yields "not an IP address".
 std::optional<std::string> non_public_address_reason(std::string_view ip);
 
+// An entry of the HTTP allowlist: a host (name or IP literal, case-insensitive) and the ports it
+// may be reached on. "host:port" names one port, "host:*" any port; a bare "host" means ports 80
+// and 443 only (a service on another port must be named with it). IPv6 literals in brackets:
+// "[::1]:9000".
+struct AllowedHost {
+    std::string host;  // lowercase, an IPv6 literal without brackets
+    std::optional<uint16_t> port;
+    bool any_port = false;
+    bool allows(std::string_view host, uint16_t port) const;
+};
+std::expected<AllowedHost, std::string> parse_allowed_host(std::string_view entry);
+
+// The ports the node itself listens on (every chain's, the engine's, the peer port). An http
+// kernel never connects to them on a local address (loopback, unspecified, or an address of one
+// of this machine's interfaces), whatever the allowlist says: a kernel calling the node's own
+// RPC could send its dev accounts' ether or have the engine call itself. Filled as the node
+// binds; safe to read while it does.
+class NodeListeners {
+public:
+    void add(uint16_t port);
+    bool contains(uint16_t port) const;
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<uint16_t> ports_;
+};
+
+// Whether `ip` is an address of this machine: loopback, unspecified (0.0.0.0 and :: connect to
+// it), or one of its interfaces' (IPv4-mapped IPv6 judged by its IPv4 address).
+bool is_local_address(std::string_view ip);
+
 struct HttpPolicy {
-    // Allow every non-public address (a private deployment).
+    // Allow every non-public address (a private deployment); the node's own ports stay refused.
     bool allow_private = false;
-    // Hosts (names or IP literals, case-insensitive) that may resolve to non-public addresses,
-    // e.g. "127.0.0.1" or "metadata.internal" for an operator's own services.
+    // Entries of parse_allowed_host's forms that may resolve to non-public addresses, e.g.
+    // "127.0.0.1:9000" or "metadata.internal" for an operator's own services. An entry that
+    // does not parse allows nothing.
     std::vector<std::string> allowed_hosts;
     unsigned max_redirects = 3;
+    // The node's own listening ports (nullptr: none known).
+    std::shared_ptr<const NodeListeners> own_listeners;
 };
 
 struct HttpRequest {

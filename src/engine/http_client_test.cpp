@@ -4,6 +4,10 @@
 
 #include "engine/http_test_server.hpp"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 namespace krnl::engine {
 namespace {
 
@@ -12,7 +16,7 @@ using testing::TestHttpServer;
 
 HttpPolicy loopback_allowed() {
     HttpPolicy p;
-    p.allowed_hosts = {"127.0.0.1"};
+    p.allowed_hosts = {"127.0.0.1:*"};
     return p;
 }
 
@@ -141,6 +145,100 @@ TEST(Ssrf, OperatorCanAllowAHostOrAllPrivateAddresses) {
     auto other = http_fetch(get("http://10.0.0.1/x"), loopback_allowed());
     ASSERT_FALSE(other);
     EXPECT_NE(other.error().find("refused"), std::string::npos);
+}
+
+TEST(Ssrf, TheAllowlistNamesPorts) {
+    TestHttpServer server;
+    const std::string port = std::to_string(server.port());
+    const auto with = [](std::vector<std::string> hosts) {
+        HttpPolicy p;
+        p.allowed_hosts = std::move(hosts);
+        return p;
+    };
+    // A bare host means ports 80 and 443 only: the server's port is not among them.
+    auto bare = http_fetch(get(server.url("/ok")), with({"127.0.0.1"}));
+    ASSERT_FALSE(bare);
+    EXPECT_NE(bare.error().find("refused"), std::string::npos) << bare.error();
+    auto other_port = http_fetch(get(server.url("/ok")), with({"127.0.0.1:1"}));
+    ASSERT_FALSE(other_port);
+    EXPECT_EQ(server.requests(), 0);
+    auto named = http_fetch(get(server.url("/ok")), with({"127.0.0.1:" + port}));
+    ASSERT_TRUE(named) << named.error();
+    auto any = http_fetch(get(server.url("/ok")), with({"127.0.0.1:*"}));
+    ASSERT_TRUE(any) << any.error();
+
+    auto entry = parse_allowed_host("Metadata.Internal:9000");
+    ASSERT_TRUE(entry) << entry.error();
+    EXPECT_TRUE(entry->allows("metadata.internal", 9000));
+    EXPECT_FALSE(entry->allows("metadata.internal", 9001));
+    EXPECT_FALSE(entry->allows("other.internal", 9000));
+    entry = parse_allowed_host("[::1]:8080");
+    ASSERT_TRUE(entry) << entry.error();
+    EXPECT_EQ(entry->host, "::1");
+    EXPECT_TRUE(entry->allows("::1", 8080));
+    entry = parse_allowed_host("api.local");
+    ASSERT_TRUE(entry);
+    EXPECT_TRUE(entry->allows("api.local", 443));
+    EXPECT_TRUE(entry->allows("api.local", 80));
+    EXPECT_FALSE(entry->allows("api.local", 8545));
+    for (const char* bad :
+         {"", "host:0", "host:70000", "host:x", "[::1", "[::1]8080", "a b:1", ":80", "[zz::1]:80"})
+        EXPECT_FALSE(parse_allowed_host(bad)) << bad;
+}
+
+TEST(Ssrf, TheNodesOwnPortsAreRefusedWhateverTheAllowlistSays) {
+    TestHttpServer server;  // stands for the node's RPC port
+    auto listeners = std::make_shared<NodeListeners>();
+    listeners->add(server.port());
+    HttpPolicy p;
+    p.allow_private = true;
+    p.allowed_hosts = {"127.0.0.1:*", "localhost:*", "[::1]:*", "0.0.0.0:*"};
+    p.own_listeners = listeners;
+    const std::string port = std::to_string(server.port());
+    for (const std::string& url :
+         {server.url("/ok"), "http://localhost:" + port + "/ok", "http://[::1]:" + port + "/ok",
+          "http://0.0.0.0:" + port + "/ok", "http://127.0.0.2:" + port + "/ok",
+          "http://[::ffff:127.0.0.1]:" + port + "/ok"}) {
+        auto r = http_fetch(get(url), p);
+        ASSERT_FALSE(r) << url;
+        EXPECT_NE(r.error().find("this node's own RPC"), std::string::npos)
+            << url << ": " << r.error();
+    }
+    // A redirect from an allowed service to the node's port is refused at that hop.
+    TestHttpServer elsewhere;
+    auto redirected = http_fetch(get(elsewhere.url("/goto?to=" + server.url("/ok"))), p);
+    ASSERT_FALSE(redirected);
+    EXPECT_NE(redirected.error().find("this node's own RPC"), std::string::npos)
+        << redirected.error();
+    EXPECT_EQ(server.requests(), 0);
+    // Other ports of this machine stay reachable as the allowlist says.
+    auto fine = http_fetch(get(elsewhere.url("/ok")), p);
+    ASSERT_TRUE(fine) << fine.error();
+
+    // An address of one of this machine's interfaces is the node too.
+    ifaddrs* list = nullptr;
+    ASSERT_EQ(getifaddrs(&list), 0);
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+        char text[INET_ADDRSTRLEN] = {};
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, text,
+                  sizeof text);
+        EXPECT_TRUE(is_local_address(text)) << text;
+        auto r = http_fetch(get("http://" + std::string(text) + ":" + port + "/ok"), p);
+        ASSERT_FALSE(r) << text;
+        EXPECT_NE(r.error().find("this node's own RPC"), std::string::npos) << r.error();
+    }
+    freeifaddrs(list);
+    EXPECT_EQ(server.requests(), 0);
+
+    EXPECT_TRUE(is_local_address("127.0.0.1"));
+    EXPECT_TRUE(is_local_address("127.1.2.3"));
+    EXPECT_TRUE(is_local_address("0.0.0.0"));
+    EXPECT_TRUE(is_local_address("::"));
+    EXPECT_TRUE(is_local_address("::1"));
+    EXPECT_TRUE(is_local_address("::ffff:127.0.0.1"));
+    EXPECT_FALSE(is_local_address("8.8.8.8"));
+    EXPECT_FALSE(is_local_address("2001:4860:4860::8888"));
 }
 
 TEST(Ssrf, RedirectsAreCheckedAgain) {

@@ -28,8 +28,33 @@ rpc::Result<ExecuteRequest> request_arg(const rpc::Params& p, size_t i) {
     return request_from_json(p.at(i));
 }
 
-}  // namespace
+void add_cosign(rpc::MethodTable& methods, const std::shared_ptr<KrnlService>& service) {
+    methods.add_blocking("krnl_cosign",
+                         [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
+                             KRNL_RPC_TRY(request, cosign_request_from_params(params));
+                             KRNL_RPC_TRY(signed_, service->cosign(request));
+                             return json{{"signer", to_hex(signed_.signer)},
+                                         {"signature", to_hex(signed_.signature)},
+                                         {"digest", to_hex(signed_.digest)}};
+                         });
+}
 
+void add_node_info(rpc::MethodTable& methods, const std::shared_ptr<KrnlService>& service) {
+    methods.add("krnl_nodeInfo",
+                [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
+                    rpc::Params p(params);
+                    if (auto r = p.at_most(0); !r) return std::unexpected(r.error());
+                    const auto info = service->node_info();
+                    return json{{"signer", to_hex(info.signer)},
+                                {"chainId", rpc::to_quantity(info.home_chain_id)},
+                                {"registry", to_hex(info.registry)},
+                                {"vault", to_hex(info.vault)},
+                                {"version", info.version},
+                                {"peers", info.peers}};
+                });
+}
+
+}  // namespace
 json kernel_to_json(const KernelInfo& k) {
     static const char* kinds[] = {"evm-read", "http", "evm-compute"};
     const std::string_view text(reinterpret_cast<const char*>(k.spec.data()), k.spec.size());
@@ -78,7 +103,8 @@ json execute_result_to_json(const ExecuteResult& r) {
             {"peers", peers}};
 }
 
-void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> service) {
+void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> service,
+                       Cosign cosign) {
     methods.add_blocking("krnl_executeKernels",
                          [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
                              rpc::Params p(params);
@@ -87,21 +113,17 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
                              KRNL_RPC_TRY(result, service->execute(request));
                              return execute_result_to_json(result);
                          });
-    methods.add_blocking(
-        "krnl_cosign", [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
-            rpc::Params p(params);
-            if (auto r = p.at_most(5); !r) return std::unexpected(r.error());
-            KRNL_RPC_TRY(request, request_arg(p, 0));
-            if (!p.has(1)) return std::unexpected(rpc::Params::missing(1));
-            KRNL_RPC_TRY(responses, responses_from_json(p.at(1)));
-            KRNL_RPC_TRY(nonce, p.quantity(2));
-            KRNL_RPC_TRY(expiry, p.u64(3));
-            KRNL_RPC_TRY(node_fee, p.quantity(4));
-            KRNL_RPC_TRY(signed_, service->cosign(request, responses, nonce, expiry, node_fee));
-            return json{{"signer", to_hex(signed_.signer)},
-                        {"signature", to_hex(signed_.signature)},
-                        {"digest", to_hex(signed_.digest)}};
+    if (cosign == Cosign::Served) {
+        add_cosign(methods, service);
+    } else {
+        methods.add("krnl_cosign", [](const json&, rpc::CallContext&) -> rpc::Result<json> {
+            return std::unexpected(rpc::RpcError{
+                krnl_code::kCosignNotServed,
+                "krnl_cosign is not served on this port: this node answers peers on its "
+                "engine.peer_port (engine.cosign_on_public_ports = false)",
+                std::nullopt});
         });
+    }
     methods.add_blocking("krnl_getKernel",
                          [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
                              rpc::Params p(params);
@@ -109,6 +131,7 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
                              if (!p.has(0)) return std::unexpected(rpc::Params::missing(0));
                              auto id = parse_kernel_id(p.at(0));
                              if (!id) return std::unexpected(rpc::Params::invalid(0, id.error()));
+                             KRNL_RPC_TRY(admitted, service->admit());
                              KRNL_RPC_TRY(k, service->kernel(*id));
                              return kernel_to_json(k);
                          });
@@ -116,6 +139,7 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
                          [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
                              rpc::Params p(params);
                              if (auto r = p.at_most(0); !r) return std::unexpected(r.error());
+                             KRNL_RPC_TRY(admitted, service->admit());
                              KRNL_RPC_TRY(all, service->list_kernels());
                              json out = json::array();
                              for (const auto& k : all)
@@ -137,23 +161,18 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
                                      return std::unexpected(rpc::Params::invalid(1, id.error()));
                                  ids.push_back(*id);
                              }
+                             KRNL_RPC_TRY(admitted, service->admit());
                              KRNL_RPC_TRY(q, service->quote(app, ids));
                              json out = fees_to_json(q.fees);
                              out["expiry"] = q.expiry;
                              return out;
                          });
-    methods.add("krnl_nodeInfo",
-                [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
-                    rpc::Params p(params);
-                    if (auto r = p.at_most(0); !r) return std::unexpected(r.error());
-                    const auto info = service->node_info();
-                    return json{{"signer", to_hex(info.signer)},
-                                {"chainId", rpc::to_quantity(info.home_chain_id)},
-                                {"registry", to_hex(info.registry)},
-                                {"vault", to_hex(info.vault)},
-                                {"version", info.version},
-                                {"peers", info.peers}};
-                });
+    add_node_info(methods, service);
+}
+
+void register_peer_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> service) {
+    add_cosign(methods, service);
+    add_node_info(methods, service);
 }
 
 }  // namespace krnl::engine

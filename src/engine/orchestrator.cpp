@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/thread.hpp"
+#include "engine/worker_pool.hpp"
 
 namespace krnl::engine {
 
@@ -21,9 +22,10 @@ std::string kernel_name(const ExecutionRequest& request, size_t k) {
 enum class Phase { Waiting, Running, Done };
 
 // Kernels of every request share one pool, never destroyed: a kernel still running after its
-// request's deadline keeps its thread until it finishes on its own.
-ThreadPool& kernel_threads() {
-    static ThreadPool* pool = new ThreadPool(1024);
+// request's deadline keeps its thread until it finishes on its own. The service bounds kernels in
+// flight (engine.max_kernels_in_flight), so the maximum here is a backstop; idle threads end.
+WorkerPool& kernel_threads() {
+    static WorkerPool* pool = new WorkerPool(1024, std::chrono::seconds(5));
     return *pool;
 }
 
@@ -156,13 +158,23 @@ Orchestrator::Orchestrator(std::shared_ptr<const KernelRunner> runner, Orchestra
 
 std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(
     const ExecutionRequest& request) const {
+    // The caller's slots: a kernel's is given back when it ends, a kernel never started's below.
+    const size_t n = request.kernels.size();
+    std::vector<bool> posted(n, false);
+    struct GiveBack {
+        const ExecutionRequest& request;
+        const std::vector<bool>& posted;
+        ~GiveBack() {
+            if (request.slots)
+                request.slots->release(static_cast<size_t>(std::ranges::count(posted, false)));
+        }
+    } give_back{request, posted};
     if (request.kernels.size() > options_.max_kernels)
         return Error("too many kernels: " + std::to_string(request.kernels.size()) + " (at most " +
                      std::to_string(options_.max_kernels) + ")");
     auto deps = kernel_dependencies(request);
     if (!deps) return Error(deps.error());
 
-    const size_t n = request.kernels.size();
     auto run = std::make_shared<Run>();
     run->request = request;
     run->runner = runner_;
@@ -216,11 +228,15 @@ std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(
                     kernel_threads().post([run, k, ctx = std::move(ctx), kernel_deadline] {
                         KernelOutcome outcome =
                             run->runner->run(*run->request.kernels[k].spec, ctx, kernel_deadline);
-                        std::lock_guard guard(run->mutex);
-                        run->outcomes[k] = std::move(outcome);
-                        run->phase[k] = Phase::Done;
-                        run->changed.notify_all();
+                        {
+                            std::lock_guard guard(run->mutex);
+                            run->outcomes[k] = std::move(outcome);
+                            run->phase[k] = Phase::Done;
+                            run->changed.notify_all();
+                        }
+                        if (run->request.slots) run->request.slots->release(1);
                     });
+                posted[k] = started;
                 if (!started) {
                     run->phase[k] = Phase::Done;
                     run->outcomes[k].error = "the node could not start a thread for it";

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/in_flight.hpp"
 #include "engine/runners.hpp"
 
 namespace krnl::engine {
@@ -29,6 +30,9 @@ struct ExecutionRequest {
     std::vector<TypedValue> args;  // decoded arguments of the call being authorised
     std::vector<KernelCall> kernels;
     std::map<uint64_t, uint64_t> blocks;  // chain id -> the block evm-read kernels read
+    // Slots the caller took, one per kernel: each is given back when its kernel ends (after the
+    // request's deadline for a kernel still running then), or at once for a kernel never started.
+    std::shared_ptr<InFlightLimit> slots;
 };
 
 struct KernelResult {

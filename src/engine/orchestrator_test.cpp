@@ -206,7 +206,7 @@ TEST(Orchestrator, EachKernelHasItsOwnTimeout) {
     testing::TestHttpServer server;
     Fixture f;
     f.options.kernel_timeout = 100ms;
-    f.runner_options.http.allowed_hosts = {"127.0.0.1"};
+    f.runner_options.http.allowed_hosts = {"127.0.0.1:*"};
     const auto http_kernel = [&](const std::string& path, int timeout_ms) {
         return spec(R"J({"kind":"http","method":"GET","url":")J" + server.url(path) +
                     R"J(","outputs":[{"path":"$.ok","type":"bool"}],"timeoutMs":)J" +

@@ -203,7 +203,7 @@ std::string http_kernel(const std::string& url, const std::string& extra = "") {
 
 KernelRunner loopback_runner() {
     RunnerOptions o;
-    o.http.allowed_hosts = {"127.0.0.1"};
+    o.http.allowed_hosts = {"127.0.0.1:*"};
     return KernelRunner(nullptr, o);
 }
 

@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <charconv>
-#include <condition_variable>
 
 #include "common/secp256k1.hpp"
-#include "common/thread.hpp"
+#include "engine/service_detail.hpp"
 #include "rpc/params.hpp"
 
 namespace krnl::engine {
+
+using namespace detail;
 
 namespace {
 
@@ -16,15 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 abi::Type type_of(std::string_view text) {
     return *abi::parse_type(text);
-}
-
-std::unexpected<ServiceError> fail(int code, std::string message,
-                                   std::optional<json> data = std::nullopt) {
-    return std::unexpected(ServiceError{code, std::move(message), std::move(data)});
-}
-
-std::string dec(const uint256& v) {
-    return to_string(v);
 }
 
 // Bounds of the per-block read cache (apps and kernels must be registered to be cached).
@@ -77,22 +69,6 @@ uint64_t ms_since(Clock::time_point start) {
 
 }  // namespace
 
-struct KrnlService::Prepared {
-    BlockRef home;                        // every registry, vault and policy read is at this block
-    std::map<uint64_t, uint64_t> blocks;  // and every evm-read kernel at its chain's pin
-    address token_authority;
-    address policy;
-    uint64_t threshold = 1;
-    bool signer_trusted = false;
-    std::vector<KernelInfo> kernels;
-    std::vector<std::shared_ptr<const KernelSpec>> specs;
-    std::vector<TypedValue> args;
-    fixed_bytes<4> selector;
-    address sender;
-    bytes encoded_args;
-    Fees fees;
-};
-
 std::expected<std::shared_ptr<KrnlService>, std::string> KrnlService::create(
     ServiceConfig config, std::shared_ptr<ChainAccess> chains) {
     const auto signer = secp256k1::address_from_secret(config.operator_key);
@@ -105,7 +81,10 @@ KrnlService::KrnlService(ServiceConfig config, std::shared_ptr<ChainAccess> chai
     : config_(std::move(config)),
       chains_(chains),
       signer_(signer),
-      orchestrator_(std::make_shared<KernelRunner>(chains, config_.runner), config_.orchestrator) {
+      orchestrator_(std::make_shared<KernelRunner>(chains, config_.runner), config_.orchestrator),
+      request_slots_(std::make_shared<InFlightLimit>(config_.max_requests_in_flight)),
+      kernel_slots_(std::make_shared<InFlightLimit>(config_.max_kernels_in_flight)),
+      nonces_(config_.max_cosign_nonces) {
     for (const auto& url : config_.peers)
         peers_.push_back(std::make_shared<rpc::Client>(url, config_.peer_timeout));
 }
@@ -247,13 +226,13 @@ ServiceResult<BlockRef> KrnlService::pin(uint64_t chain_id, const ExecuteRequest
                                                       " of chain " + std::to_string(chain_id) +
                                                       " is not on this node's chain yet (head " +
                                                       std::to_string(head->number) + ")");
-    if (head->number - it->second > config_.max_pin_lag_blocks)
-        return fail(krnl_code::kBadRequest,
+    if (head->number - it->second > config_.pin_window.max_blocks)
+        return fail(krnl_code::kPinsOutsideWindow,
                     "block " + std::to_string(it->second) + " of chain " +
                         std::to_string(chain_id) + " is " +
                         std::to_string(head->number - it->second) +
                         " blocks behind the head; this node reads at most " +
-                        std::to_string(config_.max_pin_lag_blocks) + " behind");
+                        std::to_string(config_.pin_window.max_blocks) + " behind");
     return BlockRef{it->second, head->timestamp, hash256{}};  // no state id: never cached
 }
 
@@ -303,6 +282,7 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
     KRNL_RPC_TRY(home, pin(config_.home_chain_id, request, pins_from_request));
     p.home = home;
     p.blocks[config_.home_chain_id] = home.number;
+    p.pins[config_.home_chain_id] = Pin{home.number, home.hash};
     KRNL_RPC_TRY(app, app_view(request.app, home));
     p.token_authority = app.token_authority;
     p.policy = app.policy;
@@ -323,9 +303,10 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
         if (const auto* read = std::get_if<EvmReadSpec>(&spec->body);
             read && !read->block && !p.blocks.contains(read->chain_id)) {
             auto pinned = pin(read->chain_id, request, pins_from_request);
-            if (pinned)
+            if (pinned) {
                 p.blocks[read->chain_id] = pinned->number;
-            else if (pins_from_request && request.blocks.contains(read->chain_id))
+                p.pins[read->chain_id] = Pin{pinned->number, pinned->hash};
+            } else if (pins_from_request && request.blocks.contains(read->chain_id))
                 return std::unexpected(pinned.error());
         }
         p.specs.push_back(spec);
@@ -434,6 +415,17 @@ ServiceResult<std::vector<KernelResult>> KrnlService::run(const Prepared& p,
     for (size_t i = 0; i < request.kernels.size(); ++i)
         er.kernels.push_back(
             KernelCall{request.kernels[i].id, p.specs[i], request.kernels[i].inputs});
+    // Every kernel holds a slot until it ends, a kernel outliving its request's deadline too.
+    if (!kernel_slots_->try_acquire(request.kernels.size()))
+        return fail(krnl_code::kEngineBusy,
+                    "the node is busy: " + std::to_string(kernel_slots_->in_flight()) +
+                        " kernels are running, and " + std::to_string(request.kernels.size()) +
+                        " more would pass its bound of " + std::to_string(kernel_slots_->limit()) +
+                        " (engine.max_kernels_in_flight); retry later",
+                    json{{"limit", "max_kernels_in_flight"},
+                         {"inFlight", kernel_slots_->in_flight()},
+                         {"max", kernel_slots_->limit()}});
+    er.slots = kernel_slots_;
     auto results = orchestrator_.execute(er);
     if (!results) return fail(krnl_code::kBadRequest, "kernels: " + results.error());
     for (size_t i = 0; i < results->size(); ++i) {
@@ -515,27 +507,6 @@ NodeInfo KrnlService::node_info() const {
 
 namespace {
 
-uint64_t unix_now() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
-}
-
-std::vector<KernelResponse> to_responses(const std::vector<KernelResult>& results) {
-    std::vector<KernelResponse> out;
-    for (const auto& r : results)
-        out.push_back({r.kernel_id, r.result, r.err});
-    return out;
-}
-
-std::string describe_response(const KernelResponse& r) {
-    return r.err.empty() ? "result " + to_hex(r.result) : "error \"" + r.err + "\"";
-}
-
-}  // namespace
-
-namespace {
-
 // The attestation's expiry and what it charges per kernel. It must stay valid until it expires,
 // so it ends before a kernel's deactivation and before a fee rise (the vault refuses to charge
 // less than the fee registered when it settles); a rise closer than the minimum lifetime is
@@ -544,14 +515,6 @@ struct Terms {
     uint64_t expiry = 0;
     std::vector<uint256> kernel_fees;
 };
-
-// The fee an attestation valid until `expiry` must carry: the highest the registry may ask
-// before then.
-uint256 fee_until(const KernelInfo& k, uint64_t expiry) {
-    if (k.fee_effective_at != 0 && k.fee_effective_at <= expiry)
-        return std::max(k.fee, k.pending_fee);
-    return k.fee;
-}
 
 ServiceResult<Terms> attestation_terms(const std::vector<KernelInfo>& kernels, uint64_t now,
                                        uint64_t lifetime, uint64_t min_lifetime) {
@@ -574,11 +537,6 @@ ServiceResult<Terms> attestation_terms(const std::vector<KernelInfo>& kernels, u
     for (const auto& k : kernels)
         t.kernel_fees.push_back(fee_until(k, t.expiry));
     return t;
-}
-
-// The time attestations are dated by: the home chain's, which a devnet may have moved ahead.
-uint64_t chain_now(const BlockRef& home) {
-    return std::max(unix_now(), home.timestamp);
 }
 
 }  // namespace
@@ -615,8 +573,25 @@ ServiceResult<Quote> KrnlService::quote(const address& app,
     return q;
 }
 
+std::unexpected<ServiceError> KrnlService::busy_requests() const {
+    return fail(krnl_code::kEngineBusy,
+                "the node is busy: " + std::to_string(request_slots_->limit()) +
+                    " engine requests are running (engine.max_requests_in_flight); retry later",
+                json{{"limit", "max_requests_in_flight"},
+                     {"inFlight", request_slots_->in_flight()},
+                     {"max", request_slots_->limit()}});
+}
+
+ServiceResult<InFlightLimit::Ticket> KrnlService::admit() const {
+    auto ticket = request_slots_->ticket();
+    if (!ticket) return busy_requests();
+    return std::move(*ticket);
+}
+
 ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request) const {
     const auto start = Clock::now();
+    auto admitted = request_slots_->ticket();
+    if (!admitted) return busy_requests();
     KRNL_RPC_TRY(p, prepare(request, /*pins_from_request=*/false));
     if (!p.signer_trusted)
         return fail(krnl_code::kSignerNotTrusted,
@@ -658,11 +633,9 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
 
     std::vector<bytes> signatures{*own};
     if (p.threshold > 1) {
-        // Peers re-run the kernels at the same blocks; k - 1 trusted co-signatures complete the
-        // payload (more would only cost the app gas).
-        ExecuteRequest pinned = request;
-        pinned.blocks = p.blocks;
-        out.peers = gather(p, pinned, a, digest, signatures);
+        // Peers re-run the kernels at the same blocks (the pins); k - 1 trusted co-signatures
+        // complete the payload (more would only cost the app gas).
+        out.peers = gather(p, request, a, digest, signatures);
         if (signatures.size() < p.threshold) {
             std::string why;
             json peers = json::array();
@@ -694,348 +667,6 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
     out.threshold = p.threshold;
     out.blocks = p.blocks;
     out.total_ms = ms_since(start);
-    return out;
-}
-
-namespace {
-
-struct PeerAnswer {
-    PeerOutcome outcome;
-    bytes signature;
-};
-
-// One peer's co-signature of `digest`, checked: it must recover to the signer the peer names and
-// not to this node's own.
-PeerAnswer ask_peer(rpc::Client& peer, const json& params, const hash256& digest,
-                    const address& own_signer) {
-    PeerAnswer a{{peer.url(), std::nullopt, {}}, {}};
-    PeerOutcome& o = a.outcome;
-    auto r = peer.call("krnl_cosign", params);
-    if (!r) {
-        // The client reports transport failures as internal errors naming the URL.
-        o.error =
-            r.error().code == rpc::code::kInternalError
-                ? "peer unreachable or failed: " + r.error().message
-                : "peer refused (" + std::to_string(r.error().code) + "): " + r.error().message;
-        return a;
-    }
-    const json& v = *r;
-    if (!v.is_object() || !v.contains("signature")) {
-        o.error = "peer answered without a signature";
-        return a;
-    }
-    auto sig = rpc::parse_data(v["signature"]);
-    if (!sig) {
-        o.error = "peer's signature: " + sig.error();
-        return a;
-    }
-    auto signer = recover_signer(digest, *sig);
-    if (!signer) {
-        o.error = "peer's signature does not recover: " + signer.error();
-        return a;
-    }
-    // A signature over another digest recovers to some unrelated address: compare with the claim.
-    if (v.contains("signer")) {
-        auto claimed = rpc::parse_address(v["signer"]);
-        if (!claimed || *claimed != *signer) {
-            o.error = "peer signed another digest (its signature recovers to " + to_hex(*signer) +
-                      ", not the signer it names)";
-            return a;
-        }
-    }
-    if (*signer == own_signer) {
-        o.error = "peer signs with this node's own key";
-        return a;
-    }
-    o.signer = *signer;
-    a.signature = std::move(*sig);
-    return a;
-}
-
-// The answers of one round of co-signing, filled in by the peer threads. Shared, so a peer that
-// answers after the quorum was reached writes into something still alive.
-struct Gathering {
-    std::mutex mutex;
-    std::condition_variable answered;
-    std::vector<std::optional<PeerAnswer>> answers;
-};
-
-// Peers of every request share one pool, never destroyed (a peer may outlive its request).
-ThreadPool& peer_threads() {
-    static ThreadPool* pool = new ThreadPool(256);
-    return *pool;
-}
-
-}  // namespace
-
-std::vector<PeerOutcome> KrnlService::gather(const Prepared& p, const ExecuteRequest& request,
-                                             const Attestation& a, const hash256& digest,
-                                             std::vector<bytes>& signatures) const {
-    // Peers re-run the kernels, so they are all asked at once, and the payload is complete as
-    // soon as k - 1 of those the token authority trusts co-signed: a slow or hanging peer costs
-    // nothing while enough others answer.
-    const size_t n = peers_.size();
-    auto round = std::make_shared<Gathering>();
-    round->answers.resize(n);
-    const json params = json::array({request_to_json(request), responses_to_json(a.responses),
-                                     rpc::to_quantity(a.nonce), rpc::to_quantity(a.expiry),
-                                     rpc::to_quantity(a.fees.node_fee)});
-    for (size_t i = 0; i < n; ++i) {
-        const bool posted =
-            peer_threads().post([round, i, client = peers_[i], params, digest, own = signer_] {
-                PeerAnswer answer = ask_peer(*client, params, digest, own);
-                std::lock_guard lock(round->mutex);
-                round->answers[i] = std::move(answer);
-                round->answered.notify_all();
-            });
-        if (!posted) {
-            std::lock_guard lock(round->mutex);
-            round->answers[i] = PeerAnswer{
-                {peers_[i]->url(), std::nullopt, "the node could not start a thread"}, {}};
-        }
-    }
-    std::vector<PeerOutcome> outcomes(n);
-    std::vector<bool> handled(n, false);
-    size_t remaining = n;
-    std::unique_lock lock(round->mutex);
-    while (remaining > 0 && signatures.size() < p.threshold) {
-        round->answered.wait(lock, [&] {
-            for (size_t i = 0; i < n; ++i)
-                if (!handled[i] && round->answers[i]) return true;
-            return false;
-        });
-        for (size_t i = 0; i < n && signatures.size() < p.threshold; ++i) {
-            if (handled[i] || !round->answers[i]) continue;
-            handled[i] = true;
-            --remaining;
-            PeerAnswer answer = std::move(*round->answers[i]);
-            lock.unlock();
-            PeerOutcome& o = answer.outcome;
-            if (o.signer) {
-                auto trusted = is_trusted(p.token_authority, *o.signer, p.home.number);
-                if (!trusted) {
-                    o.error = trusted.error().message;
-                    o.signer.reset();
-                } else if (!*trusted) {
-                    o.error = "co-signed, but its signer " + to_hex(*o.signer) +
-                              " is not a signer of the token authority";
-                    o.signer.reset();
-                } else {
-                    signatures.push_back(std::move(answer.signature));
-                }
-            }
-            outcomes[i] = std::move(o);
-            lock.lock();
-        }
-    }
-    for (size_t i = 0; i < n; ++i)
-        if (!handled[i])
-            outcomes[i] = {peers_[i]->url(), std::nullopt,
-                           "not waited for: the threshold was reached first"};
-    return outcomes;
-}
-
-ServiceResult<CosignResult> KrnlService::cosign(const ExecuteRequest& request,
-                                                const std::vector<KernelResponse>& responses,
-                                                const uint256& nonce, uint64_t expiry,
-                                                const uint256& node_fee) const {
-    if (node_fee < config_.node_fee)
-        return fail(
-            krnl_code::kBadRequest,
-            "node fee " + dec(node_fee) + " is below this node's fee " + dec(config_.node_fee));
-    if (responses.size() != request.kernels.size())
-        return fail(krnl_code::kBadRequest,
-                    "responses (" + std::to_string(responses.size()) + ") and kernels (" +
-                        std::to_string(request.kernels.size()) + ") differ in number");
-    KRNL_RPC_TRY(p, prepare(request, /*pins_from_request=*/true));
-    const uint64_t now = chain_now(p.home);
-    if (expiry < now)
-        return fail(krnl_code::kBadRequest, "expiry " + std::to_string(expiry) + " has passed");
-    if (expiry > now + config_.attestation_lifetime_s + 60)
-        return fail(krnl_code::kBadRequest,
-                    "expiry " + std::to_string(expiry) + " is further away than this node's " +
-                        std::to_string(config_.attestation_lifetime_s) + " s lifetime");
-    for (const auto& k : p.kernels)
-        if (k.deactivate_at != 0 && k.deactivate_at <= expiry)
-            return fail(krnl_code::kKernelInactive, "kernel " + dec(k.id) + " is deactivated at " +
-                                                        std::to_string(k.deactivate_at) +
-                                                        ", before the expiry " +
-                                                        std::to_string(expiry));
-    KRNL_RPC_TRY(results, run(p, request));
-    const auto mine = to_responses(results);
-    for (size_t i = 0; i < mine.size(); ++i) {
-        if (mine[i] == responses[i]) continue;
-        return fail(krnl_code::kResponsesDiffer,
-                    "kernel " + dec(mine[i].kernel_id) + " (position " + std::to_string(i) +
-                        ") differs: this node got " + describe_response(mine[i]) +
-                        ", the request carries " + describe_response(responses[i]),
-                    json{{"position", i}, {"responses", responses_to_json(mine)}});
-    }
-    if (auto ok = evaluate_policy(p, mine); !ok) return std::unexpected(ok.error());
-
-    Attestation a;
-    a.chain_id = uint256(config_.home_chain_id);
-    a.token_authority = p.token_authority;
-    a.app = request.app;
-    a.sender = request.sender;
-    a.selector = p.selector;
-    a.args_hash = args_hash(request.args);
-    a.responses = mine;
-    a.nonce = nonce;
-    a.expiry = expiry;
-    a.fees = p.fees;
-    for (size_t i = 0; i < p.kernels.size(); ++i)
-        a.fees.kernel_fees[i] = fee_until(p.kernels[i], expiry);
-    a.fees.node_fee = node_fee;
-    const hash256 digest = attestation_digest(a);
-    auto sig = sign_digest(digest, config_.operator_key);
-    if (!sig) return fail(rpc::code::kInternalError, "signing failed: " + sig.error());
-    return CosignResult{signer_, std::move(*sig), digest};
-}
-
-// ---- JSON forms
-
-namespace {
-
-std::unexpected<ServiceError> bad_field(const std::string& field, const std::string& why) {
-    return fail(krnl_code::kBadRequest, "request." + field + ": " + why);
-}
-
-}  // namespace
-
-std::expected<uint256, std::string> parse_kernel_id(const json& value) {
-    if (value.is_number_unsigned()) return uint256(value.get<uint64_t>());
-    if (value.is_number_integer()) {
-        if (value.get<int64_t>() < 0) return std::unexpected("a kernel id cannot be negative");
-        return uint256(static_cast<uint64_t>(value.get<int64_t>()));
-    }
-    return rpc::parse_quantity(value);
-}
-
-json blocks_to_json(const std::map<uint64_t, uint64_t>& blocks) {
-    json out = json::object();
-    for (const auto& [chain, number] : blocks)
-        out[std::to_string(chain)] = rpc::to_quantity(number);
-    return out;
-}
-
-json request_to_json(const ExecuteRequest& r) {
-    json kernels = json::array();
-    for (const auto& k : r.kernels) {
-        json o = {{"id", rpc::to_quantity(k.id)}, {"inputs", k.inputs}};
-        if (k.required) o["required"] = true;
-        kernels.push_back(std::move(o));
-    }
-    json out = {{"app", to_hex(r.app)},       {"chainId", rpc::to_quantity(r.chain_id)},
-                {"sender", to_hex(r.sender)}, {"function", r.function},
-                {"args", to_hex(r.args)},     {"kernels", std::move(kernels)}};
-    if (!r.blocks.empty()) out["blocks"] = blocks_to_json(r.blocks);
-    return out;
-}
-
-ServiceResult<ExecuteRequest> request_from_json(const json& v) {
-    if (!v.is_object()) return fail(krnl_code::kBadRequest, "request must be an object");
-    for (const auto& [key, _] : v.items()) {
-        static const char* known[] = {"app",  "chainId", "sender", "function",
-                                      "args", "kernels", "blocks"};
-        if (std::ranges::find(known, key) == std::end(known))
-            return bad_field(key, "unknown field");
-    }
-    ExecuteRequest r;
-    const auto need = [&](const char* name) -> ServiceResult<const json*> {
-        auto it = v.find(name);
-        if (it == v.end() || it->is_null()) return bad_field(name, "missing");
-        return &*it;
-    };
-    KRNL_RPC_TRY(app, need("app"));
-    auto a = rpc::parse_address(*app);
-    if (!a) return bad_field("app", a.error());
-    r.app = *a;
-    KRNL_RPC_TRY(chain, need("chainId"));
-    // A chain id as a quantity ("0x7a69") or a plain number (31337), as people write it.
-    if (chain->is_number_unsigned()) {
-        r.chain_id = chain->get<uint64_t>();
-    } else {
-        auto c = rpc::parse_u64(*chain);
-        if (!c) return bad_field("chainId", c.error());
-        r.chain_id = *c;
-    }
-    KRNL_RPC_TRY(sender, need("sender"));
-    auto s = rpc::parse_address(*sender);
-    if (!s) return bad_field("sender", s.error());
-    r.sender = *s;
-    KRNL_RPC_TRY(function, need("function"));
-    if (!function->is_string()) return bad_field("function", "must be a signature string");
-    r.function = function->get<std::string>();
-    if (auto it = v.find("args"); it != v.end() && !it->is_null()) {
-        auto d = rpc::parse_data(*it);
-        if (!d) return bad_field("args", d.error());
-        r.args = std::move(*d);
-    }
-    KRNL_RPC_TRY(kernels, need("kernels"));
-    if (!kernels->is_array()) return bad_field("kernels", "must be an array");
-    for (size_t i = 0; i < kernels->size(); ++i) {
-        const json& k = (*kernels)[i];
-        const std::string where = "kernels[" + std::to_string(i) + "]";
-        if (!k.is_object()) return bad_field(where, "must be an object {id, inputs}");
-        KernelRequest kr;
-        for (const auto& [key, _] : k.items())
-            if (key != "id" && key != "inputs" && key != "required")
-                return bad_field(where + "." + key, "unknown field");
-        if (!k.contains("id")) return bad_field(where + ".id", "missing");
-        auto id = parse_kernel_id(k["id"]);
-        if (!id) return bad_field(where + ".id", id.error());
-        kr.id = *id;
-        if (auto it = k.find("inputs"); it != k.end() && !it->is_null()) {
-            if (!it->is_array()) return bad_field(where + ".inputs", "must be an array");
-            kr.inputs.assign(it->begin(), it->end());
-        }
-        if (auto it = k.find("required"); it != k.end() && !it->is_null()) {
-            if (!it->is_boolean()) return bad_field(where + ".required", "must be a boolean");
-            kr.required = it->get<bool>();
-        }
-        r.kernels.push_back(std::move(kr));
-    }
-    if (auto it = v.find("blocks"); it != v.end() && !it->is_null()) {
-        if (!it->is_object())
-            return bad_field("blocks", "must be an object {\"<chain id>\": \"0x<block>\"}");
-        for (const auto& [key, value] : it->items()) {
-            uint64_t chain = 0;
-            const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), chain);
-            if (ec != std::errc{} || end != key.data() + key.size())
-                return bad_field("blocks." + key, "the key must be a decimal chain id");
-            auto number = rpc::parse_u64(value);
-            if (!number) return bad_field("blocks." + key, number.error());
-            r.blocks[chain] = *number;
-        }
-    }
-    return r;
-}
-
-json responses_to_json(const std::vector<KernelResponse>& responses) {
-    json out = json::array();
-    for (const auto& r : responses)
-        out.push_back({{"kernelId", rpc::to_quantity(r.kernel_id)},
-                       {"result", to_hex(r.result)},
-                       {"err", r.err}});
-    return out;
-}
-
-ServiceResult<std::vector<KernelResponse>> responses_from_json(const json& v) {
-    if (!v.is_array()) return fail(krnl_code::kBadRequest, "responses must be an array");
-    std::vector<KernelResponse> out;
-    for (size_t i = 0; i < v.size(); ++i) {
-        const json& r = v[i];
-        const std::string where = "responses[" + std::to_string(i) + "]";
-        if (!r.is_object() || !r.contains("kernelId") || !r.contains("result") ||
-            !r.contains("err") || !r["err"].is_string())
-            return fail(krnl_code::kBadRequest, where + " must be {kernelId, result, err}");
-        auto id = rpc::parse_quantity(r["kernelId"]);
-        if (!id) return fail(krnl_code::kBadRequest, where + ".kernelId: " + id.error());
-        auto result = rpc::parse_data(r["result"]);
-        if (!result) return fail(krnl_code::kBadRequest, where + ".result: " + result.error());
-        out.push_back({*id, std::move(*result), r["err"].get<std::string>()});
-    }
     return out;
 }
 

@@ -18,51 +18,15 @@
 
 #include "engine/attestation.hpp"
 #include "engine/chain_access.hpp"
+#include "engine/in_flight.hpp"
 #include "engine/orchestrator.hpp"
+#include "engine/peer_protocol.hpp"
+#include "engine/request.hpp"
 #include "engine/runners.hpp"
 #include "rpc/client.hpp"
 #include "rpc/json_rpc.hpp"
 
 namespace krnl::engine {
-
-// Error codes of the krnl_* methods (-33000 ... -33099).
-namespace krnl_code {
-inline constexpr int kUnknownKernel = -33000;
-inline constexpr int kKernelNotAllowed = -33001;
-inline constexpr int kDepositTooLow = -33002;
-inline constexpr int kPolicyRefused = -33003;
-inline constexpr int kKernelFailed = -33004;  // a kernel marked `required` failed or timed out
-inline constexpr int kAppNotRegistered = -33005;
-inline constexpr int kBadRequest = -33006;
-inline constexpr int kKernelInactive = -33007;
-inline constexpr int kBadSpec = -33008;           // the registered spec does not parse
-inline constexpr int kChainUnavailable = -33009;  // a registry/vault/policy read failed
-inline constexpr int kResponsesDiffer = -33010;   // cosign: this node got other responses
-inline constexpr int kQuorumNotReached = -33011;  // fewer signatures than the threshold k
-inline constexpr int kSignerNotTrusted = -33012;  // this node is not a signer of the authority
-}  // namespace krnl_code
-
-using ServiceError = rpc::RpcError;
-template <typename T>
-using ServiceResult = std::expected<T, ServiceError>;
-
-struct KernelRequest {
-    uint256 id;
-    std::vector<json> inputs;
-    bool required = false;  // a failure of this kernel fails the request (-33004) before signing
-};
-
-struct ExecuteRequest {
-    address app;
-    uint64_t chain_id = 0;  // the app's chain: must be the node's home chain
-    address sender;
-    std::string function;  // "trade(uint256,uint256)"
-    bytes args;            // abi.encode of the arguments, without the payload
-    std::vector<KernelRequest> kernels;
-    // The block each chain is read at (chain id -> number). Chosen by the executing node and sent
-    // to the peers it asks to co-sign, so they read the same state; a client leaves it empty.
-    std::map<uint64_t, uint64_t> blocks;
-};
 
 // A kernel as `kernel(uint256)` returns it.
 struct KernelInfo {
@@ -132,8 +96,15 @@ struct ServiceConfig {
     // An attestation ends before a kernel's deactivation or fee rise takes effect, but lives at
     // least this long (a rise closer than this is charged at once; a deactivation refuses).
     uint64_t min_lifetime_s = 30;
-    // How far behind a chain's head a peer accepts the executing node's pinned block.
-    uint64_t max_pin_lag_blocks = 64;
+    // How far the executing node's pins and request time may be from a peer's own view.
+    PinWindow pin_window;
+    // Unexpired (token authority, nonce) pairs a peer remembers having co-signed; past it, it
+    // refuses to co-sign (-33018) rather than forget one.
+    size_t max_cosign_nonces = 65'536;
+    // Engine requests (krnl_* calls that read chains or run kernels) and kernels running at
+    // once, this node's and its peers' together; past either, -33017. 0: unbounded.
+    size_t max_requests_in_flight = 64;
+    size_t max_kernels_in_flight = 256;
     RunnerOptions runner;
     OrchestratorOptions orchestrator;
     std::chrono::milliseconds peer_timeout{75'000};  // peers re-run the kernels
@@ -147,13 +118,15 @@ public:
         ServiceConfig config, std::shared_ptr<ChainAccess> chains);
 
     ServiceResult<ExecuteResult> execute(const ExecuteRequest& request) const;
-    // For peers: re-runs the request, signs the attestation built from `responses` only if this
-    // node's own responses are identical, its policy check passes and the fees are the registered
-    // ones (the node fee must be at least this node's own).
-    ServiceResult<CosignResult> cosign(const ExecuteRequest& request,
-                                       const std::vector<KernelResponse>& responses,
-                                       const uint256& nonce, uint64_t expiry,
-                                       const uint256& node_fee) const;
+    // For peers: checks who asks (a signature by a signer of the app's token authority), the
+    // pins and the request's time (within config().pin_window of this node's view), the node fee
+    // (exactly this node's) and the nonce (never signed before while unexpired); then re-runs
+    // the request at the pins and signs the attestation built from `responses` only if this
+    // node's own responses are identical and its policy check passes.
+    ServiceResult<CosignResult> cosign(const CosignRequest& request) const;
+    // A slot for one engine request (krnl_quote, krnl_getKernel, ...; execute and cosign take
+    // theirs), or -33017 when max_requests_in_flight are running.
+    ServiceResult<InFlightLimit::Ticket> admit() const;
     // The fees an execution of `kernel_ids` for `app` would cost, without running anything.
     ServiceResult<Quote> quote(const address& app, const std::vector<uint256>& kernel_ids) const;
     ServiceResult<KernelInfo> kernel(const uint256& id,
@@ -171,6 +144,9 @@ private:
     // Validates a request and reads what it needs from the registry, vault and token authority,
     // all at one block of the home chain. Peers take the executing node's pins from the request.
     ServiceResult<Prepared> prepare(const ExecuteRequest& request, bool pins_from_request) const;
+    // The pins and the request's time of a co-sign request against this node's own chains.
+    ServiceResult<void> check_pins(const CosignRequest& request) const;
+    std::unexpected<ServiceError> busy_requests() const;
     ServiceResult<BlockRef> pin(uint64_t chain_id, const ExecuteRequest& request,
                                 bool pins_from_request) const;
     ServiceResult<std::vector<KernelResult>> run(const Prepared& prepared,
@@ -208,6 +184,9 @@ private:
     address signer_;
     Orchestrator orchestrator_;
     std::vector<std::shared_ptr<rpc::Client>> peers_;
+    std::shared_ptr<InFlightLimit> request_slots_;
+    std::shared_ptr<InFlightLimit> kernel_slots_;
+    mutable NonceSet nonces_;
     struct ReadCache {
         hash256 state_id;  // of the home chain's block the entries were read at
         std::map<address, AppView> apps;
@@ -218,14 +197,5 @@ private:
     mutable std::mutex spec_mutex_;
     mutable std::map<hash256, std::shared_ptr<const KernelSpec>> spec_cache_;
 };
-
-// JSON forms shared by the service's peers and the RPC API.
-// A kernel id: a quantity ("0x1") or a JSON integer.
-std::expected<uint256, std::string> parse_kernel_id(const json& value);
-json request_to_json(const ExecuteRequest& request);
-json blocks_to_json(const std::map<uint64_t, uint64_t>& blocks);
-ServiceResult<ExecuteRequest> request_from_json(const json& value);
-json responses_to_json(const std::vector<KernelResponse>& responses);
-ServiceResult<std::vector<KernelResponse>> responses_from_json(const json& value);
 
 }  // namespace krnl::engine

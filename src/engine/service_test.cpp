@@ -74,10 +74,24 @@ public:
     int policy_calls = 0;
     std::vector<std::optional<uint64_t>> blocks_read;
 
+    static hash256 block_hash(uint64_t number) {
+        return keccak256(uint256(number).to_bytes32().view());
+    }
+
     std::expected<BlockRef, CallError> head(uint64_t chain_id) override {
         if (chain_id != kChain) return std::unexpected(CallError{"unknown chain", std::nullopt});
         std::lock_guard lock(mutex);
-        return head_block;
+        BlockRef out = head_block;
+        out.hash = block_hash(out.number);
+        return out;
+    }
+
+    std::expected<BlockRef, CallError> block_at(uint64_t chain_id, uint64_t number) override {
+        if (chain_id != kChain) return std::unexpected(CallError{"unknown chain", std::nullopt});
+        std::lock_guard lock(mutex);
+        if (number > head_block.number)
+            return std::unexpected(CallError{"no such block", std::nullopt, true});
+        return BlockRef{number, head_block.timestamp, {}, block_hash(number)};
     }
 
     std::expected<bytes, CallError> call(uint64_t chain_id, const address& to, bytes data,
@@ -252,6 +266,26 @@ int code_of(const ServiceResult<ExecuteResult>& r) {
     return r ? 0 : r.error().code;
 }
 
+// A co-sign request as an executing node signing with key(`requester`) sends it: pinned at
+// `request.blocks` (default: the head, 40), dated now.
+CosignRequest peer_request(ExecuteRequest req, std::vector<KernelResponse> responses,
+                           const uint256& nonce, uint64_t expiry, const uint256& node_fee,
+                           uint8_t requester = 8) {
+    CosignRequest r;
+    if (req.blocks.empty()) req.blocks[kChain] = 40;
+    for (const auto& [chain, number] : req.blocks)
+        r.pins[chain] = Pin{number, FakeChain::block_hash(number)};
+    req.blocks.clear();
+    r.request = std::move(req);
+    r.responses = std::move(responses);
+    r.nonce = nonce;
+    r.expiry = expiry;
+    r.node_fee = node_fee;
+    r.timestamp = unix_seconds();
+    EXPECT_TRUE(sign_cosign_request(r, key(requester)));
+    return r;
+}
+
 TEST(KrnlService, ErrorsSayWhatToFix) {
     auto chain = standard_chain();
     auto service = make_service(chain, 7);
@@ -345,20 +379,26 @@ TEST(KrnlService, CosignRefusesOtherResponses) {
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count() +
                             100;
-    auto ok = service->cosign(req, claimed, uint256(5), expiry, uint256(1000));
+    auto ok = service->cosign(peer_request(req, claimed, uint256(5), expiry, uint256(1000)));
     ASSERT_TRUE(ok) << ok.error().message;
     EXPECT_EQ(recover_signer(ok->digest, ok->signature), ok->signer);
 
     claimed[0].result = word(43);
-    auto refused = service->cosign(req, claimed, uint256(5), expiry, uint256(1000));
+    auto refused = service->cosign(peer_request(req, claimed, uint256(6), expiry, uint256(1000)));
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, krnl_code::kResponsesDiffer);
     EXPECT_NE(refused.error().message.find("kernel 1 (position 0) differs"), std::string::npos);
 
     claimed[0].result = word(42);
-    EXPECT_FALSE(
-        service->cosign(req, claimed, uint256(5), expiry, uint256(999)));          // fee below ours
-    EXPECT_FALSE(service->cosign(req, claimed, uint256(5), 1000, uint256(1000)));  // expired
+    // The node fee is this node's own, exactly: neither below nor above it.
+    EXPECT_EQ(
+        service->cosign(peer_request(req, claimed, uint256(7), expiry, uint256(999))).error().code,
+        krnl_code::kNodeFeeMismatch);
+    EXPECT_EQ(service->cosign(peer_request(req, claimed, uint256(7), expiry, uint256(999'000)))
+                  .error()
+                  .code,
+              krnl_code::kNodeFeeMismatch);
+    EXPECT_FALSE(service->cosign(peer_request(req, claimed, uint256(7), 1000, uint256(1000))));
 }
 
 struct Peer {
@@ -525,6 +565,85 @@ TEST(KrnlService, RefusesWhatCannotBecomeAValidPayload) {
     EXPECT_EQ(code_of(service->execute(pinned)), krnl_code::kBadRequest);
 }
 
+TEST(KrnlService, CosignAnswersOnlyNodesTheAuthorityTrusts) {
+    auto chain = standard_chain();
+    chain->signers = {signer_of(7), signer_of(8)};
+    auto service = make_service(chain, 7);
+    const uint64_t expiry = unix_seconds() + 100;
+    const auto req = request({1});
+    const std::vector<KernelResponse> claimed = {{uint256(1), word(42), ""}};
+    auto ok = service->cosign(peer_request(req, claimed, uint256(1), expiry, uint256(1000), 8));
+    ASSERT_TRUE(ok) << ok.error().message;
+
+    // A key the authority does not trust.
+    auto stranger =
+        service->cosign(peer_request(req, claimed, uint256(2), expiry, uint256(1000), 9));
+    ASSERT_FALSE(stranger);
+    EXPECT_EQ(stranger.error().code, krnl_code::kRequesterNotTrusted);
+    EXPECT_NE(stranger.error().message.find(to_hex(signer_of(9))), std::string::npos)
+        << stranger.error().message;
+    // A trusted node's request with a field changed after signing.
+    auto tampered = peer_request(req, claimed, uint256(3), expiry, uint256(1000), 8);
+    tampered.request.sender = addr(0xc2);
+    EXPECT_EQ(service->cosign(tampered).error().code, krnl_code::kRequesterNotTrusted);
+    // Unsigned.
+    auto bare = peer_request(req, claimed, uint256(4), expiry, uint256(1000), 8);
+    bare.signature.clear();
+    EXPECT_EQ(service->cosign(bare).error().code, krnl_code::kRequesterNotTrusted);
+
+    // A replay of the signed request, or another request with its nonce.
+    auto again = service->cosign(peer_request(req, claimed, uint256(1), expiry, uint256(1000), 8));
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, krnl_code::kNonceReplayed);
+    // A nonce whose co-signature was refused was not used up.
+    auto wrong = claimed;
+    wrong[0].result = word(43);
+    EXPECT_EQ(service->cosign(peer_request(req, wrong, uint256(5), expiry, uint256(1000), 8))
+                  .error()
+                  .code,
+              krnl_code::kResponsesDiffer);
+    EXPECT_TRUE(service->cosign(peer_request(req, claimed, uint256(5), expiry, uint256(1000), 8)));
+
+    // A request dated two minutes ago, and pins of another fork.
+    auto stale = peer_request(req, claimed, uint256(6), expiry, uint256(1000), 8);
+    stale.timestamp -= 120;
+    ASSERT_TRUE(sign_cosign_request(stale, key(8)));
+    EXPECT_EQ(service->cosign(stale).error().code, krnl_code::kPinsOutsideWindow);
+    auto forked = peer_request(req, claimed, uint256(6), expiry, uint256(1000), 8);
+    forked.pins[kChain].hash = FakeChain::block_hash(1234);
+    ASSERT_TRUE(sign_cosign_request(forked, key(8)));
+    EXPECT_EQ(service->cosign(forked).error().code, krnl_code::kPinsOutsideWindow);
+}
+
+TEST(KrnlService, BoundsRequestsAndKernelsInFlight) {
+    auto chain = standard_chain();
+    ServiceConfig c;
+    c.home_chain_id = kChain;
+    c.registry = kRegistry;
+    c.vault = kVault;
+    c.operator_key = key(7);
+    c.node_fee = uint256(1000);
+    c.max_requests_in_flight = 1;
+    c.max_kernels_in_flight = 2;
+    auto service = *KrnlService::create(c, chain);
+    EXPECT_TRUE(service->execute(request({1, 2})));
+    // Three kernels never fit in two slots.
+    auto too_many = service->execute(request({1, 2, 1}));
+    EXPECT_EQ(code_of(too_many), krnl_code::kEngineBusy);
+    EXPECT_NE(too_many.error().message.find("max_kernels_in_flight"), std::string::npos);
+    {
+        auto held = service->admit();  // the one request slot
+        ASSERT_TRUE(held);
+        auto busy = service->execute(request({1}));
+        EXPECT_EQ(code_of(busy), krnl_code::kEngineBusy);
+        EXPECT_NE(busy.error().message.find("max_requests_in_flight"), std::string::npos);
+        EXPECT_EQ(service->admit().error().code, krnl_code::kEngineBusy);
+    }
+    // Slots come back when the requests and kernels end.
+    EXPECT_TRUE(service->execute(request({1, 2})));
+    EXPECT_TRUE(service->execute(request({2})));
+}
+
 TEST(KrnlService, EveryReadOfARequestIsAtOneBlock) {
     auto chain = standard_chain();
     auto service = make_service(chain, 7);
@@ -539,18 +658,25 @@ TEST(KrnlService, EveryReadOfARequestIsAtOneBlock) {
     const uint64_t expiry = unix_seconds() + 100;
     auto req = request({1});
     std::vector<KernelResponse> claimed = {{uint256(1), word(42), ""}};
-    req.blocks = {{kChain, 30}};
+    req.blocks = {{kChain, 35}};
     chain->blocks_read.clear();
-    ASSERT_TRUE(service->cosign(req, claimed, uint256(5), expiry, uint256(1000)));
-    for (const auto& block : chain->blocks_read)
-        EXPECT_EQ(block, 30u);
+    ASSERT_TRUE(service->cosign(peer_request(req, claimed, uint256(5), expiry, uint256(1000))));
+    // Everything at the pin, but for the check that the requester is still trusted at the head.
+    size_t at_pin = 0;
+    for (const auto& block : chain->blocks_read) {
+        EXPECT_TRUE(block == 35u || block == 40u) << block.value_or(0);
+        at_pin += block == 35u;
+    }
+    EXPECT_GE(at_pin, chain->blocks_read.size() - 7);  // the app view and isSigner at the head
     req.blocks = {{kChain, 41}};  // beyond the head
-    EXPECT_EQ(service->cosign(req, claimed, uint256(5), expiry, uint256(1000)).error().code,
-              krnl_code::kChainUnavailable);
-    chain->head_block.number = 200;  // 170 blocks behind
-    req.blocks = {{kChain, 30}};
-    EXPECT_EQ(service->cosign(req, claimed, uint256(5), expiry, uint256(1000)).error().code,
-              krnl_code::kBadRequest);
+    EXPECT_EQ(
+        service->cosign(peer_request(req, claimed, uint256(6), expiry, uint256(1000))).error().code,
+        krnl_code::kPinsOutsideWindow);
+    chain->head_block.number = 200;  // 165 blocks behind
+    req.blocks = {{kChain, 35}};
+    EXPECT_EQ(
+        service->cosign(peer_request(req, claimed, uint256(6), expiry, uint256(1000))).error().code,
+        krnl_code::kPinsOutsideWindow);
 }
 
 TEST(KrnlService, RegistryReadsAreSharedWithinABlock) {
@@ -627,9 +753,12 @@ TEST(KrnlService, FeeAndDeactivationNoticesBoundTheAttestation) {
     std::vector<KernelResponse> claimed = {{uint256(1), word(42), ""}};
     chain->kernels[1].deactivate_at = now + 200;
     EXPECT_EQ(
-        service->cosign(request({1}), claimed, uint256(5), now + 250, uint256(1000)).error().code,
+        service->cosign(peer_request(request({1}), claimed, uint256(5), now + 250, uint256(1000)))
+            .error()
+            .code,
         krnl_code::kKernelInactive);
-    EXPECT_TRUE(service->cosign(request({1}), claimed, uint256(5), now + 150, uint256(1000)));
+    EXPECT_TRUE(
+        service->cosign(peer_request(request({1}), claimed, uint256(5), now + 150, uint256(1000))));
 }
 
 TEST(KrnlApi, MethodsAnswerWithTypedParams) {

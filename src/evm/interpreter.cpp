@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/keccak.hpp"
+#include "evm/cancellation.hpp"
 #include "evm/instructions.hpp"
 #include "evm/limits.hpp"
 
@@ -123,7 +124,8 @@ struct Frame {
     size_t output_offset = 0;
     size_t output_size = 0;
     Tracer* tracer = nullptr;
-    uint256* stack_empty = nullptr;  // the "empty" position of a StackSpace block
+    uint256* stack_empty = nullptr;           // the "empty" position of a StackSpace block
+    const std::atomic<bool>* stop = nullptr;  // raised to abandon the execution (cancellation.hpp)
 
     const TxContext& tx() { return host.tx_context(); }
 };
@@ -1131,6 +1133,8 @@ op_JUMP:
         const uint256& dst = sp[0];
         FAIL_IF(!dst.fits_u64() || !f.code.is_jumpdest(dst.low64()),
                 StatusCode::BadJumpDestination);
+        // Every loop passes a JUMP or a taken JUMPI: where a stop request is seen.
+        FAIL_IF(f.stop->load(std::memory_order_relaxed), StatusCode::OutOfGas);
         pc = f.code.padded_code() + dst.low64();
         --sp;
     }
@@ -1141,6 +1145,7 @@ op_JUMPI:
         const uint256& dst = sp[0];
         FAIL_IF(!dst.fits_u64() || !f.code.is_jumpdest(dst.low64()),
                 StatusCode::BadJumpDestination);
+        FAIL_IF(f.stop->load(std::memory_order_relaxed), StatusCode::OutOfGas);
         pc = f.code.padded_code() + dst.low64();
         sp -= 2;
         DISPATCH();
@@ -1351,10 +1356,16 @@ std::string_view status_name(StatusCode s) {
 
 Result execute(Host& host, Revision rev, const Message& msg, const CodeAnalysis& code,
                Tracer* tracer) {
+    const std::atomic<bool>& stop = current_stop_flag();
+    if (stop.load(std::memory_order_relaxed)) [[unlikely]] {
+        // Abandoned (cancellation.hpp): the frame fails at once, so recursion unwinds.
+        return {StatusCode::OutOfGas, 0, 0, {}, {}};
+    }
     StackSpace stack_space;
     Frame f{host, rev, msg, code};
     f.tracer = tracer;
     f.stack_empty = stack_space.empty_position();
+    f.stop = &stop;
     LoopResult loop;
     if (tracer != nullptr) {
         tracer->on_enter(msg, code.code());

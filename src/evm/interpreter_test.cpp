@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
+
+#include "evm/cancellation.hpp"
+#include "evm/precompiles.hpp"
 
 using namespace krnl;
 using namespace krnl::evm;
@@ -103,4 +108,91 @@ TEST(Interpreter, PushAtEndOfCodeReadsZeros) {
 TEST(Interpreter, ReturnDataCopyOutOfBoundsIsExceptional) {
     // PUSH1 1 PUSH1 0 PUSH1 0 RETURNDATACOPY with no return data.
     EXPECT_EQ(run("6001600060003e").status, StatusCode::InvalidMemoryAccess);
+}
+
+// ---------------------------------------------------------------- cancellation
+
+namespace {
+
+// JUMPDEST PUSH1 0 JUMP: loops until the gas runs out, which at this gas is never.
+constexpr std::string_view kJumpLoop = "5b600056";
+// JUMPDEST PUSH1 1 PUSH1 0 JUMPI: the same through a taken JUMPI.
+constexpr std::string_view kJumpiLoop = "5b6001600057";
+constexpr int64_t kEndlessGas = INT64_MAX / 2;
+
+Result run_cancelled_after_start(std::string_view hex_code) {
+    Cancellation cancellation;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        cancellation.cancel();
+    });
+    CancellationScope scope(cancellation);
+    Result r = run(hex_code, kEndlessGas);
+    stopper.join();
+    return r;
+}
+
+}  // namespace
+
+TEST(Cancellation, StopsALoopOfJumps) {
+    // Without the check at JUMP this never returns.
+    const Result r = run_cancelled_after_start(kJumpLoop);
+    EXPECT_EQ(r.status, StatusCode::OutOfGas);
+    EXPECT_EQ(r.gas_left, 0);
+}
+
+TEST(Cancellation, StopsALoopOfTakenJumpis) {
+    const Result r = run_cancelled_after_start(kJumpiLoop);
+    EXPECT_EQ(r.status, StatusCode::OutOfGas);
+}
+
+TEST(Cancellation, AFrameEnteredAfterTheStopFailsAtOnce) {
+    Cancellation cancellation;
+    cancellation.cancel();
+    CancellationScope scope(cancellation);
+    MiniHost host;
+    // PUSH1 1 PUSH1 0 SSTORE STOP: a frame that ran would write the slot.
+    const bytes code = *from_hex("6001600055");
+    CodeAnalysis analysis(code);
+    Message msg;
+    msg.gas = 100000;
+    const Result r = execute(host, Revision::Cancun, msg, analysis);
+    EXPECT_EQ(r.status, StatusCode::OutOfGas);
+    EXPECT_TRUE(host.storage.empty());
+}
+
+TEST(Cancellation, APrecompileDoesNotRunOnceStopped) {
+    const bytes input(32, 0x11);
+    const address identity =
+        address::from_view(*from_hex("0000000000000000000000000000000000000004"));
+    EXPECT_TRUE(run_precompile(identity, input, 1000, Revision::Cancun).success);
+    Cancellation cancellation;
+    cancellation.cancel();
+    CancellationScope scope(cancellation);
+    const PrecompileResult p = run_precompile(identity, input, 1000, Revision::Cancun);
+    EXPECT_FALSE(p.success);
+    EXPECT_EQ(p.gas_used, 1000);
+}
+
+TEST(Cancellation, OnlyTheInnermostScopeOnThisThreadCounts) {
+    Cancellation stopped;
+    stopped.cancel();
+    // A raised flag that no scope names stops nothing (blocks are never cancelled).
+    EXPECT_EQ(run("600260030160005260206000f3").status, StatusCode::Success);
+    {
+        CancellationScope outer(stopped);
+        EXPECT_TRUE(stop_requested());
+        Cancellation running;
+        {
+            CancellationScope inner(running);
+            EXPECT_FALSE(stop_requested());
+            EXPECT_EQ(run("600260030160005260206000f3").status, StatusCode::Success);
+        }
+        EXPECT_TRUE(stop_requested());
+        // Another thread has no scope at all.
+        bool other_thread_stopped = true;
+        std::thread([&] { other_thread_stopped = stop_requested(); }).join();
+        EXPECT_FALSE(other_thread_stopped);
+    }
+    EXPECT_FALSE(stop_requested());
 }

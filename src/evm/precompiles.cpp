@@ -15,6 +15,7 @@
 #include "common/p256.hpp"
 #include "common/secp256k1.hpp"
 #include "evm/bn254.hpp"
+#include "evm/cancellation.hpp"
 
 namespace krnl::evm {
 namespace {
@@ -449,6 +450,9 @@ PrecompileResult run_precompile(const address& addr, bytes_view input, int64_t g
 
     const uint64_t cost = p.cost(input, rev);
     if (gas_limit < 0 || cost > static_cast<uint64_t>(gas_limit)) return failure(gas_limit);
+    // An abandoned execution (cancellation.hpp) runs no more of the costliest steps there are.
+    if (stop_requested()) [[unlikely]]
+        return failure(gas_limit);
 
     // Resource exhaustion (a modexp operand too large to allocate) is a failed call, not a crash.
     try {

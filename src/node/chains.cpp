@@ -88,7 +88,8 @@ std::expected<engine::BlockRef, engine::CallError> ChainRouter::head(uint64_t ch
         // The head's state takes dev edits (anvil_setStorageAt, ...) without a new block.
         bytes id(reader.hash(head).value_or(hash256{}).view());
         id += uint256(reader.state_version()).to_bytes32().view();
-        return engine::BlockRef{head, header ? header->timestamp : 0, keccak256(id)};
+        return engine::BlockRef{head, header ? header->timestamp : 0, keccak256(id),
+                                reader.hash(head).value_or(hash256{})};
     }
     auto it = upstream_.find(chain_id);
     const auto upstream_error = [chain_id](const std::string& why) {
@@ -109,7 +110,41 @@ std::expected<engine::BlockRef, engine::CallError> ChainRouter::head(uint64_t ch
         return upstream_error("eth_getBlockByNumber: the block has no number, timestamp or hash");
     // An upstream node's head may take dev edits too (hardhat_setStorageAt): its reads are keyed
     // by the block hash alone, so such edits show from the next block on.
-    return engine::BlockRef{*number, *timestamp, hash256::from_view(*hash)};
+    return engine::BlockRef{*number, *timestamp, hash256::from_view(*hash),
+                            hash256::from_view(*hash)};
+}
+
+std::expected<engine::BlockRef, engine::CallError> ChainRouter::block_at(uint64_t chain_id,
+                                                                         uint64_t number) {
+    if (auto it = embedded_.find(chain_id); it != embedded_.end()) {
+        auto reader = it->second->reader();
+        const auto hash = reader.hash(number);
+        const auto header = reader.header(number);
+        if (!hash || !header)
+            return std::unexpected(engine::CallError{
+                "chain " + std::to_string(chain_id) + " has no block " + std::to_string(number),
+                std::nullopt, true});
+        return engine::BlockRef{number, header->timestamp, hash256{}, *hash};
+    }
+    auto it = upstream_.find(chain_id);
+    if (it == upstream_.end())
+        return std::unexpected(engine::CallError{
+            "chain " + std::to_string(chain_id) + " is neither served nor reachable by this node",
+            std::nullopt, true});
+    const auto upstream_error = [chain_id](const std::string& why) {
+        return std::unexpected(engine::CallError{
+            "chain " + std::to_string(chain_id) + " upstream: " + why, std::nullopt, true});
+    };
+    auto block = it->second->call("eth_getBlockByNumber",
+                                  rpc::json::array({rpc::to_quantity(number), false}));
+    if (!block) return upstream_error(block.error().message);
+    if (!block->is_object())
+        return upstream_error("no block " + std::to_string(number) + " (eth_getBlockByNumber)");
+    auto timestamp = rpc::parse_u64(block->value("timestamp", rpc::json()));
+    auto hash = rpc::parse_data(block->value("hash", rpc::json()));
+    if (!timestamp || !hash || hash->size() != 32)
+        return upstream_error("eth_getBlockByNumber: the block has no timestamp or hash");
+    return engine::BlockRef{number, *timestamp, hash256{}, hash256::from_view(*hash)};
 }
 
 }  // namespace krnl::node

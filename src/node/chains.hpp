@@ -19,6 +19,8 @@ public:
     std::expected<bytes, engine::CallError> call(uint64_t chain_id, const address& to, bytes data,
                                                  std::optional<uint64_t> block) override;
     std::expected<engine::BlockRef, engine::CallError> head(uint64_t chain_id) override;
+    std::expected<engine::BlockRef, engine::CallError> block_at(uint64_t chain_id,
+                                                                uint64_t number) override;
     bool reaches(uint64_t chain_id) const {
         return embedded_.contains(chain_id) || upstream_.contains(chain_id);
     }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/hd_wallet.hpp"
+#include "engine/http_client.hpp"
 
 namespace krnl::node {
 namespace {
@@ -82,6 +83,24 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
         if (!threads) return std::unexpected(threads.error());
         config.threads = std::max(1u, *threads);
         if (auto dir = (*node)["data_dir"].value<std::string>()) config.data_dir = *dir;
+        auto verify = read_uint<uint64_t>(*node, "verify_data_mb", 256, "node.");
+        if (!verify) return std::unexpected(verify.error());
+        config.verify_data_mb = *verify;
+        if (const toml::node* apis = node->get("apis")) {
+            const toml::array* list = apis->as_array();
+            if (list == nullptr) return std::unexpected("node.apis: expected a list of namespaces");
+            for (const auto& item : *list) {
+                auto name = item.value<std::string>();
+                if (!name || std::ranges::find(kApiNamespaces, *name) == std::end(kApiNamespaces))
+                    return std::unexpected(
+                        "node.apis: " +
+                        (name ? "unknown namespace \"" + *name + "\"" : "not a string") +
+                        " (known: eth, net, web3, debug, txpool, personal, krnl, dev)");
+                config.apis.push_back(*name);
+            }
+            if (config.apis.empty())
+                return std::unexpected("node.apis: empty: name at least one namespace");
+        }
     }
     if (const toml::table* e = doc["engine"].as_table()) {
         EngineConfig& engine = config.engine;
@@ -152,6 +171,88 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
         auto parallel = read_uint<uint32_t>(*e, "max_parallel_kernels", 0, "engine.");
         if (!parallel) return std::unexpected(parallel.error());
         engine.max_parallel_kernels = *parallel;
+        auto peer_port = read_uint<uint16_t>(*e, "peer_port", 0, "engine.");
+        if (!peer_port) return std::unexpected(peer_port.error());
+        engine.peer_port = *peer_port;
+        if (const toml::node* n = e->get("peer_host")) {
+            auto v = n->value<std::string>();
+            if (!v) return std::unexpected("engine.peer_host: expected a host address string");
+            engine.peer_host = *v;
+        }
+        if (const toml::node* n = e->get("cosign_on_public_ports")) {
+            auto v = n->value<bool>();
+            if (!v) return std::unexpected("engine.cosign_on_public_ports: expected true or false");
+            engine.cosign_on_public_ports = *v;
+        }
+        if (engine.cosign_on_public_ports == false && engine.peer_port == 0)
+            return std::unexpected(
+                "engine.cosign_on_public_ports = false needs engine.peer_port: peers would have "
+                "nowhere to ask for co-signatures");
+        auto pin_blocks = read_uint<uint64_t>(*e, "pin_max_blocks", 8, "engine.");
+        if (!pin_blocks) return std::unexpected(pin_blocks.error());
+        engine.pin_max_blocks = *pin_blocks;
+        auto pin_age = read_uint<uint64_t>(*e, "pin_max_age_s", 120, "engine.");
+        if (!pin_age) return std::unexpected(pin_age.error());
+        engine.pin_max_age_s = *pin_age;
+        auto skew = read_uint<uint64_t>(*e, "request_max_skew_s", 60, "engine.");
+        if (!skew) return std::unexpected(skew.error());
+        engine.request_max_skew_s = *skew;
+        auto nonces = read_uint<uint32_t>(*e, "max_cosign_nonces", 65'536, "engine.");
+        if (!nonces) return std::unexpected(nonces.error());
+        if (*nonces == 0) return std::unexpected("engine.max_cosign_nonces: at least 1");
+        engine.max_cosign_nonces = *nonces;
+        auto requests = read_uint<uint32_t>(*e, "max_requests_in_flight", 64, "engine.");
+        if (!requests) return std::unexpected(requests.error());
+        engine.max_requests_in_flight = *requests;
+        auto kernels = read_uint<uint32_t>(*e, "max_kernels_in_flight", 256, "engine.");
+        if (!kernels) return std::unexpected(kernels.error());
+        if (*kernels != 0 && *kernels < 32)
+            return std::unexpected(
+                "engine.max_kernels_in_flight: 0 (unbounded) or at least 32, the kernels one "
+                "request may name");
+        engine.max_kernels_in_flight = *kernels;
+        for (const std::string& entry : engine.http_allowed_hosts)
+            if (auto allowed = engine::parse_allowed_host(entry); !allowed)
+                return std::unexpected("engine.http_allowed_hosts: " + allowed.error());
+    }
+    if (const toml::table* l = doc["limits"].as_table()) {
+        LimitsConfig& limits = config.limits;
+        // A count under [limits]; `min` 1 where 0 would make the node useless rather than strict.
+        auto limit = [&](const char* key, auto& out,
+                         uint64_t min = 0) -> std::expected<void, std::string> {
+            auto v = read_uint<std::decay_t<decltype(out)>>(*l, key, out, "limits.");
+            if (!v) return std::unexpected(v.error());
+            if (*v < min)
+                return std::unexpected(std::string("limits.") + key + ": at least " +
+                                       std::to_string(min));
+            out = *v;
+            return {};
+        };
+        for (auto r :
+             {limit("max_connections", limits.max_connections, 1),
+              limit("reserved_fds", limits.reserved_fds),
+              limit("http_idle_timeout_s", limits.http_idle_timeout_s, 1),
+              limit("max_blocking_requests", limits.max_blocking_requests),
+              limit("ws_send_queue_bytes", limits.ws_send_queue_bytes, 1),
+              limit("ws_send_queue_messages", limits.ws_send_queue_messages, 1),
+              limit("max_filters", limits.max_filters),
+              limit("max_subscriptions", limits.max_subscriptions),
+              limit("max_subscriptions_per_connection", limits.max_subscriptions_per_connection),
+              limit("max_filter_addresses", limits.max_filter_addresses),
+              limit("max_filter_topics", limits.max_filter_topics),
+              limit("max_blocks_mined_per_request", limits.max_blocks_mined_per_request),
+              limit("max_fee_history_blocks", limits.max_fee_history_blocks, 1),
+              limit("max_fee_history_percentiles", limits.max_fee_history_percentiles),
+              limit("evm_timeout_ms", limits.evm_timeout_ms),
+              limit("max_concurrent_evm_calls", limits.max_concurrent_evm_calls),
+              limit("evm_call_queue", limits.evm_call_queue),
+              limit("trace_max_steps", limits.trace_max_steps),
+              limit("trace_max_bytes", limits.trace_max_bytes),
+              limit("max_override_code_bytes", limits.max_override_code_bytes),
+              limit("max_tx_bytes", limits.max_tx_bytes, 1),
+              limit("pool_max_bytes", limits.pool_max_bytes, 1),
+              limit("analysis_cache_bytes", limits.analysis_cache_bytes)})
+            if (!r) return std::unexpected(r.error());
     }
     const toml::array* chains = doc["chains"].as_array();
     // An engine over upstream chains alone needs no chain of its own, but a port.
@@ -232,6 +333,14 @@ std::expected<NodeConfig, std::string> load_config(const std::filesystem::path& 
     auto config = parse_config(text.str());
     if (!config) return std::unexpected(path.string() + ": " + config.error());
     return config;
+}
+
+bool api_enabled(const std::vector<std::string>& apis, std::string_view method) {
+    if (apis.empty()) return true;
+    std::string_view ns = method.substr(0, method.find('_'));
+    // The dev methods of anvil and Hardhat come under one name.
+    if (ns == "evm" || ns == "hardhat" || ns == "anvil") ns = "dev";
+    return std::ranges::find(apis, ns) != apis.end();
 }
 
 void fund_dev_accounts(NodeConfig& config, const std::vector<address>& accounts) {

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "chain/chain.hpp"
+#include "rpc/eth_api.hpp"
+#include "rpc/server.hpp"
 
 namespace krnl::node {
 
@@ -38,6 +40,52 @@ struct EngineConfig {
     // Kernels of one request running at once; 0: all of them. 1 runs them one after another
     // (the serial baseline of bench/krnl_bench.sh).
     size_t max_parallel_kernels = 0;
+    // krnl_cosign for peers: on a port of its own (0: none; on peer_host, default the node's
+    // host) and/or on the public ports (default: yes without a peer port, no with one).
+    uint16_t peer_port = 0;
+    std::optional<std::string> peer_host;
+    std::optional<bool> cosign_on_public_ports;
+    // The window a co-sign request's pins and time must fall in (of this node's own view).
+    uint64_t pin_max_blocks = 8;
+    uint64_t pin_max_age_s = 120;
+    uint64_t request_max_skew_s = 60;
+    size_t max_cosign_nonces = 65'536;  // unexpired co-signed nonces remembered
+    // Engine requests and kernels running at once (0: unbounded); past them, -33017.
+    size_t max_requests_in_flight = 64;
+    size_t max_kernels_in_flight = 256;
+};
+
+// [limits]: bounds on what any caller of a public port can make the node hold or do. Defaults are
+// geth's where geth has one; errors past a limit name its key.
+struct LimitsConfig {
+    // Open connections over all ports; never above RLIMIT_NOFILE less `reserved_fds` (LMDB,
+    // peers, http kernels), whatever is configured.
+    size_t max_connections = rpc::ServerOptions{}.max_connections;
+    size_t reserved_fds = 256;
+    uint64_t http_idle_timeout_s = rpc::ServerOptions{}.http_idle_timeout.count();
+    size_t max_blocking_requests = rpc::ServerOptions{}.max_blocking_requests;  // per port
+    size_t ws_send_queue_bytes = rpc::ServerOptions{}.ws_send_queue_bytes;
+    size_t ws_send_queue_messages = rpc::ServerOptions{}.ws_send_queue_messages;
+    size_t max_filters = rpc::EthApiOptions{}.max_filters;
+    size_t max_subscriptions = rpc::EthApiOptions{}.max_subscriptions;
+    size_t max_subscriptions_per_connection = rpc::EthApiOptions{}.max_subscriptions_per_connection;
+    size_t max_filter_addresses = rpc::EthApiOptions{}.max_filter_addresses;
+    size_t max_filter_topics = rpc::EthApiOptions{}.max_filter_topics;
+    uint64_t max_blocks_mined_per_request = rpc::EthApiOptions{}.max_blocks_mined_per_request;
+    uint64_t max_fee_history_blocks = rpc::EthApiOptions{}.max_fee_history_blocks;
+    size_t max_fee_history_percentiles = rpc::EthApiOptions{}.max_fee_history_percentiles;
+    // The EVM on behalf of callers (eth_call, eth_estimateGas, eth_createAccessList,
+    // debug_trace*): time per request (0: none), requests running and waiting per chain, trace
+    // output, state-override code; transactions in and the pool; the code-analysis cache.
+    uint64_t evm_timeout_ms = rpc::EvmLimits{}.timeout.count();
+    size_t max_concurrent_evm_calls = rpc::EvmAdmission{}.max_concurrent;
+    size_t evm_call_queue = rpc::EvmAdmission{}.max_queued;
+    uint64_t trace_max_steps = rpc::EvmLimits{}.trace_max_steps;
+    uint64_t trace_max_bytes = rpc::EvmLimits{}.trace_max_bytes;
+    size_t max_override_code_bytes = rpc::EvmLimits{}.max_override_code_bytes;
+    size_t max_tx_bytes = rpc::EvmLimits{}.max_tx_bytes;
+    size_t pool_max_bytes = chain::TxPool::Limits{}.max_bytes;
+    size_t analysis_cache_bytes = evm::AnalysisCache::kDefaultMaxBytes;
 };
 
 struct NodeConfig {
@@ -46,10 +94,23 @@ struct NodeConfig {
     uint32_t dev_accounts = 10;
     uint256 dev_balance;  // wei, for each dev account on every chain
     std::optional<std::filesystem::path> data_dir;
+    // An existing data file up to this size (MiB) is read through at start, so damage is found
+    // then rather than by a request; larger ones get the cheap checks only (size, meta pages).
+    uint64_t verify_data_mb = 256;
     unsigned threads = 4;
+    // The method namespaces served on the chain ports ("eth", "net", "web3", "debug", "txpool",
+    // "personal", "krnl", and "dev" for evm_*, hardhat_* and anvil_*); empty: all of them.
+    std::vector<std::string> apis;
     std::vector<ChainEntry> chains;
     EngineConfig engine;
+    LimitsConfig limits;
 };
+
+// The namespaces [node] apis may name.
+inline constexpr std::string_view kApiNamespaces[] = {"eth",    "net",      "web3", "debug",
+                                                      "txpool", "personal", "krnl", "dev"};
+// Whether `method` is served under `apis` (empty: everything).
+bool api_enabled(const std::vector<std::string>& apis, std::string_view method);
 
 // One chain, 31337 on 127.0.0.1:8545, with the ten accounts of the test mnemonic at 10,000 ETH:
 // what anvil and Hardhat give.

@@ -63,6 +63,47 @@ max_parallel_kernels = 1
               "engine.vault: expected a 20-byte 0x address");
 }
 
+TEST(NodeConfig, ThePeerProtocolAndEngineBounds) {
+    auto c = parse_config("[engine]\nport = 8600\n");
+    ASSERT_TRUE(c) << c.error();
+    EXPECT_EQ(c->engine.peer_port, 0);
+    EXPECT_FALSE(c->engine.cosign_on_public_ports);  // served on the public ports: no peer port
+    EXPECT_EQ(c->engine.pin_max_blocks, 8u);
+    EXPECT_EQ(c->engine.max_requests_in_flight, 64u);
+    EXPECT_EQ(c->engine.max_kernels_in_flight, 256u);
+    c = parse_config(R"([engine]
+port = 8600
+peer_port = 8700
+peer_host = "10.0.0.5"
+pin_max_blocks = 4
+pin_max_age_s = 30
+request_max_skew_s = 10
+max_cosign_nonces = 100
+max_requests_in_flight = 8
+max_kernels_in_flight = 64
+http_allowed_hosts = ["127.0.0.1:9000", "api.internal", "[::1]:*"]
+)");
+    ASSERT_TRUE(c) << c.error();
+    EXPECT_EQ(c->engine.peer_port, 8700);
+    EXPECT_EQ(c->engine.peer_host, "10.0.0.5");
+    EXPECT_EQ(c->engine.pin_max_age_s, 30u);
+    EXPECT_EQ(c->engine.request_max_skew_s, 10u);
+    EXPECT_EQ(c->engine.max_cosign_nonces, 100u);
+    EXPECT_EQ(c->engine.max_kernels_in_flight, 64u);
+    EXPECT_EQ(parse_config("[engine]\nport = 8600\ncosign_on_public_ports = false\n")
+                  .error()
+                  .find("engine.cosign_on_public_ports"),
+              0u);
+    EXPECT_EQ(parse_config("[engine]\nport = 8600\nhttp_allowed_hosts = [\"h:0\"]\n")
+                  .error()
+                  .find("engine.http_allowed_hosts: \"h:0\""),
+              0u);
+    EXPECT_EQ(parse_config("[engine]\nport = 8600\nmax_kernels_in_flight = 8\n")
+                  .error()
+                  .find("engine.max_kernels_in_flight"),
+              0u);
+}
+
 TEST(NodeConfig, ErrorsNameTheKey) {
     EXPECT_EQ(parse_config("").error(),
               "no [[chains]]: the node needs at least one chain, or [engine] with a port");
@@ -77,4 +118,91 @@ TEST(NodeConfig, ErrorsNameTheKey) {
     EXPECT_TRUE(parse_config("[[chains]\n").error().starts_with("line 1"));
     EXPECT_EQ(parse_config("[[chains]]\nchain_id = 1\nport = 1\n[chains.alloc.xyz]\n").error(),
               "chains[0].alloc.xyz: not a 20-byte hex address");
+}
+
+TEST(NodeConfig, EvmPoolAndCacheLimits) {
+    auto defaults = parse_config("[[chains]]\nchain_id = 5\nport = 9000\n");
+    ASSERT_TRUE(defaults.has_value()) << defaults.error();
+    EXPECT_EQ(defaults->limits.evm_timeout_ms, 5000u);  // geth's RPCEVMTimeout
+    EXPECT_EQ(defaults->limits.max_tx_bytes, 131072u);  // geth's txMaxSize
+    auto config = parse_config(R"(
+[limits]
+evm_timeout_ms = 0
+max_concurrent_evm_calls = 2
+trace_max_steps = 10
+trace_max_bytes = 1000
+max_tx_bytes = 1000
+pool_max_bytes = 5000
+analysis_cache_bytes = 0
+[[chains]]
+chain_id = 5
+port = 9000
+)");
+    ASSERT_TRUE(config.has_value()) << config.error();
+    EXPECT_EQ(config->limits.evm_timeout_ms, 0u);
+    EXPECT_EQ(config->limits.max_concurrent_evm_calls, 2u);
+    EXPECT_EQ(config->limits.trace_max_steps, 10u);
+    EXPECT_EQ(config->limits.pool_max_bytes, 5000u);
+    EXPECT_EQ(config->limits.analysis_cache_bytes, 0u);
+    auto bad = parse_config(
+        "[limits]\nmax_concurrent_evm_calls = -1\n[[chains]]\nchain_id = 5\n"
+        "port = 9000\n");
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_NE(bad.error().find("limits.max_concurrent_evm_calls"), std::string::npos);
+    auto negative = parse_config(
+        "[limits]\npool_max_bytes = -1\n[[chains]]\nchain_id = 5\n"
+        "port = 9000\n");
+    ASSERT_FALSE(negative.has_value());
+    EXPECT_NE(negative.error().find("limits.pool_max_bytes"), std::string::npos);
+}
+
+TEST(NodeConfig, RpcLimits) {
+    auto defaults = parse_config("[[chains]]\nchain_id = 5\nport = 9000\n");
+    ASSERT_TRUE(defaults.has_value()) << defaults.error();
+    EXPECT_EQ(defaults->limits.max_connections, 1000u);
+    EXPECT_EQ(defaults->limits.max_fee_history_percentiles, 100u);
+    EXPECT_EQ(defaults->limits.max_blocks_mined_per_request, 100'000u);
+    auto config = parse_config(R"(
+[limits]
+max_connections = 50
+ws_send_queue_bytes = 65536
+max_filters = 0
+max_subscriptions_per_connection = 3
+max_blocks_mined_per_request = 10
+[[chains]]
+chain_id = 5
+port = 9000
+)");
+    ASSERT_TRUE(config.has_value()) << config.error();
+    EXPECT_EQ(config->limits.max_connections, 50u);
+    EXPECT_EQ(config->limits.ws_send_queue_bytes, 65536u);
+    EXPECT_EQ(config->limits.max_filters, 0u);
+    EXPECT_EQ(config->limits.max_subscriptions_per_connection, 3u);
+    EXPECT_EQ(config->limits.max_blocks_mined_per_request, 10u);
+    auto zero =
+        parse_config("[limits]\nmax_connections = 0\n[[chains]]\nchain_id = 5\nport = 9000\n");
+    ASSERT_FALSE(zero.has_value());
+    EXPECT_NE(zero.error().find("limits.max_connections"), std::string::npos);
+}
+
+TEST(Config, ApisNameNamespacesAndFilterMethods) {
+    auto config = parse_config(
+        "[node]\napis = [\"eth\", \"net\", \"krnl\"]\n[[chains]]\nchain_id = 5\nport = 8545\n");
+    ASSERT_TRUE(config.has_value()) << config.error();
+    EXPECT_TRUE(api_enabled(config->apis, "eth_call"));
+    EXPECT_TRUE(api_enabled(config->apis, "krnl_executeKernels"));
+    EXPECT_FALSE(api_enabled(config->apis, "anvil_setBalance"));
+    EXPECT_FALSE(api_enabled(config->apis, "hardhat_mine"));
+    EXPECT_FALSE(api_enabled(config->apis, "evm_mine"));
+    EXPECT_FALSE(api_enabled(config->apis, "debug_traceCall"));
+    EXPECT_TRUE(api_enabled({}, "anvil_setBalance"));  // no list: everything
+    auto dev =
+        parse_config("[node]\napis = [\"eth\", \"dev\"]\n[[chains]]\nchain_id = 5\nport = 8545\n");
+    ASSERT_TRUE(dev.has_value());
+    EXPECT_TRUE(api_enabled(dev->apis, "evm_mine"));
+    auto unknown = parse_config(
+        "[node]\napis = [\"eth\", \"admin\"]\n[[chains]]\nchain_id = 5\nport = 8545\n");
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_NE(unknown.error().find("node.apis"), std::string::npos);
+    EXPECT_NE(unknown.error().find("admin"), std::string::npos);
 }

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "common/hd_wallet.hpp"
 #include "common/secp256k1.hpp"
 #include "engine/keystore.hpp"
@@ -43,6 +45,45 @@ std::atomic<bool> g_stop{false};
 
 void on_signal(int) {
     g_stop = true;
+}
+
+// Every connection is a descriptor: raises the soft RLIMIT_NOFILE to the hard limit, and returns
+// limits.max_connections, lowered if need be to leave limits.reserved_fds descriptors for LMDB,
+// peers and http kernels.
+size_t connection_cap(const node::LimitsConfig& limits) {
+    rlimit nofile{};
+    if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) return limits.max_connections;
+    if (nofile.rlim_cur < nofile.rlim_max) {
+        rlimit raised = nofile;
+        raised.rlim_cur = nofile.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) nofile = raised;
+    }
+    if (nofile.rlim_cur == RLIM_INFINITY) return limits.max_connections;
+    const size_t descriptors = nofile.rlim_cur;
+    const size_t usable = descriptors > 2 * limits.reserved_fds
+                              ? descriptors - limits.reserved_fds
+                              : std::max<size_t>(descriptors / 2, 1);
+    if (limits.max_connections <= usable) return limits.max_connections;
+    std::cout << "krnld: limits.max_connections lowered from " << limits.max_connections << " to "
+              << usable << ": RLIMIT_NOFILE is " << descriptors << ", less limits.reserved_fds "
+              << limits.reserved_fds << std::endl;
+    return usable;
+}
+
+// A server's options from [limits] (host and port are the caller's).
+rpc::ServerOptions limited_server_options(const node::LimitsConfig& limits,
+                                          std::shared_ptr<rpc::ConnectionLimiter> connections) {
+    rpc::ServerOptions options;
+    options.connections = std::move(connections);
+    options.max_blocking_requests = limits.max_blocking_requests;
+    options.ws_send_queue_bytes = limits.ws_send_queue_bytes;
+    options.ws_send_queue_messages = limits.ws_send_queue_messages;
+    options.http_idle_timeout = std::chrono::seconds(limits.http_idle_timeout_s);
+    options.evm.max_concurrent = limits.max_concurrent_evm_calls;
+    options.evm.max_queued = limits.evm_call_queue;
+    if (limits.evm_timeout_ms != 0)
+        options.evm.max_wait = std::chrono::milliseconds(limits.evm_timeout_ms);
+    return options;
 }
 
 struct RunningChain {
@@ -163,7 +204,11 @@ int main(int argc, char** argv) {
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    // A data file truncated or damaged under a running node ends it with a message, not SIGBUS.
+    state::install_database_fault_handler();
 
+    // One cap on connections for every port of the process.
+    const auto connections = rpc::make_connection_limiter(connection_cap(config.limits));
     auto router = std::make_shared<node::ChainRouter>();
     for (const auto& [id, url] : config.engine.upstream)
         router->add_upstream(id, url);
@@ -176,15 +221,33 @@ int main(int argc, char** argv) {
             db_options.dir = *config.data_dir / std::to_string(entry.chain.chain_id);
         else
             db_options.durable = false;
-        auto chain = chain::Chain::open(entry.chain, db_options);
+        db_options.verify_up_to_bytes = std::min<uint64_t>(config.verify_data_mb, 1 << 24) << 20;
+        chain::ChainConfig chain_config = entry.chain;
+        chain_config.pool.max_bytes = config.limits.pool_max_bytes;
+        auto chain = chain::Chain::open(chain_config, db_options);
         if (!chain) {
             std::cerr << "krnld: chain " << entry.chain.chain_id << ": " << chain.error() << "\n";
             return 1;
         }
         rc->chain = std::move(*chain);
+        rc->chain->analysis_cache().set_max_bytes(config.limits.analysis_cache_bytes);
         router->add_embedded(*rc->chain);
         rpc::EthApiOptions api_options;
         api_options.client_version = std::string("krnld/v") + kVersion + "/linux-x86_64";
+        const node::LimitsConfig& limits = config.limits;
+        api_options.max_filters = limits.max_filters;
+        api_options.max_subscriptions = limits.max_subscriptions;
+        api_options.max_subscriptions_per_connection = limits.max_subscriptions_per_connection;
+        api_options.max_filter_addresses = limits.max_filter_addresses;
+        api_options.max_filter_topics = limits.max_filter_topics;
+        api_options.max_blocks_mined_per_request = limits.max_blocks_mined_per_request;
+        api_options.max_fee_history_blocks = limits.max_fee_history_blocks;
+        api_options.max_fee_history_percentiles = limits.max_fee_history_percentiles;
+        api_options.evm.timeout = std::chrono::milliseconds(limits.evm_timeout_ms);
+        api_options.evm.trace_max_steps = limits.trace_max_steps;
+        api_options.evm.trace_max_bytes = limits.trace_max_bytes;
+        api_options.evm.max_override_code_bytes = limits.max_override_code_bytes;
+        api_options.evm.max_tx_bytes = limits.max_tx_bytes;
         rc->api = std::make_unique<rpc::EthApi>(*rc->chain, accounts, api_options);
         rc->miner = std::make_unique<node::IntervalMiner>(*rc->chain);
         rc->api->set_interval_mining = [miner = rc->miner.get()](uint64_t ms) {
@@ -195,7 +258,7 @@ int main(int argc, char** argv) {
             rc->miner->set_interval(entry.block_time_ms);
         }
         rc->api->register_methods(rc->methods);
-        rpc::ServerOptions server_options;
+        rpc::ServerOptions server_options = limited_server_options(config.limits, connections);
         server_options.host = config.host;
         server_options.port = entry.port;
         auto server = rpc::Server::bind(server_options, rc->methods);
@@ -210,6 +273,8 @@ int main(int argc, char** argv) {
     std::shared_ptr<engine::KrnlService> service;
     rpc::MethodTable engine_methods;
     std::unique_ptr<rpc::Server> engine_server;
+    rpc::MethodTable peer_methods;
+    std::unique_ptr<rpc::Server> peer_server;
     if (config.engine.enabled) {
         const uint64_t home = config.engine.home_chain_id != 0 ? config.engine.home_chain_id
                               : config.chains.empty()          ? 0
@@ -255,6 +320,16 @@ int main(int argc, char** argv) {
         sc.peers = config.engine.peers;
         sc.node_fee = config.engine.node_fee;
         sc.runner.http.allowed_hosts = config.engine.http_allowed_hosts;
+        // Kernels never reach this node's own ports, whatever the allowlist says.
+        auto listeners = std::make_shared<engine::NodeListeners>();
+        for (const auto& rc : running)
+            listeners->add(rc->server->port());
+        sc.runner.http.own_listeners = listeners;
+        sc.pin_window = {config.engine.pin_max_blocks, config.engine.pin_max_age_s,
+                         config.engine.request_max_skew_s};
+        sc.max_cosign_nonces = config.engine.max_cosign_nonces;
+        sc.max_requests_in_flight = config.engine.max_requests_in_flight;
+        sc.max_kernels_in_flight = config.engine.max_kernels_in_flight;
         sc.orchestrator.max_parallel = config.engine.max_parallel_kernels;
         sc.version = kVersion;
         auto created = engine::KrnlService::create(sc, router);
@@ -263,11 +338,29 @@ int main(int argc, char** argv) {
             return 2;
         }
         service = std::move(*created);
+        const auto public_cosign =
+            config.engine.cosign_on_public_ports.value_or(config.engine.peer_port == 0)
+                ? engine::Cosign::Served
+                : engine::Cosign::NotServed;
         for (auto& rc : running)
-            engine::register_krnl_api(rc->methods, service);
+            engine::register_krnl_api(rc->methods, service, public_cosign);
+        if (config.engine.peer_port != 0) {
+            engine::register_peer_api(peer_methods, service);
+            rpc::ServerOptions options = limited_server_options(config.limits, connections);
+            options.host = config.engine.peer_host.value_or(config.host);
+            options.port = config.engine.peer_port;
+            auto server = rpc::Server::bind(options, peer_methods);
+            if (!server) {
+                std::cerr << "krnld: engine.peer_port " << config.engine.peer_port << ": "
+                          << server.error() << "\n";
+                return 1;
+            }
+            peer_server = std::move(*server);
+            listeners->add(peer_server->port());
+        }
         if (config.engine.port != 0) {
-            engine::register_krnl_api(engine_methods, service);
-            rpc::ServerOptions options;
+            engine::register_krnl_api(engine_methods, service, public_cosign);
+            rpc::ServerOptions options = limited_server_options(config.limits, connections);
             options.host = config.host;
             options.port = config.engine.port;
             auto server = rpc::Server::bind(options, engine_methods);
@@ -277,17 +370,28 @@ int main(int argc, char** argv) {
                 return 1;
             }
             engine_server = std::move(*server);
+            listeners->add(engine_server->port());
         }
         std::cout << "engine: operator " << to_hex(*secp256k1::address_from_secret(sc.operator_key))
                   << ", registry " << to_hex(sc.registry) << " and vault " << to_hex(sc.vault)
                   << " on chain " << home << "\n";
     }
+    // [node] apis: an operator serving strangers leaves out the dev methods and debug_*.
+    if (!config.apis.empty())
+        for (auto& rc : running)
+            rc->methods.retain(
+                [&](std::string_view method) { return node::api_enabled(config.apis, method); });
     for (auto& rc : running)
         rc->server->start(config.threads);
     if (engine_server) {
         engine_server->start(config.threads);
         std::cout << "engine  http://" << config.host << ":" << engine_server->port()
                   << "  (krnl_* only)\n";
+    }
+    if (peer_server) {
+        peer_server->start(config.threads);
+        std::cout << "peers   http://" << config.engine.peer_host.value_or(config.host) << ":"
+                  << peer_server->port() << "  (krnl_cosign only)\n";
     }
 
     if (!quiet && !accounts.empty()) {
@@ -314,6 +418,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::cout << "krnld: stopping" << std::endl;
     bool finished = !engine_server || engine_server->stop();
+    finished = (!peer_server || peer_server->stop()) && finished;
     for (auto& rc : running) {
         rc->miner.reset();
         finished = rc->server->stop() && finished;

@@ -73,7 +73,7 @@ Result<json> Client::call(const std::string& method, json params) {
     req.set(http::field::host, impl_->host);
     req.set(http::field::content_type, "application/json");
     req.keep_alive(true);
-    req.body() = request.dump();
+    req.body() = request.dump(-1, ' ', false, json::error_handler_t::replace);
     req.prepare_payload();
 
     // A pooled connection may have been closed by the server: retry once on a fresh one.

@@ -276,6 +276,11 @@ void EthApi::register_blocks(MethodTable& m) {
                   return tx_at(reader, loc->block_number, loc->index);
               if (auto pooled = chain_.pooled(h))
                   return transaction_json(pooled->tx, pooled->sender, std::nullopt);
+              // A block may have committed it (and taken it from the pool) between the two
+              // looks: a snapshot taken after the pool's answer sees that block.
+              auto after = chain_.reader();
+              if (auto loc = after.find_transaction(h))
+                  return tx_at(after, loc->block_number, loc->index);
               return json(nullptr);
           });
     m.add("eth_getTransactionByBlockNumberAndIndex",
@@ -357,6 +362,12 @@ void EthApi::register_blocks(MethodTable& m) {
         if (p.has(2)) {
             if (!p.at(2).is_array())
                 return std::unexpected(Params::invalid(2, "expected a list of numbers"));
+            // Each percentile is a column of every block's row: bounded as geth bounds it.
+            if (p.at(2).size() > options_.max_fee_history_percentiles)
+                return std::unexpected(Params::invalid(
+                    2, "at most " + std::to_string(options_.max_fee_history_percentiles) +
+                           " reward percentiles, got " + std::to_string(p.at(2).size()) +
+                           " (limits.max_fee_history_percentiles)"));
             for (const json& v : p.at(2)) {
                 if (!v.is_number())
                     return std::unexpected(Params::invalid(2, "expected a list of numbers"));
@@ -369,7 +380,8 @@ void EthApi::register_blocks(MethodTable& m) {
         }
         auto reader = chain_.reader();
         KRNL_RPC_TRY(newest, resolve(reader, ref));
-        count = std::min<uint64_t>({count, 1024, newest + 1});
+        // Past the cap the newest blocks are answered, as geth does.
+        count = std::min<uint64_t>({count, options_.max_fee_history_blocks, newest + 1});
         const uint64_t oldest = newest + 1 - count;
         json base_fees = json::array(), ratios = json::array(), rewards = json::array(),
              blob_fees = json::array(), blob_ratios = json::array();

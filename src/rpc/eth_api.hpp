@@ -9,6 +9,7 @@
 
 #include "chain/chain.hpp"
 #include "rpc/eth_json.hpp"
+#include "rpc/evm_limits.hpp"
 #include "rpc/json_rpc.hpp"
 
 namespace krnl::rpc {
@@ -24,6 +25,18 @@ struct EthApiOptions {
     size_t max_log_results = 20'000;
     uint256 suggested_tip = 1'000'000'000;  // 1 gwei, as Hardhat and anvil suggest
     std::chrono::seconds filter_timeout{300};
+    // Bounds on what one caller can make the node hold or do; errors name the TOML key under
+    // [limits] (geth's values where geth has one).
+    size_t max_filters = 1000;                        // polled filters, in total
+    size_t max_subscriptions = 10'000;                // eth_subscribe, in total...
+    size_t max_subscriptions_per_connection = 100;    // ...and per WebSocket connection
+    size_t max_filter_addresses = 1000;               // per filter, eth_getLogs too (geth)
+    size_t max_filter_topics = 1000;                  // alternatives per topic position (geth)
+    uint64_t max_blocks_mined_per_request = 100'000;  // dev mining, per request and its batch
+    uint64_t max_fee_history_blocks = 1024;           // eth_feeHistory (geth)
+    size_t max_fee_history_percentiles = 100;         // eth_feeHistory (geth)
+    // EVM time, concurrency, trace output, transaction and override sizes (evm_limits.hpp).
+    EvmLimits evm;
 };
 
 class EthApi {
@@ -55,6 +68,11 @@ private:
                                                size_t i, bool by_hash) const;
     chain::BlockInfo block_info(const chain::BlockHeader& header) const;
     const DevAccount* dev_account(const address& addr) const;
+    // One EVM request (eth_call, eth_estimateGas, eth_createAccessList, debug_trace*) with its
+    // time limit armed. The server admitted it (MethodTable::add_evm, EvmGate).
+    Result<std::unique_ptr<EvmRun>> start_evm_run();
+    // geth's words past the time limit: eth_call's, or the tracers' for debug_trace*.
+    RpcError evm_timeout_error(bool trace) const;
     // The logs of blocks [from, to] that match, or an error past the result limit.
     Result<json> logs(const chain::ChainReader& reader, const LogFilter& filter, uint64_t from,
                       uint64_t to) const;
@@ -79,12 +97,15 @@ private:
         LogFilter logs;
         bool full_transactions = false;
         std::weak_ptr<Connection> connection;
+        SharedText head;  // a notification's text up to its result, made once
     };
     std::mutex filters_mutex_;
     std::map<std::string, Filter> filters_;
     std::map<std::string, Subscription> subscriptions_;
     uint64_t next_id_ = 1;
     std::string new_id();
+
+    DeadlineTimer evm_timer_;
 };
 
 }  // namespace krnl::rpc

@@ -18,7 +18,19 @@ Result<uint64_t> number_or_quantity(const Params& p, size_t i) {
 }  // namespace
 
 void EthApi::register_dev(MethodTable& m) {
-    m.add("evm_mine", [this](const json& params, CallContext&) -> Result<json> {
+    // Dev mining draws on one budget per HTTP request or WebSocket message, which the items of a
+    // batch share: batching cannot multiply it. Taken before mining.
+    auto take_budget = [this](CallContext& ctx, uint64_t blocks) -> std::expected<void, RpcError> {
+        const uint64_t budget = options_.max_blocks_mined_per_request;
+        if (blocks > budget || ctx.blocks_mined > budget - blocks)
+            return std::unexpected(limit_error(
+                "mining " + std::to_string(blocks) + " blocks passes this request's budget (" +
+                    std::to_string(ctx.blocks_mined) + " mined already)",
+                budget, "max_blocks_mined_per_request"));
+        ctx.blocks_mined += blocks;
+        return {};
+    };
+    m.add("evm_mine", [this, take_budget](const json& params, CallContext& ctx) -> Result<json> {
         Params p(params);
         std::optional<uint64_t> timestamp;
         if (p.has(0)) {
@@ -31,11 +43,12 @@ void EthApi::register_dev(MethodTable& m) {
                 timestamp = t;
             }
         }
+        if (auto ok = take_budget(ctx, 1); !ok) return std::unexpected(ok.error());
         auto mined = chain_.mine(timestamp);
         if (!mined) return error(code::kInvalidParams, mined.error());
         return "0x0";
     });
-    auto mine_many = [this](const json& params, CallContext&) -> Result<json> {
+    auto mine_many = [this, take_budget](const json& params, CallContext& ctx) -> Result<json> {
         Params p(params);
         uint64_t blocks = 1, interval = 1;
         if (p.has(0)) {
@@ -46,7 +59,7 @@ void EthApi::register_dev(MethodTable& m) {
             KRNL_RPC_TRY(i, number_or_quantity(p, 1));
             interval = std::max<uint64_t>(i, 1);
         }
-        if (blocks > 100'000) return error(code::kInvalidParams, "at most 100000 blocks at once");
+        if (auto ok = take_budget(ctx, blocks); !ok) return std::unexpected(ok.error());
         for (uint64_t i = 0; i < blocks; ++i) {
             std::optional<uint64_t> ts;
             if (i > 0 && interval > 1) {
@@ -72,7 +85,10 @@ void EthApi::register_dev(MethodTable& m) {
     m.add("evm_increaseTime", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         KRNL_RPC_TRY(seconds, number_or_quantity(p, 0));
-        return std::to_string(chain_.increase_time(static_cast<int64_t>(seconds)));
+        // The total offset in seconds, as a decimal string (as Hardhat answers).
+        auto total = chain_.increase_time(seconds);
+        if (!total) return error(code::kInvalidParams, total.error());
+        return std::to_string(*total);
     });
     m.add("evm_setNextBlockTimestamp", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);

@@ -4,10 +4,42 @@
 namespace krnl::rpc {
 namespace {
 
-json subscription_message(const std::string& id, json result) {
-    return {{"jsonrpc", "2.0"},
-            {"method", "eth_subscription"},
-            {"params", {{"subscription", id}, {"result", std::move(result)}}}};
+// A notification is sent as head + result + tail: the head names the subscription (made once per
+// subscription), the result is serialised once per event and shared by every subscriber.
+SharedText notification_head(const std::string& id) {
+    return std::make_shared<const std::string>(
+        R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":)" +
+        json(id).dump() + R"(,"result":)");
+}
+constexpr std::string_view kNotificationTail = "}}";
+
+SharedText shared_text(const json& value) {
+    return std::make_shared<const std::string>(to_text(value));
+}
+
+// Addresses and topic alternatives of one filter, as geth bounds them.
+std::expected<void, RpcError> check_filter_size(const LogFilter& filter,
+                                                const EthApiOptions& options) {
+    if (filter.addresses.size() > options.max_filter_addresses)
+        return std::unexpected(limit_error(
+            "too many addresses in the filter (" + std::to_string(filter.addresses.size()) + ")",
+            options.max_filter_addresses, "max_filter_addresses"));
+    for (const auto& alternatives : filter.topics)
+        if (alternatives.size() > options.max_filter_topics)
+            return std::unexpected(limit_error("too many alternatives for one topic position (" +
+                                                   std::to_string(alternatives.size()) + ")",
+                                               options.max_filter_topics, "max_filter_topics"));
+    return {};
+}
+
+// Ends a subscription (filters_mutex_ held) and gives its place back to its connection.
+template <typename Subscriptions>
+bool erase_subscription(Subscriptions& subscriptions, const std::string& id) {
+    const auto it = subscriptions.find(id);
+    if (it == subscriptions.end()) return false;
+    if (auto connection = it->second.connection.lock()) --connection->subscriptions;
+    subscriptions.erase(it);
+    return true;
 }
 
 }  // namespace
@@ -98,19 +130,25 @@ void EthApi::register_filters(MethodTable& m) {
         if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(obj, p.object(0));
         KRNL_RPC_TRY(filter, parse_log_filter(*obj));
+        if (auto ok = check_filter_size(filter, options_); !ok) return std::unexpected(ok.error());
         auto reader = chain_.reader();
         KRNL_RPC_TRY(r, range(reader, filter));
         if (r.first > r.second) return json::array();
         return logs(reader, filter, r.first, r.second);
     });
 
-    auto install = [this](Filter filter) {
+    auto install = [this](Filter filter) -> Result<json> {
         std::lock_guard lock(filters_mutex_);
         // Forget filters nobody polls any more.
         const auto now = std::chrono::steady_clock::now();
         std::erase_if(filters_, [&](const auto& f) {
             return now - f.second.last_poll > options_.filter_timeout;
         });
+        if (filters_.size() >= options_.max_filters)
+            return std::unexpected(limit_error(
+                "too many filters installed (uninstall some, or leave them unpolled for " +
+                    std::to_string(options_.filter_timeout.count()) + " s)",
+                options_.max_filters, "max_filters"));
         filter.last_poll = now;
         std::string id = new_id();
         filters_[id] = std::move(filter);
@@ -120,6 +158,7 @@ void EthApi::register_filters(MethodTable& m) {
         Params p(params);
         KRNL_RPC_TRY(obj, p.object(0));
         KRNL_RPC_TRY(filter, parse_log_filter(*obj));
+        if (auto ok = check_filter_size(filter, options_); !ok) return std::unexpected(ok.error());
         auto reader = chain_.reader();
         uint64_t next = reader.head() + 1;
         if (filter.from && filter.from->tag == BlockRef::Tag::Number) next = filter.from->number;
@@ -205,6 +244,8 @@ void EthApi::register_filters(MethodTable& m) {
             sub.kind = Subscription::Kind::Logs;
             if (p.has(1)) {
                 KRNL_RPC_TRY(filter, parse_log_filter(p.at(1)));
+                if (auto ok = check_filter_size(filter, options_); !ok)
+                    return std::unexpected(ok.error());
                 sub.logs = std::move(filter);
             }
         } else if (kind == "newPendingTransactions") {
@@ -216,12 +257,22 @@ void EthApi::register_filters(MethodTable& m) {
         std::string id;
         {
             std::lock_guard lock(filters_mutex_);
+            if (subscriptions_.size() >= options_.max_subscriptions)
+                return std::unexpected(limit_error("too many subscriptions on this node",
+                                                   options_.max_subscriptions,
+                                                   "max_subscriptions"));
+            if (ctx.connection->subscriptions >= options_.max_subscriptions_per_connection)
+                return std::unexpected(limit_error("too many subscriptions on this connection",
+                                                   options_.max_subscriptions_per_connection,
+                                                   "max_subscriptions_per_connection"));
+            ++ctx.connection->subscriptions;
             id = new_id();
+            sub.head = notification_head(id);
             subscriptions_[id] = std::move(sub);
         }
         ctx.connection->on_close([this, id] {
             std::lock_guard lock(filters_mutex_);
-            subscriptions_.erase(id);
+            erase_subscription(subscriptions_, id);
         });
         return id;
     });
@@ -229,7 +280,7 @@ void EthApi::register_filters(MethodTable& m) {
         Params p(params);
         KRNL_RPC_TRY(id, p.string(0));
         std::lock_guard lock(filters_mutex_);
-        if (subscriptions_.erase(id) == 0)
+        if (!erase_subscription(subscriptions_, id))
             return error(code::kServerError, "subscription not found");
         return true;
     });
@@ -242,23 +293,40 @@ void EthApi::on_block(const chain::BlockEvent& event) {
     head.erase("transactions");
     head.erase("uncles");
     head.erase("size");
+    const SharedText head_text = shared_text(head);
     const chain::BlockHeader& h = event.block.header;
     const TxPosition base{event.hash, h.number, 0, h.base_fee_per_gas.value_or(uint256{})};
+    // Each log's JSON, made when a subscriber first matches it and shared by the others.
+    std::vector<SharedText> log_texts;
+    auto log_text = [&](size_t tx, const chain::Log& log, uint64_t log_index) {
+        if (log_texts.empty()) {
+            size_t logs = 0;
+            for (const auto& receipt : event.receipts)
+                logs += receipt.logs.size();
+            log_texts.resize(logs);
+        }
+        SharedText& text = log_texts[log_index];
+        if (!text) {
+            TxPosition p = base;
+            p.index = tx;
+            text =
+                shared_text(log_json(log, p, chain::transaction_hash(event.block.transactions[tx]),
+                                     log_index, h.timestamp));
+        }
+        return text;
+    };
     for (auto& [id, sub] : subscriptions_) {
         auto connection = sub.connection.lock();
         if (!connection) continue;
         if (sub.kind == Subscription::Kind::NewHeads) {
-            connection->notify(subscription_message(id, head));
+            connection->send({sub.head, head_text, kNotificationTail});
         } else if (sub.kind == Subscription::Kind::Logs) {
             uint64_t log_index = 0;
             for (size_t i = 0; i < event.receipts.size(); ++i) {
-                TxPosition p = base;
-                p.index = i;
-                const hash256 tx_hash = chain::transaction_hash(event.block.transactions[i]);
                 for (const chain::Log& log : event.receipts[i].logs) {
                     if (log_matches(sub.logs, log))
-                        connection->notify(subscription_message(
-                            id, log_json(log, p, tx_hash, log_index, h.timestamp)));
+                        connection->send(
+                            {sub.head, log_text(i, log, log_index), kNotificationTail});
                     ++log_index;
                 }
             }
@@ -272,13 +340,18 @@ void EthApi::on_pending(const chain::PooledTx& tx) {
     for (auto& [id, filter] : filters_)
         if (filter.kind == Filter::Kind::Pending && filter.pending.size() < 10'000)
             filter.pending.push_back(hash);
+    // Serialised once, when the first subscriber of each form needs it.
+    SharedText full, hash_only;
     for (auto& [id, sub] : subscriptions_) {
         if (sub.kind != Subscription::Kind::PendingTransactions) continue;
         auto connection = sub.connection.lock();
         if (!connection) continue;
-        connection->notify(subscription_message(
-            id, sub.full_transactions ? transaction_json(tx.tx, tx.sender, std::nullopt)
-                                      : json(to_hex(hash))));
+        SharedText& text = sub.full_transactions ? full : hash_only;
+        if (!text)
+            text =
+                shared_text(sub.full_transactions ? transaction_json(tx.tx, tx.sender, std::nullopt)
+                                                  : json(to_hex(hash)));
+        connection->send({sub.head, text, kNotificationTail});
     }
 }
 

@@ -32,6 +32,13 @@ std::string raw_decode_message(const chain::DecodeError& e) {
     }
 }
 
+// geth's refusal of a transaction larger than the pool takes (txpool.ErrOversizedData).
+std::optional<RpcError> oversized(size_t size, size_t limit) {
+    if (size <= limit) return std::nullopt;
+    return RpcError{code::kServerError, "oversized data: transaction size " + std::to_string(size) +
+                                            ", limit " + std::to_string(limit)};
+}
+
 uint256 default_fee_cap(const chain::ChainReader& reader, const uint256& tip) {
     const auto head = reader.header(reader.head());
     const uint256 base = head->base_fee_per_gas ? chain::next_base_fee(*head) : uint256{};
@@ -39,6 +46,17 @@ uint256 default_fee_cap(const chain::ChainReader& reader, const uint256& tip) {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<EvmRun>> EthApi::start_evm_run() {
+    return std::make_unique<EvmRun>(evm_timer_, options_.evm.timeout);
+}
+
+RpcError EthApi::evm_timeout_error(bool trace) const {
+    // geth: "execution aborted (timeout = 5s)" from eth_call, "execution timeout" from tracers.
+    const std::string limit = go_duration(options_.evm.timeout);
+    return {code::kServerError, trace ? "execution timeout (timeout = " + limit + ")"
+                                      : "execution aborted (timeout = " + limit + ")"};
+}
 
 void EthApi::register_send(MethodTable& m) {
     // The state, block context and request of eth_call / eth_estimateGas.
@@ -51,6 +69,7 @@ void EthApi::register_send(MethodTable& m) {
         std::vector<std::pair<address, chain::AccountOverride>> overrides;
     };
     auto setup = [this](const Params& p, bool with_block_overrides) -> Result<CallSetup> {
+        // (Overrides are checked before anything runs: a caller's code is analysed and cached.)
         KRNL_RPC_TRY(obj, p.object(0));
         KRNL_RPC_TRY(request, parse_call_request(*obj));
         KRNL_RPC_TRY(ref, p.block(1));
@@ -60,6 +79,8 @@ void EthApi::register_send(MethodTable& m) {
         std::vector<std::pair<address, chain::AccountOverride>> overrides;
         if (p.has(2)) {
             KRNL_RPC_TRY(o, parse_state_overrides(p.at(2)));
+            if (auto r = check_override_code(o, options_.evm.max_override_code_bytes); !r)
+                return std::unexpected(r.error());
             overrides = std::move(o);
         }
         bool base_fee_overridden = false;
@@ -73,10 +94,13 @@ void EthApi::register_send(MethodTable& m) {
             std::move(overrides)};
     };
 
-    m.add("eth_call", [this, setup](const json& params, CallContext&) -> Result<json> {
+    // The EVM methods are admitted by the server (add_evm: EvmGate's bound, an I/O thread always
+    // left free), so a flood of them never holds up the methods that answer everything else.
+    m.add_evm("eth_call", [this, setup](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         if (auto r = p.at_most(4); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(s, setup(p, true));
+        KRNL_RPC_TRY(run, start_evm_run());
         auto view = s.reader.state_at(s.number);
         state::State st(*view);
         chain::apply_overrides(st, s.overrides);
@@ -84,6 +108,7 @@ void EthApi::register_send(MethodTable& m) {
                                         chain_.config().call_gas_cap, chain_.analysis_cache(),
                                         s.reader.block_hashes(), nullptr,
                                         /*keep_base_fee=*/s.base_fee_overridden);
+        if (run->cancellation().cancelled()) return std::unexpected(evm_timeout_error(false));
         if (!out) return error(code::kServerError, out.error());
         if (out->status == evm::StatusCode::Revert)
             return std::unexpected(revert_error(out->output));
@@ -95,10 +120,12 @@ void EthApi::register_send(MethodTable& m) {
         return to_data(out->output);
     });
 
-    m.add("eth_estimateGas", [this, setup](const json& params, CallContext&) -> Result<json> {
+    auto estimate_gas = [this, setup](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(s, setup(p, false));
+        // One time limit for the whole search, not one per attempt.
+        KRNL_RPC_TRY(run, start_evm_run());
         auto view = s.reader.state_at(s.number);
         auto fresh = [&] {
             state::State st(*view);
@@ -110,18 +137,21 @@ void EthApi::register_send(MethodTable& m) {
                                 std::min<uint64_t>(chain_.config().call_gas_cap,
                                                    s.block.gas_limit > 0 ? s.block.gas_limit : 0),
                                 chain_.analysis_cache(), s.reader.block_hashes());
+        if (run->cancellation().cancelled()) return std::unexpected(evm_timeout_error(false));
         if (!gas) {
             if (gas.error().reverted)
                 return std::unexpected(revert_error(gas.error().reverted->output));
             return error(code::kServerError, gas.error().message);
         }
         return to_quantity(*gas);
-    });
+    };
+    m.add_evm("eth_estimateGas", estimate_gas);
 
     m.add("eth_sendRawTransaction", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(raw, p.data(0));
+        if (auto e = oversized(raw.size(), options_.evm.max_tx_bytes)) return std::unexpected(*e);
         auto tx = chain::decode_transaction(raw);
         if (!tx) return error(code::kInvalidParams, raw_decode_message(tx.error()));
         auto hash = chain_.submit(*tx);
@@ -129,7 +159,8 @@ void EthApi::register_send(MethodTable& m) {
         return to_hex(*hash);
     });
 
-    m.add("eth_sendTransaction", [this](const json& params, CallContext&) -> Result<json> {
+    // Blocking as the EVM methods are: without a gas limit it runs an estimate.
+    m.add_evm("eth_sendTransaction", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(obj, p.object(0));
@@ -179,10 +210,13 @@ void EthApi::register_send(MethodTable& m) {
             auto view = reader.state_at(head);
             chain::CallRequest estimate_request = request;
             estimate_request.gas_price = request.gas_price;
+            KRNL_RPC_TRY(run, start_evm_run());
             auto gas = chain::estimate_gas(
                 [&] { return state::State(*view); }, chain_.config().revision,
                 block_info(*reader.header(head)), estimate_request, chain_.config().gas_limit,
                 chain_.analysis_cache(), reader.block_hashes());
+            if (run->cancellation().cancelled()) return std::unexpected(evm_timeout_error(false));
+            run.reset();  // the transaction itself is mined outside any time limit
             if (!gas) {
                 if (gas.error().reverted)
                     return std::unexpected(revert_error(gas.error().reverted->output));
@@ -194,8 +228,14 @@ void EthApi::register_send(MethodTable& m) {
         if (key != nullptr) {
             if (!chain::sign_transaction(tx, key->secret))
                 return error(code::kInternalError, "signing failed");
+            if (auto e = oversized(chain::encode_transaction(tx).size(), options_.evm.max_tx_bytes))
+                return std::unexpected(*e);
             hash = chain_.submit(tx);
         } else {
+            // Unsigned: counted with a signature's size, as it would be sent.
+            if (auto e =
+                    oversized(chain::encode_transaction(tx).size() + 67, options_.evm.max_tx_bytes))
+                return std::unexpected(*e);
             hash = chain_.submit_as(tx, *request.from);
         }
         if (!hash) return error(code::kServerError, hash.error().message);

@@ -15,13 +15,67 @@ void MethodTable::add(std::string name, Method method) {
 }
 
 void MethodTable::add_blocking(std::string name, Method method) {
-    if (std::ranges::find(blocking_, name) == blocking_.end()) blocking_.push_back(name);
+    blocking_.insert(name);
     add(std::move(name), std::move(method));
 }
 
-bool MethodTable::may_block(std::string_view body) const {
-    return std::ranges::any_of(
-        blocking_, [&](const std::string& name) { return body.find(name) != body.npos; });
+std::optional<json> MethodTable::parse(std::string_view body) {
+    json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (request.is_discarded()) return std::nullopt;
+    return request;
+}
+
+std::string MethodTable::parse_error() {
+    return error_response(nullptr, {code::kParseError, "parse error"}).dump();
+}
+
+void MethodTable::add_evm(std::string name, Method method) {
+    evm_.insert(name);
+    add(std::move(name), std::move(method));
+}
+
+void MethodTable::retain(const std::function<bool(std::string_view)>& keep) {
+    std::erase_if(methods_, [&](const auto& entry) { return !keep(entry.first); });
+    std::erase_if(blocking_, [&](const std::string& name) { return !keep(name); });
+    std::erase_if(evm_, [&](const std::string& name) { return !keep(name); });
+}
+
+MethodTable::Route MethodTable::route(const json& request) const {
+    Route route;
+    auto visit = [&](const json& r) {
+        if (!r.is_object()) return;
+        const auto method = r.find("method");
+        if (method == r.end() || !method->is_string()) return;
+        const auto& name = method->get_ref<const std::string&>();
+        route.blocking = route.blocking || blocking_.contains(name);
+        route.evm = route.evm || evm_.contains(name);
+    };
+    if (!request.is_array()) {
+        visit(request);
+    } else {
+        for (const json& item : request)
+            visit(item);
+    }
+    return route;
+}
+
+std::string MethodTable::refuse(const json& request, const RpcError& err) {
+    // The id of a request, or null when it has none usable (JSON-RPC answers those with null).
+    auto id_of = [](const json& r) -> std::optional<json> {
+        if (!r.is_object()) return json(nullptr);
+        const auto id = r.find("id");
+        if (id == r.end()) return std::nullopt;  // a notification: no answer
+        if (id->is_string() || id->is_number() || id->is_null()) return *id;
+        return json(nullptr);
+    };
+    if (!request.is_array()) {
+        const auto id = id_of(request);
+        return id ? to_text(error_response(*id, err)) : std::string{};
+    }
+    json responses = json::array();
+    for (const json& item : request)
+        if (const auto id = id_of(item)) responses.push_back(error_response(*id, err));
+    return responses.empty() ? std::string{} : to_text(responses);
 }
 
 std::optional<json> MethodTable::handle_request(const json& request, CallContext& ctx) const {
@@ -65,14 +119,11 @@ std::optional<json> MethodTable::handle_request(const json& request, CallContext
     return json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(*result)}};
 }
 
-std::string MethodTable::handle(std::string_view body, CallContext& ctx,
-                                const Limits& limits) const {
-    json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (request.is_discarded())
-        return error_response(nullptr, {code::kParseError, "parse error"}).dump();
+std::string MethodTable::handle_parsed(const json& request, CallContext& ctx,
+                                       const Limits& limits) const {
     if (!request.is_array()) {
         auto response = handle_request(request, ctx);
-        return response ? response->dump() : std::string{};
+        return response ? to_text(*response) : std::string{};
     }
     if (request.empty())
         return error_response(nullptr, {code::kInvalidRequest, "empty batch"}).dump();
@@ -85,7 +136,13 @@ std::string MethodTable::handle(std::string_view body, CallContext& ctx,
     json responses = json::array();
     for (const json& item : request)
         if (auto response = handle_request(item, ctx)) responses.push_back(std::move(*response));
-    return responses.empty() ? std::string{} : responses.dump();
+    return responses.empty() ? std::string{} : to_text(responses);
+}
+
+std::string MethodTable::handle(std::string_view body, CallContext& ctx,
+                                const Limits& limits) const {
+    const auto request = parse(body);
+    return request ? handle_parsed(*request, ctx, limits) : parse_error();
 }
 
 }  // namespace krnl::rpc

@@ -101,6 +101,124 @@ TEST(JsonRpc, BatchLimit) {
     EXPECT_EQ(error_code(r), code::kInvalidRequest);
 }
 
+// Routing: the server asks may_block of the parsed request, so the name is judged after JSON
+// unescaping, and one blocking method anywhere in a batch sends the whole batch to the pool.
+MethodTable routing_table() {
+    MethodTable t = table();
+    t.add_blocking("krnl_executeKernels",
+                   [](const json&, CallContext&) -> Result<json> { return "executed"; });
+    return t;
+}
+
+bool may_block(std::string_view body) {
+    const auto request = MethodTable::parse(body);
+    EXPECT_TRUE(request.has_value()) << body;
+    return request && routing_table().may_block(*request);
+}
+
+TEST(JsonRpcRouting, BlockingMethodsByParsedName) {
+    EXPECT_TRUE(may_block(R"({"jsonrpc":"2.0","id":1,"method":"krnl_executeKernels"})"));
+    EXPECT_TRUE(may_block(R"({"jsonrpc":"2.0","id":1,"method":"krnl\u005fexecuteKernels"})"));
+    EXPECT_TRUE(may_block(R"({"jsonrpc":"2.0","id":1,"method":"\u006brnl_executeKernel\u0073"})"));
+    EXPECT_FALSE(may_block(R"({"jsonrpc":"2.0","id":1,"method":"echo"})"));
+    // The name elsewhere in the body is not a call to it.
+    EXPECT_FALSE(
+        may_block(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":["krnl_executeKernels"]})"));
+    EXPECT_FALSE(may_block(R"({"jsonrpc":"2.0","id":1,"method":["krnl_executeKernels"]})"));
+    EXPECT_FALSE(may_block(R"("krnl_executeKernels")"));
+}
+
+TEST(JsonRpcRouting, ABatchWithOneBlockingMethodBlocks) {
+    EXPECT_TRUE(may_block(R"([{"jsonrpc":"2.0","id":1,"method":"echo"},
+                              {"jsonrpc":"2.0","id":2,"method":"krnl\u005fexecuteKernels"}])"));
+    EXPECT_TRUE(may_block(R"([7, {"jsonrpc":"2.0","method":"krnl_executeKernels"}])"));
+    EXPECT_FALSE(may_block(R"([{"jsonrpc":"2.0","id":1,"method":"echo"},
+                               {"jsonrpc":"2.0","id":2,"method":"add","params":["0x1","0x2"]}])"));
+    EXPECT_FALSE(may_block("[]"));
+}
+
+TEST(JsonRpc, AResultOrErrorThatIsNotUtf8IsAnsweredNotThrown) {
+    // A revert reason is whatever bytes a contract returns: the answer must still be sent.
+    MethodTable t;
+    t.add("bad_result", [](const json&, CallContext&) -> Result<json> { return "ok\xff"; });
+    t.add("bad_error", [](const json&, CallContext&) -> Result<json> {
+        return error(code::kExecutionReverted, "execution reverted: \xfe\xff");
+    });
+    CallContext ctx;
+    for (const char* method : {"bad_result", "bad_error"}) {
+        const std::string body =
+            std::string(R"({"jsonrpc":"2.0","id":1,"method":")") + method + R"("})";
+        std::string reply;
+        ASSERT_NO_THROW(reply = t.handle(body, ctx, Limits{})) << method;
+        const json parsed = json::parse(reply, nullptr, false);
+        ASSERT_FALSE(parsed.is_discarded()) << reply;
+        EXPECT_EQ(parsed["id"], 1);
+        EXPECT_NE(reply.find("\xEF\xBF\xBD"), std::string::npos) << reply;  // U+FFFD
+    }
+}
+
+TEST(JsonRpcRouting, EvmMethodsAreRoutedForAdmissionByParsedName) {
+    MethodTable t = routing_table();
+    t.add_evm("eth_call", [](const json&, CallContext&) -> Result<json> { return "0x"; });
+    auto route = [&](std::string_view body) { return t.route(*MethodTable::parse(body)); };
+    const auto single = route(R"({"jsonrpc":"2.0","id":1,"method":"eth\u005fcall"})");
+    EXPECT_TRUE(single.evm);
+    EXPECT_FALSE(single.blocking);
+    const auto mixed = route(R"([{"jsonrpc":"2.0","id":1,"method":"eth_call"},
+                                 {"jsonrpc":"2.0","id":2,"method":"krnl_executeKernels"}])");
+    EXPECT_TRUE(mixed.evm);
+    EXPECT_TRUE(mixed.blocking);
+    const auto neither = route(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":["eth_call"]})");
+    EXPECT_FALSE(neither.evm);
+    EXPECT_FALSE(neither.blocking);
+}
+
+TEST(JsonRpcRouting, TheParsedRequestIsAnsweredAsTheText) {
+    const MethodTable t = routing_table();
+    const std::string body =
+        R"([{"jsonrpc":"2.0","id":1,"method":"krnl_executeKernels"},{"jsonrpc":"2.0","id":2,"method":"add","params":["0x1","0x2"]}])";
+    CallContext a, b;
+    const auto request = MethodTable::parse(body);
+    ASSERT_TRUE(request);
+    EXPECT_EQ(t.handle_parsed(*request, a, {}), t.handle(body, b, {}));
+    const json r = json::parse(t.handle(body, b, {}));
+    EXPECT_EQ(r[0]["result"], "executed");
+    EXPECT_EQ(r[1]["result"], "0x3");
+    EXPECT_FALSE(MethodTable::parse(R"({"jsonrpc":)"));
+    EXPECT_EQ(error_code(json::parse(MethodTable::parse_error())), code::kParseError);
+}
+
+TEST(JsonRpcRouting, RefusingAnswersEachRequestByItsId) {
+    const RpcError err = limit_error("too many", 3, "max_things");
+    EXPECT_EQ(err.code, code::kLimitExceeded);
+    EXPECT_EQ(err.message, "too many: at most 3 (limits.max_things)");
+    const json one = json::parse(
+        MethodTable::refuse(json::parse(R"({"jsonrpc":"2.0","id":"x","method":"a"})"), err));
+    EXPECT_EQ(one["id"], "x");
+    EXPECT_EQ(error_code(one), code::kLimitExceeded);
+    const json batch = json::parse(MethodTable::refuse(
+        json::parse(R"([{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"},
+                        {"jsonrpc":"2.0","id":3,"method":"c"}, 5])"),
+        err));
+    ASSERT_EQ(batch.size(), 3u);  // the notification gets no answer; the non-object a null id
+    EXPECT_EQ(batch[0]["id"], 1);
+    EXPECT_EQ(batch[1]["id"], 3);
+    EXPECT_TRUE(batch[2]["id"].is_null());
+    EXPECT_TRUE(MethodTable::refuse(json::parse(R"({"jsonrpc":"2.0","method":"a"})"), err).empty());
+}
+
+TEST(JsonRpc, ABatchSharesOneCallContext) {
+    MethodTable t;
+    t.add("count",
+          [](const json&, CallContext& ctx) -> Result<json> { return ++ctx.blocks_mined; });
+    CallContext ctx;
+    const json r = json::parse(t.handle(
+        R"([{"jsonrpc":"2.0","id":1,"method":"count"},{"jsonrpc":"2.0","id":2,"method":"count"}])",
+        ctx, {}));
+    EXPECT_EQ(r[1]["result"], 2);
+    EXPECT_EQ(ctx.blocks_mined, 2u);
+}
+
 TEST(Params, EthereumEncodings) {
     EXPECT_EQ(to_quantity(uint64_t{0}), "0x0");
     EXPECT_EQ(to_quantity(uint64_t{255}), "0xff");

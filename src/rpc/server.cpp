@@ -3,14 +3,17 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -26,20 +29,164 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
+// Counts the open connections of the servers sharing it, and knows their HTTP connections, oldest
+// first: at the cap, the oldest one that is idle (between requests) makes room for a new
+// connection, as nginx reuses its keep-alive connections, so idle connections cannot lock
+// everyone else out. Marking a connection idle or busy is an atomic store, not a lock.
+class ConnectionLimiter {
+public:
+    explicit ConnectionLimiter(size_t max_connections)
+        : max_(std::max<size_t>(1, max_connections)) {}
+
+    // An HTTP connection, which may be closed to make room while it is idle.
+    class Evictable {
+    public:
+        void set_idle(bool idle) { idle_.store(idle, std::memory_order_relaxed); }
+        // Called with the limiter's lock held: must only post work, never block or re-enter.
+        virtual void evict() = 0;
+
+    protected:
+        ~Evictable() = default;
+
+    private:
+        friend class ConnectionLimiter;
+        std::atomic<bool> idle_{false};
+        Evictable* older_ = nullptr;
+        Evictable* newer_ = nullptr;
+    };
+
+    // Takes a place for a new connection: below the cap at once, at the cap by evicting the oldest
+    // idle connection (which gives its place back when it is gone). False when neither.
+    bool admit() {
+        std::lock_guard lock(mutex_);
+        if (open_ >= max_) {
+            Evictable* victim = oldest_;
+            // Taking the mark means no other admission picks the same one.
+            while (victim != nullptr && !victim->idle_.exchange(false))
+                victim = victim->newer_;
+            if (victim == nullptr) return false;
+            victim->evict();
+        }
+        ++open_;
+        return true;
+    }
+    void release() {
+        std::lock_guard lock(mutex_);
+        --open_;
+    }
+    void track(Evictable& c) {
+        std::lock_guard lock(mutex_);
+        c.older_ = newest_;
+        (newest_ ? newest_->newer_ : oldest_) = &c;
+        newest_ = &c;
+    }
+    void untrack(Evictable& c) {
+        std::lock_guard lock(mutex_);
+        (c.older_ ? c.older_->newer_ : oldest_) = c.newer_;
+        (c.newer_ ? c.newer_->older_ : newest_) = c.older_;
+    }
+
+private:
+    const size_t max_;
+    std::mutex mutex_;
+    size_t open_ = 0;
+    Evictable* oldest_ = nullptr;
+    Evictable* newest_ = nullptr;
+};
+
+std::shared_ptr<ConnectionLimiter> make_connection_limiter(size_t max_connections) {
+    return std::make_shared<ConnectionLimiter>(max_connections);
+}
+
+namespace {
+
+// A connection's place under the cap, given back when the connection object goes.
+class ConnectionSlot {
+public:
+    explicit ConnectionSlot(std::shared_ptr<ConnectionLimiter> limiter)
+        : limiter_(std::move(limiter)) {}
+    ConnectionSlot(ConnectionSlot&&) = default;
+    ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+    ~ConnectionSlot() {
+        if (limiter_) limiter_->release();
+    }
+
+private:
+    std::shared_ptr<ConnectionLimiter> limiter_;
+};
+
+// A blocking request's place in the pool's bound, given back when its job is done or dropped.
+class BlockingTicket {
+public:
+    explicit BlockingTicket(std::atomic<size_t>& count) : count_(count) {}
+    BlockingTicket(const BlockingTicket&) = delete;
+    ~BlockingTicket() { count_.fetch_sub(1); }
+
+private:
+    std::atomic<size_t>& count_;
+};
+
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+// How long a dropped WebSocket client has to take its close frame before the socket is closed.
+constexpr auto kDropGrace = std::chrono::seconds(10);
+
+}  // namespace
+
 struct Server::Impl {
     ServerOptions options;
     const MethodTable& methods;
+    std::shared_ptr<ConnectionLimiter> connections;
     net::io_context ioc;
+    // WebSocket sessions run on threads of their own, so delivering notifications to many
+    // subscribers never queues ahead of HTTP requests.
+    net::io_context ws_ioc;
+    net::executor_work_guard<net::io_context::executor_type> ws_work{ws_ioc.get_executor()};
     tcp::acceptor acceptor{ioc};
+    net::steady_timer accept_backoff{ioc};
     std::vector<pthread_t> threads;
 
-    // Blocking requests run here (created at start, drained at stop).
+    // Blocking requests run here (created at start, drained at stop); `blocking_requests` counts
+    // those queued or running, against options.max_blocking_requests.
+    std::atomic<size_t> blocking_requests{0};
     std::unique_ptr<ThreadPool> blocking;
 
-    Impl(ServerOptions opts, const MethodTable& m) : options(std::move(opts)), methods(m) {}
+    // EVM requests: admitted by the gate; run on the I/O thread that read them while fewer than
+    // `inline_evm_cap` do so (one I/O thread always stays free for cheap calls), otherwise on the
+    // pool, where waiting for the gate holds no I/O thread. Inline saves two thread hops, which
+    // are most of an eth_call's cost.
+    EvmGate evm_gate{options.evm};
+    std::atomic<size_t> inline_evm{0};
+    size_t inline_evm_cap = 0;  // set at start: I/O threads - 1
+
+    Impl(ServerOptions opts, const MethodTable& m)
+        : options(std::move(opts)),
+          methods(m),
+          connections(options.connections ? options.connections
+                                          : make_connection_limiter(options.max_connections)) {}
     void accept();
-    void post_blocking(std::function<void()> job) {
-        if (blocking) blocking->post(std::move(job));
+
+    // A place on the blocking pool, or null when options.max_blocking_requests are queued or
+    // running already.
+    std::shared_ptr<BlockingTicket> reserve_blocking() {
+        if (blocking_requests.fetch_add(1) >= options.max_blocking_requests) {
+            blocking_requests.fetch_sub(1);
+            return nullptr;
+        }
+        return std::make_shared<BlockingTicket>(blocking_requests);
+    }
+    RpcError blocking_limit_error() const {
+        return limit_error(
+            "too many engine or EVM requests queued or running on this port; retry later",
+            options.max_blocking_requests, "max_blocking_requests");
+    }
+    // Answers a parsed request (or batch) for `connection` (null over HTTP), and hands the reply
+    // text to `deliver(reply, on_io_thread)`: at once on this I/O thread, or later from the pool.
+    // An empty reply means there is nothing to send (notifications only).
+    void answer(json request, std::shared_ptr<Connection> connection,
+                std::function<void(std::string, bool)> deliver);
+    // False when the pool is stopping (or cannot start a thread): the job is dropped.
+    bool post_blocking(std::function<void()> job) {
+        return blocking && blocking->post(std::move(job));
     }
 };
 
@@ -51,10 +198,61 @@ std::string body_limit_error(size_t limit) {
         .dump();
 }
 
+std::string stopping_error() {
+    return error_response(nullptr, {code::kInternalError, "the server is stopping"}).dump();
+}
+
+OutgoingMessage text_message(std::string text) {
+    return {std::make_shared<const std::string>(std::move(text)), nullptr, {}};
+}
+
+}  // namespace
+
+void Server::Impl::answer(json request, std::shared_ptr<Connection> connection,
+                          std::function<void(std::string, bool)> deliver) {
+    const MethodTable::Route route = methods.route(request);
+    if (!route.blocking) {
+        std::optional<EvmGate::Slot> slot;
+        if (route.evm) {
+            if (inline_evm.fetch_add(1) < inline_evm_cap)
+                if (auto free = evm_gate.try_enter()) slot.emplace(std::move(*free));
+            if (!slot) inline_evm.fetch_sub(1);
+        }
+        if (!route.evm || slot) {
+            CallContext ctx{connection};
+            std::string reply = methods.handle_parsed(request, ctx, options.limits);
+            if (slot) {
+                slot.reset();
+                inline_evm.fetch_sub(1);
+            }
+            return deliver(std::move(reply), true);
+        }
+    }
+    auto ticket = reserve_blocking();
+    if (!ticket) return deliver(MethodTable::refuse(request, blocking_limit_error()), true);
+    const bool posted = post_blocking([this, ticket, evm = route.evm, request = std::move(request),
+                                       connection = std::move(connection), deliver]() mutable {
+        std::optional<EvmGate::Slot> slot;
+        if (evm) {
+            auto entered = evm_gate.enter();
+            if (!entered) return deliver(MethodTable::refuse(request, entered.error()), false);
+            slot.emplace(std::move(*entered));
+        }
+        CallContext ctx{connection};
+        deliver(methods.handle_parsed(request, ctx, options.limits), false);
+    });
+    if (!posted) deliver(stopping_error(), true);
+}
+
+namespace {
+
 class WsSession final : public Connection, public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(tcp::socket&& socket, Server::Impl& server)
-        : ws_(std::move(socket)), server_(server) {}
+    WsSession(tcp::socket&& socket, Server::Impl& server, ConnectionSlot slot)
+        : ws_(std::move(socket)),
+          server_(server),
+          slot_(std::move(slot)),
+          drop_deadline_(ws_.get_executor()) {}
 
     void run(http::request<http::string_body> upgrade) {
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -65,12 +263,17 @@ public:
         });
     }
 
-    void notify(const json& message) override {
-        std::string text = message.dump();
-        net::post(ws_.get_executor(),
-                  [self = shared_from_this(), text = std::move(text)]() mutable {
-                      self->send(std::move(text));
-                  });
+    // Messages from other threads wait in the outbox, and one strand job at a time moves them to
+    // the send queue: a block for a thousand subscribers costs a job per connection at most, not
+    // one per message, so I/O threads stay free for requests.
+    void send(OutgoingMessage message) override {
+        {
+            std::lock_guard lock(outbox_mutex_);
+            outbox_.push_back(std::move(message));
+            if (outbox_scheduled_) return;
+            outbox_scheduled_ = true;
+        }
+        net::post(ws_.get_executor(), [self = shared_from_this()] { self->flush_outbox(); });
     }
 
     void on_close(std::function<void()> fn) override {
@@ -83,46 +286,106 @@ public:
     }
 
 private:
+    void flush_outbox() {
+        std::vector<OutgoingMessage> messages;
+        {
+            std::lock_guard lock(outbox_mutex_);
+            messages.swap(outbox_);
+            outbox_scheduled_ = false;
+        }
+        for (OutgoingMessage& m : messages)
+            enqueue(std::move(m));
+    }
+
     void read() {
         ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
             if (ec) return self->close();
-            std::string text = beast::buffers_to_string(self->buffer_.data());
+            if (self->is_closed()) return;
+            const auto data = self->buffer_.data();
+            auto request = MethodTable::parse({static_cast<const char*>(data.data()), data.size()});
             self->buffer_.consume(self->buffer_.size());
-            if (self->server_.methods.may_block(text)) {
-                self->server_.post_blocking([self, text = std::move(text)] {
-                    CallContext ctx{self};
-                    std::string reply =
-                        self->server_.methods.handle(text, ctx, self->server_.options.limits);
-                    if (reply.empty()) return;
-                    net::post(self->ws_.get_executor(), [self, reply = std::move(reply)]() mutable {
-                        self->send(std::move(reply));
-                    });
-                });
-                return self->read();
+            if (!request) {
+                self->enqueue(text_message(MethodTable::parse_error()));
+            } else {
+                self->server_.answer(std::move(*request), self,
+                                     [self](std::string reply, bool on_io_thread) {
+                                         if (reply.empty()) return;
+                                         if (on_io_thread)
+                                             self->enqueue(text_message(std::move(reply)));
+                                         else
+                                             self->send(text_message(std::move(reply)));
+                                     });
             }
-            CallContext ctx{self};
-            std::string reply =
-                self->server_.methods.handle(text, ctx, self->server_.options.limits);
-            if (!reply.empty()) self->send(std::move(reply));
             self->read();
         });
     }
 
-    // On the session's strand.
-    void send(std::string text) {
+    // On the session's strand. Bounds what waits behind the message being written: a client that
+    // does not read is dropped once that passes ws_send_queue_bytes or ws_send_queue_messages. A
+    // message alone may be larger (a big reply), so a reader is never dropped for one answer.
+    void enqueue(OutgoingMessage message) {
         if (is_closed()) return;
-        queue_.push_back(std::move(text));
-        if (queue_.size() == 1) write_next();
+        const size_t size = message.size();
+        const size_t waiting = queue_.size() - (writing_ ? 1 : 0);
+        if (waiting > 0) {
+            const auto& o = server_.options;
+            if (waiting >= o.ws_send_queue_messages)
+                return drop("send queue over limits.ws_send_queue_messages (" +
+                            std::to_string(o.ws_send_queue_messages) + ")");
+            if (waiting_bytes_ + size > o.ws_send_queue_bytes)
+                return drop("send queue over limits.ws_send_queue_bytes (" +
+                            std::to_string(o.ws_send_queue_bytes) + ")");
+        }
+        waiting_bytes_ += size;
+        queue_.push_back(std::move(message));
+        if (!writing_) write_next();
     }
 
     void write_next() {
+        writing_ = true;
+        const OutgoingMessage& m = queue_.front();
+        waiting_bytes_ -= m.size();
+        const std::array<net::const_buffer, 3> buffers{
+            m.head ? net::buffer(*m.head) : net::const_buffer(),
+            m.body ? net::buffer(*m.body) : net::const_buffer(),
+            net::buffer(m.tail.data(), m.tail.size())};
         ws_.text(true);
-        ws_.async_write(net::buffer(queue_.front()),
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                            if (ec) return self->close();
-                            self->queue_.pop_front();
-                            if (!self->queue_.empty()) self->write_next();
-                        });
+        ws_.async_write(buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+            self->writing_ = false;
+            self->queue_.pop_front();
+            if (self->dropping_) return self->send_close();
+            if (ec) {
+                self->queue_.clear();  // nothing more can be sent: free it now
+                self->waiting_bytes_ = 0;
+                return self->close();
+            }
+            if (!self->queue_.empty()) self->write_next();
+        });
+    }
+
+    // The client does not read what it is sent. What waits is freed now, its subscriptions end,
+    // and it is told why with 1008 (policy violation: the server's policy, not a passing
+    // overload, so 1013 "try again later" would invite a client to reconnect and do the same).
+    // The close frame follows the message being written; past kDropGrace the socket is closed.
+    void drop(std::string reason) {
+        dropping_ = true;
+        close_reason_ = std::move(reason);
+        queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+        waiting_bytes_ = 0;
+        close();
+        drop_deadline_.expires_after(kDropGrace);
+        drop_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (!ec) beast::get_lowest_layer(self->ws_).close();
+        });
+        if (!writing_) send_close();
+    }
+
+    void send_close() {
+        if (close_sent_) return;
+        close_sent_ = true;
+        ws_.async_close(
+            websocket::close_reason(websocket::close_code::policy_error, close_reason_),
+            [self = shared_from_this()](beast::error_code) { self->drop_deadline_.cancel(); });
     }
 
     bool is_closed() {
@@ -144,33 +407,70 @@ private:
 
     websocket::stream<beast::tcp_stream> ws_;
     Server::Impl& server_;
+    ConnectionSlot slot_;
     beast::flat_buffer buffer_;
-    std::deque<std::string> queue_;
+    std::mutex outbox_mutex_;
+    std::vector<OutgoingMessage> outbox_;
+    bool outbox_scheduled_ = false;
+    std::deque<OutgoingMessage> queue_;  // the front is being written when writing_
+    bool writing_ = false;
+    size_t waiting_bytes_ = 0;  // of the messages behind the one being written
+    bool dropping_ = false;
+    bool close_sent_ = false;
+    std::string close_reason_;
+    net::steady_timer drop_deadline_;
     std::mutex close_mutex_;
     bool closed_ = false;
     std::vector<std::function<void()>> close_handlers_;
 };
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession final : public std::enable_shared_from_this<HttpSession>,
+                          public ConnectionLimiter::Evictable {
 public:
-    HttpSession(tcp::socket&& socket, Server::Impl& server)
-        : stream_(std::move(socket)), server_(server) {}
+    HttpSession(tcp::socket&& socket, Server::Impl& server, ConnectionSlot slot)
+        : stream_(std::move(socket)),
+          server_(server),
+          limiter_(server.connections),
+          slot_(std::move(slot)) {
+        limiter_->track(*this);
+    }
+    ~HttpSession() { limiter_->untrack(*this); }
 
     void run() {
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
     }
 
+    // Under the limiter's lock: only posts. The session may have a request by the time it runs.
+    void evict() override {
+        if (auto self = weak_from_this().lock())
+            net::post(stream_.get_executor(), [self = std::move(self)] {
+                if (!self->waiting_) return;
+                self->evicted_ = true;
+                self->stream_.close();
+            });
+    }
+
 private:
+    // Between requests (or draining after the last answer) the connection is idle: it may be
+    // evicted to make room for a new one.
+    void set_waiting(bool waiting) {
+        waiting_ = waiting;
+        set_idle(waiting);
+    }
+
     void read() {
         parser_.emplace();
         parser_->body_limit(server_.options.max_body_bytes);
-        stream_.expires_after(std::chrono::seconds(60));
+        stream_.expires_after(server_.options.http_idle_timeout);
+        set_waiting(true);
         http::async_read(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec) {
+        set_waiting(false);
+        if (evicted_) return;
         if (ec == http::error::body_limit) {
             http::response<http::string_body> res{http::status::payload_too_large, 11};
             res.keep_alive(false);
@@ -180,7 +480,19 @@ private:
         if (ec) return shutdown();
         http::request<http::string_body> req = parser_->release();
         if (websocket::is_upgrade(req)) {
-            std::make_shared<WsSession>(stream_.release_socket(), server_)->run(std::move(req));
+            // The socket moves to the WebSocket threads (Impl::ws_ioc).
+            beast::error_code error;
+            tcp::socket socket = stream_.release_socket();
+            const auto protocol = socket.local_endpoint(error).protocol();
+            const auto fd = error ? -1 : socket.release(error);
+            if (error) return;
+            tcp::socket moved(net::make_strand(server_.ws_ioc));
+            if (moved.assign(protocol, fd, error); error) {
+                ::close(fd);
+                return;
+            }
+            std::make_shared<WsSession>(std::move(moved), server_, std::move(slot_))
+                ->run(std::move(req));
             return;
         }
         http::response<http::string_body> res{http::status::ok, req.version()};
@@ -192,29 +504,32 @@ private:
             res.set(http::field::access_control_allow_headers,
                     requested.empty() ? beast::string_view("Content-Type") : requested);
             res.set(http::field::access_control_max_age, "600");
-        } else if (req.method() != http::verb::post) {
+            return write(std::move(res), !req.keep_alive());
+        }
+        if (req.method() != http::verb::post) {
             res.result(http::status::method_not_allowed);
             res.set(http::field::content_type, "text/plain");
             res.body() = "JSON-RPC requests are POSTed (or sent over a WebSocket)\n";
-        } else if (server_.methods.may_block(req.body())) {
-            res.set(http::field::content_type, "application/json");
-            const bool close = !req.keep_alive();
-            server_.post_blocking([self = shared_from_this(), res = std::move(res),
-                                   body = std::move(req.body()), close]() mutable {
-                CallContext ctx;
-                res.body() = self->server_.methods.handle(body, ctx, self->server_.options.limits);
-                net::post(self->stream_.get_executor(),
-                          [self, res = std::move(res), close]() mutable {
-                              self->write(std::move(res), close);
-                          });
-            });
-            return;
-        } else {
-            CallContext ctx;
-            res.set(http::field::content_type, "application/json");
-            res.body() = server_.methods.handle(req.body(), ctx, server_.options.limits);
+            return write(std::move(res), !req.keep_alive());
         }
-        write(std::move(res), !req.keep_alive());
+        res.set(http::field::content_type, "application/json");
+        const bool close = !req.keep_alive();
+        // Parsed once: the routing below and the methods see the same JSON.
+        auto request = MethodTable::parse(req.body());
+        if (!request) {
+            res.body() = MethodTable::parse_error();
+            return write(std::move(res), close);
+        }
+        // The response is handed over once answered (on this thread, or from the pool).
+        auto pending = std::make_shared<http::response<http::string_body>>(std::move(res));
+        server_.answer(
+            std::move(*request), nullptr,
+            [self = shared_from_this(), pending, close](std::string reply, bool on_io_thread) {
+                pending->body() = std::move(reply);
+                if (on_io_thread) return self->write(std::move(*pending), close);
+                net::post(self->stream_.get_executor(),
+                          [self, pending, close] { self->write(std::move(*pending), close); });
+            });
     }
 
     void write(http::response<http::string_body> res, bool close) {
@@ -238,6 +553,7 @@ private:
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
         stream_.expires_after(std::chrono::seconds(10));
+        set_waiting(true);
         drain();
     }
 
@@ -250,6 +566,10 @@ private:
 
     beast::tcp_stream stream_;
     Server::Impl& server_;
+    std::shared_ptr<ConnectionLimiter> limiter_;
+    ConnectionSlot slot_;   // moves to the WebSocket session on an upgrade
+    bool waiting_ = false;  // on the strand: reading the next request, or draining
+    bool evicted_ = false;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::array<char, 16384> scratch_;
@@ -260,10 +580,25 @@ private:
 void Server::Impl::accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted) return;
-        if (!ec) {
-            socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<HttpSession>(std::move(socket), *this)->run();
+        if (ec == net::error::connection_aborted) return accept();  // the client gave up
+        if (ec) {
+            // Out of descriptors (EMFILE, ENFILE) or kernel memory: the connection waits in the
+            // backlog, and accepting again at once would spin. Try again a little later.
+            accept_backoff.expires_after(kAcceptBackoff);
+            accept_backoff.async_wait([this](beast::error_code e) {
+                if (!e) accept();
+            });
+            return;
         }
+        if (!connections->admit()) {
+            // At the cap with nothing idle to evict: refused at once (a reset, so that neither
+            // side keeps the socket), rather than left to pile up.
+            socket.set_option(net::socket_base::linger(true, 0), ec);
+            socket.close(ec);
+            return accept();
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<HttpSession>(std::move(socket), *this, ConnectionSlot(connections))->run();
         accept();
     });
 }
@@ -296,6 +631,7 @@ uint16_t Server::port() const {
 }
 
 void Server::start(unsigned threads) {
+    impl_->inline_evm_cap = std::max(1u, threads) - 1;
     impl_->blocking = std::make_unique<ThreadPool>(impl_->options.blocking_threads);
     impl_->accept();
     // Methods run the EVM, which recurses once per call depth: the threads get large stacks
@@ -303,23 +639,27 @@ void Server::start(unsigned threads) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, kEvmThreadStack);
-    for (unsigned i = 0; i < std::max(1u, threads); ++i) {
+    auto spawn = [&](void* (*run)(void*)) {
         pthread_t thread;
-        const int rc = pthread_create(
-            &thread, &attr,
-            [](void* arg) -> void* {
-                static_cast<Impl*>(arg)->ioc.run();
-                return nullptr;
-            },
-            impl_.get());
-        if (rc == 0) impl_->threads.push_back(thread);
-    }
+        if (pthread_create(&thread, &attr, run, impl_.get()) == 0) impl_->threads.push_back(thread);
+    };
+    for (unsigned i = 0; i < std::max(1u, threads); ++i)
+        spawn([](void* arg) -> void* {
+            static_cast<Impl*>(arg)->ioc.run();
+            return nullptr;
+        });
+    for (unsigned i = 0; i < std::max(1u, threads / 2); ++i)
+        spawn([](void* arg) -> void* {
+            static_cast<Impl*>(arg)->ws_ioc.run();
+            return nullptr;
+        });
     pthread_attr_destroy(&attr);
 }
 
 bool Server::stop(std::chrono::milliseconds grace) {
     if (!impl_) return true;
     impl_->ioc.stop();
+    impl_->ws_ioc.stop();
     for (pthread_t t : impl_->threads)
         pthread_join(t, nullptr);
     impl_->threads.clear();

@@ -1,8 +1,12 @@
 // HTTP and WebSocket JSON-RPC on one port (Boost.Beast): keep-alive, CORS, body and batch limits.
 // Requests are answered on the server's I/O threads; a method that must wait briefly (a chain's
-// writer) waits there. Requests that may call a blocking method (MethodTable::add_blocking: the
+// writer) waits there. Requests that call a blocking method (MethodTable::add_blocking: the
 // kernel engine, waiting on HTTP services and peers) run on a pool of their own, so slow kernels
-// never hold up eth_* on the same port.
+// never hold up eth_* on the same port; the pool's queue is bounded.
+//
+// Every resource a stranger can hold is bounded: connections (shared by the servers of a process,
+// below its descriptor limit; idle HTTP connections make room for new ones), WebSocket send
+// queues (a client that does not read is dropped), blocking requests queued or running.
 #pragma once
 
 #include <chrono>
@@ -12,9 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "rpc/evm_limits.hpp"
 #include "rpc/json_rpc.hpp"
 
 namespace krnl::rpc {
+
+// The cap on open connections, shared by every server that holds it (descriptors are counted per
+// process, not per port).
+class ConnectionLimiter;
+std::shared_ptr<ConnectionLimiter> make_connection_limiter(size_t max_connections);
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
@@ -22,7 +32,19 @@ struct ServerOptions {
     size_t max_body_bytes = 5 << 20;  // geth's limit
     Limits limits;
     std::string cors_origin = "*";
-    unsigned blocking_threads = 64;  // blocking requests answered at once; the rest queue
+    unsigned blocking_threads = 64;      // blocking requests answered at once; the rest queue...
+    size_t max_blocking_requests = 256;  // ...up to this many queued and running; then -32005
+    // Open connections (HTTP and WebSocket); past it the oldest idle HTTP connection is closed to
+    // make room, or the new one is closed at once. `connections` shares one cap between servers;
+    // when null the server has a cap of its own of `max_connections`.
+    size_t max_connections = 1000;
+    std::shared_ptr<ConnectionLimiter> connections;
+    // A WebSocket client whose unsent messages pass either bound is dropped (close code 1008).
+    size_t ws_send_queue_bytes = 16 << 20;
+    size_t ws_send_queue_messages = 10'000;
+    std::chrono::seconds http_idle_timeout{60};
+    // EVM requests (MethodTable::add_evm) running and waiting at once on this port.
+    EvmAdmission evm;
 };
 
 class Server {

@@ -10,6 +10,25 @@
 #include "evm/precompiles.hpp"
 
 namespace krnl::rpc {
+
+bool JsonTracer::charge(uint64_t n) {
+    if (failure_) return false;
+    bytes_ += n;
+    if (limits_.max_bytes != 0 && bytes_ > limits_.max_bytes) {
+        abandon("trace larger than " + std::to_string(limits_.max_bytes) +
+                " bytes (limits.trace_max_bytes): trace less gas, or use the limit option, "
+                "disableStack or a call tracer");
+        return false;
+    }
+    return true;
+}
+
+void JsonTracer::abandon(std::string reason) {
+    if (failure_) return;
+    failure_ = std::move(reason);
+    if (limits_.stop != nullptr) limits_.stop->cancel();
+}
+
 namespace {
 
 using evm::CallKind;
@@ -213,7 +232,9 @@ struct StructLoggerConfig {
     bool disable_storage = false;
     bool enable_memory = false;
     bool enable_return_data = false;
-    uint64_t limit = 0;  // 0: unlimited
+    // geth's "limit": once the output passes this many bytes, nothing more is recorded (no
+    // error); 0: unlimited.
+    uint64_t limit = 0;
 };
 
 class StructLogger final : public JsonTracer {
@@ -268,7 +289,26 @@ public:
         f.last_op = opcode;
         f.last_stack_height = stack.size();
         f.last_log = kNone;
-        if (config_.limit != 0 && logs_.size() >= config_.limit) return;
+        if (abandoned()) return;
+        if (config_.limit != 0 && output_bytes_ > config_.limit) return;
+        if (limits().max_steps != 0 && logs_.size() >= limits().max_steps) {
+            abandon("trace longer than " + std::to_string(limits().max_steps) +
+                    " struct logs (limits.trace_max_steps): trace less gas, or use the limit "
+                    "option or a call tracer");
+            return;
+        }
+        // The entry's JSON size, estimated before it is built: a stack item is 66 hex digits
+        // and its quotes, a memory word 64, a storage entry 2 x 64 and the keys.
+        uint64_t size = 120;
+        if (!config_.disable_stack) size += 69 * stack.size();
+        if (config_.enable_memory) size += 67 * (memory.size() / 32);
+        if (config_.enable_return_data) size += 2 * f.return_data.size() + 20;
+        if (!config_.disable_storage && (opcode == OP_SLOAD || opcode == OP_SSTORE)) {
+            const auto it = storage_.find(f.owner);
+            size += 140 * ((it != storage_.end() ? it->second.size() : 0) + 1);
+        }
+        if (!charge(size)) return;
+        output_bytes_ += size;
 
         json log = {{"pc", pc},
                     {"op", opcode_name(opcode)},
@@ -312,7 +352,7 @@ public:
         return {{"gas", outcome.gas_used},
                 {"failed", failed},
                 {"returnValue", return_value},
-                {"structLogs", logs_}};
+                {"structLogs", std::move(logs_)}};
     }
 
 private:
@@ -334,6 +374,7 @@ private:
     std::vector<int32_t> messages_;  // depths of the messages open in the host
     bool call_hooks_seen_ = false;
     std::vector<json> logs_;
+    uint64_t output_bytes_ = 0;  // estimated JSON size of logs_
     std::map<address, std::map<bytes32, bytes32>> storage_;
 };
 
@@ -438,6 +479,8 @@ public:
                                : create2_address(msg.sender, msg.create2_salt, msg.input);
                 break;
         }
+        // A frame's JSON: its fields and its input; the output is counted when it ends.
+        charge(250 + 2 * frame.input.size());
         const size_t index = frames_.size();
         frames_.push_back(std::move(frame));
         frames_[parent].calls.push_back(index);
@@ -448,6 +491,7 @@ public:
         if (open_.size() <= 1) return;  // the top frame ends in result()
         const size_t index = open_.back();
         open_.pop_back();
+        charge(2 * result.output.size());
         finish(frames_[index], result.status, result.output, result.gas_left,
                result.create_address);
     }
@@ -482,6 +526,7 @@ public:
             CallLog log{owner, {}, std::move(*data), frames_[current].calls.size()};
             for (size_t i = 0; i < topics; ++i)
                 log.topics.push_back(peek(stack, 2 + i).to_bytes32());
+            if (!charge(150 + 2 * log.data.size() + 70 * topics)) return;
             frames_[current].logs.push_back(std::move(log));
         } else if (opcode == OP_SELFDESTRUCT && !stack.empty()) {
             // SELFDESTRUCT sends no message through the host; geth reports it as a call.
@@ -491,6 +536,7 @@ public:
             frame.to = to_address(peek(stack, 0));
             const state::Account* acc = state_.find(owner);
             frame.value = acc != nullptr ? acc->balance : uint256{};
+            if (!charge(250)) return;
             const size_t index = frames_.size();
             frames_.push_back(std::move(frame));
             frames_[current].calls.push_back(index);
@@ -764,7 +810,9 @@ private:
 
     void lookup_account(const address& addr) {
         if (pre_.contains(addr)) return;
-        pre_.emplace(addr, snapshot(addr, {}));
+        auto it = pre_.emplace(addr, snapshot(addr, {})).first;
+        // Twice, for the diff mode's post state.
+        charge(2 * (150 + 2 * it->second.code.size()));
     }
 
     void lookup_storage(const address& addr, const uint256& key) {
@@ -774,6 +822,7 @@ private:
         if (acc.storage.contains(k)) return;
         const state::State& st = state_;
         acc.storage[k] = st.get_storage(addr, key).to_bytes32();
+        charge(2 * 140);
     }
 
     json account_json(const AccountSnapshot& acc, bool with_balance) const {
@@ -946,7 +995,12 @@ json AccessListTracer::result(const TraceTxOutcome& outcome) {
 }
 
 std::expected<std::unique_ptr<JsonTracer>, std::string> make_tracer(const json& options,
-                                                                    state::State& state) {
+                                                                    state::State& state,
+                                                                    const TraceLimits& limits) {
+    auto with_limits = [&](std::unique_ptr<JsonTracer> tracer) {
+        tracer->set_limits(limits);
+        return tracer;
+    };
     if (!options.is_null() && !options.is_object())
         return std::unexpected(std::string("tracer options must be an object"));
     std::string name;
@@ -983,21 +1037,22 @@ std::expected<std::unique_ptr<JsonTracer>, std::string> make_tracer(const json& 
                 return std::unexpected(std::string("option limit must be a non-negative integer"));
             c.limit = options["limit"].get<uint64_t>();
         }
-        return std::make_unique<StructLogger>(c, state);
+        return with_limits(std::make_unique<StructLogger>(c, state));
     }
     if (name == "callTracer") {
         KRNL_BOOL_OPTION(only_top_call, config, "onlyTopCall");
         KRNL_BOOL_OPTION(with_log, config, "withLog");
-        return std::make_unique<CallTracer>(only_top_call, with_log, state);
+        return with_limits(std::make_unique<CallTracer>(only_top_call, with_log, state));
     }
     if (name == "prestateTracer") {
         KRNL_BOOL_OPTION(diff_mode, config, "diffMode");
         KRNL_BOOL_OPTION(disable_code, config, "disableCode");
         KRNL_BOOL_OPTION(disable_storage, config, "disableStorage");
-        return std::make_unique<PrestateTracer>(diff_mode, disable_code, disable_storage, state);
+        return with_limits(
+            std::make_unique<PrestateTracer>(diff_mode, disable_code, disable_storage, state));
     }
-    if (name == "4byteTracer") return std::make_unique<FourByteTracer>();
-    if (name == "noopTracer") return std::make_unique<NoopTracer>();
+    if (name == "4byteTracer") return with_limits(std::make_unique<FourByteTracer>());
+    if (name == "noopTracer") return with_limits(std::make_unique<NoopTracer>());
 #undef KRNL_BOOL_OPTION
     return std::unexpected("tracer \"" + name +
                            "\" is not supported (callTracer, prestateTracer, 4byteTracer, "

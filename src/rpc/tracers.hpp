@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evm/cancellation.hpp"
 #include "evm/interpreter.hpp"
 #include "state/state.hpp"
 
@@ -50,17 +51,44 @@ struct TraceTxOutcome {
     uint64_t gas_used = 0;  // as the receipt has it (after refunds)
 };
 
+// Bounds on what a tracer records. Past a cap the tracer stops recording, raises `stop` (so the
+// execution ends soon instead of running on for nothing) and reports why in `failure()`.
+struct TraceLimits {
+    uint64_t max_steps = 0;  // struct-log entries; 0: none
+    uint64_t max_bytes = 0;  // bytes of JSON output (estimated as recorded); 0: none
+    evm::Cancellation* stop = nullptr;
+};
+
 class JsonTracer : public evm::Tracer {
 public:
     virtual void on_tx_start(const TraceTxInfo& tx) {}
     virtual json result(const TraceTxOutcome& outcome) = 0;
+
+    void set_limits(const TraceLimits& limits) { limits_ = limits; }
+    // Why the trace was abandoned (a cap passed); its result is then not to be used.
+    const std::optional<std::string>& failure() const { return failure_; }
+    // The output bytes counted so far (a block's traces share one budget).
+    uint64_t bytes_counted() const { return bytes_; }
+
+protected:
+    // Counts `n` more bytes of output: false, and the trace abandoned, past the cap.
+    bool charge(uint64_t n);
+    void abandon(std::string reason);
+    bool abandoned() const { return failure_.has_value(); }
+    const TraceLimits& limits() const { return limits_; }
+
+private:
+    TraceLimits limits_;
+    uint64_t bytes_ = 0;
+    std::optional<std::string> failure_;
 };
 
 // `options` is the tracer argument of debug_traceTransaction / debug_traceCall (null or an object):
 // {tracer, tracerConfig, disableStack, disableStorage, enableMemory, enableReturnData, limit}.
 // No "tracer" gives the struct logger. Errors name unknown tracers and ill-typed options.
 std::expected<std::unique_ptr<JsonTracer>, std::string> make_tracer(const json& options,
-                                                                    state::State& state);
+                                                                    state::State& state,
+                                                                    const TraceLimits& limits = {});
 
 // The access-list tracer: every account and slot the transaction touches, except the sender, the
 // recipient of a call and the precompiles (a slot keeps its account in the list, as geth does).

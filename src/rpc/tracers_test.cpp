@@ -554,8 +554,17 @@ TEST(Tracers, HostileMemoryRangesDoNotAllocate) {
 
 TEST(StructLogger, LimitAndReturnData) {
     World limited;
+    // geth's limit is bytes of output: recording stops once it is passed, without an error.
     const Traced first = trace(limited.state, {{"limit", 5}}, limited.a, {});
-    EXPECT_EQ(first.result["structLogs"].size(), 5u);
+    EXPECT_EQ(first.result["structLogs"].size(), 1u);
+    World some;
+    const size_t all = trace(some.state, json::object(), some.a, {}).result["structLogs"].size();
+    World limited_more;
+    const size_t within = trace(limited_more.state, {{"limit", 2000}}, limited_more.a, {})
+                              .result["structLogs"]
+                              .size();
+    EXPECT_GT(within, 1u);
+    EXPECT_LT(within, all);
 
     World w;
     const Traced run = trace(w.state, {{"enableReturnData", true}}, w.a, {});
@@ -570,4 +579,86 @@ TEST(StructLogger, LimitAndReturnData) {
     }
     EXPECT_TRUE(checked);
     EXPECT_FALSE(logs[0].contains("returnData"));
+}
+
+// ---------------------------------------------------------------- output caps
+
+namespace {
+
+struct Capped {
+    std::optional<std::string> failure;
+    bool stopped = false;
+    chain::Receipt receipt;
+};
+
+// Runs `code` (deployed at 0xc0...) under a cancellation scope with the tracer's caps.
+Capped trace_capped(const json& options, bytes code, TraceLimits limits, uint64_t gas) {
+    state::State state;
+    state.put(kSender, [] {
+        state::Account a;
+        a.balance = kSenderBalance;
+        return a;
+    }());
+    state.put(addr(0xc0), with_code(std::move(code)));
+    state.finalize_transaction(false);
+    evm::Cancellation cancellation;
+    limits.stop = &cancellation;
+    auto tracer = make_tracer(options, state, limits);
+    EXPECT_TRUE(tracer.has_value());
+    chain::Transaction tx;
+    tx.type = chain::TxType::Legacy;
+    tx.max_fee_per_gas = tx.max_priority_fee_per_gas = 10;
+    tx.gas_limit = gas;
+    tx.to = addr(0xc0);
+    chain::BlockInfo block;
+    block.number = 1;
+    block.gas_limit = 30'000'000;
+    block.base_fee = 7;
+    evm::AnalysisCache cache;
+    (*tracer)->on_tx_start({kSender, tx.to, 0, 0, {}, gas, kCoinbase, evm::Revision::Cancun});
+    evm::CancellationScope scope(cancellation);
+    auto receipt = chain::apply_transaction(state, evm::Revision::Cancun, block, tx, kSender, cache,
+                                            {}, tracer->get());
+    EXPECT_TRUE(receipt.has_value());
+    return {(*tracer)->failure(), cancellation.cancelled(), receipt ? *receipt : chain::Receipt{}};
+}
+
+// JUMPDEST PUSH1 0 JUMP: loops until the gas runs out.
+const bytes kLoop = *from_hex("5b600056");
+
+}  // namespace
+
+TEST(TraceCaps, StructLogsStopAtTheStepCapAndStopTheExecution) {
+    const Capped c = trace_capped(json::object(), kLoop, {.max_steps = 1000}, 25'000'000);
+    ASSERT_TRUE(c.failure.has_value());
+    EXPECT_NE(c.failure->find("limits.trace_max_steps"), std::string::npos);
+    EXPECT_TRUE(c.stopped);
+    // Without caps the same trace completes (smaller gas: it records every step).
+    const Capped free = trace_capped(json::object(), kLoop, {}, 100'000);
+    EXPECT_FALSE(free.failure.has_value());
+    EXPECT_FALSE(free.stopped);
+}
+
+TEST(TraceCaps, StructLogBytesCountStackAndMemory) {
+    // With memory captured, entries are larger: the byte cap is reached in fewer steps.
+    const Capped plain = trace_capped(json::object(), kLoop, {.max_bytes = 1 << 20}, 25'000'000);
+    ASSERT_TRUE(plain.failure.has_value());
+    EXPECT_NE(plain.failure->find("limits.trace_max_bytes"), std::string::npos);
+    EXPECT_TRUE(plain.stopped);
+    // MSTORE at 4 KiB once, then the loop: every entry carries 4 KiB of memory.
+    const bytes with_memory = *from_hex("6001610fe0525b600656");
+    const Capped memory =
+        trace_capped({{"enableMemory", true}}, with_memory, {.max_bytes = 1 << 20}, 25'000'000);
+    ASSERT_TRUE(memory.failure.has_value());
+    EXPECT_TRUE(memory.stopped);
+}
+
+TEST(TraceCaps, CallTracerOutputIsBounded) {
+    // JUMPDEST, STATICCALL(gas, identity, 0, 64, 0, 0), POP, PUSH1 0 JUMP: a frame per turn.
+    const bytes calls = *from_hex("5b600060006040600060045afa50600056");
+    const Capped c =
+        trace_capped({{"tracer", "callTracer"}}, calls, {.max_bytes = 100'000}, 25'000'000);
+    ASSERT_TRUE(c.failure.has_value());
+    EXPECT_NE(c.failure->find("limits.trace_max_bytes"), std::string::npos);
+    EXPECT_TRUE(c.stopped);
 }

@@ -30,8 +30,8 @@ bytes encode_record(const AccountInfo& info, const hash256& storage_root) {
     return rlp::wrap_list(payload);
 }
 
-StateView::AccountRecord decode_record(bytes_view encoded) {
-    auto fail = [] [[noreturn]] { throw DatabaseError("corrupt account record"); };
+StateView::AccountRecord decode_record(const Database& db, bytes_view encoded) {
+    auto fail = [&] [[noreturn]] { throw db.corrupted("an account record does not decode"); };
     auto list = rlp::decode_list(encoded);
     if (!list) fail();
     bytes_view in = *list;
@@ -43,9 +43,9 @@ StateView::AccountRecord decode_record(bytes_view encoded) {
     return {{*nonce, *balance, *code_hash, *root != kEmptyTrieRoot}, *root};
 }
 
-uint256 decode_value(bytes_view encoded) {
+uint256 decode_value(const Database& db, bytes_view encoded) {
     auto v = rlp::decode_uint256(encoded);
-    if (!v) throw DatabaseError("corrupt storage value");
+    if (!v) throw db.corrupted("a storage value does not decode");
     return *v;
 }
 
@@ -70,7 +70,8 @@ std::optional<bytes_view> value_at(const Database::Txn& txn, Table history, byte
 }  // namespace
 
 FlatState::FlatState(const Database& db)
-    : accounts_(db.table("accounts")),
+    : db_(db),
+      accounts_(db.table("accounts")),
       storage_(db.table("storage")),
       code_(db.table("code")),
       account_history_(db.table("account_history")),
@@ -178,7 +179,7 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
         if (change.info) {
             const hash256 root = storage_changed      ? slots->root()
                                  : old_record.empty() ? kEmptyTrieRoot
-                                                      : decode_record(old_record).storage_root;
+                                                      : decode_record(db_, old_record).storage_root;
             new_record = encode_record(*change.info, root);
             if (change.code != nullptr)
                 txn.put_if_absent(code_, change.info->code_hash.view(), *change.code);
@@ -209,7 +210,7 @@ std::optional<StateView::AccountRecord> StateView::read_record(const address& ad
     if (block_) record = value_at(txn_, flat_.account_history(), addr.view(), *block_);
     if (!record) record = txn_.get(flat_.accounts(), addr.view());
     if (!record || record->empty()) return std::nullopt;
-    return decode_record(*record);
+    return decode_record(flat_.database(), *record);
 }
 
 std::optional<AccountInfo> StateView::read_account(const address& addr) const {
@@ -224,7 +225,7 @@ uint256 StateView::read_storage(const address& addr, const uint256& key) const {
     if (block_) value = value_at(txn_, flat_.storage_history(), skey, *block_);
     if (!value) value = txn_.get(flat_.storage(), skey);
     if (!value || value->empty()) return {};
-    return decode_value(*value);
+    return decode_value(flat_.database(), *value);
 }
 
 bytes StateView::read_code(const hash256& code_hash) const {
@@ -267,7 +268,7 @@ void StateView::for_each_slot(const address& addr,
         Cursor cursor(txn_, flat_.storage());
         for (auto e = cursor.seek(addr.view()); e && e->first.substr(0, 20) == addr.view();
              e = cursor.next())
-            fn(uint256::load_be(e->first.data() + 20), decode_value(e->second));
+            fn(uint256::load_be(e->first.data() + 20), decode_value(flat_.database(), e->second));
         return;
     }
     // A past block: the keys now present plus those changed since, each read as of the block.

@@ -51,6 +51,7 @@ public:
     Table code() const { return code_; }
     Table account_history() const { return account_history_; }
     Table storage_history() const { return storage_history_; }
+    const Database& database() const { return db_; }
 
 private:
     MerkleTrie& storage_trie(const Database::Txn& txn, const address& addr) const;
@@ -59,6 +60,7 @@ private:
     void record_history(Database::Txn& txn, Table history, bytes_view key, uint64_t block,
                         bytes_view previous) const;
 
+    const Database& db_;
     Table accounts_, storage_, code_, account_history_, storage_history_, block_changes_;
     mutable std::unique_ptr<MerkleTrie> account_trie_;
     mutable std::unordered_map<address, MerkleTrie> storage_tries_;

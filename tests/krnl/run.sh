@@ -73,7 +73,8 @@ home_chain = 31337
 dev_key = 0
 peers = []
 node_fee = $NODE_FEE
-http_allowed_hosts = ["127.0.0.1"]
+# Any port of 127.0.0.1 (the hostile servers), the home port named too: the node's own ports stay refused.
+http_allowed_hosts = ["127.0.0.1:*", "127.0.0.1:$HOME_PORT"]
 EOF
 
 "$KRNLD" --config "$WORK/krnld.toml" >"$WORK/krnld.log" 2>&1 &
@@ -107,6 +108,7 @@ node "$SUITE_DIR/lib/compile.mjs" "$KRNL_TEST_ARTIFACTS"
 export KRNL_TEST_HOME_URL="http://127.0.0.1:$HOME_PORT"
 export KRNL_TEST_OTHER_URL="http://127.0.0.1:$OTHER_PORT"
 export KRNL_TEST_NODE_FEE="$NODE_FEE"
+export KRNL_TEST_NODE_PID="$NODE_PID"
 export KRNL_TEST_CONTRACTS_OUT="$CONTRACTS_OUT"
 
 # One file at a time: some tests move the home chain's clock inside an evm_snapshot. The spec reporter is

@@ -22,6 +22,7 @@ import {
   toFunctionSelector,
 } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
+import { toHex } from 'viem';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const outdir = resolve(root, process.env.KRNL_CONTRACTS_OUT ?? 'build/contracts');
@@ -66,6 +67,10 @@ export const CODE = {
   responsesDiffer: -33010,
   quorumNotReached: -33011,
   signerNotTrusted: -33012,
+  requesterNotTrusted: -33013,
+  pinsOutsideWindow: -33014,
+  nonceReplayed: -33015,
+  nodeFeeMismatch: -33016,
 };
 
 // ------------------------------------------------------------------ artifacts and clients
@@ -276,4 +281,92 @@ export async function stopEngine(which) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`node ${which} (pid ${pid}) still answers at ${url}`);
+}
+
+// ------------------------------------------------------------------ the peer protocol (krnl_cosign)
+
+/// The EIP-712 types a co-sign request is signed with (src/engine/peer_protocol.cpp).
+const COSIGN_TYPES = {
+  CosignRequest: [
+    { name: 'app', type: 'address' },
+    { name: 'chainId', type: 'uint256' },
+    { name: 'sender', type: 'address' },
+    { name: 'function', type: 'string' },
+    { name: 'args', type: 'bytes' },
+    { name: 'kernels', type: 'Kernel[]' },
+    { name: 'responses', type: 'Response[]' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nodeFee', type: 'uint256' },
+    { name: 'pins', type: 'Pin[]' },
+    { name: 'timestamp', type: 'uint64' },
+  ],
+  Kernel: [
+    { name: 'id', type: 'uint256' },
+    { name: 'inputs', type: 'string[]' },
+    { name: 'required', type: 'bool' },
+  ],
+  Response: [
+    { name: 'kernelId', type: 'uint256' },
+    { name: 'result', type: 'bytes' },
+    { name: 'err', type: 'string' },
+  ],
+  Pin: [
+    { name: 'chainId', type: 'uint256' },
+    { name: 'number', type: 'uint64' },
+    { name: 'hash', type: 'bytes32' },
+  ],
+};
+
+/// The latest block of each of A's chains: { chainId: { number, hash } }.
+export async function pinsNow() {
+  const pins = {};
+  for (const chain of [home, rwa, did]) {
+    const block = await chain.pub.getBlock();
+    pins[chain.id] = { number: block.number, hash: block.hash };
+  }
+  return pins;
+}
+
+export const unixNow = () => BigInt(Math.floor(Date.now() / 1000));
+
+/// krnl_cosign params as a node signing with `account` sends them (account null: unsigned, the
+/// five parameters a stranger could send before co-sign requests were signed).
+export async function cosignParams(account, request, responses, { nonce, expiry, nodeFee, pins, timestamp = unixNow() }) {
+  const wire = [
+    request,
+    responses.map((r) => ({ kernelId: toHex(BigInt(r.kernelId)), result: r.result, err: r.err })),
+    toHex(nonce),
+    toHex(expiry),
+    toHex(nodeFee),
+  ];
+  if (!account) return wire;
+  const ordered = Object.entries(pins).sort(([a], [b]) => Number(a) - Number(b));
+  const message = {
+    app: request.app,
+    chainId: BigInt(request.chainId),
+    sender: request.sender,
+    function: request.function,
+    args: request.args,
+    kernels: request.kernels.map((k) => ({ id: BigInt(k.id), inputs: k.inputs ?? [], required: k.required ?? false })),
+    responses: responses.map((r) => ({ kernelId: BigInt(r.kernelId), result: r.result, err: r.err })),
+    nonce,
+    expiry,
+    nodeFee,
+    pins: ordered.map(([chainId, p]) => ({ chainId: BigInt(chainId), number: p.number, hash: p.hash })),
+    timestamp,
+  };
+  const signature = await account.signTypedData({
+    domain: { name: 'KRNL co-sign', version: '1', chainId: BigInt(request.chainId) },
+    types: COSIGN_TYPES,
+    primaryType: 'CosignRequest',
+    message,
+  });
+  const wirePins = Object.fromEntries(ordered.map(([chainId, p]) => [chainId, { number: toHex(p.number), hash: p.hash }]));
+  return [...wire, { pins: wirePins, timestamp: toHex(timestamp), signature }];
+}
+
+/// Mines `n` empty blocks on `chain` (evm_mine).
+export async function mine(chain, n) {
+  for (let i = 0; i < n; i++) await rpc(chain.url, 'evm_mine');
 }

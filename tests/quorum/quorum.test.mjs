@@ -8,20 +8,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { concatHex, getAddress, keccak256, recoverAddress, size, sliceHex, encodeAbiParameters, toHex } from 'viem';
-import { generatePrivateKey } from 'viem/accounts';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import {
   AMOUNT,
   ASSET,
   CODE,
   SELECTOR,
   argsHash,
+  cosignParams,
   decodePayload,
+  deployer,
   digestOnChain,
   encodePayload,
   home,
+  mine,
   operators,
+  pinsNow,
   read,
   rpc,
+  rwa,
   send,
   setUpUseCase,
   simulate,
@@ -134,16 +139,13 @@ test('d) a liar holding one trusted key (C\'s) cannot make tampered responses pa
   assert.equal(revert1?.name, 'NotEnoughSignatures', show(revert1));
   assert.deepEqual(revert1.args, [1n, 2n]);
 
-  // An honest peer re-runs the kernels and refuses to co-sign responses it did not get.
+  // An honest peer re-runs the kernels and refuses to co-sign responses it did not get, even
+  // when the liar signs its co-sign request with C's trusted operator key.
   const request = tradeRequest(useCase, walletB);
-  const cosign = (responses) =>
-    rpc(urls.B, 'krnl_cosign', [
-      request,
-      responses.map((x) => ({ kernelId: toHex(x.kernelId), result: x.result, err: x.err })),
-      toHex(attestation.nonce),
-      toHex(attestation.expiry),
-      toHex(attestation.nodeFee),
-    ]);
+  const pins = await pinsNow();
+  let nonce = attestation.nonce;
+  const cosign = async (responses) =>
+    rpc(urls.B, 'krnl_cosign', await cosignParams(liar, request, responses, { nonce: nonce++, expiry: attestation.expiry, nodeFee: attestation.nodeFee, pins }));
   const refused = await cosign(tampered);
   assert.equal(refused.error?.code, CODE.responsesDiffer, show(refused.error ?? refused.result));
   assert.match(refused.error.message, /position 0/);
@@ -190,6 +192,108 @@ test('e) a node the app does not trust refuses to execute (-33012)', { timeout: 
   const again = await execute(urls.home, walletA);
   assert.equal(again.error, undefined, show(again.error));
   assert.ok(again.result.signers.map(checksum).includes(operators.A.address));
+});
+
+// ---------------------------------------------------------------- the peer protocol (issue 10, findings 1-3)
+
+/// Wallet A's responses and a fresh attestation's terms, from an execution on A.
+async function honestTerms() {
+  const answer = await execute(urls.home, walletA);
+  assert.equal(answer.error, undefined, show(answer.error));
+  const latest = await home.pub.getBlock();
+  return { result: answer.result, responses: answer.result.responses, expiry: latest.timestamp + 200n, nodeFee: BigInt(answer.result.fees.nodeFee) };
+}
+
+test('f) krnl_cosign refuses callers that are not trusted nodes: unsigned, a random key, an untrusted node (-33013)', { timeout: TIMEOUT }, async (t) => {
+  const { responses, expiry, nodeFee } = await honestTerms();
+  const request = tradeRequest(useCase, walletA);
+  const terms = () => ({ nonce: BigInt(generatePrivateKey()), expiry, nodeFee, pins: undefined });
+  const pins = await pinsNow();
+  const unsigned = await rpc(urls.B, 'krnl_cosign', await cosignParams(null, request, responses, { ...terms(), pins }));
+  assert.equal(unsigned.error?.code, CODE.requesterNotTrusted, show(unsigned.error ?? unsigned.result));
+  t.diagnostic(`unsigned: ${unsigned.error.message}`);
+  const stranger = privateKeyToAccount(generatePrivateKey());
+  const byStranger = await rpc(urls.B, 'krnl_cosign', await cosignParams(stranger, request, responses, { ...terms(), pins }));
+  assert.equal(byStranger.error?.code, CODE.requesterNotTrusted, show(byStranger.error ?? byStranger.result));
+  assert.ok(byStranger.error.message.toLowerCase().includes(stranger.address.toLowerCase()), byStranger.error.message);
+  const byD = await rpc(urls.C, 'krnl_cosign', await cosignParams(operators.D, request, responses, { ...terms(), pins }));
+  assert.equal(byD.error?.code, CODE.requesterNotTrusted, show(byD.error ?? byD.result));
+  // The same request signed by a trusted node is answered: the refusals are about the caller.
+  const byA = await rpc(urls.B, 'krnl_cosign', await cosignParams(operators.A, request, responses, { ...terms(), pins }));
+  assert.equal(byA.error, undefined, show(byA.error));
+  assert.equal(getAddress(byA.result.signer), operators.B.address);
+});
+
+test('g) a replayed co-sign request is refused (-33015), and a payload\'s nonce cannot be signed again (finding 2)', { timeout: TIMEOUT }, async (t) => {
+  const { result, responses, expiry, nodeFee } = await honestTerms();
+  const request = tradeRequest(useCase, walletA);
+  const params = await cosignParams(operators.A, request, responses, { nonce: BigInt(generatePrivateKey()), expiry, nodeFee, pins: await pinsNow() });
+  const first = await rpc(urls.C, 'krnl_cosign', params);
+  assert.equal(first.error, undefined, show(first.error));
+  const replay = await rpc(urls.C, 'krnl_cosign', params);
+  assert.equal(replay.error?.code, CODE.nonceReplayed, show(replay.error ?? replay.result));
+  t.diagnostic(`replay: ${replay.error.message}`);
+
+  // Finding 2, nonce theft: wallet B asks the peer that co-signed wallet A's payload for a
+  // signature with that payload's nonce. As a stranger it is refused outright; even a trusted
+  // node cannot get the nonce signed twice.
+  const cosigner = result.peers.find((p) => p.signer);
+  assert.ok(cosigner, show(result.peers));
+  const requestB = tradeRequest(useCase, walletB);
+  const nonce = BigInt(result.nonce);
+  const stolen = await rpc(cosigner.url, 'krnl_cosign', await cosignParams(null, requestB, responses, { nonce, expiry, nodeFee, pins: await pinsNow() }));
+  assert.equal(stolen.error?.code, CODE.requesterNotTrusted, show(stolen.error ?? stolen.result));
+  const stolenSigned = await rpc(cosigner.url, 'krnl_cosign', await cosignParams(operators.A, request, responses, { nonce, expiry, nodeFee, pins: await pinsNow() }));
+  assert.equal(stolenSigned.error?.code, CODE.nonceReplayed, show(stolenSigned.error ?? stolenSigned.result));
+  // Wallet A's payload is still good.
+  await tradeAndCheck(result);
+});
+
+test('h) old pins are refused (-33014): a lying trusted node rewinding past a revocation, and the unsigned attack of finding 1', { timeout: TIMEOUT }, async (t) => {
+  const { responses, expiry, nodeFee } = await honestTerms();
+  const request = tradeRequest(useCase, walletA);
+  const before = await pinsNow(); // wallet A approved here
+  await send(rwa, deployer, 'RwaPlatform', useCase.platform, 'setApproval', [walletA.address, ASSET, false]);
+  try {
+    await mine(rwa, 10);
+    await mine(home, 10);
+    const refusedNow = await execute(urls.home, walletA);
+    assert.equal(refusedNow.error?.code, CODE.policyRefused, show(refusedNow.error ?? refusedNow.result));
+    // The attack as found: krnl_cosign with the pre-revocation blocks, from anyone.
+    const unsigned = await rpc(urls.B, 'krnl_cosign', await cosignParams(null, { ...request, blocks: Object.fromEntries(Object.entries(before).map(([c, p]) => [c, toHex(p.number)])) }, responses, { nonce: BigInt(generatePrivateKey()), expiry, nodeFee, pins: before }));
+    assert.equal(unsigned.error?.code, CODE.requesterNotTrusted, show(unsigned.error ?? unsigned.result));
+    // A trusted node picking those pins (10 blocks back) is refused too.
+    const lying = await rpc(urls.B, 'krnl_cosign', await cosignParams(operators.A, request, responses, { nonce: BigInt(generatePrivateKey()), expiry, nodeFee, pins: before }));
+    assert.equal(lying.error?.code, CODE.pinsOutsideWindow, show(lying.error ?? lying.result));
+    assert.match(lying.error.message, /blocks behind/);
+    t.diagnostic(`old pins: ${lying.error.message}`);
+    // And so is a pin naming a block of another fork.
+    const now = await pinsNow();
+    const forked = { ...now, [home.id]: { ...now[home.id], hash: keccak256('0x01') } };
+    const onFork = await rpc(urls.B, 'krnl_cosign', await cosignParams(operators.A, request, responses, { nonce: BigInt(generatePrivateKey()), expiry, nodeFee, pins: forked }));
+    assert.equal(onFork.error?.code, CODE.pinsOutsideWindow, show(onFork.error ?? onFork.result));
+    assert.match(onFork.error.message, /another fork/);
+  } finally {
+    await send(rwa, deployer, 'RwaPlatform', useCase.platform, 'setApproval', [walletA.address, ASSET, true]);
+  }
+});
+
+test('i) the node fee is the peer\'s own (-33016): nodeFee = deposit - quote cannot be signed (finding 3)', { timeout: TIMEOUT }, async (t) => {
+  const { responses, expiry } = await honestTerms();
+  const request = tradeRequest(useCase, walletA);
+  const quote = await rpc(urls.home, 'krnl_quote', [useCase.app, Object.values(useCase.kernelIds).map((id) => toHex(id))]);
+  assert.equal(quote.error, undefined, show(quote.error));
+  const deposit = await read(home, 'KrnlVault', useCase.vault, 'depositOf', [useCase.app]);
+  const drain = deposit - BigInt(quote.result.total);
+  assert.ok(drain > BigInt(quote.result.nodeFee));
+  const pins = await pinsNow();
+  const unsigned = await rpc(urls.B, 'krnl_cosign', await cosignParams(null, request, responses, { nonce: BigInt(generatePrivateKey()), expiry, nodeFee: drain, pins }));
+  assert.equal(unsigned.error?.code, CODE.requesterNotTrusted, show(unsigned.error ?? unsigned.result));
+  const signed = await rpc(urls.B, 'krnl_cosign', await cosignParams(operators.A, request, responses, { nonce: BigInt(generatePrivateKey()), expiry, nodeFee: drain, pins }));
+  assert.equal(signed.error?.code, CODE.nodeFeeMismatch, show(signed.error ?? signed.result));
+  assert.equal(BigInt(signed.error.data.nodeFee), BigInt(quote.result.nodeFee));
+  t.diagnostic(`fee: ${signed.error.message}`);
+  assert.equal(await read(home, 'KrnlVault', useCase.vault, 'depositOf', [useCase.app]), deposit);
 });
 
 test('b) with C stopped, A still gathers 2 signatures (A, B), reports C\'s error, and the trade succeeds', { timeout: TIMEOUT }, async (t) => {

@@ -91,7 +91,7 @@ home_chain = 31337
 dev_key = $3
 port = $2
 peers = [$4]
-http_allowed_hosts = ["127.0.0.1"]
+http_allowed_hosts = ["127.0.0.1:*"]
 
 [engine.upstream]
 31337 = "$HOME_URL"

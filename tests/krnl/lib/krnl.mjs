@@ -19,6 +19,13 @@ export const CODE = {
   responsesDiffer: -33010,
   quorumNotReached: -33011,
   signerNotTrusted: -33012,
+  requesterNotTrusted: -33013,
+  pinsOutsideWindow: -33014,
+  nonceReplayed: -33015,
+  nodeFeeMismatch: -33016,
+  engineBusy: -33017,
+  nonceSetFull: -33018,
+  cosignNotServed: -33019,
   invalidParams: -32602,
   invalidRequest: -32600,
   parseError: -32700,
@@ -176,4 +183,85 @@ export async function assertAlive() {
   assert.equal(result.responses.length, 1);
   assertKernelOk(result.responses[0], kernel, ['uint256'], [42n]);
   assert.deepEqual(result.signers, [OPERATOR.toLowerCase()]);
+}
+
+// ------------------------------------------------------------------ the peer protocol
+
+/** The EIP-712 types a co-sign request is signed with (src/engine/peer_protocol.cpp, docs/krnl-rpc.md). */
+const COSIGN_TYPES = {
+  CosignRequest: [
+    { name: 'app', type: 'address' },
+    { name: 'chainId', type: 'uint256' },
+    { name: 'sender', type: 'address' },
+    { name: 'function', type: 'string' },
+    { name: 'args', type: 'bytes' },
+    { name: 'kernels', type: 'Kernel[]' },
+    { name: 'responses', type: 'Response[]' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nodeFee', type: 'uint256' },
+    { name: 'pins', type: 'Pin[]' },
+    { name: 'timestamp', type: 'uint64' },
+  ],
+  Kernel: [
+    { name: 'id', type: 'uint256' },
+    { name: 'inputs', type: 'string[]' },
+    { name: 'required', type: 'bool' },
+  ],
+  Response: [
+    { name: 'kernelId', type: 'uint256' },
+    { name: 'result', type: 'bytes' },
+    { name: 'err', type: 'string' },
+  ],
+  Pin: [
+    { name: 'chainId', type: 'uint256' },
+    { name: 'number', type: 'uint64' },
+    { name: 'hash', type: 'bytes32' },
+  ],
+};
+
+/**
+ * krnl_cosign params as a node signing with `signer` (default: the node's own operator, dev account 0)
+ * sends them, pinned at `blocks` ({"<chain id>": "0x<number>"}, as krnl_executeKernels reports them;
+ * the hashes are read from the chains unless `hashes` gives them).
+ */
+export async function cosignParams(request, responses, { nonce, expiry, nodeFee, blocks, hashes = {}, timestamp = BigInt(Math.floor(Date.now() / 1000)), signer = dev[0] }) {
+  const chains = { [home.id]: home, [other.id]: other };
+  const pins = [];
+  for (const [chainId, number] of Object.entries(blocks).sort(([a], [b]) => Number(a) - Number(b))) {
+    const hash = hashes[chainId] ?? (await chains[chainId].pub.getBlock({ blockNumber: BigInt(number) })).hash;
+    pins.push({ chainId: BigInt(chainId), number: BigInt(number), hash });
+  }
+  const message = {
+    app: request.app,
+    chainId: BigInt(request.chainId),
+    sender: request.sender,
+    function: request.function,
+    args: request.args,
+    kernels: request.kernels.map((k) => ({ id: BigInt(k.id), inputs: k.inputs ?? [], required: k.required ?? false })),
+    responses: responses.map((r) => ({ kernelId: BigInt(r.kernelId), result: r.result, err: r.err })),
+    nonce: BigInt(nonce),
+    expiry: BigInt(expiry),
+    nodeFee: BigInt(nodeFee),
+    pins,
+    timestamp,
+  };
+  const signature = await signer.signTypedData({
+    domain: { name: 'KRNL co-sign', version: '1', chainId: BigInt(request.chainId) },
+    types: COSIGN_TYPES,
+    primaryType: 'CosignRequest',
+    message,
+  });
+  return [
+    request,
+    responses,
+    hex(nonce),
+    hex(expiry),
+    hex(nodeFee),
+    {
+      pins: Object.fromEntries(pins.map((p) => [String(p.chainId), { number: hex(p.number), hash: p.hash }])),
+      timestamp: hex(timestamp),
+      signature,
+    },
+  ];
 }

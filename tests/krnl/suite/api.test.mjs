@@ -14,6 +14,7 @@ import {
   assertAlive,
   assertKernelOk,
   canonical,
+  cosignParams,
   computeSpec,
   createApp,
   deployPolicy,
@@ -240,8 +241,8 @@ test("krnl_executeKernels through chain 31338's port attests for the home chain 
 test('krnl_cosign signs the same digest when its own responses agree', async () => {
   const req = executeRequest(app, [ids.read, { id: ids.compute, inputs: ['$kernel:0[0]'] }], { a: 5n, b: 3n });
   const r = await executeOk(req);
-  // As the executing node asks a peer: the request with the blocks it read.
-  const signed = await rpc('krnl_cosign', [{ ...req, blocks: r.blocks }, r.responses, r.nonce, hex(r.expiry), r.fees.nodeFee]);
+  // As the executing node asks a peer: signed by its operator key, pinned at the blocks it read.
+  const signed = await rpc('krnl_cosign', await cosignParams(req, r.responses, { nonce: r.nonce, expiry: r.expiry, nodeFee: r.fees.nodeFee, blocks: r.blocks }));
   assert.deepEqual(Object.keys(signed).sort(), ['digest', 'signature', 'signer']);
   assert.equal(signed.signer, lower(OPERATOR));
   assert.equal(signed.digest, r.digest);
@@ -253,26 +254,28 @@ test('krnl_cosign refuses responses that differ from its own (-33010), naming th
   const r = await executeOk(req);
   const forged = structuredClone(r.responses);
   forged[1].result = `0x${(999n).toString(16).padStart(64, '0')}`;
-  const e = await rpcError('krnl_cosign', [req, forged, r.nonce, hex(r.expiry), r.fees.nodeFee]);
+  const terms = { nonce: r.nonce, expiry: r.expiry, nodeFee: r.fees.nodeFee, blocks: r.blocks };
+  const e = await rpcError('krnl_cosign', await cosignParams(req, forged, terms));
   assertError(e, CODE.responsesDiffer, new RegExp(`kernel ${ids.compute} \\(position 1\\) differs`), /this node got result 0x/, /the request carries result 0x0+3e7/);
   assert.equal(e.data.position, 1);
   assert.deepEqual(e.data.responses, r.responses);
   // An err where this node got a result differs too.
   const withErr = structuredClone(r.responses);
   withErr[0] = { ...withErr[0], result: '0x', err: 'made up' };
-  assertError(await rpcError('krnl_cosign', [req, withErr, r.nonce, hex(r.expiry), r.fees.nodeFee]), CODE.responsesDiffer, /position 0/, /error "made up"/);
+  assertError(await rpcError('krnl_cosign', await cosignParams(req, withErr, terms)), CODE.responsesDiffer, /position 0/, /error "made up"/);
   await assertAlive();
 });
 
-test('krnl_cosign reads at the pinned blocks: one ahead of the head or over 64 behind is refused', async () => {
+test('krnl_cosign reads at the pinned blocks: one ahead of the head or over 8 behind is refused (-33014)', async () => {
   const req = executeRequest(app, [ids.read], { a: 5n, b: 3n });
   const r = await executeOk(req);
-  const cosign = (blocks) => rpcError('krnl_cosign', [{ ...req, blocks }, r.responses, r.nonce, hex(r.expiry), r.fees.nodeFee]);
+  const cosign = async (blocks, hashes) => rpcError('krnl_cosign', await cosignParams(req, r.responses, { nonce: r.nonce, expiry: r.expiry, nodeFee: r.fees.nodeFee, blocks, hashes }));
   const head = Number(await home.pub.getBlockNumber());
-  assertError(await cosign({ 31337: hex(head + 1000) }), CODE.chainUnavailable, new RegExp(`block ${head + 1000} of chain 31337 is not on this node's chain yet \\(head ${head}\\)`));
+  const zero = `0x${'00'.repeat(32)}`;
+  assertError(await cosign({ 31337: hex(head + 1000) }, { 31337: zero }), CODE.pinsOutsideWindow, new RegExp(`block ${head + 1000} of chain 31337 is ahead of this node's head ${head}`));
   await withSnapshot(async () => {
-    await rpc('hardhat_mine', [hex(65)]);
-    assertError(await cosign(r.blocks), CODE.badRequest, new RegExp(`block ${head} of chain 31337 is 65 blocks behind the head; this node reads at most 64 behind`));
+    await rpc('hardhat_mine', [hex(9)]);
+    assertError(await cosign(r.blocks), CODE.pinsOutsideWindow, new RegExp(`block ${head} of chain 31337 is 9 blocks behind this node's head ${head + 9}; it co-signs reads at most 8 behind`));
   });
 });
 

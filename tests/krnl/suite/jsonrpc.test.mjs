@@ -22,7 +22,7 @@ test('wrong parameter counts are -32602', async () => {
     ['krnl_quote', [good.app], /argument 1: an array of kernel ids is required/],
     ['krnl_quote', [good.app, [], 1], /too many arguments, want at most 2/],
     ['krnl_cosign', [request], /argument 1/],
-    ['krnl_cosign', [request, [], '0x1', '0x1', '0x0', 1], /too many arguments, want at most 5/],
+    ['krnl_cosign', [request, [], '0x1', '0x1', '0x0', {}, 1], /too many arguments, want at most 6/],
   ];
   for (const [method, params, pattern] of cases) assertError(await rpcError(method, params), CODE.invalidParams, pattern);
 });
@@ -38,11 +38,14 @@ test('wrong parameter types are -32602', async () => {
     ['krnl_quote', [good.app, ['0xzz']], /invalid argument 1/],
   ];
   for (const [method, params, pattern] of cases) assertError(await rpcError(method, params), CODE.invalidParams, pattern);
-  // krnl_cosign: the request and responses are checked as the engine's own objects (-33006).
+  // krnl_cosign: unsigned, it is refused before anything else (-33013); signed (here with a signature
+  // of the right shape), the request and responses are checked as the engine's own objects (-33006).
   const request = executeRequest(good.app, [good.kernel]);
-  assertError(await rpcError('krnl_cosign', [request, 'none', '0x1', '0x1', '0x0']), CODE.badRequest, /responses must be an array/);
-  assertError(await rpcError('krnl_cosign', [request, [{ kernelId: '0x1' }], '0x1', '0x1', '0x0']), CODE.badRequest, /responses\[0\] must be \{kernelId, result, err\}/);
-  assertError(await rpcError('krnl_cosign', [request, [], 'nonce', '0x1', '0x0']), CODE.invalidParams, /argument 2/);
+  assertError(await rpcError('krnl_cosign', [request, 'none', '0x1', '0x1', '0x0']), CODE.requesterNotTrusted, /unsigned co-sign request/);
+  const auth = { pins: { 31337: { number: '0x1', hash: `0x${'00'.repeat(32)}` } }, timestamp: '0x1', signature: `0x${'11'.repeat(65)}` };
+  assertError(await rpcError('krnl_cosign', [request, 'none', '0x1', '0x1', '0x0', auth]), CODE.badRequest, /responses must be an array/);
+  assertError(await rpcError('krnl_cosign', [request, [{ kernelId: '0x1' }], '0x1', '0x1', '0x0', auth]), CODE.badRequest, /responses\[0\] must be \{kernelId, result, err\}/);
+  assertError(await rpcError('krnl_cosign', [request, [], 'nonce', '0x1', '0x0', auth]), CODE.invalidParams, /argument 2/);
 });
 
 test('a JSON-RPC request that is not an object is -32600; a body that is not JSON is -32700', async () => {

@@ -53,8 +53,10 @@ ${extra}
 /**
  * Starts krnld. Either `toml` (written to a file and passed with --config; `port` must be the port it
  * serves) or `args` alone (e.g. ['--dev', '--port', p]). Returns {url, port, proc, log(), stop()}.
+ * `ulimitNofile` runs it through a shell that sets `ulimit -n` first (the shell execs krnld, so
+ * proc.pid is krnld's).
  */
-export async function startNode({ toml, args = [], port, env = {}, readyTimeoutMs = 30_000, workDir } = {}) {
+export async function startNode({ toml, args = [], port, env = {}, readyTimeoutMs = 30_000, workDir, ulimitNofile } = {}) {
   port ??= await freePort();
   const dir = workDir ?? tempDir();
   const argv = [...args];
@@ -67,7 +69,11 @@ export async function startNode({ toml, args = [], port, env = {}, readyTimeoutM
   }
   const logFile = join(dir, 'krnld.log');
   let output = '';
-  const proc = spawn(KRNLD, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, commandArgs] =
+    ulimitNofile === undefined
+      ? [KRNLD, argv]
+      : ['bash', ['-c', `ulimit -n ${Number(ulimitNofile)} && exec "$0" "$@"`, KRNLD, ...argv]];
+  const proc = spawn(command, commandArgs, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => (output += d));
   proc.stderr.on('data', (d) => (output += d));
   const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));

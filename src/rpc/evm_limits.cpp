@@ -1,0 +1,162 @@
+#include "rpc/evm_limits.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace krnl::rpc {
+
+std::string go_duration(std::chrono::milliseconds d) {
+    const int64_t ms = d.count();
+    if (ms < 1000) return std::to_string(ms) + "ms";
+    char buf[32];
+    if (ms % 1000 == 0) {
+        std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(ms / 1000));
+    } else {
+        std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ms) / 1000);
+        std::string s(buf);
+        while (s.back() == '0')
+            s.pop_back();
+        return s + "s";
+    }
+    return buf;
+}
+
+Result<void> check_override_code(
+    const std::vector<std::pair<address, chain::AccountOverride>>& overrides, size_t limit) {
+    size_t total = 0;
+    for (const auto& [addr, ov] : overrides)
+        if (ov.code) total += ov.code->size();
+    if (total > limit)
+        return std::unexpected(
+            limit_error("state override code of " + std::to_string(total) + " bytes", limit,
+                        "max_override_code_bytes"));
+    return {};
+}
+
+// ---------------------------------------------------------------- DeadlineTimer
+
+DeadlineTimer::DeadlineTimer(std::chrono::milliseconds idle_tick)
+    : idle_tick_(idle_tick), thread_([this] { run(); }) {}
+
+DeadlineTimer::~DeadlineTimer() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+}
+
+DeadlineTimer::Id DeadlineTimer::arm(evm::Cancellation& c,
+                                     std::chrono::steady_clock::time_point deadline) {
+    std::lock_guard lock(mutex_);
+    const Id id = next_id_++;
+    by_id_.emplace(id, armed_.emplace(deadline, std::make_pair(id, &c)));
+    if (deadline < wakes_at_) changed_.notify_all();
+    return id;
+}
+
+void DeadlineTimer::disarm(Id id) {
+    std::lock_guard lock(mutex_);
+    if (const auto it = by_id_.find(id); it != by_id_.end()) {
+        armed_.erase(it->second);
+        by_id_.erase(it);
+    }
+}
+
+void DeadlineTimer::run() {
+    // With nothing armed the thread still wakes every idle tick, so that arming a deadline
+    // later than that never has to wake it.
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!armed_.empty() && armed_.begin()->first <= now) {
+            // Raised under the lock: disarm (which the owner calls before the cancellation
+            // dies) cannot race with it.
+            armed_.begin()->second.second->cancel();
+            by_id_.erase(armed_.begin()->second.first);
+            armed_.erase(armed_.begin());
+            continue;
+        }
+        wakes_at_ =
+            armed_.empty() ? now + idle_tick_ : std::min(armed_.begin()->first, now + idle_tick_);
+        changed_.wait_until(lock, wakes_at_);
+    }
+}
+
+// ---------------------------------------------------------------- EvmGate
+
+EvmGate::EvmGate(const EvmAdmission& admission)
+    : admission_(admission),
+      max_concurrent_(admission.max_concurrent != 0
+                          ? admission.max_concurrent
+                          : std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 8)) {}
+
+RpcError EvmGate::busy() const {
+    return {code::kLimitExceeded, "too many EVM calls at once: " + std::to_string(max_concurrent_) +
+                                      " running, " + std::to_string(admission_.max_queued) +
+                                      " waiting (limits.max_concurrent_evm_calls, "
+                                      "limits.evm_call_queue); retry later"};
+}
+
+std::optional<EvmGate::Slot> EvmGate::try_enter() {
+    std::lock_guard lock(mutex_);
+    // Queued requests go first: a request arriving now must not overtake them.
+    if (running_ >= max_concurrent_ || waiting_ > 0) return std::nullopt;
+    ++running_;
+    return Slot(this);
+}
+
+Result<EvmGate::Slot> EvmGate::enter() {
+    std::unique_lock lock(mutex_);
+    if (running_ < max_concurrent_) {
+        ++running_;
+        return Slot(this);
+    }
+    if (waiting_ >= admission_.max_queued) return std::unexpected(busy());
+    ++waiting_;
+    const bool admitted =
+        freed_.wait_for(lock, admission_.max_wait, [&] { return running_ < max_concurrent_; });
+    --waiting_;
+    if (!admitted) return std::unexpected(busy());
+    ++running_;
+    return Slot(this);
+}
+
+EvmGate::Slot::~Slot() {
+    if (gate_ == nullptr) return;
+    {
+        std::lock_guard lock(gate_->mutex_);
+        --gate_->running_;
+    }
+    gate_->freed_.notify_one();
+}
+
+// ---------------------------------------------------------------- EvmRun
+
+EvmRun::EvmRun(DeadlineTimer& timer, std::chrono::milliseconds timeout)
+    : timer_(timer), scope_(cancellation_) {
+    if (timeout.count() > 0) {
+        timer_id_ = timer_.arm(cancellation_, std::chrono::steady_clock::now() + timeout);
+    }
+    int policy = 0;
+    sched_param param{};
+    if (pthread_getschedparam(pthread_self(), &policy, &param) == 0 && policy == SCHED_OTHER) {
+        sched_param batch{};
+        if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch) == 0)
+            previous_policy_ = policy;
+    }
+}
+
+EvmRun::~EvmRun() {
+    if (timer_id_ != 0) timer_.disarm(timer_id_);
+    if (previous_policy_ >= 0) {
+        sched_param param{};
+        pthread_setschedparam(pthread_self(), previous_policy_, &param);
+    }
+}
+
+}  // namespace krnl::rpc
