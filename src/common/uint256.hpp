@@ -42,7 +42,11 @@ constexpr uint64_t sub_with_borrow(uint64_t a, uint64_t b, bool& borrow) {
     if
         !consteval {
             unsigned long long diff;
+#if defined(__clang__)  // clang's name for GCC's __builtin_ia32_sbb_u64
+            borrow = __builtin_ia32_subborrow_u64(borrow, a, b, &diff);
+#else
             borrow = __builtin_ia32_sbb_u64(borrow, a, b, &diff);
+#endif
             return diff;
         }
 #endif
