@@ -55,8 +55,9 @@ run_mode() {
   delay_port="$(free_port)"
   sed -e "s/^port = 8545$/port = ${ports[0]}/" -e "s/^port = 8546$/port = ${ports[1]}/" \
     -e "s/^port = 8547$/port = ${ports[2]}/" "$ROOT/config/dev.toml" >"$WORK/$mode.toml"
-  # [engine] is the config's last table, so this line lands in it.
-  if [[ "$mode" == serial ]]; then echo "max_parallel_kernels = 1" >>"$WORK/$mode.toml"; fi
+  if [[ "$mode" == serial ]]; then
+    sed -i 's/^\[engine\]$/[engine]\nmax_parallel_kernels = 1/' "$WORK/$mode.toml"
+  fi
   "$KRNLD" --config "$WORK/$mode.toml" --quiet >"$WORK/$mode.log" 2>&1 &
   NODE_PID=$!
   for _ in $(seq 1 300); do

@@ -217,9 +217,11 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
     }
     if (const toml::table* l = doc["limits"].as_table()) {
         LimitsConfig& limits = config.limits;
+        std::vector<std::string_view> known;
         // A count under [limits]; `min` 1 where 0 would make the node useless rather than strict.
         auto limit = [&](const char* key, auto& out,
                          uint64_t min = 0) -> std::expected<void, std::string> {
+            known.push_back(key);
             auto v = read_uint<std::decay_t<decltype(out)>>(*l, key, out, "limits.");
             if (!v) return std::unexpected(v.error());
             if (*v < min)
@@ -253,6 +255,10 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
               limit("pool_max_bytes", limits.pool_max_bytes, 1),
               limit("analysis_cache_bytes", limits.analysis_cache_bytes)})
             if (!r) return std::unexpected(r.error());
+        // A misspelt limit would otherwise leave its default in force without a word.
+        for (const auto& [key, value] : *l)
+            if (std::ranges::find(known, key.str()) == known.end())
+                return std::unexpected("limits." + std::string(key.str()) + ": unknown key");
     }
     const toml::array* chains = doc["chains"].as_array();
     // An engine over upstream chains alone needs no chain of its own, but a port.

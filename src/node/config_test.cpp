@@ -206,3 +206,10 @@ TEST(Config, ApisNameNamespacesAndFilterMethods) {
     EXPECT_NE(unknown.error().find("node.apis"), std::string::npos);
     EXPECT_NE(unknown.error().find("admin"), std::string::npos);
 }
+
+TEST(Config, AnUnknownLimitIsAnErrorNotASilentDefault) {
+    auto typo =
+        parse_config("[limits]\nevm_timeout = 100\n[[chains]]\nchain_id = 5\nport = 8545\n");
+    ASSERT_FALSE(typo.has_value());
+    EXPECT_EQ(typo.error(), "limits.evm_timeout: unknown key");
+}
