@@ -1,6 +1,9 @@
 #include "rpc/eth_api.hpp"
 
+#include <sys/random.h>
+
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "chain/receipt.hpp"
@@ -81,8 +84,19 @@ const DevAccount* EthApi::dev_account(const address& addr) const {
 }
 
 std::string EthApi::new_id() {
-    // Hex ids like geth's; unguessable is not needed on a dev node, unique is.
-    return to_quantity(next_id_++ * 0x9e3779b97f4a7c15ull);
+    // 128 random bits in hex, as geth's: an id is the only thing that lets a caller poll or
+    // uninstall a filter, so another caller must not be able to guess it. Called under
+    // filters_mutex_; a repeat (2^-128) is drawn again.
+    for (;;) {
+        std::array<uint8_t, 16> random{};
+        size_t filled = 0;
+        while (filled < random.size()) {
+            const ssize_t n = getrandom(random.data() + filled, random.size() - filled, 0);
+            if (n > 0) filled += static_cast<size_t>(n);
+        }
+        std::string id = to_hex(bytes_view(random.data(), random.size()));
+        if (!filters_.contains(id) && !subscriptions_.contains(id)) return id;
+    }
 }
 
 void EthApi::register_state(MethodTable& m) {

@@ -102,7 +102,6 @@ private:
     std::mutex filters_mutex_;
     std::map<std::string, Filter> filters_;
     std::map<std::string, Subscription> subscriptions_;
-    uint64_t next_id_ = 1;
     std::string new_id();
 
     DeadlineTimer evm_timer_;

@@ -138,3 +138,17 @@ test('dev mining has one budget per request: a batch cannot multiply it', async 
   assert.equal(Number(await call(node.url, 'eth_blockNumber')) - before, 600);
   assert.ok((await blockNumberLatency(node.url)) < 1000);
 });
+
+test('filter ids are 128 random bits, so one caller cannot guess and uninstall another\'s', async () => {
+  const ids = [];
+  for (let i = 0; i < 4; i++) {
+    const id = await call(node.url, 'eth_newBlockFilter', []);
+    assert.match(id, /^0x[0-9a-f]{32}$/, id);
+    ids.push(id);
+  }
+  assert.equal(new Set(ids).size, ids.length);
+  // Consecutive ids share no stride (the old ids were a counter times a constant).
+  const n = ids.map((x) => BigInt(x));
+  assert.notEqual(n[1] - n[0], n[2] - n[1]);
+  for (const id of ids) assert.equal(await call(node.url, 'eth_uninstallFilter', [id]), true);
+});
