@@ -9,6 +9,20 @@ jobs=$(nproc)
 
 total_passed=0
 total_failed=0
+# Adds ctest's summary line in LOG to the totals; a log without one (ctest did not run) is a failure.
+count_ctest() {  # count_ctest LOG
+    local line total failed
+    line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$1" | tail -1)
+    if [ -z "$line" ]; then
+        total_failed=$((total_failed + 1))
+        return
+    fi
+    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+    failed=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+    total_passed=$((total_passed + total - failed))
+    total_failed=$((total_failed + failed))
+}
+
 run_suite() {  # run_suite NAME BUILD_DIR CMAKE_OPTIONS...   (CTEST_ARGS: extra ctest arguments)
     local name=$1 dir=$2
     shift 2
@@ -22,16 +36,7 @@ run_suite() {  # run_suite NAME BUILD_DIR CMAKE_OPTIONS...   (CTEST_ARGS: extra 
     local log="$dir/ctest.log"
     # shellcheck disable=SC2086
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" ${CTEST_ARGS:-} 2>&1 | tee "$log"
-    local line passed total
-    line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
-    if [ -z "$line" ]; then
-        total_failed=$((total_failed + 1))
-        return
-    fi
-    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
-    failed=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
-    total_passed=$((total_passed + total - failed))
-    total_failed=$((total_failed + failed))
+    count_ctest "$log"
 }
 
 # A suite run by node's test runner (TAP): its "# pass N" and "# fail N" lines are counted.
@@ -115,17 +120,9 @@ run_fuzz_smoke() {
         return
     fi
     echo "=== fuzz: smoke"
-    local log=build-fuzz/ctest.log line total failed
+    local log=build-fuzz/ctest.log
     ctest --test-dir build-fuzz -L fuzz --output-on-failure -j "$jobs" 2>&1 | tee "$log"
-    line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
-    if [ -z "$line" ]; then
-        total_failed=$((total_failed + 1))
-        return
-    fi
-    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
-    failed=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
-    total_passed=$((total_passed + total - failed))
-    total_failed=$((total_failed + failed))
+    count_ctest "$log"
 }
 run_fuzz_smoke
 

@@ -668,7 +668,7 @@ TEST(KrnlService, EveryReadOfARequestIsAtOneBlock) {
         at_pin += block == 35u;
     }
     EXPECT_GE(at_pin, chain->blocks_read.size() - 7);  // the app view and isSigner at the head
-    req.blocks = {{kChain, 41}};  // beyond the head
+    req.blocks = {{kChain, 41}};                       // beyond the head
     EXPECT_EQ(
         service->cosign(peer_request(req, claimed, uint256(6), expiry, uint256(1000))).error().code,
         krnl_code::kPinsOutsideWindow);
