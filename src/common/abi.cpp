@@ -74,12 +74,14 @@ private:
         return std::string_view::npos;
     }
 
-    // Members of a tuple up to (not including) its ')'.
-    std::expected<std::vector<Type>, std::string> members(int depth) {
+    // Members of a tuple up to (not including) its ')', each parsed at member_depth. A
+    // parenthesised top-level list reads its members at depth 0, as the same list written without
+    // parentheses.
+    std::expected<std::vector<Type>, std::string> members(int member_depth) {
         std::vector<Type> list;
         if (pos_ < text_.size() && text_[pos_] == ')') return list;
         while (true) {
-            auto t = type(depth + 1);
+            auto t = type(member_depth);
             if (!t) return std::unexpected(t.error());
             list.push_back(std::move(*t));
             if (pos_ >= text_.size()) return fail("missing ')'");
@@ -97,7 +99,7 @@ private:
         Type t;
         if (pos_ < text_.size() && text_[pos_] == '(') {
             ++pos_;
-            auto list = members(depth);
+            auto list = members(depth + 1);
             if (!list) return std::unexpected(list.error());
             if (list->empty()) return fail("empty tuple");
             ++pos_;

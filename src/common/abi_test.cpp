@@ -124,6 +124,18 @@ TEST(AbiType, ParsesLists) {
     EXPECT_EQ(leading_tuple[0].canonical(), "(address,uint256)");
 }
 
+// Found by fuzz_abi: a list parsed with and without its parentheses must nest equally deep, or the
+// canonical spelling of an accepted list is refused.
+TEST(AbiType, ListNestingIsTheSameWithOrWithoutParentheses) {
+    std::string deepest = "bytes";
+    for (int i = 0; i < 32; ++i)
+        deepest += "[2]";
+    EXPECT_EQ(types(deepest).size(), 1u);
+    EXPECT_EQ(types("(" + deepest + ")").size(), 1u);
+    EXPECT_FALSE(parse_types(deepest + "[2]").has_value());
+    EXPECT_FALSE(parse_types("(" + deepest + "[2])").has_value());
+}
+
 TEST(AbiSelector, KnownSelectors) {
     EXPECT_EQ(to_hex(selector("transfer(address,uint256)")), "0xa9059cbb");
     EXPECT_EQ(to_hex(selector("baz(uint32,bool)")), "0xcdcd77c0");

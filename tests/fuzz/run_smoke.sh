@@ -15,13 +15,15 @@ mkdir -p "$seeds" "$corpus" "$crashes"
 # Symbolised stacks: clang-19's own symbolizer when llvm-19 is installed, else any.
 ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer-19 || command -v llvm-symbolizer)}
 export ASAN_SYMBOLIZER_PATH
-options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+# A fixed seed by default, so that CI explores the same inputs on every run and a red run is a real
+# regression to reproduce, not a new find by chance; KRNL_FUZZ_SEED=0 lets libFuzzer pick one.
+options=(-seed="${KRNL_FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
          -artifact_prefix="$crashes/")
 [ -f "$here/${name#fuzz_}.dict" ] && options+=(-dict="$here/${name#fuzz_}.dict")
 log="$work/$name.log"
 "$target" "${options[@]}" "$corpus" "$seeds" >"$log" 2>&1
 status=$?
-grep -E '^(INFO: seed corpus|#[0-9]+\s+DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' "$log"
+grep -E '^(INFO: Seed:|INFO: seed corpus|#[0-9]+\s+DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' "$log"
 if [ "$status" -eq 0 ] && [ -z "$(ls -A "$crashes")" ]; then
     echo "$name: no crash in ${seconds}s"
     exit 0
