@@ -60,6 +60,14 @@ const ENTRY_POINTS = [
   },
 ];
 
+// SimpleAccountFactory v0.7 and v0.8 at their canonical addresses (the proxy, salt 0, the packages'
+// init code with the EntryPoint as argument), so tools that create SimpleAccounts (permissionless's
+// toSimpleSmartAccount, ...) work unchanged.
+const SIMPLE_ACCOUNT_FACTORIES = [
+  { name: 'SimpleAccountFactoryV07', pkg: '@account-abstraction/contracts-v07', entryPoint: 'EntryPointV07', expectedAddress: '0x91E60e0613810449d098b0b5Ec8b51A0FE8c8985' },
+  { name: 'SimpleAccountFactoryV08', pkg: '@account-abstraction/contracts-v08', entryPoint: 'EntryPointV08', expectedAddress: '0x13E9ed32155810FDbd067D4522C492D6f68E5944' },
+];
+
 // Reference contracts (benchmarks and tests only, never predeployed).
 const REFERENCE_ARTIFACTS = [
   ['@account-abstraction/contracts-v07', 'SimpleAccountFactory', 'SimpleAccountFactoryV07'],
@@ -191,6 +199,21 @@ async function main() {
     writeArtifact(ep.name, { contractName: ep.name, sourceName: `${ep.pkg}/core/EntryPoint.sol`, abi: a.abi, bytecode: a.bytecode, deployedBytecode: a.deployedBytecode });
     predeploys.push({ name: ep.name, address, deployer: proxy.address, salt: ep.salt, initCode: a.bytecode, expectedAddress: getAddress(ep.expectedAddress) });
   }
+  // The bundler simulates validation by placing EntryPointSimulations' runtime code at the EntryPoint's
+  // address (a state override); that code is embedded beside the manifest, never deployed.
+  const entryPointSimulations = {};
+  for (const ep of ENTRY_POINTS) {
+    const a = JSON.parse(readFileSync(join(modules, ep.pkg, 'artifacts/EntryPointSimulations.json'), 'utf8'));
+    entryPointSimulations[ep.name] = a.deployedBytecode;
+  }
+  for (const f of SIMPLE_ACCOUNT_FACTORIES) {
+    const a = JSON.parse(readFileSync(join(modules, f.pkg, 'artifacts/SimpleAccountFactory.json'), 'utf8'));
+    const entryPoint = predeploys.find((p) => p.name === f.entryPoint).address;
+    const initCode = concatHex([a.bytecode, encodeAbiParameters([{ type: 'address' }], [entryPoint])]);
+    const address = create2ViaProxy(ZERO_SALT, initCode);
+    if (address !== getAddress(f.expectedAddress)) fail(`${f.name} init code lands at ${address}, not ${f.expectedAddress}`);
+    predeploys.push({ name: f.name, address, deployer: proxy.address, salt: ZERO_SALT, initCode, expectedAddress: address });
+  }
   for (const [pkg, name, as] of REFERENCE_ARTIFACTS) {
     const a = JSON.parse(readFileSync(join(modules, pkg, `artifacts/${name}.json`), 'utf8'));
     writeArtifact(as, { contractName: as, sourceName: a.sourceName, abi: a.abi, bytecode: a.bytecode, deployedBytecode: a.deployedBytecode });
@@ -231,6 +254,7 @@ async function main() {
     compiler: `solc ${solc.version()}`,
     // Order matters: the proxy first, then each CREATE2 deployment in list order.
     predeploys,
+    entryPointSimulations,
   };
   writeFileSync(join(outdir, 'predeploys.json'), JSON.stringify(manifest, null, 2) + '\n');
   console.log(`build.mjs: ${Object.keys(byName).length} artifacts, ${predeploys.length} predeploys -> ${relative(process.cwd(), outdir) || '.'}`);

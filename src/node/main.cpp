@@ -8,6 +8,7 @@
 
 #include <sys/resource.h>
 
+#include "aa/bundler_api.hpp"
 #include "common/hd_wallet.hpp"
 #include "common/secp256k1.hpp"
 #include "engine/keystore.hpp"
@@ -90,6 +91,7 @@ struct RunningChain {
     node::ChainEntry entry;
     std::unique_ptr<chain::Chain> chain;
     std::unique_ptr<rpc::EthApi> api;
+    std::unique_ptr<aa::Bundler> bundler;
     rpc::MethodTable methods;
     std::unique_ptr<rpc::Server> server;
     std::unique_ptr<node::IntervalMiner> miner;
@@ -201,6 +203,13 @@ int main(int argc, char** argv) {
     }
     for (auto& c : config.chains)
         c.chain.predeploys = *predeploys;
+    auto simulation_code_parsed =
+        node::parse_entry_point_simulations(node::embedded_predeploy_manifest());
+    if (!simulation_code_parsed) {
+        std::cerr << "krnld: " << simulation_code_parsed.error() << "\n";
+        return 1;
+    }
+    const node::EntryPointSimulationCode& simulation_code = *simulation_code_parsed;
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
@@ -258,6 +267,17 @@ int main(int argc, char** argv) {
             rc->miner->set_interval(entry.block_time_ms);
         }
         rc->api->register_methods(rc->methods);
+        if (!accounts.empty()) {
+            // The bundler signs with the last dev account, which the examples and tests leave
+            // alone.
+            aa::BundlerOptions bundler_options;
+            bundler_options.key_address = accounts.back().addr;
+            bundler_options.key_secret = accounts.back().secret;
+            rc->bundler = std::make_unique<aa::Bundler>(
+                *rc->chain, aa::EntryPointSimulator(simulation_code.v07, simulation_code.v08),
+                bundler_options);
+            aa::register_bundler_methods(rc->methods, *rc->bundler);
+        }
         rpc::ServerOptions server_options = limited_server_options(config.limits, connections);
         server_options.host = config.host;
         server_options.port = entry.port;

@@ -70,4 +70,24 @@ std::expected<std::vector<chain::Predeploy>, std::string> parse_predeploy_manife
     return out;
 }
 
+std::expected<EntryPointSimulationCode, std::string> parse_entry_point_simulations(
+    std::string_view manifest) {
+    using nlohmann::json;
+    const json doc = json::parse(manifest, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("entryPointSimulations"))
+        return std::unexpected("the predeploy manifest has no entryPointSimulations");
+    const json& sims = doc["entryPointSimulations"];
+    EntryPointSimulationCode out;
+    for (auto [name, target] :
+         {std::pair{"EntryPointV07", &out.v07}, {"EntryPointV08", &out.v08}}) {
+        if (!sims.contains(name) || !sims[name].is_string())
+            return std::unexpected(std::string("entryPointSimulations: missing ") + name);
+        auto code = from_hex(sims[name].get<std::string>());
+        if (!code || code->empty())
+            return std::unexpected(std::string("entryPointSimulations.") + name + " is not code");
+        *target = std::move(*code);
+    }
+    return out;
+}
+
 }  // namespace krnl::node

@@ -15,4 +15,13 @@ std::string_view embedded_predeploy_manifest();
 std::expected<std::vector<chain::Predeploy>, std::string> parse_predeploy_manifest(
     std::string_view manifest);
 
+// The runtime code of EntryPointSimulations v0.7 and v0.8, which the bundler places at the
+// EntryPoint's address to simulate validation (never deployed).
+struct EntryPointSimulationCode {
+    bytes v07;
+    bytes v08;
+};
+std::expected<EntryPointSimulationCode, std::string> parse_entry_point_simulations(
+    std::string_view manifest);
+
 }  // namespace krnl::node

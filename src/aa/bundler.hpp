@@ -1,0 +1,84 @@
+// The bundler of one chain: admits user operations (checks, then the EntryPoint's simulation on a
+// snapshot of the head), holds them, and bundles them into handleOps transactions from its key.
+// In "auto" mode an admitted op is bundled at once (with automine: op -> receipt in one block);
+// in "manual" mode ops wait for sendBundleNow.
+#pragma once
+
+#include <deque>
+#include <mutex>
+
+#include "aa/simulation.hpp"
+#include "aa/user_operation_lookup.hpp"
+#include "chain/chain.hpp"
+
+namespace krnl::aa {
+
+struct BundlerOptions {
+    address key_address;  // signs handleOps transactions (a dev account by default)
+    bytes32 key_secret;
+    std::optional<address> beneficiary;  // receives the ops' fees; default: the key's address
+    // ERC-7562's MAX_VERIFICATION_GAS and MAX_USEROP_SIZE (the packed op's ABI encoding).
+    uint64_t max_verification_gas = 500'000;
+    size_t max_op_bytes = 8192;
+    // An op whose validUntil is closer than this is refused (-32503): it could expire unbundled.
+    uint64_t valid_until_margin_s = 30;
+    size_t max_pending_ops = 4096;
+    uint64_t receipt_lookback_blocks = 10'000;
+    uint256 bundle_priority_fee = 1'000'000'000;
+};
+
+// What an op pays outside its gas limits: the bundle transaction's base cost (a bundle of one pays
+// it all), its calldata, and the EntryPoint's bookkeeping per op.
+uint64_t required_pre_verification_gas(const UserOperation& op);
+
+enum class BundlingMode : uint8_t { Auto, Manual };
+
+struct PendingOp {
+    UserOperation op;
+    hash256 hash;
+    EntryPointVersion version;
+};
+
+class Bundler {
+public:
+    Bundler(chain::Chain& chain, EntryPointSimulator simulator, BundlerOptions options);
+
+    // eth_sendUserOperation: the op's hash once it is pooled (and, in auto mode, bundled).
+    Result<hash256> send(const UserOperation& op, const address& entry_point);
+    // debug_bundler_addUserOps: pooled without validation (for tests).
+    Result<void> add_unchecked(const UserOperation& op, const address& entry_point);
+    // Validation on a snapshot of the head, as send() runs it.
+    Result<ValidationResult> validate(const UserOperation& op, EntryPointVersion version) const;
+
+    // Bundles what is pending; the hashes of the handleOps transactions sent.
+    Result<std::vector<hash256>> bundle_now();
+    void set_mode(BundlingMode mode);
+    BundlingMode mode() const;
+    std::vector<PendingOp> pending(const address& entry_point) const;
+    void clear_pending();
+
+    UserOperationLookup& lookup() { return lookup_; }
+    const EntryPointSimulator& simulator() const { return simulator_; }
+    SimulationEnv head_env(chain::ChainReader& reader) const;
+    chain::Chain& chain() { return chain_; }
+    const BundlerOptions& options() const { return options_; }
+
+private:
+    Result<void> check_fields(const UserOperation& op, EntryPointVersion version) const;
+    Result<void> check_result(const ValidationResult& result, const UserOperation& op) const;
+    // Sends one handleOps for the ops of one EntryPoint, dropping any the EntryPoint refuses in a
+    // last simulation of the whole bundle.
+    Result<std::optional<hash256>> bundle_entry_point(EntryPointVersion version,
+                                                      std::vector<PendingOp> ops);
+
+    chain::Chain& chain_;
+    EntryPointSimulator simulator_;
+    BundlerOptions options_;
+    UserOperationLookup lookup_;
+    mutable std::mutex mutex_;  // guards pending_ and mode_
+    std::mutex bundling_;       // one bundle at a time
+    std::deque<PendingOp> pending_;
+    BundlingMode mode_ = BundlingMode::Auto;
+};
+
+}  // namespace krnl::aa

@@ -1,0 +1,104 @@
+#include "aa/simulation.hpp"
+
+#include "common/abi.hpp"
+
+namespace krnl::aa {
+namespace {
+
+rpc::RpcError failed(int code, std::string message, std::optional<json> data = std::nullopt) {
+    return rpc::RpcError{code, std::move(message), std::move(data)};
+}
+
+}  // namespace
+
+rpc::RpcError rejection_from_revert(bytes_view revert_data) {
+    if (auto op = decode_failed_op(revert_data)) {
+        std::string message = op->reason;
+        if (!op->inner.empty()) {
+            if (auto inner = abi::revert_reason_text(op->inner)) message += ": " + *inner;
+        }
+        json data = {{"reason", op->reason}};
+        if (!op->inner.empty()) data["revertData"] = rpc::to_data(op->inner);
+        int error_code = code::kRejectedByEntryPoint;
+        if (op->reason.starts_with("AA31")) {
+            error_code = code::kPaymasterDepositTooLow;
+        } else if (op->reason.starts_with("AA3")) {
+            error_code = code::kRejectedByPaymaster;
+        }
+        return failed(error_code, message, data);
+    }
+    std::string message = "validation reverted";
+    if (auto reason = abi::revert_reason_text(revert_data)) message += ": " + *reason;
+    return failed(code::kRejectedByEntryPoint, message,
+                  json{{"revertData", rpc::to_data(revert_data)}});
+}
+
+void EntryPointSimulator::prepare(state::State& state, const UserOperation& op,
+                                  EntryPointVersion version) const {
+    chain::AccountOverride entry_point;
+    entry_point.code = version == EntryPointVersion::V07 ? v07_code_ : v08_code_;
+    std::vector<std::pair<address, chain::AccountOverride>> overrides{
+        {entry_point_address(version), std::move(entry_point)}};
+    if (op.eip7702_auth) {
+        // The bundle carries the authorization; the simulation sees its effect.
+        chain::AccountOverride sender;
+        bytes delegation{0xef, 0x01, 0x00};
+        delegation.append(op.eip7702_auth->delegate.bytes, 20);
+        sender.code = std::move(delegation);
+        overrides.emplace_back(op.sender, std::move(sender));
+    }
+    chain::apply_overrides(state, overrides);
+}
+
+Result<bytes> EntryPointSimulator::run(state::State& state, const SimulationEnv& env,
+                                       const UserOperation& op, EntryPointVersion version,
+                                       bytes call_data, evm::Tracer* tracer) const {
+    prepare(state, op, version);
+    chain::CallRequest request;
+    request.from = address{};
+    request.to = entry_point_address(version);
+    request.gas = env.gas_cap;
+    request.data = std::move(call_data);
+    auto out = chain::simulate_call(state, env.rev, env.block, request, env.gas_cap, *env.cache,
+                                    env.block_hash, tracer);
+    if (!out) return std::unexpected(failed(rpc::code::kInternalError, out.error()));
+    if (out->status == evm::StatusCode::Revert)
+        return std::unexpected(rejection_from_revert(out->output));
+    if (out->status != evm::StatusCode::Success)
+        return std::unexpected(failed(code::kRejectedByEntryPoint,
+                                      out->status == evm::StatusCode::OutOfGas
+                                          ? "simulation ran out of gas"
+                                          : "simulation failed: invalid opcode or stack error"));
+    return std::move(out->output);
+}
+
+Result<ValidationResult> EntryPointSimulator::validate(state::State& state,
+                                                       const SimulationEnv& env,
+                                                       const UserOperation& op,
+                                                       EntryPointVersion version,
+                                                       evm::Tracer* tracer) const {
+    auto packed = pack(op);
+    if (!packed) return std::unexpected(failed(rpc::code::kInvalidParams, packed.error()));
+    KRNL_RPC_TRY(output, run(state, env, op, version, encode_simulate_validation(*packed), tracer));
+    auto result = decode_validation_result(output);
+    if (!result) return std::unexpected(failed(rpc::code::kInternalError, result.error()));
+    return std::move(*result);
+}
+
+Result<ExecutionResult> EntryPointSimulator::execute(state::State& state, const SimulationEnv& env,
+                                                     const UserOperation& op,
+                                                     EntryPointVersion version,
+                                                     const std::optional<address>& target,
+                                                     bytes_view target_call_data) const {
+    auto packed = pack(op);
+    if (!packed) return std::unexpected(failed(rpc::code::kInvalidParams, packed.error()));
+    KRNL_RPC_TRY(output, run(state, env, op, version,
+                             encode_simulate_handle_op(*packed, target.value_or(address{}),
+                                                       target_call_data),
+                             nullptr));
+    auto result = decode_execution_result(output);
+    if (!result) return std::unexpected(failed(rpc::code::kInternalError, result.error()));
+    return std::move(*result);
+}
+
+}  // namespace krnl::aa

@@ -1,0 +1,55 @@
+// The EntryPoint's own simulation of a user operation, run on a snapshot: EntryPointSimulations'
+// code is placed at the EntryPoint's address (a state override, as reference bundlers do), then
+// simulateValidation or simulateHandleOp is called from the zero address. Reverts are turned into
+// ERC-7769 errors with the EntryPoint's AAxx text.
+#pragma once
+
+#include "aa/entry_point.hpp"
+#include "aa/user_operation_json.hpp"
+#include "chain/simulation.hpp"
+#include "evm/interpreter.hpp"
+
+namespace krnl::aa {
+
+// Where and on what a simulation runs.
+struct SimulationEnv {
+    evm::Revision rev = evm::Revision::Prague;
+    chain::BlockInfo block;
+    uint64_t gas_cap = 0;
+    evm::AnalysisCache* cache = nullptr;
+    chain::BlockHashFn block_hash;
+};
+
+class EntryPointSimulator {
+public:
+    EntryPointSimulator(bytes v07_code, bytes v08_code)
+        : v07_code_(std::move(v07_code)), v08_code_(std::move(v08_code)) {}
+
+    // simulateValidation on `state` (changed by the run: pass a throwaway). A revert answers
+    // -32500 (AA1x/AA2x: account and factory), -32501 (AA3x: paymaster) or -32508 (AA31,
+    // paymaster deposit), with the EntryPoint's reason and the entity's revert data.
+    Result<ValidationResult> validate(state::State& state, const SimulationEnv& env,
+                                      const UserOperation& op, EntryPointVersion version,
+                                      evm::Tracer* tracer = nullptr) const;
+
+    // simulateHandleOp: validation and execution; with `target` the call's result too.
+    Result<ExecutionResult> execute(state::State& state, const SimulationEnv& env,
+                                    const UserOperation& op, EntryPointVersion version,
+                                    const std::optional<address>& target = std::nullopt,
+                                    bytes_view target_call_data = {}) const;
+
+    // The code the simulation places at the EntryPoint (and the 7702 delegation of the sender).
+    void prepare(state::State& state, const UserOperation& op, EntryPointVersion version) const;
+
+private:
+    Result<bytes> run(state::State& state, const SimulationEnv& env, const UserOperation& op,
+                      EntryPointVersion version, bytes call_data, evm::Tracer* tracer) const;
+
+    bytes v07_code_;
+    bytes v08_code_;
+};
+
+// An EntryPoint revert as the error a bundler client expects.
+rpc::RpcError rejection_from_revert(bytes_view revert_data);
+
+}  // namespace krnl::aa
