@@ -39,6 +39,17 @@ uint64_t required_pre_verification_gas(const UserOperation& op) {
     return kTransactionBase + kPerOpOverhead + kPerOpWord * words + calldata_gas(op);
 }
 
+template <typename F>
+auto Bundler::timed(F&& work) const -> decltype(work()) {
+    rpc::EvmRun run(timer_, options_.evm_timeout);
+    auto result = work();
+    if (run.cancellation().cancelled())
+        return rpc::error(
+            rpc::code::kServerError,
+            "execution aborted (timeout = " + rpc::go_duration(options_.evm_timeout) + ")");
+    return result;
+}
+
 Bundler::Bundler(chain::Chain& chain, EntryPointSimulator simulator, BundlerOptions options)
     : chain_(chain),
       simulator_(std::move(simulator)),
@@ -141,9 +152,30 @@ Result<ValidationResult> Bundler::validate(const UserOperation& op,
     const SimulationEnv env = head_env(reader);
     auto view = reader.state_at(reader.head());
     state::State st(*view);
-    KRNL_RPC_TRY(result, simulator_.validate(st, env, op, version));
+    KRNL_RPC_TRY(result, timed([&] { return simulator_.validate(st, env, op, version); }));
     if (auto r = check_result(result, op); !r) return std::unexpected(r.error());
     return result;
+}
+
+Result<GasEstimate> Bundler::estimate(
+    const UserOperation& op, const address& entry_point,
+    const std::vector<std::pair<address, chain::AccountOverride>>& overrides) const {
+    const auto version = entry_point_version(entry_point);
+    if (!version) return invalid("unsupported EntryPoint " + to_hex(entry_point));
+    if (auto r = rpc::check_override_code(overrides, options_.max_override_code_bytes); !r)
+        return std::unexpected(r.error());
+    auto reader = chain_.reader();
+    const SimulationEnv env = head_env(reader);
+    auto view = reader.state_at(reader.head());
+    const auto fresh = [&] {
+        state::State st(*view);
+        chain::apply_overrides(st, overrides);
+        return st;
+    };
+    EstimationLimits limits;
+    limits.max_verification_gas = options_.max_verification_gas;
+    return timed(
+        [&] { return estimate_user_operation_gas(simulator_, fresh, env, op, *version, limits); });
 }
 
 Result<hash256> Bundler::send(const UserOperation& op, const address& entry_point) {

@@ -7,9 +7,11 @@
 #include <deque>
 #include <mutex>
 
+#include "aa/gas_estimation.hpp"
 #include "aa/simulation.hpp"
 #include "aa/user_operation_lookup.hpp"
 #include "chain/chain.hpp"
+#include "rpc/evm_limits.hpp"
 
 namespace krnl::aa {
 
@@ -25,6 +27,9 @@ struct BundlerOptions {
     size_t max_pending_ops = 4096;
     uint64_t receipt_lookback_blocks = 10'000;
     uint256 bundle_priority_fee = 1'000'000'000;
+    // The EVM time of one request (validation, estimation), as eth_call's.
+    std::chrono::milliseconds evm_timeout{5000};
+    size_t max_override_code_bytes = 1 << 20;
 };
 
 // What an op pays outside its gas limits: the bundle transaction's base cost (a bundle of one pays
@@ -50,6 +55,11 @@ public:
     // Validation on a snapshot of the head, as send() runs it.
     Result<ValidationResult> validate(const UserOperation& op, EntryPointVersion version) const;
 
+    // eth_estimateUserOperationGas, on the head with the caller's state overrides.
+    Result<GasEstimate> estimate(
+        const UserOperation& op, const address& entry_point,
+        const std::vector<std::pair<address, chain::AccountOverride>>& overrides) const;
+
     // Bundles what is pending; the hashes of the handleOps transactions sent.
     Result<std::vector<hash256>> bundle_now();
     void set_mode(BundlingMode mode);
@@ -71,8 +81,14 @@ private:
     Result<std::optional<hash256>> bundle_entry_point(EntryPointVersion version,
                                                       std::vector<PendingOp> ops);
 
+    // A request's EVM work runs under the time limit (a hostile account can make validation or
+    // estimation slow); -32000 with eth_call's words past it.
+    template <typename F>
+    auto timed(F&& work) const -> decltype(work());
+
     chain::Chain& chain_;
     EntryPointSimulator simulator_;
+    mutable rpc::DeadlineTimer timer_;
     BundlerOptions options_;
     UserOperationLookup lookup_;
     mutable std::mutex mutex_;  // guards pending_ and mode_

@@ -1,5 +1,7 @@
 #include "aa/bundler_api.hpp"
 
+#include "rpc/eth_json.hpp"
+
 namespace krnl::aa {
 namespace {
 
@@ -37,6 +39,21 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
                   KRNL_RPC_TRY(ep, entry_point_param(p, 1));
                   KRNL_RPC_TRY(hash, bundler.send(op, ep));
                   return to_hex(hash);
+              });
+
+    m.add_evm("eth_estimateUserOperationGas",
+              [&bundler](const json& params, CallContext&) -> Result<json> {
+                  Params p(params);
+                  if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
+                  KRNL_RPC_TRY(op, op_param(p, 0, GasFields::Optional));
+                  KRNL_RPC_TRY(ep, entry_point_param(p, 1));
+                  std::vector<std::pair<address, chain::AccountOverride>> overrides;
+                  if (p.has(2)) {
+                      KRNL_RPC_TRY(o, rpc::parse_state_overrides(p.at(2)));
+                      overrides = std::move(o);
+                  }
+                  KRNL_RPC_TRY(estimate, bundler.estimate(op, ep, overrides));
+                  return gas_estimate_json(estimate);
               });
 
     m.add("eth_getUserOperationByHash",

@@ -50,9 +50,10 @@ void EntryPointSimulator::prepare(state::State& state, const UserOperation& op,
     chain::apply_overrides(state, overrides);
 }
 
-Result<bytes> EntryPointSimulator::run(state::State& state, const SimulationEnv& env,
-                                       const UserOperation& op, EntryPointVersion version,
-                                       bytes call_data, evm::Tracer* tracer) const {
+Result<chain::CallOutcome> EntryPointSimulator::run(state::State& state, const SimulationEnv& env,
+                                                    const UserOperation& op,
+                                                    EntryPointVersion version, bytes call_data,
+                                                    evm::Tracer* tracer) const {
     prepare(state, op, version);
     chain::CallRequest request;
     request.from = address{};
@@ -69,7 +70,7 @@ Result<bytes> EntryPointSimulator::run(state::State& state, const SimulationEnv&
                                       out->status == evm::StatusCode::OutOfGas
                                           ? "simulation ran out of gas"
                                           : "simulation failed: invalid opcode or stack error"));
-    return std::move(out->output);
+    return std::move(*out);
 }
 
 Result<ValidationResult> EntryPointSimulator::validate(state::State& state,
@@ -79,25 +80,24 @@ Result<ValidationResult> EntryPointSimulator::validate(state::State& state,
                                                        evm::Tracer* tracer) const {
     auto packed = pack(op);
     if (!packed) return std::unexpected(failed(rpc::code::kInvalidParams, packed.error()));
-    KRNL_RPC_TRY(output, run(state, env, op, version, encode_simulate_validation(*packed), tracer));
-    auto result = decode_validation_result(output);
+    KRNL_RPC_TRY(outcome,
+                 run(state, env, op, version, encode_simulate_validation(*packed), tracer));
+    auto result = decode_validation_result(outcome.output);
     if (!result) return std::unexpected(failed(rpc::code::kInternalError, result.error()));
     return std::move(*result);
 }
 
 Result<ExecutionResult> EntryPointSimulator::execute(state::State& state, const SimulationEnv& env,
                                                      const UserOperation& op,
-                                                     EntryPointVersion version,
-                                                     const std::optional<address>& target,
-                                                     bytes_view target_call_data) const {
+                                                     EntryPointVersion version, evm::Tracer* tracer,
+                                                     std::vector<chain::Log>* logs) const {
     auto packed = pack(op);
     if (!packed) return std::unexpected(failed(rpc::code::kInvalidParams, packed.error()));
-    KRNL_RPC_TRY(output, run(state, env, op, version,
-                             encode_simulate_handle_op(*packed, target.value_or(address{}),
-                                                       target_call_data),
-                             nullptr));
-    auto result = decode_execution_result(output);
+    KRNL_RPC_TRY(outcome, run(state, env, op, version,
+                              encode_simulate_handle_op(*packed, address{}, {}), tracer));
+    auto result = decode_execution_result(outcome.output);
     if (!result) return std::unexpected(failed(rpc::code::kInternalError, result.error()));
+    if (logs != nullptr) *logs = std::move(outcome.logs);
     return std::move(*result);
 }
 

@@ -32,18 +32,20 @@ public:
                                       const UserOperation& op, EntryPointVersion version,
                                       evm::Tracer* tracer = nullptr) const;
 
-    // simulateHandleOp: validation and execution; with `target` the call's result too.
+    // simulateHandleOp: validation and execution. `logs` (when given) receives the run's logs:
+    // the UserOperationEvent says whether the op's call succeeded.
     Result<ExecutionResult> execute(state::State& state, const SimulationEnv& env,
                                     const UserOperation& op, EntryPointVersion version,
-                                    const std::optional<address>& target = std::nullopt,
-                                    bytes_view target_call_data = {}) const;
+                                    evm::Tracer* tracer = nullptr,
+                                    std::vector<chain::Log>* logs = nullptr) const;
 
     // The code the simulation places at the EntryPoint (and the 7702 delegation of the sender).
     void prepare(state::State& state, const UserOperation& op, EntryPointVersion version) const;
 
 private:
-    Result<bytes> run(state::State& state, const SimulationEnv& env, const UserOperation& op,
-                      EntryPointVersion version, bytes call_data, evm::Tracer* tracer) const;
+    Result<chain::CallOutcome> run(state::State& state, const SimulationEnv& env,
+                                   const UserOperation& op, EntryPointVersion version,
+                                   bytes call_data, evm::Tracer* tracer) const;
 
     bytes v07_code_;
     bytes v08_code_;

@@ -215,6 +215,54 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
             if (auto allowed = engine::parse_allowed_host(entry); !allowed)
                 return std::unexpected("engine.http_allowed_hosts: " + allowed.error());
     }
+    if (const toml::table* b = doc["bundler"].as_table()) {
+        BundlerConfig& bundler = config.bundler;
+        const std::vector<std::string_view> known = {"enabled",
+                                                     "dev_key",
+                                                     "beneficiary",
+                                                     "mode",
+                                                     "max_verification_gas",
+                                                     "max_op_bytes",
+                                                     "max_pending_ops",
+                                                     "valid_until_margin_s",
+                                                     "receipt_lookback_blocks"};
+        for (const auto& [key, value] : *b)
+            if (std::ranges::find(known, key.str()) == known.end())
+                return std::unexpected("bundler." + std::string(key.str()) + ": unknown key");
+        bundler.enabled = (*b)["enabled"].value_or(true);
+        if (b->contains("dev_key")) {
+            auto key = read_uint<uint32_t>(*b, "dev_key", 0, "bundler.");
+            if (!key) return std::unexpected(key.error());
+            bundler.dev_key = *key;
+        }
+        if (b->contains("beneficiary")) {
+            auto text = (*b)["beneficiary"].value<std::string>();
+            auto raw = text ? from_hex(*text) : std::nullopt;
+            if (!raw || raw->size() != 20)
+                return std::unexpected("bundler.beneficiary: expected a 0x-prefixed address");
+            bundler.beneficiary = address::from_view(*raw);
+        }
+        if (b->contains("mode")) {
+            auto mode = (*b)["mode"].value<std::string>();
+            if (!mode || (*mode != "auto" && *mode != "manual"))
+                return std::unexpected("bundler.mode: \"auto\" or \"manual\"");
+            bundler.manual = *mode == "manual";
+        }
+        for (auto [key, out] : {std::pair{"max_verification_gas", &bundler.max_verification_gas},
+                                {"valid_until_margin_s", &bundler.valid_until_margin_s},
+                                {"receipt_lookback_blocks", &bundler.receipt_lookback_blocks}}) {
+            auto v = read_uint<uint64_t>(*b, key, *out, "bundler.");
+            if (!v) return std::unexpected(v.error());
+            *out = *v;
+        }
+        for (auto [key, out] : {std::pair{"max_op_bytes", &bundler.max_op_bytes},
+                                {"max_pending_ops", &bundler.max_pending_ops}}) {
+            auto v = read_uint<size_t>(*b, key, *out, "bundler.");
+            if (!v) return std::unexpected(v.error());
+            if (*v == 0) return std::unexpected(std::string("bundler.") + key + ": at least 1");
+            *out = *v;
+        }
+    }
     if (const toml::table* l = doc["limits"].as_table()) {
         LimitsConfig& limits = config.limits;
         std::vector<std::string_view> known;

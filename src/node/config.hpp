@@ -57,6 +57,19 @@ struct EngineConfig {
 
 // [limits]: bounds on what any caller of a public port can make the node hold or do. Defaults are
 // geth's where geth has one; errors past a limit name its key.
+// [bundler]: the ERC-4337 bundler of every chain (src/aa).
+struct BundlerConfig {
+    bool enabled = true;
+    std::optional<uint32_t> dev_key;     // sign bundles with this dev account (default: the last)
+    std::optional<address> beneficiary;  // receives the ops' fees (default: the bundler's key)
+    bool manual = false;                 // "manual": ops wait for debug_bundler_sendBundleNow
+    uint64_t max_verification_gas = 500'000;
+    size_t max_op_bytes = 8192;
+    size_t max_pending_ops = 4096;
+    uint64_t valid_until_margin_s = 30;
+    uint64_t receipt_lookback_blocks = 10'000;
+};
+
 struct LimitsConfig {
     // Open connections over all ports; never above RLIMIT_NOFILE less `reserved_fds` (LMDB,
     // peers, http kernels), whatever is configured.
@@ -103,6 +116,7 @@ struct NodeConfig {
     std::vector<std::string> apis;
     std::vector<ChainEntry> chains;
     EngineConfig engine;
+    BundlerConfig bundler;
     LimitsConfig limits;
 };
 

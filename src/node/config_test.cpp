@@ -213,3 +213,34 @@ TEST(Config, AnUnknownLimitIsAnErrorNotASilentDefault) {
     ASSERT_FALSE(typo.has_value());
     EXPECT_EQ(typo.error(), "limits.evm_timeout: unknown key");
 }
+
+TEST(Config, TheBundlerTable) {
+    const std::string chain = "[[chains]]\nchain_id = 5\nport = 8545\n";
+    auto defaults = parse_config(chain);
+    ASSERT_TRUE(defaults.has_value()) << defaults.error();
+    EXPECT_TRUE(defaults->bundler.enabled);
+    EXPECT_FALSE(defaults->bundler.manual);
+    EXPECT_EQ(defaults->bundler.max_verification_gas, 500'000u);
+    EXPECT_EQ(defaults->bundler.max_op_bytes, 8192u);
+
+    auto set = parse_config(
+        "[bundler]\nmode = \"manual\"\ndev_key = 3\nmax_op_bytes = 16384\n"
+        "beneficiary = \"0x00000000000000000000000000000000000000aa\"\n" +
+        chain);
+    ASSERT_TRUE(set.has_value()) << set.error();
+    EXPECT_TRUE(set->bundler.manual);
+    EXPECT_EQ(set->bundler.dev_key, 3u);
+    EXPECT_EQ(set->bundler.max_op_bytes, 16384u);
+    ASSERT_TRUE(set->bundler.beneficiary.has_value());
+    EXPECT_EQ(set->bundler.beneficiary->bytes[19], 0xaa);
+
+    auto typo = parse_config("[bundler]\nmax_verification = 1\n" + chain);
+    ASSERT_FALSE(typo.has_value());
+    EXPECT_EQ(typo.error(), "bundler.max_verification: unknown key");
+    auto bad_mode = parse_config("[bundler]\nmode = \"sometimes\"\n" + chain);
+    ASSERT_FALSE(bad_mode.has_value());
+    EXPECT_NE(bad_mode.error().find("bundler.mode"), std::string::npos);
+    auto bad_beneficiary = parse_config("[bundler]\nbeneficiary = \"0x12\"\n" + chain);
+    ASSERT_FALSE(bad_beneficiary.has_value());
+    EXPECT_NE(bad_beneficiary.error().find("bundler.beneficiary"), std::string::npos);
+}

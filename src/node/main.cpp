@@ -267,15 +267,31 @@ int main(int argc, char** argv) {
             rc->miner->set_interval(entry.block_time_ms);
         }
         rc->api->register_methods(rc->methods);
-        if (!accounts.empty()) {
-            // The bundler signs with the last dev account, which the examples and tests leave
-            // alone.
+        if (config.bundler.enabled && !accounts.empty()) {
+            const node::BundlerConfig& bc = config.bundler;
+            // By default the bundler signs with the last dev account, which the examples and
+            // tests leave alone (their transactions would race its nonces).
+            const size_t key = bc.dev_key ? *bc.dev_key : accounts.size() - 1;
+            if (key >= accounts.size()) {
+                std::cerr << "krnld: bundler.dev_key " << key << ": only " << accounts.size()
+                          << " dev accounts\n";
+                return 1;
+            }
             aa::BundlerOptions bundler_options;
-            bundler_options.key_address = accounts.back().addr;
-            bundler_options.key_secret = accounts.back().secret;
+            bundler_options.key_address = accounts[key].addr;
+            bundler_options.key_secret = accounts[key].secret;
+            bundler_options.beneficiary = bc.beneficiary;
+            bundler_options.max_verification_gas = bc.max_verification_gas;
+            bundler_options.max_op_bytes = bc.max_op_bytes;
+            bundler_options.max_pending_ops = bc.max_pending_ops;
+            bundler_options.valid_until_margin_s = bc.valid_until_margin_s;
+            bundler_options.receipt_lookback_blocks = bc.receipt_lookback_blocks;
+            bundler_options.evm_timeout = std::chrono::milliseconds(limits.evm_timeout_ms);
+            bundler_options.max_override_code_bytes = limits.max_override_code_bytes;
             rc->bundler = std::make_unique<aa::Bundler>(
                 *rc->chain, aa::EntryPointSimulator(simulation_code.v07, simulation_code.v08),
                 bundler_options);
+            if (bc.manual) rc->bundler->set_mode(aa::BundlingMode::Manual);
             aa::register_bundler_methods(rc->methods, *rc->bundler);
         }
         rpc::ServerOptions server_options = limited_server_options(config.limits, connections);
