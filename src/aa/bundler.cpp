@@ -1,3 +1,6 @@
+// The bundler's pool and bundles: admitted ops enter the ERC-7562 mempool (and, while they wait,
+// the chain's store), bundles take them in fee order, a last simulation of the whole handleOps
+// drops and blames any op the EntryPoint refuses, and included ops count for their entities.
 #include "aa/bundler.hpp"
 
 #include <algorithm>
@@ -8,54 +11,38 @@
 namespace krnl::aa {
 namespace {
 
-using rpc::code::kInvalidParams;
-
 std::unexpected<rpc::RpcError> invalid(std::string message) {
-    return rpc::error(kInvalidParams, std::move(message));
+    return rpc::error(rpc::code::kInvalidParams, std::move(message));
 }
 
-std::string dec(const uint256& v) {
-    return to_string(v);
+std::optional<address> delegate_of(const UserOperation& op) {
+    return op.eip7702_auth ? std::optional(op.eip7702_auth->delegate) : std::nullopt;
 }
 
-// What the op's share of a bundle costs outside its gas limits: calldata, the transaction's base
-// cost (a bundle of one pays it all), and the EntryPoint's bookkeeping per op.
-uint64_t calldata_gas(const UserOperation& op) {
-    const bytes encoded = encode_packed_tuple(*pack(op));
-    uint64_t zero = 0;
-    for (uint8_t b : encoded)
-        zero += b == 0;
-    const uint64_t nonzero = encoded.size() - zero;
-    return 4 * zero + 16 * nonzero;
+Mempool::Limits pool_limits(const BundlerOptions& o) {
+    Mempool::Limits limits;
+    limits.max_ops = o.max_pending_ops;
+    limits.max_bytes = o.max_pool_bytes;
+    limits.min_stake = o.min_stake_value;
+    limits.min_unstake_delay = o.min_unstake_delay_s;
+    return limits;
 }
 
 }  // namespace
-
-uint64_t required_pre_verification_gas(const UserOperation& op) {
-    constexpr uint64_t kTransactionBase = 21'000;
-    constexpr uint64_t kPerOpOverhead = 18'300;
-    constexpr uint64_t kPerOpWord = 4;
-    const uint64_t words = (encoded_size(op) + 31) / 32;
-    return kTransactionBase + kPerOpOverhead + kPerOpWord * words + calldata_gas(op);
-}
-
-template <typename F>
-auto Bundler::timed(F&& work) const -> decltype(work()) {
-    rpc::EvmRun run(timer_, options_.evm_timeout);
-    auto result = work();
-    if (run.cancellation().cancelled())
-        return rpc::error(
-            rpc::code::kServerError,
-            "execution aborted (timeout = " + rpc::go_duration(options_.evm_timeout) + ")");
-    return result;
-}
 
 Bundler::Bundler(chain::Chain& chain, EntryPointSimulator simulator, BundlerOptions options)
     : chain_(chain),
       simulator_(std::move(simulator)),
       options_(std::move(options)),
-      lookup_(chain, options_.receipt_lookback_blocks) {
-    chain_.on_block([this](const chain::BlockEvent& event) { lookup_.on_block(event); });
+      lookup_(chain, options_.receipt_lookback_blocks),
+      pool_(pool_limits(options_)) {
+    chain_.on_block([this](const chain::BlockEvent& event) {
+        lookup_.on_block(event);
+        on_block(event);
+    });
+    restore_persisted();
+    // Ops that waited across a restart wait for an explicit bundle, as before it.
+    if (pool_.size() != 0) mode_ = BundlingMode::Manual;
 }
 
 SimulationEnv Bundler::head_env(chain::ChainReader& reader) const {
@@ -73,88 +60,6 @@ SimulationEnv Bundler::head_env(chain::ChainReader& reader) const {
     env.cache = &chain_.analysis_cache();
     env.block_hash = reader.block_hashes();
     return env;
-}
-
-Result<void> Bundler::check_fields(const UserOperation& op, EntryPointVersion version) const {
-    const size_t size = encoded_size(op);
-    if (size > options_.max_op_bytes)
-        return invalid("user operation is " + std::to_string(size) +
-                       " bytes, over MAX_USEROP_SIZE " + std::to_string(options_.max_op_bytes));
-    const uint256 verification = op.verification_gas_limit + op.paymaster_verification_gas_limit;
-    if (verification > uint256(options_.max_verification_gas))
-        return invalid(
-            "verificationGasLimit + paymasterVerificationGasLimit = " + dec(verification) +
-            " is over MAX_VERIFICATION_GAS " + std::to_string(options_.max_verification_gas));
-    if (op.max_priority_fee_per_gas > op.max_fee_per_gas)
-        return invalid("maxPriorityFeePerGas " + dec(op.max_priority_fee_per_gas) +
-                       " is above maxFeePerGas " + dec(op.max_fee_per_gas));
-    auto reader = chain_.reader();
-    const auto head = reader.header(reader.head());
-    if (head->base_fee_per_gas) {
-        const uint256 base_fee = chain::next_base_fee(*head);
-        if (op.max_fee_per_gas < base_fee)
-            return invalid("maxFeePerGas " + dec(op.max_fee_per_gas) +
-                           " is below the next block's base fee " + dec(base_fee));
-    }
-    const uint64_t pvg = required_pre_verification_gas(op);
-    if (op.pre_verification_gas < uint256(pvg))
-        return invalid("preVerificationGas " + dec(op.pre_verification_gas) + " is below the " +
-                       std::to_string(pvg) + " the op needs");
-    if (op.eip7702_auth) {
-        if (version != EntryPointVersion::V08 || op.factory != kEip7702FactoryMarker)
-            return invalid("eip7702Auth needs EntryPoint v0.8 and factory 0x7702");
-        chain::Authorization auth{op.eip7702_auth->chain_id, op.eip7702_auth->delegate,
-                                  op.eip7702_auth->nonce,    op.eip7702_auth->y_parity,
-                                  op.eip7702_auth->r,        op.eip7702_auth->s};
-        const auto authority = chain::recover_authority(auth);
-        if (!authority || *authority != op.sender)
-            return rpc::error(code::kInvalidSignature,
-                              "eip7702Auth is not signed by the sender " + to_hex(op.sender));
-    }
-    return {};
-}
-
-Result<void> Bundler::check_result(const ValidationResult& result, const UserOperation& op) const {
-    if (result.account.signature_failed)
-        return rpc::error(code::kInvalidSignature, "invalid UserOperation signature");
-    if (result.paymaster.signature_failed)
-        return rpc::error(code::kInvalidSignature, "invalid paymaster signature");
-    if (!result.account.aggregator.is_zero())
-        return rpc::error(code::kUnsupportedAggregator,
-                          "aggregator " + to_hex(result.account.aggregator) + " is not supported");
-    auto reader = chain_.reader();
-    const uint64_t now = reader.header(reader.head())->timestamp + 1;
-    for (const auto& [who, data] :
-         {std::pair{"account", result.account}, std::pair{"paymaster", result.paymaster}}) {
-        const bool not_yet = data.valid_after > now;
-        const bool expiring =
-            data.valid_until != 0 && data.valid_until < now + options_.valid_until_margin_s;
-        if (not_yet || expiring) {
-            json info = {{"validAfter", data.valid_after}, {"validUntil", data.valid_until}};
-            if (std::string_view(who) == "paymaster" && op.paymaster)
-                info["paymaster"] = to_hex(*op.paymaster);
-            return rpc::error(code::kShortDeadline,
-                              std::string(who) +
-                                  (not_yet ? " signature is not valid yet (validAfter "
-                                           : " signature expires too soon (validUntil ") +
-                                  std::to_string(not_yet ? data.valid_after : data.valid_until) +
-                                  ", next block at " + std::to_string(now) + ")",
-                              info);
-        }
-    }
-    return {};
-}
-
-Result<ValidationResult> Bundler::validate(const UserOperation& op,
-                                           EntryPointVersion version) const {
-    if (auto r = check_fields(op, version); !r) return std::unexpected(r.error());
-    auto reader = chain_.reader();
-    const SimulationEnv env = head_env(reader);
-    auto view = reader.state_at(reader.head());
-    state::State st(*view);
-    KRNL_RPC_TRY(result, timed([&] { return simulator_.validate(st, env, op, version); }));
-    if (auto r = check_result(result, op); !r) return std::unexpected(r.error());
-    return result;
 }
 
 Result<GasEstimate> Bundler::estimate(
@@ -178,18 +83,70 @@ Result<GasEstimate> Bundler::estimate(
         [&] { return estimate_user_operation_gas(simulator_, fresh, env, op, *version, limits); });
 }
 
+Result<DepositInfo> Bundler::deposit_info(const address& entity, const address& entry_point) const {
+    auto reader = chain_.reader();
+    const SimulationEnv env = head_env(reader);
+    auto view = reader.state_at(reader.head());
+    state::State st(*view);
+    chain::CallRequest call;
+    call.to = entry_point;
+    call.data = encode_get_deposit_info(entity);
+    auto out =
+        chain::simulate_call(st, env.rev, env.block, call, 1'000'000, *env.cache, env.block_hash);
+    if (!out || out->status != evm::StatusCode::Success)
+        return rpc::error(rpc::code::kServerError, "getDepositInfo failed");
+    auto info = decode_deposit_info(out->output);
+    if (!info) return rpc::error(rpc::code::kServerError, info.error());
+    return *info;
+}
+
+bool Bundler::is_staked(const StakeInfo& stake) const {
+    RuleConfig config;
+    config.min_stake_value = options_.min_stake_value;
+    config.min_unstake_delay_sec = options_.min_unstake_delay_s;
+    return aa::is_staked(stake, config);
+}
+
 Result<hash256> Bundler::send(const UserOperation& op, const address& entry_point) {
     const auto version = entry_point_version(entry_point);
     if (!version) return invalid("unsupported EntryPoint " + to_hex(entry_point));
-    KRNL_RPC_TRY(result, validate(op, *version));
-    (void)result;
-    const std::optional<address> delegate =
-        op.eip7702_auth ? std::optional(op.eip7702_auth->delegate) : std::nullopt;
-    const hash256 hash = user_operation_hash(op, *version, chain_.config().chain_id, delegate);
-    if (auto r = add_unchecked(op, entry_point); !r) return std::unexpected(r.error());
+    KRNL_RPC_TRY(validated, validate(op, *version));
+    const ValidationResult& result = validated.result;
+    PooledUserOp entry;
+    entry.op = op;
+    entry.hash = user_operation_hash(op, *version, chain_.config().chain_id, delegate_of(op));
+    entry.entry_point = entry_point;
+    entry.version = *version;
+    entry.encoded_size = encoded_size(op);
+    entry.max_gas = max_gas(op);
+    entry.entities = entities_of(
+        op, result.aggregator.is_zero() ? std::nullopt : std::optional(result.aggregator));
+    entry.entities.sender.staked = is_staked(result.sender_info);
+    if (entry.entities.factory) entry.entities.factory->staked = is_staked(result.factory_info);
+    if (entry.entities.paymaster)
+        entry.entities.paymaster->staked = is_staked(result.paymaster_info);
+    if (entry.entities.aggregator)
+        entry.entities.aggregator->staked = is_staked(result.aggregator_info);
+    // The op's time range: both validations' ranges intersected.
+    entry.valid_after = std::max(result.account.valid_after, result.paymaster.valid_after);
+    const uint64_t a = result.account.valid_until, p = result.paymaster.valid_until;
+    entry.valid_until = a == 0 ? p : (p == 0 ? a : std::min(a, p));
+    entry.reads = std::move(validated.reads);
+    entry.code_hashes = std::move(validated.code_hashes);
+    entry.block_number = chain_.reader().head();
+    std::optional<uint256> deposit;
+    if (op.paymaster) {
+        KRNL_RPC_TRY(info, deposit_info(*op.paymaster, entry_point));
+        deposit = info.deposit;
+    }
+    const hash256 hash = entry.hash;
+    if (auto r = admit(std::move(entry), false, deposit); !r) return std::unexpected(r.error());
     if (mode() == BundlingMode::Auto) {
-        KRNL_RPC_TRY(sent, bundle_now());
-        (void)sent;
+        KRNL_RPC_TRY(outcome, bundle_now());
+        // The bundle's own simulation refused the op (its state changed since validation, or
+        // another op of the bundle changed it): the caller hears why, as from validation.
+        for (const auto& [dropped, why] : outcome.dropped)
+            if (dropped == hash) return std::unexpected(why);
     }
     return hash;
 }
@@ -197,57 +154,117 @@ Result<hash256> Bundler::send(const UserOperation& op, const address& entry_poin
 Result<void> Bundler::add_unchecked(const UserOperation& op, const address& entry_point) {
     const auto version = entry_point_version(entry_point);
     if (!version) return invalid("unsupported EntryPoint " + to_hex(entry_point));
-    const std::optional<address> delegate =
-        op.eip7702_auth ? std::optional(op.eip7702_auth->delegate) : std::nullopt;
-    const hash256 hash = user_operation_hash(op, *version, chain_.config().chain_id, delegate);
-    std::lock_guard lock(mutex_);
-    for (const PendingOp& p : pending_) {
-        if (p.hash == hash) return invalid("user operation " + to_hex(hash) + " is already known");
-        if (p.op.sender == op.sender && p.op.nonce == op.nonce && p.version == *version)
-            return invalid("an op of sender " + to_hex(op.sender) + " with nonce " +
-                           rpc::to_quantity(op.nonce) + " is already pending");
+    PooledUserOp entry;
+    entry.op = op;
+    entry.hash = user_operation_hash(op, *version, chain_.config().chain_id, delegate_of(op));
+    entry.entry_point = entry_point;
+    entry.version = *version;
+    entry.encoded_size = encoded_size(op);
+    entry.max_gas = max_gas(op);
+    entry.entities = entities_of(op, std::nullopt);
+    entry.block_number = chain_.reader().head();
+    return admit(std::move(entry), true, std::nullopt);
+}
+
+Result<void> Bundler::admit(PooledUserOp entry, bool unchecked,
+                            const std::optional<uint256>& deposit) {
+    bool waits = false;
+    std::vector<hash256> replaced;
+    {
+        std::lock_guard lock(mutex_);
+        auto added = pool_.add(entry, reputation_, {deposit, unchecked});
+        if (!added) return std::unexpected(added.error());
+        if (*added) replaced.push_back(**added);
+        waits = mode_ == BundlingMode::Manual;
     }
-    if (pending_.size() >= options_.max_pending_ops)
-        return rpc::error(rpc::code::kLimitExceeded, "the user operation pool is full (" +
-                                                         std::to_string(options_.max_pending_ops) +
-                                                         " ops)");
-    pending_.push_back({op, hash, *version});
+    forget(replaced);
+    // In auto mode the op is bundled before it is acknowledged; one that waits is stored first
+    // (outside the pool's lock: the chain calls back into on_block under its own).
+    if (waits) {
+        if (auto r = persist(entry); !r) {
+            std::lock_guard lock(mutex_);
+            pool_.remove(entry.hash);
+            return std::unexpected(r.error());
+        }
+    }
     return {};
 }
 
-Result<std::vector<hash256>> Bundler::bundle_now() {
+void Bundler::on_block(const chain::BlockEvent& event) {
+    std::lock_guard lock(mutex_);
+    for (const chain::StoredReceipt& receipt : event.receipts)
+        for (const chain::Log& log : receipt.logs) {
+            if (!entry_point_version(log.addr)) continue;
+            // Ops of this pool that another bundler included count as included too.
+            if (auto e = decode_user_operation_event(log.topics, log.data))
+                pool_.remove_included(e->user_op_hash, reputation_);
+        }
+    const uint64_t timestamp = event.block.header.timestamp;
+    pool_.remove_expired(timestamp);
+    pool_.remove_stale_throttled(event.block.header.number, reputation_);
+    reputation_.advance_clock(timestamp);
+}
+
+Result<BundleOutcome> Bundler::bundle_now() {
     std::lock_guard bundling(bundling_);
-    std::vector<PendingOp> taken;
-    {
-        std::lock_guard lock(mutex_);
-        taken.assign(std::make_move_iterator(pending_.begin()),
-                     std::make_move_iterator(pending_.end()));
-        pending_.clear();
-    }
-    std::vector<hash256> sent;
+    BundleOutcome outcome;
     for (EntryPointVersion version : {EntryPointVersion::V07, EntryPointVersion::V08}) {
-        std::vector<PendingOp> ops;
-        for (PendingOp& p : taken)
-            if (p.version == version) ops.push_back(std::move(p));
-        if (ops.empty()) continue;
-        KRNL_RPC_TRY(tx, bundle_entry_point(version, std::move(ops)));
-        if (tx) sent.push_back(*tx);
+        KRNL_RPC_TRY(tx, bundle_entry_point(version, outcome));
+        if (tx) outcome.transactions.push_back(*tx);
     }
-    return sent;
+    return outcome;
 }
 
 Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion version,
-                                                           std::vector<PendingOp> ops) {
+                                                           BundleOutcome& outcome) {
     const address entry_point = entry_point_address(version);
     const address beneficiary = options_.beneficiary.value_or(options_.key_address);
+    auto reader = chain_.reader();
+    SimulationEnv env = head_env(reader);
+    std::vector<PooledUserOp> ops;
+    {
+        BundleRequest request;
+        request.entry_point = entry_point;
+        request.base_fee = env.block.base_fee;
+        request.timestamp = static_cast<uint64_t>(env.block.timestamp);
+        request.max_gas = uint256(static_cast<uint64_t>(env.block.gas_limit)) - 100'000;
+        // The bundle is simulated as a whole before it is sent (below), which is the validation
+        // together ERC-7562 asks of several ops of one sender.
+        request.max_ops_per_sender = kSameSenderMempoolCount;
+        std::lock_guard lock(mutex_);
+        for (const PooledUserOp* p : pool_.select_for_bundle(request, reputation_))
+            ops.push_back(*p);
+    }
+    std::vector<hash256> finished;
+    // COD-010: an op whose validation saw code that has changed since is dropped.
+    {
+        auto view = reader.state_at(reader.head());
+        std::erase_if(ops, [&](const PooledUserOp& p) {
+            for (const auto& [account, code_hash] : p.code_hashes) {
+                const auto info = view->read_account(account);
+                const hash256 now = info ? info->code_hash : kEmptyKeccak;
+                if (now == code_hash) continue;
+                outcome.dropped.emplace_back(
+                    p.hash,
+                    rpc::RpcError{code::kBannedOpcode, "COD-010: the code of " + to_hex(account) +
+                                                           " changed since the op was validated"});
+                std::lock_guard lock(mutex_);
+                pool_.drop_failed_validation(p.hash, std::nullopt, reputation_);
+                finished.push_back(p.hash);
+                return true;
+            }
+            return false;
+        });
+    }
+    std::optional<hash256> sent;
     while (!ops.empty()) {
         std::vector<PackedUserOperation> packed;
         uint256 gas = 60'000;  // handleOps' own work around the ops
         chain::Transaction tx;
         tx.type = chain::TxType::DynamicFee;
-        for (const PendingOp& p : ops) {
+        for (const PooledUserOp& p : ops) {
             packed.push_back(*pack(p.op));
-            gas += max_gas(p.op);
+            gas += p.max_gas;
             if (p.op.eip7702_auth) {
                 const Eip7702Auth& a = *p.op.eip7702_auth;
                 tx.authorization_list.push_back(
@@ -255,8 +272,6 @@ Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion ver
                 tx.type = chain::TxType::SetCode;
             }
         }
-        auto reader = chain_.reader();
-        const SimulationEnv env = head_env(reader);
         tx.chain_id = chain_.config().chain_id;
         tx.nonce = chain_.pending_nonce(options_.key_address);
         tx.to = entry_point;
@@ -268,7 +283,7 @@ Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion ver
         tx.max_fee_per_gas = env.block.base_fee * uint256(2) + options_.bundle_priority_fee;
 
         // The second validation: the bundle as a call on the head. An op the EntryPoint refuses
-        // (FailedOp names its index) is dropped and the rest tried again.
+        // (FailedOp names its index) is dropped, its entity blamed, and the rest tried again.
         chain::CallRequest call;
         call.from = options_.key_address;
         call.to = entry_point;
@@ -277,25 +292,89 @@ Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion ver
         call.authorization_list = tx.authorization_list;
         auto view = reader.state_at(reader.head());
         state::State st(*view);
-        auto outcome = chain::simulate_call(st, env.rev, env.block, call, tx.gas_limit, *env.cache,
-                                            env.block_hash);
-        if (!outcome) return rpc::error(rpc::code::kInternalError, "bundle: " + outcome.error());
-        if (outcome->status != evm::StatusCode::Success) {
-            const auto failed = decode_failed_op(outcome->output);
+        auto simulated = chain::simulate_call(st, env.rev, env.block, call, tx.gas_limit,
+                                              *env.cache, env.block_hash);
+        if (!simulated)
+            return rpc::error(rpc::code::kInternalError, "bundle: " + simulated.error());
+        if (simulated->status != evm::StatusCode::Success) {
+            const auto failed = decode_failed_op(simulated->output);
             if (!failed || failed->op_index >= uint256(ops.size())) {
-                const rpc::RpcError e = rejection_from_revert(outcome->output);
+                const rpc::RpcError e = rejection_from_revert(simulated->output);
                 return rpc::error(e.code, "the bundle reverted: " + e.message, e.data);
             }
-            ops.erase(ops.begin() + static_cast<ptrdiff_t>(failed->op_index.w[0]));
+            const auto at = ops.begin() + static_cast<ptrdiff_t>(failed->op_index.w[0]);
+            outcome.dropped.emplace_back(at->hash, rejection_from_revert(simulated->output));
+            {
+                std::lock_guard lock(mutex_);
+                pool_.drop_failed_validation(
+                    at->hash, entity_to_blame(failed->reason, at->entities), reputation_);
+            }
+            finished.push_back(at->hash);
+            ops.erase(at);
             continue;
         }
         if (!chain::sign_transaction(tx, options_.key_secret))
             return rpc::error(rpc::code::kInternalError, "bundle: signing failed");
+        // Taken out of the pool first: in automine the block (and its on_block) comes before
+        // submit returns.
+        {
+            std::lock_guard lock(mutex_);
+            for (const PooledUserOp& p : ops)
+                pool_.remove_included(p.hash, reputation_);
+        }
         auto hash = chain_.submit(tx);
-        if (!hash) return rpc::error(rpc::code::kServerError, "bundle: " + hash.error().message);
-        return *hash;
+        if (!hash) {
+            std::lock_guard lock(mutex_);
+            for (PooledUserOp& p : ops)
+                (void)pool_.add(std::move(p), reputation_, {std::nullopt, true});
+            return rpc::error(rpc::code::kServerError, "bundle: " + hash.error().message);
+        }
+        for (const PooledUserOp& p : ops) {
+            outcome.included.push_back(p.hash);
+            finished.push_back(p.hash);
+        }
+        sent = *hash;
+        break;
     }
-    return std::optional<hash256>{};
+    // Bundled ops are durable in the chain now (in a block, or in its persisted pool).
+    forget(finished);
+    return sent;
+}
+
+Result<void> Bundler::persist(const PooledUserOp& p) {
+    const std::string text = rpc::to_text(user_operation_json(p.op));
+    bytes record(p.entry_point.view());
+    record.append(as_bytes(text));
+    if (auto r = chain_.put_user_op(p.hash, record); !r)
+        return rpc::error(rpc::code::kServerError, "the op could not be stored: " + r.error());
+    return {};
+}
+
+void Bundler::forget(const std::vector<hash256>& hashes) {
+    // A failure leaves records that the next start pools again (unchecked, so the bundle's own
+    // simulation judges them).
+    (void)chain_.remove_user_ops(hashes);
+}
+
+void Bundler::restore_persisted() {
+    for (const bytes& record : chain_.user_ops()) {
+        if (record.size() <= 20) continue;
+        const address entry_point = address::from_view(record.substr(0, 20));
+        const json parsed = json::parse(record.begin() + 20, record.end(), nullptr, false);
+        if (parsed.is_discarded()) continue;
+        auto op = parse_user_operation(parsed, GasFields::Required);
+        const auto version = entry_point_version(entry_point);
+        if (!op || !version) continue;
+        PooledUserOp entry;
+        entry.op = *op;
+        entry.hash = user_operation_hash(*op, *version, chain_.config().chain_id, delegate_of(*op));
+        entry.entry_point = entry_point;
+        entry.version = *version;
+        entry.encoded_size = encoded_size(*op);
+        entry.max_gas = max_gas(*op);
+        entry.entities = entities_of(*op, std::nullopt);
+        (void)pool_.add(std::move(entry), reputation_, {std::nullopt, true});
+    }
 }
 
 void Bundler::set_mode(BundlingMode mode) {
@@ -308,17 +387,43 @@ BundlingMode Bundler::mode() const {
     return mode_;
 }
 
-std::vector<PendingOp> Bundler::pending(const address& entry_point) const {
+std::vector<PooledUserOp> Bundler::pending(const address& entry_point) const {
     std::lock_guard lock(mutex_);
-    std::vector<PendingOp> out;
-    for (const PendingOp& p : pending_)
-        if (entry_point_address(p.version) == entry_point) out.push_back(p);
+    std::vector<PooledUserOp> out;
+    for (const PooledUserOp* p : pool_.dump())
+        if (p->entry_point == entry_point) out.push_back(*p);
     return out;
 }
 
 void Bundler::clear_pending() {
+    std::vector<hash256> hashes;
+    {
+        std::lock_guard lock(mutex_);
+        for (const PooledUserOp* p : pool_.dump())
+            hashes.push_back(p->hash);
+        pool_.clear();
+    }
+    forget(hashes);
+}
+
+void Bundler::set_reputation(std::span<const ReputationEntry> entries) {
+    std::vector<hash256> removed;
+    {
+        std::lock_guard lock(mutex_);
+        reputation_.set(entries);
+        removed = pool_.remove_banned(reputation_);
+    }
+    forget(removed);
+}
+
+std::vector<ReputationEntry> Bundler::dump_reputation() const {
     std::lock_guard lock(mutex_);
-    pending_.clear();
+    return reputation_.dump();
+}
+
+void Bundler::clear_reputation() {
+    std::lock_guard lock(mutex_);
+    reputation_.clear();
 }
 
 }  // namespace krnl::aa

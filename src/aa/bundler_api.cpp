@@ -64,7 +64,7 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
               json found = bundler.lookup().by_hash(hash);
               if (!found.is_null()) return found;
               for (const address& ep : {kEntryPointV07, kEntryPointV08})
-                  for (const PendingOp& pending : bundler.pending(ep))
+                  for (const PooledUserOp& pending : bundler.pending(ep))
                       if (pending.hash == hash)
                           return json{{"userOperation", user_operation_json(pending.op)},
                                       {"entryPoint", to_hex(ep)},
@@ -83,9 +83,22 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
           });
 
     m.add_evm("debug_bundler_sendBundleNow", [&bundler](const json&, CallContext&) -> Result<json> {
-        KRNL_RPC_TRY(sent, bundler.bundle_now());
-        if (sent.empty()) return nullptr;
-        return to_hex(sent.front());
+        KRNL_RPC_TRY(outcome, bundler.bundle_now());
+        json dropped = json::array();
+        for (const auto& [hash, why] : outcome.dropped)
+            dropped.push_back({{"userOpHash", to_hex(hash)}, {"reason", why.message}});
+        json included = json::array();
+        for (const hash256& hash : outcome.included)
+            included.push_back(to_hex(hash));
+        // As the reference bundler answers (the bundle's transaction and its ops), with the ops
+        // the EntryPoint refused and why.
+        if (outcome.transactions.empty() && dropped.empty()) return nullptr;
+        json out = {{"transactionHash", outcome.transactions.empty()
+                                            ? json(nullptr)
+                                            : json(to_hex(outcome.transactions.front()))},
+                    {"userOpHashes", std::move(included)},
+                    {"dropped", std::move(dropped)}};
+        return out;
     });
 
     m.add("debug_bundler_setBundlingMode",
@@ -108,9 +121,23 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
               Params p(params);
               KRNL_RPC_TRY(ep, entry_point_param(p, 0));
               json out = json::array();
-              for (const PendingOp& pending : bundler.pending(ep))
+              for (const PooledUserOp& pending : bundler.pending(ep))
                   out.push_back(user_operation_json(pending.op));
               return out;
+          });
+
+    m.add("debug_bundler_getStakeStatus",
+          [&bundler](const json& params, CallContext&) -> Result<json> {
+              Params p(params);
+              if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
+              KRNL_RPC_TRY(entity, p.address(0));
+              KRNL_RPC_TRY(ep, entry_point_param(p, 1));
+              KRNL_RPC_TRY(info, bundler.deposit_info(entity, ep));
+              return json{{"stakeInfo",
+                           {{"addr", to_hex(entity)},
+                            {"stake", rpc::to_quantity(info.stake.stake)},
+                            {"unstakeDelaySec", rpc::to_quantity(info.stake.unstake_delay_sec)}}},
+                          {"isStaked", bundler.is_staked(info.stake)}};
           });
 
     m.add("debug_bundler_clearMempool", [&bundler](const json&, CallContext&) -> Result<json> {
@@ -120,8 +147,62 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
 
     m.add("debug_bundler_clearState", [&bundler](const json&, CallContext&) -> Result<json> {
         bundler.clear_pending();
+        bundler.clear_reputation();
         return "ok";
     });
+
+    m.add("debug_bundler_clearReputation", [&bundler](const json&, CallContext&) -> Result<json> {
+        bundler.clear_reputation();
+        return "ok";
+    });
+
+    m.add("debug_bundler_dumpReputation",
+          [&bundler](const json& params, CallContext&) -> Result<json> {
+              Params p(params);
+              if (p.has(0)) {
+                  KRNL_RPC_TRY(ep, entry_point_param(p, 0));
+                  (void)ep;
+              }
+              json out = json::array();
+              for (const ReputationEntry& e : bundler.dump_reputation())
+                  out.push_back({{"address", to_hex(e.entity)},
+                                 {"opsSeen", rpc::to_quantity(e.ops_seen)},
+                                 {"opsIncluded", rpc::to_quantity(e.ops_included)},
+                                 {"status", static_cast<int>(e.status)}});
+              return out;
+          });
+
+    // [{address, opsSeen, opsIncluded}], entryPoint: as the bundler spec tests set it.
+    m.add("debug_bundler_setReputation",
+          [&bundler](const json& params, CallContext&) -> Result<json> {
+              Params p(params);
+              if (!p.has(0) || !p.at(0).is_array())
+                  return rpc::error(rpc::code::kInvalidParams,
+                                    "expected a list of {address, opsSeen, opsIncluded}");
+              if (p.has(1)) {
+                  KRNL_RPC_TRY(ep, entry_point_param(p, 1));
+                  (void)ep;
+              }
+              std::vector<ReputationEntry> entries;
+              for (const json& item : p.at(0)) {
+                  if (!item.is_object())
+                      return rpc::error(rpc::code::kInvalidParams,
+                                        "reputation entries are objects");
+                  ReputationEntry e;
+                  auto addr = rpc::parse_address(item.value("address", json()));
+                  auto seen = rpc::parse_u64(item.value("opsSeen", json(0)));
+                  auto included = rpc::parse_u64(item.value("opsIncluded", json(0)));
+                  if (!addr || !seen || !included)
+                      return rpc::error(rpc::code::kInvalidParams,
+                                        "reputation entry: address, opsSeen and opsIncluded");
+                  e.entity = *addr;
+                  e.ops_seen = *seen;
+                  e.ops_included = *included;
+                  entries.push_back(e);
+              }
+              bundler.set_reputation(entries);
+              return "ok";
+          });
 
     m.add("debug_bundler_addUserOps", [&bundler](const json& params, CallContext&) -> Result<json> {
         Params p(params);

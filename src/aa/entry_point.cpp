@@ -39,7 +39,8 @@ const abi::ValueList& list(const abi::Value& v) {
 
 StakeInfo stake_info(const abi::Value& v) {
     const auto& l = list(v);
-    return {word(l[0]), word(l[1])};
+    const uint256& delay = word(l[1]);
+    return {word(l[0]), delay > uint256(~uint64_t{0}) ? ~uint64_t{0} : delay.w[0]};
 }
 
 hash256 topic(std::string_view signature) {
@@ -80,6 +81,24 @@ bytes encode_get_nonce(const address& sender, const uint256& key) {
 
 bytes encode_balance_of(const address& account) {
     return call("balanceOf(address)", {abi::Value(account)});
+}
+
+bytes encode_get_deposit_info(const address& account) {
+    return call("getDepositInfo(address)", {abi::Value(account)});
+}
+
+std::expected<DepositInfo, std::string> decode_deposit_info(bytes_view output) {
+    static const auto types = *abi::parse_types("((uint256,bool,uint112,uint32,uint48))");
+    auto decoded = abi::decode(types, output);
+    if (!decoded) return std::unexpected("getDepositInfo returned " + decoded.error());
+    const auto& r = list((*decoded)[0]);
+    DepositInfo d;
+    d.deposit = word(r[0]);
+    d.staked = std::get<bool>(r[1].data);
+    d.stake.stake = word(r[2]);
+    d.stake.unstake_delay_sec = word(r[3]).w[0];
+    d.withdraw_time = word(r[4]).w[0];
+    return d;
 }
 
 ValidationData parse_validation_data(const uint256& packed) {

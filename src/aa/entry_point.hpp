@@ -18,10 +18,20 @@ bytes encode_simulate_handle_op(const PackedUserOperation& op, const address& ta
                                 bytes_view target_call_data);
 bytes encode_get_nonce(const address& sender, const uint256& key);
 bytes encode_balance_of(const address& account);
+bytes encode_get_deposit_info(const address& account);
 
+// An entity's stake in the EntryPoint (its unstake delay is a uint32 there).
 struct StakeInfo {
     uint256 stake;
-    uint256 unstake_delay_sec;
+    uint64_t unstake_delay_sec = 0;
+};
+
+// getDepositInfo's answer.
+struct DepositInfo {
+    uint256 deposit;
+    bool staked = false;
+    StakeInfo stake;
+    uint64_t withdraw_time = 0;
 };
 
 // validationData: aggregator (or 1 = signature failed) in the low 160 bits, then validUntil and
@@ -55,6 +65,7 @@ struct ExecutionResult {
     bytes target_result;
 };
 std::expected<ExecutionResult, std::string> decode_execution_result(bytes_view output);
+std::expected<DepositInfo, std::string> decode_deposit_info(bytes_view output);
 
 // A revert of the EntryPoint: FailedOp(opIndex, "AAxx ..."), FailedOpWithRevert (with the inner
 // revert data), or anything else (a plain Error(string), a panic, raw bytes).

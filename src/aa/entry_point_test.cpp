@@ -37,7 +37,7 @@ TEST(EntryPointAbi, DecodesValidationResult) {
     EXPECT_FALSE(decoded->paymaster.signature_failed);
     EXPECT_EQ(decoded->paymaster_context, (bytes{0xca, 0xfe}));
     EXPECT_EQ(decoded->factory_info.stake, uint256(3));
-    EXPECT_EQ(decoded->paymaster_info.unstake_delay_sec, uint256(6));
+    EXPECT_EQ(decoded->paymaster_info.unstake_delay_sec, 6u);
     EXPECT_EQ(decoded->aggregator, agg);
     EXPECT_EQ(decoded->aggregator_info.stake, uint256(7));
     // Garbage is an error, not a crash.

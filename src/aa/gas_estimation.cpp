@@ -1,5 +1,6 @@
 #include "aa/gas_estimation.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "aa/bundler.hpp"
@@ -97,11 +98,15 @@ Result<RunResult> run_once(const EntryPointSimulator& simulator,
 }
 
 // EIP-7623 (Prague on): a bundle's calldata costs at least 10 gas per token, whatever it
-// executes. The op's share beyond its own execution falls to preVerificationGas.
+// executes. The op's share beyond its own execution falls to preVerificationGas; a bundle of one
+// carries all of handleOps' calldata (selector, offsets, beneficiary) besides the op.
 uint64_t floor_pre_verification_gas(const UserOperation& op, uint64_t execution_gas) {
-    const bytes encoded = encode_packed_tuple(*pack(op));
+    // The beneficiary's bytes counted as non-zero, as a real one's are.
+    address beneficiary;
+    std::fill(std::begin(beneficiary.bytes), std::end(beneficiary.bytes), 0xff);
+    const bytes call_data = encode_handle_ops({*pack(op)}, beneficiary);
     uint64_t tokens = 0;
-    for (uint8_t b : encoded)
+    for (uint8_t b : call_data)
         tokens += b == 0 ? 1 : 4;
     const uint64_t floor = 21'000 + 10 * tokens;
     return floor > execution_gas ? floor - execution_gas : 0;

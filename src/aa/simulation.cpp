@@ -19,12 +19,9 @@ rpc::RpcError rejection_from_revert(bytes_view revert_data) {
         }
         json data = {{"reason", op->reason}};
         if (!op->inner.empty()) data["revertData"] = rpc::to_data(op->inner);
-        int error_code = code::kRejectedByEntryPoint;
-        if (op->reason.starts_with("AA31")) {
-            error_code = code::kPaymasterDepositTooLow;
-        } else if (op->reason.starts_with("AA3")) {
-            error_code = code::kRejectedByPaymaster;
-        }
+        // AA3x are the paymaster's (AA31: its deposit), as the reference bundler answers them.
+        const int error_code = op->reason.starts_with("AA3") ? code::kRejectedByPaymaster
+                                                             : code::kRejectedByEntryPoint;
         return failed(error_code, message, data);
     }
     std::string message = "validation reverted";

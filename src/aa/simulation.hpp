@@ -26,8 +26,8 @@ public:
         : v07_code_(std::move(v07_code)), v08_code_(std::move(v08_code)) {}
 
     // simulateValidation on `state` (changed by the run: pass a throwaway). A revert answers
-    // -32500 (AA1x/AA2x: account and factory), -32501 (AA3x: paymaster) or -32508 (AA31,
-    // paymaster deposit), with the EntryPoint's reason and the entity's revert data.
+    // -32500 (AA1x/AA2x: account and factory) or -32501 (AA3x: paymaster), with the
+    // EntryPoint's reason and the entity's revert data.
     Result<ValidationResult> validate(state::State& state, const SimulationEnv& env,
                                       const UserOperation& op, EntryPointVersion version,
                                       evm::Tracer* tracer = nullptr) const;

@@ -37,15 +37,36 @@ std::expected<uint64_t, std::string> parse_small(const json& v) {
     return rpc::parse_u64(v);
 }
 
+// The authorization's numbers as viem writes them: yParity as one byte ("0x00"), r and s as 32
+// bytes, leading zeros kept. They are accepted with or without.
+std::expected<uint256, std::string> parse_padded_quantity(const json& v) {
+    if (v.is_string()) {
+        const std::string text = v.get<std::string>();
+        if (text.size() > 3 && text.starts_with("0x") && text[2] == '0') {
+            const size_t first = text.find_first_not_of('0', 2);
+            return rpc::parse_quantity(
+                json("0x" + (first == std::string::npos ? std::string("0") : text.substr(first))));
+        }
+    }
+    return rpc::parse_quantity(v);
+}
+
+std::expected<uint64_t, std::string> parse_y_parity(const json& v) {
+    auto q = parse_padded_quantity(v);
+    if (!q) return std::unexpected(q.error());
+    if (*q > uint256(1)) return std::unexpected("must be 0 or 1");
+    return q->w[0];
+}
+
 Result<Eip7702Auth> parse_auth(const json& v) {
     if (!v.is_object()) return field_error("eip7702Auth", "not an object");
     Eip7702Auth auth;
     KRNL_RPC_TRY(chain_id, required_field<uint256>(v, "chainId", rpc::parse_quantity));
     KRNL_RPC_TRY(delegate, required_field<address>(v, "address", rpc::parse_address));
     KRNL_RPC_TRY(nonce, required_field<uint64_t>(v, "nonce", parse_small));
-    KRNL_RPC_TRY(y_parity, required_field<uint64_t>(v, "yParity", parse_small));
-    KRNL_RPC_TRY(r, required_field<uint256>(v, "r", rpc::parse_quantity));
-    KRNL_RPC_TRY(s, required_field<uint256>(v, "s", rpc::parse_quantity));
+    KRNL_RPC_TRY(y_parity, required_field<uint64_t>(v, "yParity", parse_y_parity));
+    KRNL_RPC_TRY(r, required_field<uint256>(v, "r", parse_padded_quantity));
+    KRNL_RPC_TRY(s, required_field<uint256>(v, "s", parse_padded_quantity));
     if (y_parity > 1) return field_error("eip7702Auth.yParity", "must be 0 or 1");
     auth.chain_id = chain_id;
     auth.delegate = delegate;

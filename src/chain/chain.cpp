@@ -566,4 +566,37 @@ void Chain::on_pending_transaction(std::function<void(const PooledTx&)> listener
     pending_listeners_.push_back(std::move(listener));
 }
 
+std::expected<void, std::string> Chain::put_user_op(const hash256& hash, bytes_view record) {
+    std::lock_guard lock(mutex_);
+    try {
+        auto txn = db_->write();
+        store_.put_user_op(txn, hash, record);
+        txn.commit();
+    } catch (const state::DatabaseError& e) {
+        return std::unexpected(std::string(e.what()));
+    }
+    return {};
+}
+
+std::expected<void, std::string> Chain::remove_user_ops(std::span<const hash256> hashes) {
+    if (hashes.empty()) return {};
+    std::lock_guard lock(mutex_);
+    try {
+        auto txn = db_->write();
+        for (const hash256& h : hashes)
+            store_.remove_user_op(txn, h);
+        txn.commit();
+    } catch (const state::DatabaseError& e) {
+        return std::unexpected(std::string(e.what()));
+    }
+    return {};
+}
+
+std::vector<bytes> Chain::user_ops() const {
+    std::vector<bytes> out;
+    auto txn = db_->read();
+    store_.for_each_user_op(txn, [&](bytes_view record) { out.emplace_back(record); });
+    return out;
+}
+
 }  // namespace krnl::chain

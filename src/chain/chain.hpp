@@ -110,6 +110,12 @@ public:
     std::vector<PooledTx> pool_contents() const;
     uint64_t pending_nonce(const address& sender) const;
 
+    // --- Records of the bundler above (its pending user operations), durable in this chain's
+    // store so that an acknowledged op survives a crash. Opaque here; errors are storage errors.
+    std::expected<void, std::string> put_user_op(const hash256& hash, bytes_view record);
+    std::expected<void, std::string> remove_user_ops(std::span<const hash256> hashes);
+    std::vector<bytes> user_ops() const;
+
     // --- Mining.
     // Mines one block from the pool (it may be empty). `timestamp` overrides the next block's time.
     std::expected<uint64_t, std::string> mine(std::optional<uint64_t> timestamp = std::nullopt);

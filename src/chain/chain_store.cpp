@@ -120,7 +120,8 @@ ChainStore::ChainStore(const Database& db)
       tx_index_(db.table("tx_index")),
       versions_(db.table("versions")),
       meta_(db.table("meta")),
-      pool_(db.table("pool")) {}
+      pool_(db.table("pool")),
+      user_ops_(db.table("user_ops")) {}
 
 void ChainStore::put_block(Database::Txn& txn, const Block& block, const hash256& hash,
                            const std::vector<address>& senders,
@@ -259,6 +260,21 @@ void ChainStore::remove_pool_transaction(Database::Txn& txn, const hash256& h) c
 void ChainStore::for_each_pool_transaction(const Database::Txn& txn,
                                            const std::function<void(bytes_view)>& fn) const {
     state::Cursor cursor(txn, pool_);
+    for (auto e = cursor.first(); e; e = cursor.next())
+        fn(e->second);
+}
+
+void ChainStore::put_user_op(Database::Txn& txn, const hash256& h, bytes_view record) const {
+    txn.put(user_ops_, h.view(), record);
+}
+
+void ChainStore::remove_user_op(Database::Txn& txn, const hash256& h) const {
+    txn.del(user_ops_, h.view());
+}
+
+void ChainStore::for_each_user_op(const Database::Txn& txn,
+                                  const std::function<void(bytes_view)>& fn) const {
+    state::Cursor cursor(txn, user_ops_);
     for (auto e = cursor.first(); e; e = cursor.next())
         fn(e->second);
 }

@@ -13,6 +13,7 @@
 //   versions      be64(number) -> be64(state version the block committed)
 //   meta          "head" -> be64(number), "version" -> be64(latest state version)
 //   pool          transaction hash -> sender ‖ envelope (acknowledged, not yet in a block)
+//   user_ops      user operation hash -> the bundler's record (acknowledged, not yet bundled)
 #pragma once
 
 #include <array>
@@ -47,9 +48,9 @@ struct TxLocation {
 
 class ChainStore {
 public:
-    static constexpr std::array<std::string_view, 9> kTables = {
+    static constexpr std::array<std::string_view, 10> kTables = {
         "headers",  "block_numbers", "blocks", "senders", "receipts",
-        "tx_index", "versions",      "meta",   "pool"};
+        "tx_index", "versions",      "meta",   "pool",    "user_ops"};
 
     explicit ChainStore(const state::Database& db);
 
@@ -82,10 +83,15 @@ public:
     void for_each_pool_transaction(const state::Database::Txn& txn,
                                    const std::function<void(bytes_view record)>& fn) const;
 
+    void put_user_op(state::Database::Txn& txn, const hash256& hash, bytes_view record) const;
+    void remove_user_op(state::Database::Txn& txn, const hash256& hash) const;
+    void for_each_user_op(const state::Database::Txn& txn,
+                          const std::function<void(bytes_view record)>& fn) const;
+
 private:
     const state::Database& db_;
     state::Table headers_, block_numbers_, blocks_, senders_, receipts_, tx_index_, versions_,
-        meta_, pool_;
+        meta_, pool_, user_ops_;
 };
 
 }  // namespace krnl::chain

@@ -178,6 +178,12 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     }
     receipt.logs_bloom = logs_bloom(receipt.logs);
     receipt.output = std::move(result.output);
+    // A creation's output is the code it deployed (what eth_call answers for one, as geth does:
+    // counterfactual address lookups such as getSenderAddress read it); the host clears it
+    // because a nested CREATE leaves no return data.
+    if (!tx.to && result.status == StatusCode::Success)
+        if (const state::Account* created = state.find(result.create_address))
+            receipt.output = created->code;
     receipt.used_unsupported_precompile = host.used_unsupported_precompile();
     state.finalize_transaction(rev >= Revision::SpuriousDragon);
     return receipt;

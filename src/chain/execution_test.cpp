@@ -110,6 +110,8 @@ TEST(ApplyTransaction, CreationDeploysAtTheSenderNonceAddress) {
     EXPECT_EQ(st.find(r->contract_address)->code, bytes{0x00});
     EXPECT_EQ(st.find(r->contract_address)->nonce, 1u);
     EXPECT_EQ(st.find(kSender)->nonce, 6u);
+    // The creation's output is the deployed code (eth_call of a creation answers it).
+    EXPECT_EQ(r->output, bytes{0x00});
 }
 
 TEST(ApplyTransaction, RejectsWithGethMessages) {

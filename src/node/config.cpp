@@ -224,6 +224,7 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
                                                      "max_verification_gas",
                                                      "max_op_bytes",
                                                      "max_pending_ops",
+                                                     "max_pool_bytes",
                                                      "valid_until_margin_s",
                                                      "receipt_lookback_blocks"};
         for (const auto& [key, value] : *b)
@@ -256,7 +257,8 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
             *out = *v;
         }
         for (auto [key, out] : {std::pair{"max_op_bytes", &bundler.max_op_bytes},
-                                {"max_pending_ops", &bundler.max_pending_ops}}) {
+                                {"max_pending_ops", &bundler.max_pending_ops},
+                                {"max_pool_bytes", &bundler.max_pool_bytes}}) {
             auto v = read_uint<size_t>(*b, key, *out, "bundler.");
             if (!v) return std::unexpected(v.error());
             if (*v == 0) return std::unexpected(std::string("bundler.") + key + ": at least 1");

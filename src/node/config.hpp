@@ -66,6 +66,7 @@ struct BundlerConfig {
     uint64_t max_verification_gas = 500'000;
     size_t max_op_bytes = 8192;
     size_t max_pending_ops = 4096;
+    size_t max_pool_bytes = size_t{16} << 20;
     uint64_t valid_until_margin_s = 30;
     uint64_t receipt_lookback_blocks = 10'000;
 };

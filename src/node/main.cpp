@@ -284,6 +284,7 @@ int main(int argc, char** argv) {
             bundler_options.max_verification_gas = bc.max_verification_gas;
             bundler_options.max_op_bytes = bc.max_op_bytes;
             bundler_options.max_pending_ops = bc.max_pending_ops;
+            bundler_options.max_pool_bytes = bc.max_pool_bytes;
             bundler_options.valid_until_margin_s = bc.valid_until_margin_s;
             bundler_options.receipt_lookback_blocks = bc.receipt_lookback_blocks;
             bundler_options.evm_timeout = std::chrono::milliseconds(limits.evm_timeout_ms);

@@ -8,6 +8,7 @@
 #include "common/abi.hpp"
 #include "common/keccak.hpp"
 #include "evm/precompiles.hpp"
+#include "rpc/erc7562_tracer.hpp"
 
 namespace krnl::rpc {
 
@@ -1053,10 +1054,15 @@ std::expected<std::unique_ptr<JsonTracer>, std::string> make_tracer(const json& 
     }
     if (name == "4byteTracer") return with_limits(std::make_unique<FourByteTracer>());
     if (name == "noopTracer") return with_limits(std::make_unique<NoopTracer>());
+    if (name == "erc7562Tracer") {
+        auto erc7562_config = Erc7562TracerConfig::parse(config);
+        if (!erc7562_config) return std::unexpected(erc7562_config.error());
+        return with_limits(std::make_unique<Erc7562Tracer>(state, *erc7562_config));
+    }
 #undef KRNL_BOOL_OPTION
     return std::unexpected("tracer \"" + name +
                            "\" is not supported (callTracer, prestateTracer, 4byteTracer, "
-                           "noopTracer, or none for the struct logger)");
+                           "erc7562Tracer, noopTracer, or none for the struct logger)");
 }
 
 }  // namespace krnl::rpc
