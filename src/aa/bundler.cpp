@@ -236,6 +236,27 @@ Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion ver
             ops.push_back(*p);
     }
     std::vector<hash256> finished;
+    // Ops validated on an older head are validated again, with every rule, before they are
+    // bundled: a block may have changed what their validation read.
+    const uint64_t head = reader.head();
+    std::erase_if(ops, [&](PooledUserOp& p) {
+        if (p.block_number == head) return false;
+        auto again = validate(p.op, p.version);
+        if (again) {
+            std::lock_guard lock(mutex_);
+            pool_.update_reads(p.hash, again->reads);
+            p.block_number = head;
+            return false;
+        }
+        const std::string& why = again.error().message;
+        const std::optional<address> blamed =
+            why.starts_with("AA") ? entity_to_blame(why, p.entities) : std::nullopt;
+        outcome.dropped.emplace_back(p.hash, again.error());
+        std::lock_guard lock(mutex_);
+        pool_.drop_failed_validation(p.hash, blamed, reputation_);
+        finished.push_back(p.hash);
+        return true;
+    });
     // COD-010: an op whose validation saw code that has changed since is dropped.
     {
         auto view = reader.state_at(reader.head());
