@@ -219,6 +219,8 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
         BundlerConfig& bundler = config.bundler;
         const std::vector<std::string_view> known = {"enabled",
                                                      "dev_key",
+                                                     "keystore",
+                                                     "password_env",
                                                      "beneficiary",
                                                      "mode",
                                                      "max_verification_gas",
@@ -236,6 +238,8 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
             if (!key) return std::unexpected(key.error());
             bundler.dev_key = *key;
         }
+        if (auto file = (*b)["keystore"].value<std::string>()) bundler.keystore = *file;
+        if (auto env = (*b)["password_env"].value<std::string>()) bundler.password_env = *env;
         if (b->contains("beneficiary")) {
             auto text = (*b)["beneficiary"].value<std::string>();
             auto raw = text ? from_hex(*text) : std::nullopt;

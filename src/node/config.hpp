@@ -61,6 +61,8 @@ struct EngineConfig {
 struct BundlerConfig {
     bool enabled = true;
     std::optional<uint32_t> dev_key;     // sign bundles with this dev account (default: the last)
+    std::optional<std::filesystem::path> keystore;       // or a keystore v3 file...
+    std::string password_env = "KRNL_BUNDLER_PASSWORD";  // ...whose password is in this variable
     std::optional<address> beneficiary;  // receives the ops' fees (default: the bundler's key)
     bool manual = false;                 // "manual": ops wait for debug_bundler_sendBundleNow
     uint64_t max_verification_gas = 500'000;

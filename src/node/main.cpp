@@ -87,6 +87,21 @@ rpc::ServerOptions limited_server_options(const node::LimitsConfig& limits,
     return options;
 }
 
+// The secret of a keystore v3 file whose password is in the environment variable `password_env`;
+// `what` names the key in errors ("engine", "bundler").
+std::expected<bytes32, std::string> read_keystore(const std::filesystem::path& file,
+                                                  const std::string& password_env,
+                                                  const std::string& what) {
+    std::ifstream in(file);
+    const char* password = std::getenv(password_env.c_str());
+    if (!in || password == nullptr)
+        return std::unexpected(what + " keystore " + file.string() +
+                               " needs to be readable and its password in $" + password_env);
+    auto key = engine::decrypt_keystore(nlohmann::json::parse(in, nullptr, false), password);
+    if (!key) return std::unexpected(file.string() + ": " + key.error());
+    return *key;
+}
+
 struct RunningChain {
     node::ChainEntry entry;
     std::unique_ptr<chain::Chain> chain;
@@ -267,19 +282,31 @@ int main(int argc, char** argv) {
             rc->miner->set_interval(entry.block_time_ms);
         }
         rc->api->register_methods(rc->methods);
-        if (config.bundler.enabled && !accounts.empty()) {
+        if (config.bundler.enabled && (!accounts.empty() || config.bundler.keystore)) {
             const node::BundlerConfig& bc = config.bundler;
-            // By default the bundler signs with the last dev account, which the examples and
-            // tests leave alone (their transactions would race its nonces).
-            const size_t key = bc.dev_key ? *bc.dev_key : accounts.size() - 1;
-            if (key >= accounts.size()) {
-                std::cerr << "krnld: bundler.dev_key " << key << ": only " << accounts.size()
-                          << " dev accounts\n";
-                return 1;
-            }
             aa::BundlerOptions bundler_options;
-            bundler_options.key_address = accounts[key].addr;
-            bundler_options.key_secret = accounts[key].secret;
+            if (bc.keystore) {
+                auto secret = read_keystore(*bc.keystore, bc.password_env, "bundler");
+                const auto addr = secret ? secp256k1::address_from_secret(*secret) : std::nullopt;
+                if (!secret || !addr) {
+                    std::cerr << "krnld: "
+                              << (secret ? "bundler keystore: not a key" : secret.error()) << "\n";
+                    return 2;
+                }
+                bundler_options.key_address = *addr;
+                bundler_options.key_secret = *secret;
+            } else {
+                // By default the bundler signs with the last dev account, which the examples and
+                // tests leave alone (their transactions would race its nonces).
+                const size_t key = bc.dev_key ? *bc.dev_key : accounts.size() - 1;
+                if (key >= accounts.size()) {
+                    std::cerr << "krnld: bundler.dev_key " << key << ": only " << accounts.size()
+                              << " dev accounts\n";
+                    return 1;
+                }
+                bundler_options.key_address = accounts[key].addr;
+                bundler_options.key_secret = accounts[key].secret;
+            }
             bundler_options.beneficiary = bc.beneficiary;
             bundler_options.max_verification_gas = bc.max_verification_gas;
             bundler_options.max_op_bytes = bc.max_op_bytes;
@@ -330,19 +357,9 @@ int main(int argc, char** argv) {
         if (config.engine.registry) sc.registry = *config.engine.registry;
         if (config.engine.vault) sc.vault = *config.engine.vault;
         if (config.engine.keystore) {
-            std::ifstream in(*config.engine.keystore);
-            const char* password = std::getenv(config.engine.password_env.c_str());
-            if (!in || password == nullptr) {
-                std::cerr << "krnld: engine keystore " << config.engine.keystore->string()
-                          << " needs to be readable and its password in $"
-                          << config.engine.password_env << "\n";
-                return 2;
-            }
-            auto key =
-                engine::decrypt_keystore(nlohmann::json::parse(in, nullptr, false), password);
+            auto key = read_keystore(*config.engine.keystore, config.engine.password_env, "engine");
             if (!key) {
-                std::cerr << "krnld: " << config.engine.keystore->string() << ": " << key.error()
-                          << "\n";
+                std::cerr << "krnld: " << key.error() << "\n";
                 return 2;
             }
             sc.operator_key = *key;
