@@ -19,6 +19,21 @@ std::optional<address> delegate_of(const UserOperation& op) {
     return op.eip7702_auth ? std::optional(op.eip7702_auth->delegate) : std::nullopt;
 }
 
+// A pool entry for `op` with what the op alone says; validation adds the rest.
+PooledUserOp pool_entry(const UserOperation& op, const address& entry_point,
+                        EntryPointVersion version, uint64_t chain_id, uint64_t head) {
+    PooledUserOp entry;
+    entry.op = op;
+    entry.hash = user_operation_hash(op, version, chain_id, delegate_of(op));
+    entry.entry_point = entry_point;
+    entry.version = version;
+    entry.encoded_size = encoded_size(op);
+    entry.max_gas = max_gas(op);
+    entry.entities = entities_of(op, std::nullopt);
+    entry.block_number = head;
+    return entry;
+}
+
 Mempool::Limits pool_limits(const BundlerOptions& o) {
     Mempool::Limits limits;
     limits.max_ops = o.max_pending_ops;
@@ -112,15 +127,9 @@ Result<hash256> Bundler::send(const UserOperation& op, const address& entry_poin
     if (!version) return invalid("unsupported EntryPoint " + to_hex(entry_point));
     KRNL_RPC_TRY(validated, validate(op, *version));
     const ValidationResult& result = validated.result;
-    PooledUserOp entry;
-    entry.op = op;
-    entry.hash = user_operation_hash(op, *version, chain_.config().chain_id, delegate_of(op));
-    entry.entry_point = entry_point;
-    entry.version = *version;
-    entry.encoded_size = encoded_size(op);
-    entry.max_gas = max_gas(op);
-    entry.entities = entities_of(
-        op, result.aggregator.is_zero() ? std::nullopt : std::optional(result.aggregator));
+    PooledUserOp entry =
+        pool_entry(op, entry_point, *version, chain_.config().chain_id, chain_.reader().head());
+    if (!result.aggregator.is_zero()) entry.entities = entities_of(op, result.aggregator);
     entry.entities.sender.staked = is_staked(result.sender_info);
     if (entry.entities.factory) entry.entities.factory->staked = is_staked(result.factory_info);
     if (entry.entities.paymaster)
@@ -133,7 +142,6 @@ Result<hash256> Bundler::send(const UserOperation& op, const address& entry_poin
     entry.valid_until = a == 0 ? p : (p == 0 ? a : std::min(a, p));
     entry.reads = std::move(validated.reads);
     entry.code_hashes = std::move(validated.code_hashes);
-    entry.block_number = chain_.reader().head();
     std::optional<uint256> deposit;
     if (op.paymaster) {
         KRNL_RPC_TRY(info, deposit_info(*op.paymaster, entry_point));
@@ -154,15 +162,8 @@ Result<hash256> Bundler::send(const UserOperation& op, const address& entry_poin
 Result<void> Bundler::add_unchecked(const UserOperation& op, const address& entry_point) {
     const auto version = entry_point_version(entry_point);
     if (!version) return invalid("unsupported EntryPoint " + to_hex(entry_point));
-    PooledUserOp entry;
-    entry.op = op;
-    entry.hash = user_operation_hash(op, *version, chain_.config().chain_id, delegate_of(op));
-    entry.entry_point = entry_point;
-    entry.version = *version;
-    entry.encoded_size = encoded_size(op);
-    entry.max_gas = max_gas(op);
-    entry.entities = entities_of(op, std::nullopt);
-    entry.block_number = chain_.reader().head();
+    PooledUserOp entry =
+        pool_entry(op, entry_point, *version, chain_.config().chain_id, chain_.reader().head());
     return admit(std::move(entry), true, std::nullopt);
 }
 
@@ -386,14 +387,7 @@ void Bundler::restore_persisted() {
         auto op = parse_user_operation(parsed, GasFields::Required);
         const auto version = entry_point_version(entry_point);
         if (!op || !version) continue;
-        PooledUserOp entry;
-        entry.op = *op;
-        entry.hash = user_operation_hash(*op, *version, chain_.config().chain_id, delegate_of(*op));
-        entry.entry_point = entry_point;
-        entry.version = *version;
-        entry.encoded_size = encoded_size(*op);
-        entry.max_gas = max_gas(*op);
-        entry.entities = entities_of(*op, std::nullopt);
+        PooledUserOp entry = pool_entry(*op, entry_point, *version, chain_.config().chain_id, 0);
         (void)pool_.add(std::move(entry), reputation_, {std::nullopt, true});
     }
 }

@@ -8,22 +8,7 @@
 namespace krnl::aa {
 namespace {
 
-constexpr const char* kPackedOp =
-    "(address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes)";
-
-abi::Value packed_value(const PackedUserOperation& p) {
-    return abi::Value(abi::ValueList{
-        abi::Value(p.sender),
-        abi::Value(p.nonce),
-        abi::Value(p.init_code),
-        abi::Value(p.call_data),
-        abi::Value(bytes(p.account_gas_limits.view())),
-        abi::Value(p.pre_verification_gas),
-        abi::Value(bytes(p.gas_fees.view())),
-        abi::Value(p.paymaster_and_data),
-        abi::Value(p.signature),
-    });
-}
+constexpr const char* kPackedOp = kPackedUserOperationType;
 
 bytes call(const std::string& signature, std::vector<abi::Value> args) {
     auto out = abi::encode_call(signature, args);
@@ -60,19 +45,19 @@ bytes encode_handle_ops(const std::vector<PackedUserOperation>& ops, const addre
     abi::ValueList values;
     values.reserve(ops.size());
     for (const auto& op : ops)
-        values.push_back(packed_value(op));
+        values.push_back(packed_abi_value(op));
     return call(std::string("handleOps(") + kPackedOp + "[],address)",
                 {abi::Value(std::move(values)), abi::Value(beneficiary)});
 }
 
 bytes encode_simulate_validation(const PackedUserOperation& op) {
-    return call(std::string("simulateValidation(") + kPackedOp + ")", {packed_value(op)});
+    return call(std::string("simulateValidation(") + kPackedOp + ")", {packed_abi_value(op)});
 }
 
 bytes encode_simulate_handle_op(const PackedUserOperation& op, const address& target,
                                 bytes_view target_call_data) {
     return call(std::string("simulateHandleOp(") + kPackedOp + ",address,bytes)",
-                {packed_value(op), abi::Value(target), abi::Value(bytes(target_call_data))});
+                {packed_abi_value(op), abi::Value(target), abi::Value(bytes(target_call_data))});
 }
 
 bytes encode_get_nonce(const address& sender, const uint256& key) {

@@ -212,10 +212,8 @@ hash256 user_operation_hash(const UserOperation& op, EntryPointVersion version,
     return keccak256(outer);
 }
 
-bytes encode_packed_tuple(const PackedUserOperation& p) {
-    static const abi::Type type =
-        *abi::parse_type("(address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes)");
-    abi::ValueList fields{
+abi::Value packed_abi_value(const PackedUserOperation& p) {
+    return abi::Value(abi::ValueList{
         abi::Value(p.sender),
         abi::Value(p.nonce),
         abi::Value(p.init_code),
@@ -225,8 +223,12 @@ bytes encode_packed_tuple(const PackedUserOperation& p) {
         abi::Value(bytes(p.gas_fees.view())),
         abi::Value(p.paymaster_and_data),
         abi::Value(p.signature),
-    };
-    return *abi::encode(type, abi::Value(std::move(fields)));
+    });
+}
+
+bytes encode_packed_tuple(const PackedUserOperation& p) {
+    static const abi::Type type = *abi::parse_type(kPackedUserOperationType);
+    return *abi::encode(type, packed_abi_value(p));
 }
 
 size_t encoded_size(const UserOperation& op) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/abi.hpp"
 #include "common/bytes.hpp"
 #include "common/uint256.hpp"
 
@@ -86,6 +87,11 @@ std::expected<UserOperation, std::string> unpack(const PackedUserOperation& pack
 hash256 user_operation_hash(const UserOperation& op, EntryPointVersion version,
                             const uint256& chain_id,
                             const std::optional<address>& delegate = std::nullopt);
+
+// The ABI type of PackedUserOperation, and one as an ABI value of that type.
+inline constexpr const char* kPackedUserOperationType =
+    "(address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes)";
+abi::Value packed_abi_value(const PackedUserOperation& packed);
 
 // ABI encoding of one PackedUserOperation tuple
 // (address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes), as handleOps and

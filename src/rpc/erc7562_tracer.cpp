@@ -7,6 +7,7 @@
 #include "chain/host.hpp"
 #include "common/abi.hpp"
 #include "common/keccak.hpp"
+#include "rpc/trace_steps.hpp"
 
 namespace krnl::rpc {
 
@@ -36,32 +37,9 @@ std::string hex_u64(uint64_t v) {
     return buf;
 }
 
-// The item `i` from the top of a bottom-first stack (0 is the top); zero when absent.
-uint256 peek(std::span<const uint256> stack, size_t i) {
-    return i < stack.size() ? stack[stack.size() - 1 - i] : uint256{};
-}
-
-address to_address(const uint256& v) {
-    return address::from_view(v.to_bytes32().view());
-}
-
-// `size` bytes of memory at `offset`, zero-padded past the end as the EVM extends memory; nullopt
-// for ranges no gas could pay to expand to (the instruction fails), so hostile code cannot make
-// the tracer allocate without bound.
-std::optional<bytes> memory_slice(bytes_view memory, const uint256& offset, const uint256& size) {
-    constexpr uint64_t kMaxGrowth = uint64_t{64} << 20;
-    if (size == 0) return bytes{};
-    if (!offset.fits_u64() || !size.fits_u64() || offset.low64() > kMaxGrowth + memory.size() ||
-        size.low64() > kMaxGrowth + memory.size() - offset.low64())
-        return std::nullopt;
-    const uint64_t o = offset.low64(), n = size.low64();
-    bytes out(n, 0);
-    if (o < memory.size()) {
-        const uint64_t available = std::min<uint64_t>(n, memory.size() - o);
-        std::memcpy(out.data(), memory.data() + o, available);
-    }
-    return out;
-}
+using trace_steps::memory_slice;
+using trace_steps::peek;
+using trace_steps::to_address;
 
 bool is_delegation(bytes_view code) {
     return code.size() == 23 && code[0] == 0xef && code[1] == 0x01 && code[2] == 0x00;
