@@ -1,6 +1,7 @@
 #include "aa/simulation.hpp"
 
 #include "common/abi.hpp"
+#include "common/keccak.hpp"
 
 namespace krnl::aa {
 namespace {
@@ -30,21 +31,27 @@ rpc::RpcError rejection_from_revert(bytes_view revert_data) {
                   json{{"revertData", rpc::to_data(revert_data)}});
 }
 
+EntryPointSimulator::EntryPointSimulator(bytes v07_code, bytes v08_code)
+    : v07_code_(std::move(v07_code)),
+      v08_code_(std::move(v08_code)),
+      v07_code_hash_(keccak256(v07_code_)),
+      v08_code_hash_(keccak256(v08_code_)) {}
+
 void EntryPointSimulator::prepare(state::State& state, const UserOperation& op,
                                   EntryPointVersion version) const {
-    chain::AccountOverride entry_point;
-    entry_point.code = version == EntryPointVersion::V07 ? v07_code_ : v08_code_;
-    std::vector<std::pair<address, chain::AccountOverride>> overrides{
-        {entry_point_address(version), std::move(entry_point)}};
+    // State overrides as chain::apply_overrides makes them (outside any transaction's journal),
+    // with the simulation code's hash known.
+    state::Account& entry_point = state.get_or_create(entry_point_address(version));
+    const bool v07 = version == EntryPointVersion::V07;
+    entry_point.code = v07 ? v07_code_ : v08_code_;
+    entry_point.code_hash = v07 ? v07_code_hash_ : v08_code_hash_;
     if (op.eip7702_auth) {
         // The bundle carries the authorization; the simulation sees its effect.
-        chain::AccountOverride sender;
         bytes delegation{0xef, 0x01, 0x00};
         delegation.append(op.eip7702_auth->delegate.bytes, 20);
-        sender.code = std::move(delegation);
-        overrides.emplace_back(op.sender, std::move(sender));
+        state.get_or_create(op.sender).set_code(std::move(delegation));
     }
-    chain::apply_overrides(state, overrides);
+    state.finalize_transaction(false);
 }
 
 Result<chain::CallOutcome> EntryPointSimulator::run(state::State& state, const SimulationEnv& env,
