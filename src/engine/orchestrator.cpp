@@ -228,13 +228,16 @@ std::expected<std::vector<KernelResult>, std::string> Orchestrator::execute(
                     kernel_threads().post([run, k, ctx = std::move(ctx), kernel_deadline] {
                         KernelOutcome outcome =
                             run->runner->run(*run->request.kernels[k].spec, ctx, kernel_deadline);
+                        // The slot comes back before the kernel counts as done, so that a
+                        // request which has all its answers never leaves slots held behind it
+                        // (a next request was refused as busy when this ran after it).
+                        if (run->request.slots) run->request.slots->release(1);
                         {
                             std::lock_guard guard(run->mutex);
                             run->outcomes[k] = std::move(outcome);
                             run->phase[k] = Phase::Done;
                             run->changed.notify_all();
                         }
-                        if (run->request.slots) run->request.slots->release(1);
                     });
                 posted[k] = started;
                 if (!started) {
