@@ -60,7 +60,7 @@ struct EngineConfig {
 // [bundler]: the ERC-4337 bundler of every chain (src/aa).
 struct BundlerConfig {
     bool enabled = true;
-    std::optional<uint32_t> dev_key;     // sign bundles with this dev account (default: the last)
+    std::optional<uint32_t> dev_key;  // sign bundles with this dev account (default: the last)
     std::optional<std::filesystem::path> keystore;       // or a keystore v3 file...
     std::string password_env = "KRNL_BUNDLER_PASSWORD";  // ...whose password is in this variable
     std::optional<address> beneficiary;  // receives the ops' fees (default: the bundler's key)
