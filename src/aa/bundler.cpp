@@ -77,11 +77,22 @@ SimulationEnv Bundler::head_env(chain::ChainReader& reader) const {
     return env;
 }
 
+Result<UserOperation> Bundler::complete_signature(const UserOperation& op) const {
+    if (!completer_) return op;
+    KRNL_RPC_TRY(signature, completer_(op));
+    if (!signature) return op;
+    UserOperation completed = op;
+    completed.signature = std::move(*signature);
+    return completed;
+}
+
 Result<GasEstimate> Bundler::estimate(
-    const UserOperation& op, const address& entry_point,
+    const UserOperation& original, const address& entry_point,
     const std::vector<std::pair<address, chain::AccountOverride>>& overrides) const {
     const auto version = entry_point_version(entry_point);
     if (!version) return invalid("unsupported EntryPoint " + to_hex(entry_point));
+    // Estimated with the attestation it will carry, so verification gas covers checking it.
+    KRNL_RPC_TRY(op, complete_signature(original));
     if (auto r = rpc::check_override_code(overrides, options_.max_override_code_bytes); !r)
         return std::unexpected(r.error());
     auto reader = chain_.reader();
@@ -122,9 +133,10 @@ bool Bundler::is_staked(const StakeInfo& stake) const {
     return aa::is_staked(stake, config);
 }
 
-Result<hash256> Bundler::send(const UserOperation& op, const address& entry_point) {
+Result<hash256> Bundler::send(const UserOperation& original, const address& entry_point) {
     const auto version = entry_point_version(entry_point);
     if (!version) return invalid("unsupported EntryPoint " + to_hex(entry_point));
+    KRNL_RPC_TRY(op, complete_signature(original));
     KRNL_RPC_TRY(validated, validate(op, *version));
     const ValidationResult& result = validated.result;
     PooledUserOp entry =

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <mutex>
 
 #include "aa/gas_estimation.hpp"
@@ -46,6 +47,11 @@ uint64_t required_pre_verification_gas(const UserOperation& op);
 
 enum class BundlingMode : uint8_t { Auto, Manual };
 
+// Completes an op's signature before it is validated or estimated: the node's KRNL engine appends
+// an attestation for an account that routes the op's call to the KRNL validator
+// (engine/account_attestation.hpp). nullopt leaves the op as it is; an error refuses it.
+using SignatureCompleter = std::function<Result<std::optional<bytes>>(const UserOperation& op)>;
+
 struct BundleOutcome {
     std::vector<hash256> transactions;                       // handleOps sent
     std::vector<hash256> included;                           // the ops they carry
@@ -55,6 +61,13 @@ struct BundleOutcome {
 class Bundler {
 public:
     Bundler(chain::Chain& chain, EntryPointSimulator simulator, BundlerOptions options);
+
+    // Set before the node serves requests.
+    void set_signature_completer(SignatureCompleter completer) {
+        completer_ = std::move(completer);
+    }
+    // Whether admitting an op may wait on the completer (kernels, peers), not only the EVM.
+    bool completes_signatures() const { return static_cast<bool>(completer_); }
 
     // eth_sendUserOperation: the op's hash once it is pooled (and, in auto mode, bundled).
     Result<hash256> send(const UserOperation& op, const address& entry_point);
@@ -98,6 +111,8 @@ public:
     const BundlerOptions& options() const { return options_; }
 
 private:
+    // The op with its signature completed (the signature is outside the op's hash).
+    Result<UserOperation> complete_signature(const UserOperation& op) const;
     Result<void> check_fields(const UserOperation& op, EntryPointVersion version) const;
     Result<void> check_result(const ValidationResult& result, const UserOperation& op) const;
     // ERC-7562's rules on the trace of a validation: -32502 naming the rule and entity, -32505
@@ -141,6 +156,7 @@ private:
     Mempool pool_;
     Reputation reputation_;
     BundlingMode mode_ = BundlingMode::Auto;
+    SignatureCompleter completer_;
 };
 
 }  // namespace krnl::aa

@@ -30,31 +30,39 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
         return json::array({to_hex(kEntryPointV07), to_hex(kEntryPointV08)});
     });
 
-    // Validation runs the EVM: admitted as the other EVM methods are.
-    m.add_evm("eth_sendUserOperation",
-              [&bundler](const json& params, CallContext&) -> Result<json> {
-                  Params p(params);
-                  if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
-                  KRNL_RPC_TRY(op, op_param(p, 0, GasFields::Required));
-                  KRNL_RPC_TRY(ep, entry_point_param(p, 1));
-                  KRNL_RPC_TRY(hash, bundler.send(op, ep));
-                  return to_hex(hash);
-              });
+    // Validation runs the EVM: admitted as the other EVM methods are. With the engine attesting
+    // ops on the way in, they may also wait on kernels and peers: on the pool, never on an I/O
+    // thread.
+    const auto add_admission = [&](std::string name, rpc::Method method) {
+        if (bundler.completes_signatures())
+            m.add_blocking_evm(std::move(name), std::move(method));
+        else
+            m.add_evm(std::move(name), std::move(method));
+    };
+    add_admission("eth_sendUserOperation",
+                  [&bundler](const json& params, CallContext&) -> Result<json> {
+                      Params p(params);
+                      if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
+                      KRNL_RPC_TRY(op, op_param(p, 0, GasFields::Required));
+                      KRNL_RPC_TRY(ep, entry_point_param(p, 1));
+                      KRNL_RPC_TRY(hash, bundler.send(op, ep));
+                      return to_hex(hash);
+                  });
 
-    m.add_evm("eth_estimateUserOperationGas",
-              [&bundler](const json& params, CallContext&) -> Result<json> {
-                  Params p(params);
-                  if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
-                  KRNL_RPC_TRY(op, op_param(p, 0, GasFields::Optional));
-                  KRNL_RPC_TRY(ep, entry_point_param(p, 1));
-                  std::vector<std::pair<address, chain::AccountOverride>> overrides;
-                  if (p.has(2)) {
-                      KRNL_RPC_TRY(o, rpc::parse_state_overrides(p.at(2)));
-                      overrides = std::move(o);
-                  }
-                  KRNL_RPC_TRY(estimate, bundler.estimate(op, ep, overrides));
-                  return gas_estimate_json(estimate);
-              });
+    add_admission("eth_estimateUserOperationGas",
+                  [&bundler](const json& params, CallContext&) -> Result<json> {
+                      Params p(params);
+                      if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
+                      KRNL_RPC_TRY(op, op_param(p, 0, GasFields::Optional));
+                      KRNL_RPC_TRY(ep, entry_point_param(p, 1));
+                      std::vector<std::pair<address, chain::AccountOverride>> overrides;
+                      if (p.has(2)) {
+                          KRNL_RPC_TRY(o, rpc::parse_state_overrides(p.at(2)));
+                          overrides = std::move(o);
+                      }
+                      KRNL_RPC_TRY(estimate, bundler.estimate(op, ep, overrides));
+                      return gas_estimate_json(estimate);
+                  });
 
     m.add("eth_getUserOperationByHash",
           [&bundler](const json& params, CallContext&) -> Result<json> {

@@ -8,6 +8,7 @@
 
 namespace krnl::aa {
 
+// Registers after the bundler's signature completer is set: it decides how admission runs.
 void register_bundler_methods(rpc::MethodTable& methods, Bundler& bundler);
 
 }  // namespace krnl::aa

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "aa/simulation.hpp"
+#include "aa/user_operation_json.hpp"
 #include "common/abi.hpp"
+#include "rpc/params.hpp"
 
 using namespace krnl;
 using namespace krnl::aa;
@@ -64,4 +67,23 @@ TEST(EntryPointAbi, DecodesFailedOp) {
     ASSERT_TRUE(failed.has_value());
     EXPECT_EQ(failed->inner, (bytes{1, 2, 3}));
     EXPECT_FALSE(decode_failed_op(bytes{1, 2, 3, 4, 5}).has_value());
+}
+
+TEST(EntryPoint, RejectionNamesTheValidatorsCustomError) {
+    auto inner = krnl::abi::encode_call("AttestationForOtherOperation(uint256,uint256)",
+                                        std::vector<krnl::abi::Value>{uint256(1), uint256(3)});
+    auto data = krnl::abi::encode_call(
+        "FailedOpWithRevert(uint256,string,bytes)",
+        std::vector<krnl::abi::Value>{uint256(0), krnl::abi::Value("AA23 reverted"), *inner});
+    const auto error = rejection_from_revert(*data);
+    EXPECT_EQ(error.code, code::kRejectedByEntryPoint);
+    EXPECT_EQ(error.message, "AA23 reverted: AttestationForOtherOperation(1, 3)");
+    ASSERT_TRUE(error.data);
+    EXPECT_EQ((*error.data)["revertData"], krnl::rpc::to_data(*inner));
+    // An error the node does not know stays bare, with its data.
+    auto unknown = krnl::abi::encode_call(
+        "FailedOpWithRevert(uint256,string,bytes)",
+        std::vector<krnl::abi::Value>{uint256(0), krnl::abi::Value("AA23 reverted"),
+                                      bytes{0xde, 0xad, 0xbe, 0xef}});
+    EXPECT_EQ(rejection_from_revert(*unknown).message, "AA23 reverted");
 }

@@ -1,5 +1,6 @@
 #include "aa/simulation.hpp"
 
+#include "aa/account_errors.hpp"
 #include "common/abi.hpp"
 #include "common/keccak.hpp"
 
@@ -16,7 +17,10 @@ rpc::RpcError rejection_from_revert(bytes_view revert_data) {
     if (auto op = decode_failed_op(revert_data)) {
         std::string message = op->reason;
         if (!op->inner.empty()) {
-            if (auto inner = abi::revert_reason_text(op->inner)) message += ": " + *inner;
+            if (auto inner = abi::revert_reason_text(op->inner))
+                message += ": " + *inner;
+            else if (auto named = abi::custom_error_text(op->inner, kAccountErrors))
+                message += ": " + *named;
         }
         json data = {{"reason", op->reason}};
         if (!op->inner.empty()) data["revertData"] = rpc::to_data(op->inner);

@@ -683,4 +683,41 @@ std::optional<std::string> revert_reason_text(bytes_view output) {
     return std::move(r->message);
 }
 
+namespace {
+
+std::string value_text(const Value& v) {
+    if (const auto* n = v.as_uint()) return to_string(*n);
+    if (const auto* a = v.as_address()) return to_hex(*a);
+    if (const auto* b = v.as_bytes()) return to_hex(*b);
+    if (const auto* s = v.as_string()) return "\"" + *s + "\"";
+    if (const auto* list = v.as_list()) {
+        std::string out = "[";
+        for (size_t i = 0; i < list->size(); ++i)
+            out += (i ? ", " : "") + value_text((*list)[i]);
+        return out + "]";
+    }
+    if (const auto* flag = std::get_if<bool>(&v.data)) return *flag ? "true" : "false";
+    return "?";
+}
+
+}  // namespace
+
+std::optional<std::string> custom_error_text(bytes_view output,
+                                             std::span<const std::string_view> signatures) {
+    if (output.size() < 4) return std::nullopt;
+    for (std::string_view signature : signatures) {
+        const auto s = selector(signature);
+        if (!std::equal(s.bytes, s.bytes + 4, output.begin())) continue;
+        auto function = parse_function(signature);
+        if (!function) return std::nullopt;
+        auto values = decode(function->inputs, output.substr(4));
+        if (!values) return std::nullopt;
+        std::string text = function->name + "(";
+        for (size_t i = 0; i < values->size(); ++i)
+            text += (i ? ", " : "") + value_text((*values)[i]);
+        return text + ")";
+    }
+    return std::nullopt;
+}
+
 }  // namespace krnl::abi

@@ -125,5 +125,10 @@ std::optional<RevertReason> decode_revert(bytes_view output);
 // The text a node shows after "execution reverted: " (the Error string or the panic description,
 // as geth words it), or nullopt when the output is no standard reason.
 std::optional<std::string> revert_reason_text(bytes_view output);
+// `output` as one of the custom errors `signatures` ("Name(uint256,address)"), written
+// "Name(7, 0xab…)": integers in decimal, addresses and bytes in hex. nullopt when its selector is
+// none of theirs or its arguments do not decode.
+std::optional<std::string> custom_error_text(bytes_view output,
+                                             std::span<const std::string_view> signatures);
 
 }  // namespace krnl::abi

@@ -387,3 +387,24 @@ TEST(AbiRevert, DecodesErrorAndPanic) {
     EXPECT_FALSE(revert_reason_text(hex("deadbeef") + words({"1"})).has_value());  // custom error
     EXPECT_FALSE(revert_reason_text({}).has_value());
 }
+
+TEST(AbiRevert, NamesCustomErrorsItIsTold) {
+    constexpr std::string_view known[] = {"NotEnoughSignatures(uint256,uint256)",
+                                          "UntrustedSigner(address)", "Nothing()"};
+    address signer;
+    signer[19] = 0xab;
+    auto untrusted = encode_call("UntrustedSigner(address)", std::vector<Value>{signer});
+    ASSERT_TRUE(untrusted);
+    EXPECT_EQ(custom_error_text(*untrusted, known),
+              "UntrustedSigner(0x00000000000000000000000000000000000000ab)");
+    auto few = encode_call("NotEnoughSignatures(uint256,uint256)",
+                           std::vector<Value>{uint256(1), uint256(2)});
+    EXPECT_EQ(custom_error_text(*few, known), "NotEnoughSignatures(1, 2)");
+    auto none = encode_call("Nothing()", std::vector<Value>{});
+    EXPECT_EQ(custom_error_text(*none, known), "Nothing()");
+    // Unknown selectors, truncated arguments and short data are not named.
+    auto other = encode_call("Other(uint256)", std::vector<Value>{uint256(1)});
+    EXPECT_EQ(custom_error_text(*other, known), std::nullopt);
+    EXPECT_EQ(custom_error_text(bytes_view(*few).substr(0, 40), known), std::nullopt);
+    EXPECT_EQ(custom_error_text(bytes_view(*few).substr(0, 3), known), std::nullopt);
+}

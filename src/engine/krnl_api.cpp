@@ -110,6 +110,14 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
                              rpc::Params p(params);
                              if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
                              KRNL_RPC_TRY(request, request_arg(p, 0));
+                             // A call-bound attestation carries a user operation's hash as its
+                             // nonce: only the node's bundler asks for one.
+                             if (request.binding == Binding::Call)
+                                 return std::unexpected(rpc::RpcError{
+                                     krnl_code::kBadRequest,
+                                     "binding \"call\" is for user operations: send the op "
+                                     "with eth_sendUserOperation and the node attests it",
+                                     std::nullopt});
                              KRNL_RPC_TRY(result, service->execute(request));
                              return execute_result_to_json(result);
                          });

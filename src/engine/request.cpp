@@ -46,6 +46,7 @@ json request_to_json(const ExecuteRequest& r) {
                 {"sender", to_hex(r.sender)}, {"function", r.function},
                 {"args", to_hex(r.args)},     {"kernels", std::move(kernels)}};
     if (!r.blocks.empty()) out["blocks"] = blocks_to_json(r.blocks);
+    if (r.binding == Binding::Call) out["binding"] = "call";
     return out;
 }
 
@@ -53,7 +54,7 @@ ServiceResult<ExecuteRequest> request_from_json(const json& v) {
     if (!v.is_object()) return fail(krnl_code::kBadRequest, "request must be an object");
     for (const auto& [key, _] : v.items()) {
         static const char* known[] = {"app",  "chainId", "sender", "function",
-                                      "args", "kernels", "blocks"};
+                                      "args", "kernels", "blocks", "binding"};
         if (std::ranges::find(known, key) == std::end(known))
             return bad_field(key, "unknown field");
     }
@@ -87,6 +88,12 @@ ServiceResult<ExecuteRequest> request_from_json(const json& v) {
         auto d = rpc::parse_data(*it);
         if (!d) return bad_field("args", d.error());
         r.args = std::move(*d);
+    }
+    if (auto it = v.find("binding"); it != v.end() && !it->is_null()) {
+        if (*it == "call")
+            r.binding = Binding::Call;
+        else if (*it != "payload")
+            return bad_field("binding", "must be \"payload\" or \"call\"");
     }
     KRNL_RPC_TRY(kernels, need("kernels"));
     if (!kernels->is_array()) return bad_field("kernels", "must be an array");

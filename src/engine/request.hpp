@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <expected>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,12 @@ struct KernelRequest {
     bool required = false;  // a failure of this kernel fails the request (-33004) before signing
 };
 
+// What the attestation authorises. `Payload`: a dApp function that takes the payload as its last
+// parameter (KrnlConsumer); argsHash covers the arguments before it. `Call`: a smart account's
+// call, checked by the KRNL validator (user operations); argsHash covers all its arguments, and
+// only the node's bundler makes such requests (krnl_executeKernels refuses them).
+enum class Binding : uint8_t { Payload, Call };
+
 struct ExecuteRequest {
     address app;
     uint64_t chain_id = 0;  // the app's chain: must be the node's home chain
@@ -62,6 +69,10 @@ struct ExecuteRequest {
     // The block each chain is read at (chain id -> number). Set by a peer from the executing
     // node's pins; a client leaves it empty.
     std::map<uint64_t, uint64_t> blocks;
+    Binding binding = Binding::Payload;
+    // The attestation's nonce, set only by the node itself (a user operation's hash); otherwise
+    // a random one. Never read from JSON: clients cannot choose it.
+    std::optional<uint256> nonce;
 };
 
 // JSON forms shared by the service's peers and the RPC API.

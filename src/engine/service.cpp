@@ -259,21 +259,24 @@ ServiceResult<KrnlService::Prepared> KrnlService::prepare(const ExecuteRequest& 
     if (!function)
         return fail(krnl_code::kBadRequest,
                     "function \"" + request.function + "\": " + function.error());
-    // The dApp's function takes the payload as its last parameter (KrnlConsumer checks msg.sig);
-    // argsHash covers the parameters before it, which `args` encodes.
-    if (function->inputs.empty() || function->inputs.back().kind != abi::Type::Kind::Bytes)
-        return fail(krnl_code::kBadRequest,
-                    "function \"" + request.function +
-                        "\" must take the payload as its last parameter (bytes), as "
-                        "KrnlConsumer.onlyKrnl expects: e.g. trade(uint256,uint256,bytes)");
     p.selector = abi::selector(function->canonical());
     abi::Function authorised = *function;
-    authorised.inputs.pop_back();
+    if (request.binding == Binding::Payload) {
+        // The dApp's function takes the payload as its last parameter (KrnlConsumer checks
+        // msg.sig); argsHash covers the parameters before it, which `args` encodes.
+        if (function->inputs.empty() || function->inputs.back().kind != abi::Type::Kind::Bytes)
+            return fail(krnl_code::kBadRequest,
+                        "function \"" + request.function +
+                            "\" must take the payload as its last parameter (bytes), as "
+                            "KrnlConsumer.onlyKrnl expects: e.g. trade(uint256,uint256,bytes)");
+        authorised.inputs.pop_back();
+    }
     auto args = decode_call_args(authorised.canonical(), request.args);
     if (!args)
-        return fail(krnl_code::kBadRequest, "args do not decode as the parameters of " +
-                                                function->canonical() +
-                                                " before the payload: " + args.error());
+        return fail(krnl_code::kBadRequest,
+                    "args do not decode as the parameters of " + function->canonical() +
+                        (request.binding == Binding::Payload ? " before the payload: " : ": ") +
+                        args.error());
     p.args = std::move(*args);
     p.sender = request.sender;
     p.encoded_args = request.args;
@@ -358,19 +361,21 @@ ServiceResult<KrnlService::AppView> KrnlService::app_view(const address& app,
     KRNL_RPC_TRY(dep_out, view(config_.vault, *dep_call, at));
     KRNL_RPC_TRY(deposit, decode_one<uint256>(dep_out, "uint256", "depositOf()"));
     v.deposit = deposit;
-    auto pol_call = abi::encode_call("policy()", {});
+    // Authorities are read per app: a TokenAuthority serves one app, the KRNL validator every
+    // account that installed it.
+    auto pol_call = abi::encode_call("policyFor(address)", std::vector<abi::Value>{app});
     KRNL_RPC_TRY(pol_out, view(v.token_authority, *pol_call, at));
-    KRNL_RPC_TRY(policy, decode_one<address>(pol_out, "address", "TokenAuthority.policy()"));
+    KRNL_RPC_TRY(policy, decode_one<address>(pol_out, "address", "policyFor()"));
     v.policy = policy;
-    auto k_call = abi::encode_call("threshold()", {});
+    auto k_call = abi::encode_call("thresholdFor(address)", std::vector<abi::Value>{app});
     KRNL_RPC_TRY(k_out, view(v.token_authority, *k_call, at));
-    KRNL_RPC_TRY(k, decode_one<uint256>(k_out, "uint256", "TokenAuthority.threshold()"));
+    KRNL_RPC_TRY(k, decode_one<uint256>(k_out, "uint256", "thresholdFor()"));
     if (!k || !k.fits_u64() || k.low64() > 256)
         return fail(
             krnl_code::kChainUnavailable,
             "the token authority " + to_hex(v.token_authority) + " reports threshold " + dec(k));
     v.threshold = k.low64();
-    KRNL_RPC_TRY(trusted, is_trusted(v.token_authority, signer_, home.number));
+    KRNL_RPC_TRY(trusted, is_trusted(v.token_authority, app, signer_, home.number));
     v.signer_trusted = trusted;
     if (cacheable) {
         std::lock_guard lock(cache_mutex_);
@@ -397,11 +402,12 @@ ServiceResult<KernelInfo> KrnlService::kernel_view(const uint256& id, const Bloc
     return info;
 }
 
-ServiceResult<bool> KrnlService::is_trusted(const address& authority, const address& signer,
-                                            uint64_t block) const {
-    auto call = abi::encode_call("isSigner(address)", std::vector<abi::Value>{signer});
+ServiceResult<bool> KrnlService::is_trusted(const address& authority, const address& app,
+                                            const address& signer, uint64_t block) const {
+    auto call =
+        abi::encode_call("isSignerFor(address,address)", std::vector<abi::Value>{app, signer});
     KRNL_RPC_TRY(out, view(authority, *call, block));
-    KRNL_RPC_TRY(trusted, decode_one<abi::Value>(out, "bool", "TokenAuthority.isSigner()"));
+    KRNL_RPC_TRY(trusted, decode_one<abi::Value>(out, "bool", "isSignerFor()"));
     return *trusted.as_bool();
 }
 
@@ -494,9 +500,12 @@ ServiceResult<void> KrnlService::evaluate_policy(
                     "policy refused: the policy " + to_hex(p.policy) +
                         " returned something other than (bool, string): " + verdict.error(),
                     data);
-    if (!*(*verdict)[0].as_bool())
+    if (!*(*verdict)[0].as_bool()) {
+        json refused = data;
+        refused["reason"] = *(*verdict)[1].as_string();
         return fail(krnl_code::kPolicyRefused, "policy refused: " + *(*verdict)[1].as_string(),
-                    data);
+                    refused);
+    }
     return {};
 }
 
@@ -623,7 +632,7 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
     a.selector = p.selector;
     a.args_hash = args_hash(request.args);
     a.responses = out.responses;
-    a.nonce = random_nonce();
+    a.nonce = request.nonce.value_or(random_nonce());
     a.expiry = terms.expiry;
     a.fees = p.fees;
     a.fees.kernel_fees = terms.kernel_fees;
@@ -659,6 +668,7 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
         out.signers.push_back(*recover_signer(digest, bytes_view(*bundle).substr(i, 65)));
 
     out.payload = encode_payload(a, *bundle);
+    out.signatures = *bundle;
     out.digest = digest;
     out.fees = a.fees;
     out.nonce = a.nonce;

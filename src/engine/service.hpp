@@ -50,7 +50,8 @@ struct PeerOutcome {
 
 struct ExecuteResult {
     std::vector<KernelResponse> responses;
-    bytes payload;  // abi.encode(KrnlPayload)
+    bytes payload;     // abi.encode(KrnlPayload)
+    bytes signatures;  // the k signatures of the payload, signers ascending
     hash256 digest;
     std::vector<address> signers;         // ascending, as in the payload
     uint64_t threshold = 1;               // k of the app's token authority
@@ -156,7 +157,8 @@ private:
     ServiceResult<bytes> view(const address& to, bytes data,
                               std::optional<uint64_t> block = std::nullopt) const;
     // Whether the token authority counts `signer`'s signatures (isSigner), at `block`.
-    ServiceResult<bool> is_trusted(const address& authority, const address& signer,
+    ServiceResult<bool> is_trusted(const address& authority, const address& app,
+                                   const address& signer,
                                    uint64_t block) const;
 
     // What the registry, vault and token authority say of one app at one block of the home

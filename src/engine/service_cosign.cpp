@@ -135,7 +135,7 @@ std::vector<PeerOutcome> KrnlService::gather(const Prepared& p, const ExecuteReq
             lock.unlock();
             PeerOutcome& o = answer.outcome;
             if (o.signer) {
-                auto trusted = is_trusted(p.token_authority, *o.signer, p.home.number);
+                auto trusted = is_trusted(p.token_authority, request.app, *o.signer, p.home.number);
                 if (!trusted) {
                     o.error = trusted.error().message;
                     o.signer.reset();
@@ -199,7 +199,8 @@ ServiceResult<CosignResult> KrnlService::cosign(const CosignRequest& r) const {
                     "the co-sign request's signature does not verify: " + requester.error());
     const auto check_trusted = [&](const BlockRef& at) -> ServiceResult<void> {
         KRNL_RPC_TRY(app, app_view(r.request.app, at));
-        KRNL_RPC_TRY(trusted, is_trusted(app.token_authority, *requester, at.number));
+        KRNL_RPC_TRY(trusted,
+                     is_trusted(app.token_authority, r.request.app, *requester, at.number));
         if (!trusted)
             return fail(krnl_code::kRequesterNotTrusted,
                         "the requester " + to_hex(*requester) +
@@ -246,8 +247,12 @@ ServiceResult<CosignResult> KrnlService::cosign(const CosignRequest& r) const {
                                                         ", before the expiry " +
                                                         std::to_string(r.expiry));
     // One signature per (authority, nonce) while it can be consumed: claimed before the kernels
-    // run, so two concurrent requests with one nonce cannot both be signed.
-    switch (nonces_.claim(p.token_authority, r.nonce, r.expiry, now)) {
+    // run, so two concurrent requests with one nonce cannot both be signed. A call-bound
+    // attestation's nonce is its user operation's EntryPoint nonce, which the EntryPoint makes
+    // single-use, and which the op's gas estimation and its submission both ask to sign.
+    switch (r.request.binding == Binding::Call
+                ? NonceSet::Claim::Claimed
+                : nonces_.claim(p.token_authority, r.nonce, r.expiry, now)) {
         case NonceSet::Claim::Claimed:
             break;
         case NonceSet::Claim::Replayed:

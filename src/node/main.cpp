@@ -13,6 +13,7 @@
 #include "common/secp256k1.hpp"
 #include "engine/keystore.hpp"
 #include "engine/krnl_api.hpp"
+#include "node/account_attestation_hook.hpp"
 #include "node/chains.hpp"
 #include "node/config.hpp"
 #include "node/interval_miner.hpp"
@@ -320,7 +321,6 @@ int main(int argc, char** argv) {
                 *rc->chain, aa::EntryPointSimulator(simulation_code.v07, simulation_code.v08),
                 bundler_options);
             if (bc.manual) rc->bundler->set_mode(aa::BundlingMode::Manual);
-            aa::register_bundler_methods(rc->methods, *rc->bundler);
         }
         rpc::ServerOptions server_options = limited_server_options(config.limits, connections);
         server_options.host = config.host;
@@ -398,6 +398,16 @@ int main(int argc, char** argv) {
                 : engine::Cosign::NotServed;
         for (auto& rc : running)
             engine::register_krnl_api(rc->methods, service, public_cosign);
+        // The home chain's bundler attests ops of accounts that route their call to the KRNL
+        // validator (a predeploy: a build without it has no account path).
+        for (const chain::Predeploy& p : *predeploys) {
+            if (p.name != "KrnlValidator") continue;
+            auto attester = std::make_shared<const engine::AccountAttester>(service, router,
+                                                                            p.expected_address);
+            for (auto& rc : running)
+                if (rc->bundler && rc->entry.chain.chain_id == home)
+                    rc->bundler->set_signature_completer(node::account_attestation_hook(attester));
+        }
         if (config.engine.peer_port != 0) {
             engine::register_peer_api(peer_methods, service);
             rpc::ServerOptions options = limited_server_options(config.limits, connections);
@@ -430,6 +440,9 @@ int main(int argc, char** argv) {
                   << ", registry " << to_hex(sc.registry) << " and vault " << to_hex(sc.vault)
                   << " on chain " << home << "\n";
     }
+    // The bundlers' methods once the engine has (or has not) taken the home chain's admission.
+    for (auto& rc : running)
+        if (rc->bundler) aa::register_bundler_methods(rc->methods, *rc->bundler);
     // [node] apis: an operator serving strangers leaves out the dev methods and debug_*.
     if (!config.apis.empty())
         for (auto& rc : running)

@@ -34,6 +34,12 @@ void MethodTable::add_evm(std::string name, Method method) {
     add(std::move(name), std::move(method));
 }
 
+void MethodTable::add_blocking_evm(std::string name, Method method) {
+    blocking_.insert(name);
+    evm_.insert(name);
+    add(std::move(name), std::move(method));
+}
+
 void MethodTable::retain(const std::function<bool(std::string_view)>& keep) {
     std::erase_if(methods_, [&](const auto& entry) { return !keep(entry.first); });
     std::erase_if(blocking_, [&](const std::string& name) { return !keep(name); });

@@ -119,6 +119,9 @@ public:
     // for up to the EVM time limit. The server admits a bounded number at once, on the I/O thread
     // that read the request while others stay free for cheap calls, otherwise on its pool.
     void add_evm(std::string name, Method method);
+    // Both: admitted as an EVM method, and run on the pool because it may also wait on other
+    // services (eth_sendUserOperation when the engine runs kernels for the op).
+    void add_blocking_evm(std::string name, Method method);
     bool contains(std::string_view name) const { return methods_.contains(std::string(name)); }
     // Drops every method whose name `keep` refuses (an operator's choice of namespaces).
     void retain(const std::function<bool(std::string_view)>& keep);
