@@ -237,6 +237,9 @@ async function main() {
     // hour's notice, operators unstake after a day and stake at least 1 ETH.
     { name: 'KernelRegistry', args: [['uint64', 'uint64', 'uint256'], () => [3600n, 86400n, 10n ** 18n]] },
     { name: 'KrnlVault', args: [['address'], () => [addressOf.KernelRegistry]] },
+    // The accounts' token authority (issue 12): per account, its trusted node signers, k, policy and the
+    // kernels each selector requires; settles fees through the vault above.
+    { name: 'KrnlValidator', args: [['address', 'address'], () => [addressOf.KernelRegistry, addressOf.KrnlVault]] },
   ];
   for (const p of ours_) {
     const artifact = byName[p.contract ?? p.name];

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The use case as a test: run.mjs against fresh nodes on free ports, which it stops afterwards.
-#   examples/rwa-did/test.sh [krnld] [KRNLD]   krnld with the dev config's three chains (default)
+#   examples/rwa-did/test.sh [krnld] [KRNLD]   krnld with the dev config's three chains (default);
+#       then run-account.mjs, the account side, through krnld's bundler
 #   examples/rwa-did/test.sh hardhat [KRNLD]   three Hardhat nodes (31337, 31338, 31339) with
 #       krnld's predeploys replayed on them, and krnld as the kernel engine only: no chains of its
 #       own, krnl_* on its [engine] port, every chain reached through [engine.upstream]
@@ -137,5 +138,11 @@ esac
 status=0
 KRNL_HOME_RPC="${urls[0]}" KRNL_RWA_RPC="${urls[1]}" KRNL_DID_RPC="${urls[2]}" KRNL_ENGINE_RPC="$ENGINE_URL" \
     node "$ROOT/examples/rwa-did/run.mjs" || status=$?
+# The account side needs krnld's bundler on the home chain's port: not in hardhat mode.
+if [[ $status -eq 0 && "$MODE" == krnld ]]; then
+    echo
+    KRNL_HOME_RPC="${urls[0]}" KRNL_RWA_RPC="${urls[1]}" KRNL_DID_RPC="${urls[2]}" KRNL_ENGINE_RPC="$ENGINE_URL" \
+        node "$ROOT/examples/rwa-did/run-account.mjs" || status=$?
+fi
 if [[ $status -ne 0 ]]; then show_logs; fi
 exit $status

@@ -32,6 +32,12 @@ import {AccountStorage} from "./AccountStorage.sol";
 /// is ERC-4337's validationData (bits 160..207 validUntil, 208..255 validAfter), which selector windows
 /// also use in storage so that intersecting them is a few shifts.
 ///
+/// An operation whose callData is `executeUserOp.selector | call` (ERC-4337's IAccountExecute) is the same
+/// operation as one whose callData is `call`, validated alike (plugin and enable modes route by `call`'s
+/// selector), except that at execution the validator that validated it first gets `onUserOpExecution`
+/// with its part of the signature (KrnlValidator settles the attested fees there), then `call` runs as a
+/// call of the account to itself.
+///
 /// Validators are reached with `call` and keep their own per-account state; executors are reached with
 /// `delegatecall` from the fallback, routed by selector. A plugin validator can never reach the
 /// account's admin functions: they cannot be bound to a selector, and `execute`/`executeBatch`
@@ -156,6 +162,7 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
     }
 
     function _validatePlugin(bytes calldata callData) private returns (uint256) {
+        callData = _innerCall(callData);
         if (callData.length < 4) return SIG_VALIDATION_FAILED;
         bytes4 selector = bytes4(callData[:4]);
         if (!_pluginMayCall(selector, callData)) return SIG_VALIDATION_FAILED;
@@ -166,7 +173,7 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
     }
 
     function _validateEnable(PackedUserOperation calldata userOp, uint256 config) private returns (uint256) {
-        bytes calldata callData = userOp.callData;
+        bytes calldata callData = _innerCall(userOp.callData);
         bytes calldata sig = userOp.signature;
         if (callData.length < 4 || sig.length < 64) return SIG_VALIDATION_FAILED;
         bytes4 selector = bytes4(callData[:4]);
@@ -176,11 +183,9 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
         uint48 validUntil = uint48(bytes6(sig[10:16]));
         address validator = address(bytes20(sig[16:36]));
         address executor = address(bytes20(sig[36:56]));
-        uint256 dataEnd = 60 + uint256(uint32(bytes4(sig[56:60])));
-        if (sig.length < dataEnd + 4 || validator == address(0)) return SIG_VALIDATION_FAILED;
+        (uint256 dataEnd, uint256 approvalEnd) = _enableEnds(sig);
+        if (approvalEnd == 0 || validator == address(0)) return SIG_VALIDATION_FAILED;
         bytes calldata validatorData = sig[60:dataEnd];
-        uint256 approvalEnd = dataEnd + 4 + uint256(uint32(bytes4(sig[dataEnd:dataEnd + 4])));
-        if (sig.length < approvalEnd) return SIG_VALIDATION_FAILED;
 
         bytes32 digest = _hashTypedData(
             keccak256(
@@ -205,6 +210,22 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
         }
         uint256 entry = _bind(selector, executor, validator, validAfter, validUntil, validatorData);
         return _intersect(_callValidator(validator, approvalEnd), entry);
+    }
+
+    /// @dev Where the enable data and the root's approval end in an enable-mode signature (at least 64
+    /// bytes); `approvalEnd` 0 when the signature is too short for the lengths it declares.
+    function _enableEnds(bytes calldata sig) private pure returns (uint256 dataEnd, uint256 approvalEnd) {
+        dataEnd = 60 + uint256(uint32(bytes4(sig[56:60])));
+        if (sig.length < dataEnd + 4) return (dataEnd, 0);
+        approvalEnd = dataEnd + 4 + uint256(uint32(bytes4(sig[dataEnd:dataEnd + 4])));
+        if (sig.length < approvalEnd) return (dataEnd, 0);
+    }
+
+    /// @dev The call an operation makes: `callData` itself, or what follows the selector when it is
+    /// `executeUserOp` (IAccountExecute). One comparison (a few gas) on every plugin validation.
+    function _innerCall(bytes calldata callData) private pure returns (bytes calldata) {
+        if (callData.length >= 4 && bytes4(callData[:4]) == this.executeUserOp.selector) return callData[4:];
+        return callData;
     }
 
     /// @dev Whether a plugin-validated operation may call `selector` with `callData`.
@@ -242,7 +263,7 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
             || s == IAccountAdmin.setExecution.selector || s == IAccountAdmin.setDisabledFlags.selector
             || s == IAccountAdmin.invalidateEnableNonce.selector || s == IAccountAdmin.setSignatureValidator.selector
             || s == IAccountAdmin.executeDelegateCall.selector || s == IAccountAdmin.upgradeToAndCall.selector
-            || s == this.validateUserOp.selector;
+            || s == this.validateUserOp.selector || s == this.executeUserOp.selector;
     }
 
     /// @dev Calls `validator.validateUserOp(userOp, userOpHash, signatureOffset)` by forwarding this
@@ -322,6 +343,39 @@ abstract contract Account is UUPSUpgradeable, EIP712 {
             let m := mload(0x40)
             calldatacopy(m, data.offset, data.length)
             if iszero(call(gas(), target, value, m, data.length, codesize(), 0x00)) {
+                returndatacopy(m, 0x00, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
+    }
+
+    /// @notice ERC-4337's IAccountExecute: the EntryPoint calls this instead of the account with the whole
+    /// operation when `userOp.callData` starts with this selector. The validator that validated the
+    /// operation (plugin: the one bound to the call's selector; sudo: an external root, none for the
+    /// built-in one; enable: the one just bound) gets `onUserOpExecution` with its part of the signature
+    /// first, then the call (`userOp.callData[4:]`) runs as a call of the account to itself, so the same
+    /// `onlyEntryPointOrSelf` functions serve it; a revert of either bubbles up.
+    function executeUserOp(PackedUserOperation calldata userOp, bytes32) external payable {
+        if (msg.sender != _entryPoint) revert Unauthorized();
+        bytes calldata sig = userOp.signature;
+        bytes calldata call_ = userOp.callData[4:];
+        address validator;
+        uint256 offset = 4;
+        uint256 mode = sig.length < 4 ? type(uint256).max : uint32(bytes4(sig[:4]));
+        if (mode == MODE_PLUGIN) {
+            validator = address(uint160(AccountStorage.layout().selectorValidator[bytes4(call_[:4])]));
+        } else if (mode == MODE_SUDO) {
+            validator = AccountStorage.layout().config.defaultValidator();
+        } else if (mode == MODE_ENABLE) {
+            validator = address(bytes20(sig[16:36]));
+            (, offset) = _enableEnds(sig);
+        }
+        if (validator != address(0)) IValidator(validator).onUserOpExecution(sig[offset:]);
+        /// @solidity memory-safe-assembly
+        assembly {
+            let m := mload(0x40)
+            calldatacopy(m, call_.offset, call_.length)
+            if iszero(call(gas(), address(), 0, m, call_.length, codesize(), 0x00)) {
                 returndatacopy(m, 0x00, returndatasize())
                 revert(m, returndatasize())
             }

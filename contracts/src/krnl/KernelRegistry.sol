@@ -72,12 +72,14 @@ contract KernelRegistry {
     error NothingToUnstake();
     error UnstakeTooLarge(uint256 requested, uint256 staked);
     error UnstakeNotReady(uint64 readyAt);
-    /// Only the address the app contract names as its `owner()` may register or change it.
+    /// Only the app itself (a smart account registers itself) or the address the app contract names as its
+    /// `owner()` may register or change it.
     error NotAppOwner(address app, address caller);
     error AppExists(address app);
     error UnknownApp(address app);
     error ZeroTokenAuthority();
-    /// The token authority serves another app (its `app()` is not this one).
+    /// The token authority serves another app: its `app()` is not this one, and it does not answer
+    /// `servesApp(app)` with true (the KrnlValidator of an account answers that way).
     error AuthorityForOtherApp(address tokenAuthority, address app);
     /// Raised while settling: the app is not allowed to use this kernel.
     error KernelNotAllowed(address app, uint256 id);
@@ -345,15 +347,23 @@ contract KernelRegistry {
         k.pendingFee = 0;
     }
 
-    /// The app must be a contract whose `owner()` is the caller. A contract without `owner()` cannot be registered.
+    /// The caller must be the app contract itself (a smart account, or an EIP-7702 EOA, registering itself) or
+    /// its `owner()`. A contract without `owner()` can only register itself; a plain EOA never is an app.
     function _requireAppOwner(address app) private view {
         address owner;
         if (app.code.length != 0) {
+            if (msg.sender == app) return;
             try IOwned(app).owner() returns (address o) {
                 owner = o;
             } catch {}
         }
         if (owner == address(0) || owner != msg.sender) revert NotAppOwner(app, msg.sender);
+    }
+
+    function _servesApp(address tokenAuthority, address app) private view returns (bool serves) {
+        try IMultiAppAuthority(tokenAuthority).servesApp(app) returns (bool s) {
+            serves = s;
+        } catch {}
     }
 
     function _setApp(App storage a, address app, address tokenAuthority, uint256[] calldata kernelIds) private {
@@ -362,7 +372,7 @@ contract KernelRegistry {
         try ITokenAuthorityApp(tokenAuthority).app() returns (address s) {
             served = s;
         } catch {}
-        if (served != app) revert AuthorityForOtherApp(tokenAuthority, app);
+        if (served != app && !_servesApp(tokenAuthority, app)) revert AuthorityForOtherApp(tokenAuthority, app);
         a.tokenAuthority = tokenAuthority;
         mapping(uint256 => bool) storage allowed = isAllowed[app];
         for (uint256 i; i < kernelIds.length; ++i) {
@@ -378,4 +388,9 @@ contract KernelRegistry {
 
 interface ITokenAuthorityApp {
     function app() external view returns (address);
+}
+
+/// An authority serving many apps (KrnlValidator: one configuration per account).
+interface IMultiAppAuthority {
+    function servesApp(address app) external view returns (bool);
 }

@@ -15,6 +15,7 @@ contract KrnlVault is ReentrancyGuardTransient {
     /// An attested kernel fee is below what the registry asks for that kernel now.
     error FeeBelowRegistered(uint256 kernelId, uint256 attested, uint256 registered);
     error LengthMismatch();
+    /// Neither the app itself nor its owner.
     error NotAppOwner(address app, address caller);
     error AmountTooLarge(uint256 requested, uint256 available);
     error NothingToWithdraw();
@@ -45,9 +46,9 @@ contract KrnlVault is ReentrancyGuardTransient {
         emit Deposited(app, msg.sender, msg.value);
     }
 
-    /// The app's owner takes unused deposit back.
+    /// The app itself (a smart account) or the app contract's owner takes unused deposit back.
     function withdrawDeposit(address app, uint256 amount) external nonReentrant {
-        if (IOwned(app).owner() != msg.sender) revert NotAppOwner(app, msg.sender);
+        if (msg.sender != app && _ownerOf(app) != msg.sender) revert NotAppOwner(app, msg.sender);
         uint256 available = depositOf[app];
         if (amount > available) revert AmountTooLarge(amount, available);
         depositOf[app] = available - amount;
@@ -62,6 +63,15 @@ contract KrnlVault is ReentrancyGuardTransient {
         balanceOf[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
         SafeTransferLib.safeTransferETH(msg.sender, amount);
+    }
+
+    /// The app contract's `owner()`, or 0 when it has none (a smart account answers from its fallback with a
+    /// revert): the caller then gets NotAppOwner rather than the app's own error.
+    function _ownerOf(address app) private view returns (address owner) {
+        if (app.code.length == 0) return address(0);
+        try IOwned(app).owner() returns (address o) {
+            owner = o;
+        } catch {}
     }
 
     /// Moves the attested fees of one consumed attestation from `app`'s deposit: `kernelFees[i]` to the owner of

@@ -2,21 +2,19 @@
 pragma solidity ^0.8.30;
 
 import {Ownable} from "solady/auth/Ownable.sol";
-import {ECDSA} from "solady/utils/ECDSA.sol";
 import {KernelResponse, KrnlPayload} from "./KrnlTypes.sol";
 import {KrnlAttestation} from "./KrnlAttestation.sol";
 import {KrnlVault} from "./KrnlVault.sol";
+import {KrnlSignatures} from "./KrnlSignatures.sol";
 
 /// One app's token authority: which node signers it trusts, how many of them must sign (k), which policy the
 /// engine evaluates before signing, and the one-time consumption of attestations (docs/attestation.md).
 ///
 /// Signatures are k or more 65-byte (r, s, v) ECDSA signatures over the EIP-712 digest, concatenated with
-/// their signers in strictly ascending order, which makes "k distinct signers" a single comparison per signature.
+/// their signers in strictly ascending order (KrnlSignatures, shared with KrnlValidator).
 contract TokenAuthority is Ownable {
     bytes4 internal constant ERC1271_MAGIC = 0x1626ba7e;
     bytes4 internal constant ERC1271_INVALID = 0xffffffff;
-    /// secp256k1 n / 2: signatures with a larger s are the malleated twin of a valid one and are refused.
-    uint256 internal constant HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
     // Errors of consumption, in the order they are checked.
     error NotApp(address caller);
@@ -26,17 +24,8 @@ contract TokenAuthority is Ownable {
     error NonceUsed(uint256 nonce);
     /// `responses`, `kernelIds` and `kernelFees` must list the same kernels in the same order.
     error ResponsesDoNotMatchFees();
-    /// `signatures` is not a whole number of 65-byte signatures.
-    error MalformedSignatures(uint256 length);
-    /// Fewer signatures than the threshold.
-    error NotEnoughSignatures(uint256 given, uint256 threshold);
-    /// Signature `index` is unusable: high s, v not 27/28, or no key recovers.
-    error InvalidSignature(uint256 index);
-    /// The signature recovers to a key this authority does not trust. This is also what a signature over other
-    /// data gives (another chain, tampered responses, fees or arguments): it recovers to some unrelated key.
-    error UntrustedSigner(address signer);
-    /// A trusted signer appears twice, or the signers are not in ascending order.
-    error DuplicateOrUnsortedSigner(address signer);
+    // Signature errors (KrnlSignatures): MalformedSignatures, NotEnoughSignatures, InvalidSignature,
+    // UntrustedSigner, DuplicateOrUnsortedSigner.
 
     // Errors of administration.
     error AlreadySigner(address signer);
@@ -114,13 +103,28 @@ contract TokenAuthority is Ownable {
         return _signerPosition[signer] != 0;
     }
 
+    // The engine reads every authority (a TokenAuthority, or the KrnlValidator of an account) one way:
+    // these take the app and answer 0 / 0 / false for an app this authority does not serve.
+
+    function thresholdFor(address app_) external view returns (uint256) {
+        return app_ == app ? threshold : 0;
+    }
+
+    function policyFor(address app_) external view returns (address) {
+        return app_ == app ? policy : address(0);
+    }
+
+    function isSignerFor(address app_, address signer) external view returns (bool) {
+        return app_ == app && _signerPosition[signer] != 0;
+    }
+
     // ---------------------------------------------------------------- verification
 
     /// ERC-1271: the magic value only if `signatures` holds at least `threshold` valid signatures of `digest` by
     /// distinct trusted signers in ascending order.
     function isValidSignature(bytes32 digest, bytes calldata signatures) external view returns (bytes4) {
-        (Check result,,) = _verify(digest, signatures);
-        return result == Check.Ok ? ERC1271_MAGIC : ERC1271_INVALID;
+        (KrnlSignatures.Check result,,) = KrnlSignatures.check(digest, signatures, threshold, _isTrusted);
+        return result == KrnlSignatures.Check.Ok ? ERC1271_MAGIC : ERC1271_INVALID;
     }
 
     /// Consumes one attestation for the app: checks expiry, nonce and signatures, marks the nonce used and
@@ -150,10 +154,7 @@ contract TokenAuthority is Ownable {
                 KrnlAttestation.feesHashCalldata(p.kernelIds, p.kernelFees, p.nodeFee)
             )
         );
-        Check result;
-        uint256 index;
-        (result, signers_, index) = _verify(digest, p.signatures);
-        if (result != Check.Ok) _revertFor(result, signers_, index, p.signatures.length);
+        signers_ = KrnlSignatures.verify(digest, p.signatures, threshold, _isTrusted);
 
         nonceUsed[p.nonce] = true;
         uint256 charged = vault.settle(app, p.kernelIds, p.kernelFees, p.nodeFee, signers_);
@@ -215,54 +216,8 @@ contract TokenAuthority is Ownable {
 
     // ---------------------------------------------------------------- internals
 
-    enum Check {
-        Ok,
-        Malformed,
-        TooFew,
-        Invalid,
-        Untrusted,
-        Unsorted
-    }
-
-    /// Recovers every signature. On failure `index` is the offending signature and, for Untrusted/Unsorted,
-    /// `signers_[index]` its signer.
-    function _verify(bytes32 digest, bytes calldata signatures)
-        internal
-        view
-        returns (Check result, address[] memory signers_, uint256 index)
-    {
-        if (signatures.length % 65 != 0) return (Check.Malformed, signers_, 0);
-        uint256 count = signatures.length / 65;
-        if (count < threshold || count == 0) return (Check.TooFew, signers_, 0);
-        signers_ = new address[](count);
-        address previous;
-        for (uint256 i; i < count; ++i) {
-            bytes32 r;
-            bytes32 s;
-            uint8 v;
-            assembly ("memory-safe") {
-                let at := add(signatures.offset, mul(i, 65))
-                r := calldataload(at)
-                s := calldataload(add(at, 0x20))
-                v := byte(0, calldataload(add(at, 0x40)))
-            }
-            if (uint256(s) > HALF_ORDER || (v != 27 && v != 28)) return (Check.Invalid, signers_, i);
-            address signer = ECDSA.tryRecover(digest, v, r, s);
-            if (signer == address(0)) return (Check.Invalid, signers_, i);
-            signers_[i] = signer;
-            if (_signerPosition[signer] == 0) return (Check.Untrusted, signers_, i);
-            if (signer <= previous) return (Check.Unsorted, signers_, i);
-            previous = signer;
-        }
-        return (Check.Ok, signers_, 0);
-    }
-
-    function _revertFor(Check result, address[] memory signers_, uint256 index, uint256 length) private view {
-        if (result == Check.Malformed) revert MalformedSignatures(length);
-        if (result == Check.TooFew) revert NotEnoughSignatures(length / 65, threshold);
-        if (result == Check.Invalid) revert InvalidSignature(index);
-        if (result == Check.Untrusted) revert UntrustedSigner(signers_[index]);
-        revert DuplicateOrUnsortedSigner(signers_[index]);
+    function _isTrusted(address signer) private view returns (bool) {
+        return _signerPosition[signer] != 0;
     }
 
     function _addSigner(address signer) private {

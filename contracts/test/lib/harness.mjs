@@ -165,6 +165,19 @@ export async function handleOpsError(ep, ops) {
   }
 }
 
+/// Simulates handleOps and returns the raw revert data (hex), or null if it would succeed.
+export async function handleOpsRevertData(ep, ops) {
+  const data = encodeFunctionData({ abi: artifact(ep.name).abi, functionName: 'handleOps', args: [ops, dev.address] });
+  try {
+    await pub.call({ account: dev.address, to: ep.address, data, gas: 10_000_000n });
+    return null;
+  } catch (e) {
+    const raw = findRevertData(e);
+    if (!raw) throw e;
+    return raw;
+  }
+}
+
 function findRevertData(e) {
   for (let x = e; x; x = x.cause) {
     if (typeof x.data === 'string' && x.data.startsWith('0x')) return x.data;

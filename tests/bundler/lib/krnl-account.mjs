@@ -15,23 +15,33 @@
 //    SIG_VALIDATION_FAILED instead of reverting, as ERC-4337 wants of a dummy.
 //  - ERC-1271: 0x00 then the owner's raw signature of the EIP-712 digest
 //    AccountMessage(bytes32 hash) in the domain ("KrnlAccount", "1", chainId, account).
+//  - KRNL plugin mode (option `krnl`, docs: notes/issue12_spec.md): the account routes `execute` to the
+//    KrnlValidator, so ops are signed in plugin mode: 0x00000001 | the owner's 65-byte signature (the
+//    node appends the attestation). With fees to settle (`krnl.executeUserOp`), callData is wrapped as
+//    ERC-4337's executeUserOp: its selector 0x8dd7712f followed by the account call.
 import { concatHex, decodeFunctionData, encodeFunctionData, hashMessage, hashTypedData, parseAbi } from 'viem';
 import { entryPoint07Abi, entryPoint08Abi, getUserOperationHash, toSmartAccount } from 'viem/account-abstraction';
+import { predeploys } from './node.mjs';
 
-/** The genesis predeploys of the account (build/contracts/predeploys.json). */
+/**
+ * The genesis predeploys of the account, read from the contract build krnld embeds
+ * (KRNL_PREDEPLOYS, default build/contracts/predeploys.json): the implementations' addresses follow
+ * their code, so they move whenever Account.sol does. The EntryPoints are canonical.
+ */
+const built = predeploys();
 export const KRNL_ACCOUNT = {
   '0.7': {
     entryPoint: '0x0000000071727De22E5E9d8BAf0edAc6f37da032',
-    factory: '0x8E1f23d984B072306bBdDB6683Ac5aC3e9815A6a',
-    implementation: '0xDFa93d8339f77f5821107DDbccBC5320B9f6fCB3',
+    factory: built.AccountFactoryV07,
+    implementation: built.AccountV07,
   },
   '0.8': {
     entryPoint: '0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108',
-    factory: '0xba1E4771C607a963Db4BB48553b60abE1783c0Ca',
-    implementation: '0xdDdFd3FF66CD1fF0DF07F6a363eF819BF896346c',
+    factory: built.AccountFactoryV08,
+    implementation: built.AccountV08,
   },
 };
-export const ECDSA_VALIDATOR = '0x4a1d1fd372E540047dCcBF2d68e6b7B037311E32';
+export const ECDSA_VALIDATOR = built.ECDSAValidator;
 
 /** The signature modes: the first 4 bytes of userOp.signature. */
 export const MODE = { sudo: '0x00000000', plugin: '0x00000001', enable: '0x00000002' };
@@ -40,6 +50,11 @@ export const MODE = { sudo: '0x00000000', plugin: '0x00000001', enable: '0x00000
 export const STUB_ECDSA =
   '0xfffffffffffffffffffffffffffffff0000000000000000000000000000000007aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1c';
 export const STUB_SIGNATURE = concatHex([MODE.sudo, STUB_ECDSA]);
+/** The stub of KRNL plugin mode: same shape as a real signature (mode 1 | 65 bytes) so the node attests it. */
+export const STUB_KRNL_SIGNATURE = concatHex([MODE.plugin, STUB_ECDSA]);
+
+/** ERC-4337's IAccountExecute.executeUserOp(PackedUserOperation,bytes32): the EntryPoint passes the op. */
+export const EXECUTE_USER_OP_SELECTOR = '0x8dd7712f';
 
 export const accountFactoryAbi = parseAbi([
   'function createAccount(address owner, uint256 index) payable returns (address account)',
@@ -58,6 +73,8 @@ export const krnlAccountAbi = parseAbi([
   'function rootSigner() view returns (address)',
   'function implementation() view returns (address)',
   'function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)',
+  'function setExecution(bytes4 selector, address executor, address validator, uint48 validAfter, uint48 validUntil, bytes validatorData)',
+  'function executionOf(bytes4 selector) view returns (address executor, address validator, uint48 validAfter, uint48 validUntil)',
   'struct PackedUserOperation { address sender; uint256 nonce; bytes initCode; bytes callData; bytes32 accountGasLimits; uint256 preVerificationGas; bytes32 gasFees; bytes paymasterAndData; bytes signature; }',
   'function validateUserOp(PackedUserOperation userOp, bytes32 userOpHash, uint256 missingAccountFunds) payable returns (uint256 validationData)',
 ]);
@@ -74,8 +91,9 @@ export function krnlMessageDigest({ account, chainId, hash }) {
 
 /**
  * toKrnlAccount({client, owner, entryPointVersion: '0.7' | '0.8', index?, nonceKey?, factoryAddress?,
- * address?}) -> a viem SmartAccount. `owner` is a viem local account (privateKeyToAccount,
+ * address?, krnl?}) -> a viem SmartAccount. `owner` is a viem local account (privateKeyToAccount,
  * mnemonicToAccount): it signs the userOpHash as a personal message and ERC-1271 digests raw.
+ * `krnl` ({executeUserOp: boolean}) switches to KRNL plugin mode (see the head of this file).
  */
 export async function toKrnlAccount({
   client,
@@ -85,6 +103,7 @@ export async function toKrnlAccount({
   nonceKey = 0n,
   factoryAddress,
   address: knownAddress,
+  krnl,
 }) {
   const predeploy = KRNL_ACCOUNT[entryPointVersion];
   if (!predeploy) throw new Error(`toKrnlAccount: no krnl account for EntryPoint ${entryPointVersion}`);
@@ -126,24 +145,18 @@ export async function toKrnlAccount({
       });
     },
     async encodeCalls(calls) {
-      if (calls.length === 1) {
-        const c = calls[0];
-        return encodeFunctionData({ abi: krnlAccountAbi, functionName: 'execute', args: [c.to, c.value ?? 0n, c.data ?? '0x'] });
-      }
-      return encodeFunctionData({
-        abi: krnlAccountAbi,
-        functionName: 'executeBatch',
-        args: [calls.map((c) => ({ target: c.to, value: c.value ?? 0n, data: c.data ?? '0x' }))],
-      });
+      const call = encodeAccountCalls(calls);
+      return krnl?.executeUserOp ? concatHex([EXECUTE_USER_OP_SELECTOR, call]) : call;
     },
     async decodeCalls(data) {
-      const { functionName, args } = decodeFunctionData({ abi: krnlAccountAbi, data });
+      const call = data.slice(0, 10).toLowerCase() === EXECUTE_USER_OP_SELECTOR ? `0x${data.slice(10)}` : data;
+      const { functionName, args } = decodeFunctionData({ abi: krnlAccountAbi, data: call });
       if (functionName === 'execute') return [{ to: args[0], value: args[1], data: args[2] }];
       if (functionName === 'executeBatch') return args[0].map((c) => ({ to: c.target, value: c.value, data: c.data }));
       throw new Error(`krnl account: cannot decode calls of ${functionName}`);
     },
     async getStubSignature() {
-      return STUB_SIGNATURE;
+      return krnl ? STUB_KRNL_SIGNATURE : STUB_SIGNATURE;
     },
     async signUserOperation(parameters) {
       const { chainId: id, ...userOperation } = parameters;
@@ -153,7 +166,7 @@ export async function toKrnlAccount({
         entryPointVersion: entryPoint.version,
         userOperation: { ...userOperation, sender: address },
       });
-      return concatHex([MODE.sudo, await owner.signMessage({ message: { raw: userOpHash } })]);
+      return concatHex([krnl ? MODE.plugin : MODE.sudo, await owner.signMessage({ message: { raw: userOpHash } })]);
     },
     async signMessage({ message }) {
       const digest = krnlMessageDigest({ account: address, chainId: await chainId(), hash: hashMessage(message) });
@@ -163,5 +176,18 @@ export async function toKrnlAccount({
       const digest = krnlMessageDigest({ account: address, chainId: await chainId(), hash: hashTypedData(typedData) });
       return concatHex(['0x00', await owner.sign({ hash: digest })]);
     },
+  });
+}
+
+/** The account call of `calls` (viem's {to, value, data}): execute for one, executeBatch for more. */
+export function encodeAccountCalls(calls) {
+  if (calls.length === 1) {
+    const c = calls[0];
+    return encodeFunctionData({ abi: krnlAccountAbi, functionName: 'execute', args: [c.to, c.value ?? 0n, c.data ?? '0x'] });
+  }
+  return encodeFunctionData({
+    abi: krnlAccountAbi,
+    functionName: 'executeBatch',
+    args: [calls.map((c) => ({ target: c.to, value: c.value ?? 0n, data: c.data ?? '0x' }))],
   });
 }

@@ -23,6 +23,12 @@ interface IValidator {
         external
         returns (uint256 validationData);
 
+    /// @dev Called by the account from `executeUserOp` (ERC-4337's IAccountExecute), before the operation's
+    /// call runs, on the validator that validated the operation; `validatorSignature` is the same part of
+    /// `userOp.signature` that `validateUserOp` read (from `signatureOffset` on). A validator with work to do
+    /// at execution (KrnlValidator settles the attested fees) does it here; a revert reverts the call.
+    function onUserOpExecution(bytes calldata validatorSignature) external;
+
     /// @dev ERC-1271 check on behalf of `msg.sender` (the account). `hash` is already wrapped in the
     /// account's EIP-712 domain. `sender` is whoever asked the account. Returns 0x1626ba7e if valid.
     function isValidSignatureWithSender(address sender, bytes32 hash, bytes calldata signature)

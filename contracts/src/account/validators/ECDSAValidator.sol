@@ -43,6 +43,9 @@ contract ECDSAValidator is IValidator {
         return signer == owner && owner != address(0) ? 0 : 1;
     }
 
+    /// @dev Nothing to do at execution.
+    function onUserOpExecution(bytes calldata) external {}
+
     function isValidSignatureWithSender(address, bytes32 hash, bytes calldata signature)
         external
         view

@@ -42,6 +42,9 @@ contract PasskeyValidator is IValidator {
         return _verify(userOpHash, userOp.signature[signatureOffset:]) ? 0 : 1;
     }
 
+    /// @dev Nothing to do at execution.
+    function onUserOpExecution(bytes calldata) external {}
+
     function isValidSignatureWithSender(address, bytes32 hash, bytes calldata signature)
         external
         view

@@ -115,6 +115,9 @@ contract SessionKeyValidator is IValidator {
         return (uint256(s.validUntil) << 160) | (uint256(s.validAfter) << 208);
     }
 
+    /// @dev Nothing to do at execution.
+    function onUserOpExecution(bytes calldata) external {}
+
     function isValidSignatureWithSender(address, bytes32, bytes calldata) external pure returns (bytes4) {
         return 0xffffffff; // session keys never sign messages on the account's behalf
     }

@@ -82,6 +82,9 @@ contract WeightedMultisigValidator is IValidator {
         return (t + c.delay) << 208; // validAfter; no expiry
     }
 
+    /// @dev Nothing to do at execution.
+    function onUserOpExecution(bytes calldata) external {}
+
     /// @notice Records the guardians' approval of `userOpHash` for `account`; anyone may submit it.
     function propose(address account, bytes32 userOpHash, bytes calldata signatures) external {
         Config memory c = configOf[account];
