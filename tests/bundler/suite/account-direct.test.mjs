@@ -20,15 +20,17 @@ before(async () => {
 });
 after(async () => node?.stop());
 
-test('the account constants match the build\'s predeploys', () => {
+test('the node\'s account predeploys are the build\'s: each factory has code and makes that implementation', async () => {
   const p = predeploys();
   assert.ok(Object.keys(p).length > 0, 'build/contracts/predeploys.json is missing');
   assert.equal(p.EntryPointV07, ENTRY_POINTS['0.7']);
   assert.equal(p.EntryPointV08, ENTRY_POINTS['0.8']);
+  const abi = [{ type: 'function', name: 'ACCOUNT_IMPLEMENTATION', stateMutability: 'view', inputs: [], outputs: [{ type: 'address' }] }];
   for (const v of ['0.7', '0.8']) {
-    const tag = v === '0.7' ? 'V07' : 'V08';
-    assert.equal(p[`AccountFactory${tag}`], KRNL_ACCOUNT[v].factory);
-    assert.equal(p[`Account${tag}`], KRNL_ACCOUNT[v].implementation);
+    const { factory, implementation } = KRNL_ACCOUNT[v];
+    assert.ok(await clients.publicClient.getCode({ address: implementation }), `no code at the v${v} implementation`);
+    const made = await clients.publicClient.readContract({ address: factory, abi, functionName: 'ACCOUNT_IMPLEMENTATION' });
+    assert.equal(made, implementation, `the v${v} factory deploys proxies of ${made}`);
   }
 });
 
