@@ -126,9 +126,8 @@ function table(version, { ours, simple }) {
 const KRNL_FEES = [1_000_000n, 2_000_000n, 500_000n];
 const KRNL_NODE_FEE = 3_000_001n;
 // What the KrnlValidator's onUserOpExecution adds to the call around vault.settle (estimated separately below):
-// decoding (~1,000), the pending SLOAD + SSTORE back to its value at the start of the transaction (200 after the
-// refund is not counted against the limit: 2,900 charged), one ecrecover (3,000), the warm call (~2,000) and the
-// account's executeUserOp self-call (~3,000). Over-provisioning only costs the EntryPoint's 10% penalty on it.
+// decoding (~1,000), two TLOADs and a TSTORE of the pending record (300), the feesHash (~500), one ecrecover
+// (3,000), the warm call (~2,000) and the account's executeUserOp self-call (~3,000). Over-provisioning only costs the EntryPoint's 10% penalty on it.
 const HOOK_GAS = 15_000n;
 
 async function krnlBench(version) {
@@ -179,8 +178,8 @@ async function krnlBench(version) {
   const out = {};
   out.ecdsa = await run(ep, ecdsaAccount, { callData: transfer(), sign: ecdsaSign });
   out.krnl = await run(ep, krnlAccount, { callData: transfer(), sign: krnlSign({}) });
-  // The first fee operation writes the pending-settlement slot from 0 (22,100); every later one finds the
-  // sentinel there (2,900), so the steady state is the second.
+  // The first fee operation of the run writes the vault's earnings balances from 0 (22,100 each); later ones
+  // find them non-zero (2,900), so the steady state is the second.
   out.krnlFeesFirst = await run(ep, krnlAccount, { ...(await wrapped(krnlAccount)), sign: krnlSign(fees) });
   out.krnlFees = await run(ep, krnlAccount, { ...(await wrapped(krnlAccount)), sign: krnlSign(fees) });
   out.settleGas = settleGas;
@@ -199,7 +198,7 @@ function krnlTable(version, r) {
   };
   row('ECDSA validator, plugin mode', r.ecdsa);
   row('KrnlValidator, zero fees (verification only)', r.krnl, 25_000n);
-  row('KrnlValidator, fees via executeUserOp (first: pending slot 0 → set)', r.krnlFeesFirst);
+  row('KrnlValidator, fees via executeUserOp (first: vault balances 0 → set)', r.krnlFeesFirst);
   row('KrnlValidator, fees via executeUserOp (steady state)', r.krnlFees);
   console.log(`(vault.settle alone, three kernels and one node payout, estimated: ${r.settleGas} gas; the rest of the fee rows' delta is verification and the hook)`);
 }

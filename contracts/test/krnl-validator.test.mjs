@@ -167,7 +167,28 @@ for (const [version, ep] of Object.entries(EP)) {
       for (const [i, o] of kernelOwners.entries()) assert.equal(await vaultBalance(o.address), before.owners[i] + FEES[i]);
       assert.equal(await vaultBalance(nodes[0].address), before.node + NODE_FEE); // k = 1: the whole node fee
       assert.equal(await depositOf(account), before.deposit - FEES.reduce((a, b) => a + b) - NODE_FEE);
-      assert.equal(await h.read('KrnlValidator', KV, 'pendingSettlementOf', [account]), toHex(1n, { size: 32 }));
+    });
+
+    test('two fee-paying operations of one account in one handleOps: each settles its own fees', async () => {
+      const before = await depositOf(account);
+      const first = await krnlOp(ep, { account, callData: wrap(h.execute(recorder, 0n, record(44n))), ...base(), kernelFees: FEES, nodeFee: NODE_FEE, expiry: await expiryIn(3600) });
+      const second = await krnlOp(ep, { account, callData: wrap(h.execute(recorder, 0n, record(45n))), ...base(), kernelFees: FEES, nodeFee: NODE_FEE, expiry: await expiryIn(3600), extra: { nonce: first.op.nonce + 1n } });
+      const r = await h.handleOps(ep, [first.op, second.op]);
+      assert.deepEqual(r.opEvents.map((e) => e.args.success), [true, true]);
+      assert.equal(await h.read('Recorder', recorder, 'lastArg'), 45n);
+      const perOp = FEES.reduce((a, b) => a + b) + NODE_FEE;
+      assert.equal(await depositOf(account), before - 2n * perOp);
+    });
+
+    test('the hook settles only what validation checked: nothing outside an operation, no other fees', async () => {
+      // Called by the account outside a validated operation (a sudo op calling the validator itself).
+      const { op: attested } = await krnlOp(ep, { account, callData: wrap(h.execute(recorder, 0n, record(46n))), ...base(), kernelFees: FEES, nodeFee: NODE_FEE, expiry: await expiryIn(3600) });
+      const part = sliceHex(attested.signature, 4);
+      const hook = encodeFunctionData({ abi: abiOf('KrnlValidator'), functionName: 'onUserOpExecution', args: [part] });
+      const before = await depositOf(account);
+      const r = await h.sudoOp(ep, owner, account, h.execute(KV, 0n, hook));
+      assert.equal(r.opEvents[0].args.success, false, 'a settlement without its validation reverts');
+      assert.equal(await depositOf(account), before);
     });
 
     test('zero fees through executeUserOp: the hook does nothing, the call runs', async () => {

@@ -24,7 +24,8 @@ import {KrnlSignatures} from "../../krnl/KrnlSignatures.sol";
 /// selector = call[0:4] (0 for a call shorter than 4 bytes), argsHash = keccak256(call[4:]).
 ///
 /// ERC-7562: validation reads only slots keyed by the account innermost (its config slot and, per
-/// signature, `_trusted[signer][account]`), writes only `_pending[account]`, uses no banned opcode
+/// signature, `_trusted[signer][account]`), writes only two transient slots keyed by the account (OP-070
+/// judges them as storage), uses no banned opcode
 /// (the expiry is returned as validUntil instead of reading TIMESTAMP) and calls only the ecrecover
 /// precompile. The policy, the requirements, the registry and the vault are never touched in validation.
 ///
@@ -34,8 +35,11 @@ import {KrnlSignatures} from "../../krnl/KrnlSignatures.sol";
 /// trials, and one attestation must hold for all of them; the owner's signature covers the gas fields.
 ///
 /// Fees move in execution (validation cannot move value): when any fee is non-zero the operation must come
-/// through `executeUserOp`, validation records the attestation's digest in `_pending[account]`, and the
-/// account's `onUserOpExecution` call consumes it, recovers the signers again and has the vault settle.
+/// through `executeUserOp`, validation records the attestation's digest and feesHash in transient storage
+/// under (account, nonce), and the account's `onUserOpExecution` call consumes them, checks the fees it is
+/// given against the feesHash, recovers the signers again and has the vault settle. Transient: 200 gas
+/// instead of a 5,000-gas slot, nothing left behind by an execution that never reached the hook, and every
+/// op of one account in a bundle keeps its own record (validations all run before executions).
 contract KrnlValidator is IValidator {
     /// One slot: validation reads exactly this config word (2,100 cold) besides the signer bits.
     struct Config {
@@ -45,10 +49,6 @@ contract KrnlValidator is IValidator {
 
     uint256 internal constant SIG_VALIDATION_FAILED = 1;
     bytes4 internal constant EXECUTE_USER_OP = 0x8dd7712f; // executeUserOp(PackedUserOperation,bytes32)
-    /// What `_pending` holds when nothing awaits settlement. Never 0 again once written: a non-zero to
-    /// non-zero SSTORE in validation costs 2,900 (+2,100 cold) instead of 22,100, and the hook's write back
-    /// to the value the slot had at the start of the transaction is refunded down to 100.
-    bytes32 internal constant SETTLED = bytes32(uint256(1));
 
     KernelRegistry public immutable registry;
     KrnlVault public immutable vault;
@@ -61,7 +61,6 @@ contract KrnlValidator is IValidator {
     mapping(address account => address) internal _policyOf;
     mapping(address account => bytes4[]) internal _selectorList;
     mapping(bytes4 selector => mapping(address account => string)) internal _requirementOf;
-    mapping(address account => bytes32) internal _pending;
 
     event Configured(address indexed account, address owner, address[] signers, uint256 threshold, address policy);
     event RequirementSet(address indexed account, bytes4 indexed selector, string requirement);
@@ -81,6 +80,8 @@ contract KrnlValidator is IValidator {
     error SettlementNeedsExecuteUserOp();
     // onUserOpExecution
     error NothingToSettle();
+    /// The fees the hook is given are not the ones validation checked.
+    error FeesNotAttested();
 
     constructor(KernelRegistry registry_, KrnlVault vault_) {
         registry = registry_;
@@ -176,6 +177,7 @@ contract KrnlValidator is IValidator {
             calldatacopy(m, add(call_.offset, 4), sub(n, 4))
             argsHash := keccak256(m, sub(n, 4))
         }
+        bytes32 feesHash = KrnlAttestation.feesHashCalldata(kernelIds, kernelFees, nodeFee);
         bytes32 digest = _digest(
             KrnlAttestation.structHash(
                 msg.sender,
@@ -185,7 +187,7 @@ contract KrnlValidator is IValidator {
                 responsesHash,
                 nonce,
                 uint64(expiry),
-                KrnlAttestation.feesHashCalldata(kernelIds, kernelFees, nodeFee)
+                feesHash
             )
         );
         // k ecrecovers (3,000 each) and k cold `_trusted` SLOADs (2,100 each).
@@ -193,7 +195,12 @@ contract KrnlValidator is IValidator {
 
         if (_charges(kernelFees, nodeFee)) {
             if (!wrapped) revert SettlementNeedsExecuteUserOp();
-            _pending[msg.sender] = digest;
+            uint256 slot = _pendingSlot(msg.sender, nonce);
+            /// @solidity memory-safe-assembly
+            assembly {
+                tstore(slot, digest)
+                tstore(add(slot, 1), feesHash)
+            }
         }
         // A failed owner signature returns 1 rather than reverting, and only after the attestation was
         // checked: gas estimation runs with a stub owner signature and the node's real attestation, and must
@@ -213,12 +220,30 @@ contract KrnlValidator is IValidator {
     /// payouts; it reverts InsufficientDeposit when the deposit cannot pay, which reverts the execution.
     function onUserOpExecution(bytes calldata validatorSignature) external {
         if (validatorSignature.length <= 65) return;
-        (,,, uint256[] calldata kernelIds, uint256[] calldata kernelFees, uint256 nodeFee, bytes calldata signatures) =
-            _decode(validatorSignature[65:]);
+        (
+            ,
+            uint256 nonce,
+            ,
+            uint256[] calldata kernelIds,
+            uint256[] calldata kernelFees,
+            uint256 nodeFee,
+            bytes calldata signatures
+        ) = _decode(validatorSignature[65:]);
         if (!_charges(kernelFees, nodeFee)) return;
-        bytes32 digest = _pending[msg.sender];
-        if (digest == bytes32(0) || digest == SETTLED) revert NothingToSettle();
-        _pending[msg.sender] = SETTLED;
+        uint256 slot = _pendingSlot(msg.sender, nonce);
+        bytes32 digest;
+        bytes32 feesHash;
+        /// @solidity memory-safe-assembly
+        assembly {
+            digest := tload(slot)
+            feesHash := tload(add(slot, 1))
+        }
+        if (digest == bytes32(0)) revert NothingToSettle();
+        if (feesHash != KrnlAttestation.feesHashCalldata(kernelIds, kernelFees, nodeFee)) revert FeesNotAttested();
+        /// @solidity memory-safe-assembly
+        assembly {
+            tstore(slot, 0) // settles once
+        }
         address[] memory signers =
             KrnlSignatures.verify(digest, signatures, _configOf[msg.sender].threshold, _isTrusted);
         vault.settle(msg.sender, kernelIds, kernelFees, nodeFee, signers);
@@ -271,9 +296,15 @@ contract KrnlValidator is IValidator {
         return _configOf[app].threshold != 0;
     }
 
-    /// The digest recorded by validation and not yet settled; 0 or 1 when none.
-    function pendingSettlementOf(address app) external view returns (bytes32) {
-        return _pending[app];
+    /// The transient slot of an op's pending settlement: keccak256(account ‖ nonce), the account first so
+    /// that ERC-7562 sees storage associated with it (the next slot holds the feesHash).
+    function _pendingSlot(address account, uint256 nonce) private pure returns (uint256 slot) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            mstore(0x00, account)
+            mstore(0x20, nonce)
+            slot := keccak256(0x00, 0x40)
+        }
     }
 
     function domainSeparator() external view returns (bytes32) {
