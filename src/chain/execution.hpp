@@ -39,6 +39,8 @@ struct Receipt {
 };
 
 inline constexpr uint64_t kBlobGasPerBlob = 1 << 17;
+// EIP-7918 (Osaka): a blob's reserve price, in execution gas at the block's base fee.
+inline constexpr uint64_t kBlobBaseCost = 1 << 13;
 
 // The EVM's view of the block for a transaction from `origin` (gas price and blob hashes are the
 // caller's to fill). `blob_price` is the block's blob base fee.

@@ -89,7 +89,21 @@ uint64_t next_excess_blob_gas(const BlockHeader& parent, Revision rev) {
     if (!parent.excess_blob_gas || !parent.blob_gas_used) return 0;
     const uint64_t total = *parent.excess_blob_gas + *parent.blob_gas_used;
     const uint64_t target = target_blob_gas_per_block(rev);
-    return total < target ? 0 : total - target;
+    if (total < target) return 0;
+    // EIP-7918 (Osaka): while a blob costs less than kBlobBaseCost execution gas, the excess does
+    // not fall; it grows by the blob gas used times (max - target) / max.
+    if (rev >= Revision::Osaka && parent.base_fee_per_gas) {
+        const uint256 reserve_price = uint256(kBlobBaseCost) * *parent.base_fee_per_gas;
+        const uint256 blob_price =
+            uint256(kBlobGasPerBlob) * blob_base_fee(*parent.excess_blob_gas, rev);
+        if (reserve_price > blob_price) {
+            const uint64_t max = max_blob_gas_per_block(rev);
+            const auto scaled = static_cast<uint64_t>(
+                static_cast<unsigned __int128>(*parent.blob_gas_used) * (max - target) / max);
+            return *parent.excess_blob_gas + scaled;
+        }
+    }
+    return total - target;
 }
 
 namespace {

@@ -75,6 +75,26 @@ TEST(ExcessBlobGas, CarriesWhatIsAboveTheTarget) {
     EXPECT_EQ(max_blob_gas_per_block(Revision::Prague), 9 * kBlobGasPerBlob);
 }
 
+TEST(ExcessBlobGas, Eip7918ReservePriceStopsTheFallFromOsaka) {
+    BlockHeader p = parent();
+    p.excess_blob_gas = 0;  // blob base fee 1 wei: a blob's gas costs 2^17 wei
+    p.blob_gas_used = 9 * kBlobGasPerBlob;
+    // Base fee 16 wei: 8192 * 16 = 2^17, not above the blob price; the EIP-4844 rule holds.
+    p.base_fee_per_gas = 16;
+    EXPECT_EQ(next_excess_blob_gas(p, Revision::Osaka), 3 * kBlobGasPerBlob);
+    // 17 wei: the reserve price is above it, so the excess grows by 9 blobs * 3/9, not by 9 - 6.
+    p.base_fee_per_gas = 17;
+    EXPECT_EQ(next_excess_blob_gas(p, Revision::Prague), 3 * kBlobGasPerBlob);
+    p.blob_gas_used = 6 * kBlobGasPerBlob;
+    p.excess_blob_gas = 10 * kBlobGasPerBlob;
+    EXPECT_EQ(next_excess_blob_gas(p, Revision::Prague), 10 * kBlobGasPerBlob);
+    EXPECT_EQ(next_excess_blob_gas(p, Revision::Osaka), 12 * kBlobGasPerBlob);
+    // Below the target the excess still falls to 0.
+    p.excess_blob_gas = 0;
+    p.blob_gas_used = kBlobGasPerBlob;
+    EXPECT_EQ(next_excess_blob_gas(p, Revision::Osaka), 0u);
+}
+
 TEST(ValidateHeader, AcceptsAWellFormedChild) {
     EXPECT_EQ(check(child(parent())), std::nullopt);
 }

@@ -5,6 +5,12 @@
 namespace krnl::chain {
 namespace {
 
+// From Osaka no transaction may ask for more than 2^24 gas (EIP-7825), so calls are capped there
+// too, rather than failing for a default gas the caller never chose.
+uint64_t call_gas_cap(evm::Revision rev, uint64_t gas_cap) {
+    return rev >= evm::Revision::Osaka ? std::min(gas_cap, kMaxTxGasLimitOsaka) : gas_cap;
+}
+
 // The transaction a call request runs as: its type follows the fields it gives.
 Transaction to_transaction(const CallRequest& r, uint64_t chain_id, uint64_t nonce, uint64_t gas) {
     Transaction tx;
@@ -84,6 +90,7 @@ std::expected<CallOutcome, std::string> simulate_call(state::State& state, evm::
                                                       const BlockHashFn& block_hash,
                                                       evm::Tracer* tracer, bool keep_base_fee) {
     const address from = request.from.value_or(address{});
+    gas_cap = call_gas_cap(rev, gas_cap);
     const uint64_t gas = std::min(request.gas.value_or(gas_cap), gas_cap);
     const state::Account* acc = state.find(from);
     Transaction tx = to_transaction(request, block.chain_id, acc ? acc->nonce : 0, gas);
@@ -125,6 +132,7 @@ std::expected<uint64_t, EstimateError> estimate_gas(
     const std::function<state::State()>& fresh_state, evm::Revision rev, const BlockInfo& block,
     const CallRequest& request, uint64_t gas_cap, evm::AnalysisCache& cache,
     const BlockHashFn& block_hash) {
+    gas_cap = call_gas_cap(rev, gas_cap);
     uint64_t hi = std::min(request.gas.value_or(gas_cap), gas_cap);
     auto attempt = [&](uint64_t gas) {
         CallRequest r = request;

@@ -334,6 +334,8 @@ size_t blob_limit(evm::Revision rev) {
     return rev >= evm::Revision::Prague ? 9 : 6;
 }
 
+constexpr size_t kMaxBlobsPerTxOsaka = 6;
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -533,6 +535,8 @@ std::string_view tx_error_message(TxError error) {
             return "EIP-7702 transaction cannot create a contract";
         case TxError::EmptyAuthorizationList:
             return "EIP-7702 transaction with empty auth list";
+        case TxError::GasLimitAboveCap:
+            return "transaction gas limit too high (cap: 16777216)";
         case TxError::GasLimitExceedsBlock:
             return "exceeds block gas limit";
         case TxError::FeeCapBelowBaseFee:
@@ -572,6 +576,8 @@ std::optional<TxError> validate_transaction(const Transaction& tx, evm::Revision
     if (tx.nonce == UINT64_MAX) return TxError::NonceMax;
     if (tx.max_priority_fee_per_gas > tx.max_fee_per_gas) return TxError::TipAboveFeeCap;
     if (!checked_mul(tx.max_fee_per_gas, tx.gas_limit)) return TxError::GasLimitPriceOverflow;
+    if (rev >= evm::Revision::Osaka && tx.gas_limit > kMaxTxGasLimitOsaka)
+        return TxError::GasLimitAboveCap;
 
     if (!tx.to && rev >= evm::Revision::Shanghai && tx.data.size() > evm::kMaxInitcodeSize)
         return TxError::InitcodeTooLarge;
@@ -583,6 +589,9 @@ std::optional<TxError> validate_transaction(const Transaction& tx, evm::Revision
         if (!tx.to) return TxError::BlobCreate;
         if (tx.blob_versioned_hashes.empty()) return TxError::NoBlobs;
         if (tx.blob_versioned_hashes.size() > blob_limit(rev)) return TxError::TooManyBlobs;
+        // EIP-7594 (Osaka): a transaction carries at most 6 blobs, below the block's limit.
+        if (rev >= evm::Revision::Osaka && tx.blob_versioned_hashes.size() > kMaxBlobsPerTxOsaka)
+            return TxError::TooManyBlobs;
         for (const auto& h : tx.blob_versioned_hashes)
             if (h[0] != kBlobHashVersion) return TxError::BadBlobHashVersion;
     }

@@ -139,6 +139,7 @@ enum class TxError : uint8_t {
     BadBlobHashVersion,      // a blob hash whose first byte is not 0x01 (EIP-4844)
     SetCodeCreate,           // a set-code transaction without a recipient (EIP-7702)
     EmptyAuthorizationList,  // a set-code transaction without authorizations (EIP-7702)
+    GasLimitAboveCap,        // gas limit above 2^24 from Osaka (EIP-7825)
     // Block- and state-dependent.
     GasLimitExceedsBlock,
     FeeCapBelowBaseFee,
@@ -148,6 +149,9 @@ enum class TxError : uint8_t {
     InsufficientFunds,
     SenderNotEoa,  // the sender has code (EIP-3607)
 };
+
+// EIP-7825 (Osaka): no transaction may ask for more gas than this, whatever the block allows.
+inline constexpr uint64_t kMaxTxGasLimitOsaka = uint64_t{1} << 24;
 
 std::string_view tx_error_message(TxError error);
 

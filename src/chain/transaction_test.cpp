@@ -442,4 +442,27 @@ TEST(Transaction, StrictDecoding) {
 }
 
 }  // namespace
+
+TEST(Transaction, OsakaCapsGasLimitAndBlobsPerTransaction) {
+    Transaction tx = dynamic_fee_tx();
+    tx.gas_limit = kMaxTxGasLimitOsaka;  // 2^24 exactly is allowed (EIP-7825)
+    EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Osaka, 1), kKeyAddress);
+    tx.gas_limit = kMaxTxGasLimitOsaka + 1;
+    EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Osaka, 1),
+              std::unexpected(TxError::GasLimitAboveCap));
+    EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Prague, 1), kKeyAddress);
+
+    // EIP-7594: at most 6 blobs per transaction from Osaka, though a Prague block takes 9.
+    tx = dynamic_fee_tx();
+    tx.type = TxType::Blob;
+    hash256 h{};
+    h[0] = 0x01;
+    tx.blob_versioned_hashes.assign(7, h);
+    EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Prague, 1), kKeyAddress);
+    EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Osaka, 1),
+              std::unexpected(TxError::TooManyBlobs));
+    tx.blob_versioned_hashes.assign(6, h);
+    EXPECT_EQ(check_transaction(signed_tx(tx), evm::Revision::Osaka, 1), kKeyAddress);
+}
+
 }  // namespace krnl::chain

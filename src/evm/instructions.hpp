@@ -38,6 +38,7 @@ enum Opcode : uint8_t {
     OP_SHL,
     OP_SHR,
     OP_SAR,
+    OP_CLZ,
     OP_KECCAK256 = 0x20,
     OP_ADDRESS = 0x30,
     OP_BALANCE,
@@ -150,6 +151,7 @@ constexpr std::array<InstructionTraits, 256> make_traits() {
     set(OP_SHL, "SHL", 2, -1, R::Constantinople);
     set(OP_SHR, "SHR", 2, -1, R::Constantinople);
     set(OP_SAR, "SAR", 2, -1, R::Constantinople);
+    set(OP_CLZ, "CLZ", 1, 0, R::Osaka);
     set(OP_KECCAK256, "KECCAK256", 2, -1);
     set(OP_ADDRESS, "ADDRESS", 0, 1);
     set(OP_BALANCE, "BALANCE", 1, 0);
@@ -253,7 +255,8 @@ constexpr GasTable make_gas_table(Revision rev) {
                        OP_SAR,   OP_CALLDATALOAD, OP_CALLDATACOPY, OP_CODECOPY, OP_RETURNDATACOPY,
                        OP_MLOAD, OP_MSTORE,       OP_MSTORE8,      OP_MCOPY,    OP_BLOBHASH})
         set(op, 3);
-    for (uint8_t op : {OP_MUL, OP_DIV, OP_SDIV, OP_MOD, OP_SMOD, OP_SIGNEXTEND, OP_SELFBALANCE})
+    for (uint8_t op :
+         {OP_MUL, OP_DIV, OP_SDIV, OP_MOD, OP_SMOD, OP_SIGNEXTEND, OP_SELFBALANCE, OP_CLZ})
         set(op, 5);
     set(OP_ADDMOD, 8);
     set(OP_MULMOD, 8);

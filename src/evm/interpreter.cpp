@@ -548,7 +548,7 @@ template <bool kTraced, int kRev>
         &&op_SHL,  // 0x18
         &&op_SHR,
         &&op_SAR,
-        &&undefined,
+        &&op_CLZ,
         &&undefined,  // 0x1c
         &&op_KECCAK256,
         &&undefined,
@@ -937,6 +937,10 @@ op_SAR:
     BEGIN(OP_SAR, 2, -1);
     sp[-1] = sar(sp[0], sp[-1]);
     NEXT(-1);
+op_CLZ:
+    BEGIN(OP_CLZ, 1, 0);
+    sp[0] = clz(sp[0]);
+    NEXT(0);
 op_KECCAK256:
     BEGIN(OP_KECCAK256, 2, -1);
     {
@@ -1374,6 +1378,8 @@ Result execute(Host& host, Revision rev, const Message& msg, const CodeAnalysis&
         loop = run<false, int(Revision::Cancun)>(f);
     } else if (rev == Revision::Prague) {
         loop = run<false, int(Revision::Prague)>(f);
+    } else if (rev == Revision::Osaka) {
+        loop = run<false, int(Revision::Osaka)>(f);
     } else {
         loop = run<false, -1>(f);
     }

@@ -139,8 +139,9 @@ ModexpHeader read_modexp_header(bytes_view input) {
 }
 
 // max(0, index of the highest set bit) over the first min(exp_len, 32) bytes of the exponent,
-// plus 8 bits per exponent byte beyond 32: EIP-198's "adjusted exponent length".
-uint128 adjusted_exponent_length(bytes_view input, const ModexpHeader& h) {
+// plus `bits_per_byte` per exponent byte beyond 32: EIP-198's "adjusted exponent length" with
+// 8, EIP-7883's iteration count with 16.
+uint128 adjusted_exponent_length(bytes_view input, const ModexpHeader& h, unsigned bits_per_byte) {
     const size_t head_len = static_cast<size_t>(std::min<uint128>(h.exp_len, 32));
     uint8_t head[32];
     read_padded(input, 96 + h.base_len, head, head_len);
@@ -154,14 +155,31 @@ uint128 adjusted_exponent_length(bytes_view input, const ModexpHeader& h) {
     }
     const uint128 highest_bit_index = head_bits == 0 ? 0 : head_bits - 1;
     if (h.exp_len <= 32) return highest_bit_index;
-    return 8 * (h.exp_len - 32) + highest_bit_index;
+    return bits_per_byte * (h.exp_len - 32) + highest_bit_index;
+}
+
+// EIP-7823 (Osaka): a length above this fails the call, whatever gas it was given.
+constexpr uint128 kModexpMaxLengthOsaka = 1024;
+
+bool exceeds_osaka_bounds(const ModexpHeader& h) {
+    return h.base_len > kModexpMaxLengthOsaka || h.exp_len > kModexpMaxLengthOsaka ||
+           h.mod_len > kModexpMaxLengthOsaka;
 }
 
 uint64_t modexp_cost(bytes_view input, Revision rev) {
     const ModexpHeader h = read_modexp_header(input);
     const uint128 max_len = std::max(h.base_len, h.mod_len);
-    const uint128 iterations = std::max<uint128>(adjusted_exponent_length(input, h), 1);
 
+    if (rev >= Revision::Osaka) {
+        // EIP-7883: a floor of 500, 16 for operands up to 32 bytes, twice the limbs squared
+        // above, no division by 3, and 16 iterations per exponent byte beyond 32.
+        const uint128 iterations = std::max<uint128>(adjusted_exponent_length(input, h, 16), 1);
+        const uint128 limbs = (max_len + 7) / 8;
+        const uint128 complexity =
+            max_len <= 32 ? 16 : saturating_mul(2, saturating_mul(limbs, limbs));
+        return clamp_to_u64(std::max<uint128>(500, saturating_mul(complexity, iterations)));
+    }
+    const uint128 iterations = std::max<uint128>(adjusted_exponent_length(input, h, 8), 1);
     if (rev >= Revision::Berlin) {
         // EIP-2565: 64-bit limbs squared, a third of a gas per limb-multiplication, floor of 200.
         const uint128 limbs = (max_len + 7) / 8;
@@ -192,8 +210,9 @@ Bn bn_from(const uint8_t* data, size_t size) {
     return Bn(BN_bin2bn(size ? data : &empty, static_cast<int>(size), nullptr));
 }
 
-std::optional<bytes> modexp_run(bytes_view input, Revision) {
+std::optional<bytes> modexp_run(bytes_view input, Revision rev) {
     const ModexpHeader h = read_modexp_header(input);
+    if (rev >= Revision::Osaka && exceeds_osaka_bounds(h)) return std::nullopt;
     if (h.mod_len == 0) return bytes{};
 
     // The gas already paid bounds the modulus length quadratically: this limit (OpenSSL takes int

@@ -21,15 +21,16 @@ enum class Revision {
     Shanghai,
     Cancun,
     Prague,
+    Osaka,
 };
 
-inline constexpr int kNumRevisions = static_cast<int>(Revision::Prague) + 1;
+inline constexpr int kNumRevisions = static_cast<int>(Revision::Osaka) + 1;
 
 constexpr std::string_view revision_name(Revision r) {
     constexpr std::string_view names[] = {
         "Frontier",       "Homestead",  "TangerineWhistle", "SpuriousDragon", "Byzantium",
         "Constantinople", "Petersburg", "Istanbul",         "Berlin",         "London",
-        "Paris",          "Shanghai",   "Cancun",           "Prague"};
+        "Paris",          "Shanghai",   "Cancun",           "Prague",         "Osaka"};
     return names[static_cast<int>(r)];
 }
 

@@ -47,6 +47,14 @@ std::expected<T, std::string> read_uint(const toml::table& t, const char* name, 
 
 }  // namespace
 
+std::expected<evm::Revision, std::string> parse_hardfork(std::string_view name) {
+    if (name == "cancun") return evm::Revision::Cancun;
+    if (name == "prague") return evm::Revision::Prague;
+    if (name == "osaka") return evm::Revision::Osaka;
+    return std::unexpected("unknown hardfork \"" + std::string(name) +
+                           "\": expected \"cancun\", \"prague\" or \"osaka\"");
+}
+
 NodeConfig dev_config() {
     NodeConfig config;
     config.mnemonic = std::string(hd::kTestMnemonic);
@@ -343,6 +351,13 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
             auto v = read_amount(*fee, where + "base_fee");
             if (!v) return std::unexpected(v.error());
             entry.chain.initial_base_fee = *v;
+        }
+        if (const toml::node* fork = t->get("hardfork")) {
+            const auto name = fork->value<std::string>();
+            if (!name) return std::unexpected(where + "hardfork: expected a string");
+            auto rev = parse_hardfork(*name);
+            if (!rev) return std::unexpected(where + "hardfork: " + rev.error());
+            entry.chain.revision = *rev;
         }
         auto block_time = read_uint<uint64_t>(*t, "block_time_ms", 0, where);
         if (!block_time) return std::unexpected(block_time.error());

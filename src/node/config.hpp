@@ -133,6 +133,11 @@ bool api_enabled(const std::vector<std::string>& apis, std::string_view method);
 // what anvil and Hardhat give.
 NodeConfig dev_config();
 
+// The hardforks a chain may run, as `hardfork` in [[chains]] and --hardfork name them.
+inline constexpr std::string_view kHardforkNames[] = {"cancun", "prague", "osaka"};
+// "cancun", "prague" or "osaka" (exactly, lower case); otherwise an error listing those.
+std::expected<evm::Revision, std::string> parse_hardfork(std::string_view name);
+
 // Parses a TOML document; errors name the key and what is wrong with it.
 std::expected<NodeConfig, std::string> parse_config(std::string_view toml_text);
 std::expected<NodeConfig, std::string> load_config(const std::filesystem::path& path);

@@ -244,3 +244,31 @@ TEST(Config, TheBundlerTable) {
     ASSERT_FALSE(bad_beneficiary.has_value());
     EXPECT_NE(bad_beneficiary.error().find("bundler.beneficiary"), std::string::npos);
 }
+
+TEST(NodeConfig, TheHardforkOfEachChain) {
+    auto config = parse_config(R"(
+[[chains]]
+chain_id = 1
+port = 9001
+[[chains]]
+chain_id = 2
+port = 9002
+hardfork = "osaka"
+[[chains]]
+chain_id = 3
+port = 9003
+hardfork = "cancun"
+)");
+    ASSERT_TRUE(config.has_value()) << config.error();
+    EXPECT_EQ(config->chains[0].chain.revision, evm::Revision::Prague);  // the default
+    EXPECT_EQ(config->chains[1].chain.revision, evm::Revision::Osaka);
+    EXPECT_EQ(config->chains[2].chain.revision, evm::Revision::Cancun);
+
+    EXPECT_EQ(parse_config("[[chains]]\nchain_id = 1\nport = 1\nhardfork = \"Osaka\"\n").error(),
+              "chains[0].hardfork: unknown hardfork \"Osaka\": expected \"cancun\", \"prague\" or "
+              "\"osaka\"");
+    EXPECT_EQ(parse_config("[[chains]]\nchain_id = 1\nport = 1\nhardfork = 7\n").error(),
+              "chains[0].hardfork: expected a string");
+    EXPECT_EQ(parse_hardfork("prague"), evm::Revision::Prague);
+    EXPECT_FALSE(parse_hardfork("shanghai").has_value());
+}

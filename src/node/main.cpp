@@ -38,6 +38,7 @@ void usage(std::ostream& out) {
            "  --port N           the port of the first chain\n"
            "  --host ADDR        the address to listen on (default 127.0.0.1)\n"
            "  --block-time MS    mine a block every MS milliseconds instead of per transaction\n"
+           "  --hardfork NAME    run every chain at cancun, prague (the default) or osaka\n"
            "  --threads N        RPC threads per chain (default 4)\n"
            "  --quiet            print only the chain URLs\n"
            "  --version, --help\n";
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
     std::optional<std::string> config_path, data_dir, host;
     std::optional<uint16_t> port;
     std::optional<uint64_t> block_time;
+    std::optional<evm::Revision> hardfork;
     std::optional<unsigned> threads;
     bool quiet = false;
     for (int i = 1; i < argc; ++i) {
@@ -163,6 +165,15 @@ int main(int argc, char** argv) {
             port = static_cast<uint16_t>(*n);
         } else if (arg == "--block-time") {
             if (!(block_time = number(86'400'000))) return 2;
+        } else if (arg == "--hardfork") {
+            auto name = value();
+            if (!name) return 2;
+            auto rev = node::parse_hardfork(*name);
+            if (!rev) {
+                std::cerr << "krnld: --hardfork: " << rev.error() << "\n";
+                return 2;
+            }
+            hardfork = *rev;
         } else if (arg == "--threads") {
             auto n = number(256);
             if (!n || *n == 0) return 2;
@@ -194,6 +205,9 @@ int main(int argc, char** argv) {
     if (block_time)
         for (auto& c : config.chains)
             c.block_time_ms = *block_time;
+    if (hardfork)
+        for (auto& c : config.chains)
+            c.chain.revision = *hardfork;
 
     std::vector<rpc::DevAccount> accounts;
     if (!config.mnemonic.empty()) {
