@@ -34,6 +34,13 @@ PooledUserOp pool_entry(const UserOperation& op, const address& entry_point,
     return entry;
 }
 
+// The most gas one handleOps may ask for: the block's, and from Osaka the transaction cap
+// (EIP-7825), which would refuse a bigger bundle.
+uint64_t bundle_gas_cap(const SimulationEnv& env) {
+    const auto block = static_cast<uint64_t>(std::max<int64_t>(env.block.gas_limit, 0));
+    return env.rev >= evm::Revision::Osaka ? std::min(block, chain::kMaxTxGasLimitOsaka) : block;
+}
+
 Mempool::Limits pool_limits(const BundlerOptions& o) {
     Mempool::Limits limits;
     limits.max_ops = o.max_pending_ops;
@@ -240,7 +247,7 @@ Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion ver
         request.entry_point = entry_point;
         request.base_fee = env.block.base_fee;
         request.timestamp = static_cast<uint64_t>(env.block.timestamp);
-        request.max_gas = uint256(static_cast<uint64_t>(env.block.gas_limit)) - 100'000;
+        request.max_gas = uint256(bundle_gas_cap(env)) - 100'000;
         // The bundle is simulated as a whole before it is sent (below), which is the validation
         // together ERC-7562 asks of several ops of one sender.
         request.max_ops_per_sender = kSameSenderMempoolCount;
@@ -310,9 +317,7 @@ Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion ver
         tx.nonce = chain_.pending_nonce(options_.key_address);
         tx.to = entry_point;
         tx.data = encode_handle_ops(packed, beneficiary);
-        tx.gas_limit = gas > uint256(static_cast<uint64_t>(env.block.gas_limit))
-                           ? static_cast<uint64_t>(env.block.gas_limit)
-                           : gas.w[0];
+        tx.gas_limit = gas > uint256(bundle_gas_cap(env)) ? bundle_gas_cap(env) : gas.w[0];
         tx.max_priority_fee_per_gas = options_.bundle_priority_fee;
         tx.max_fee_per_gas = env.block.base_fee * uint256(2) + options_.bundle_priority_fee;
 
