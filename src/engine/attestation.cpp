@@ -148,6 +148,13 @@ std::expected<address, std::string> recover_signer(const hash256& digest, bytes_
 
 std::expected<bytes, std::string> assemble_signatures(const hash256& digest,
                                                       std::span<const bytes> signatures) {
+    auto bundle = bundle_signatures(digest, signatures);
+    if (!bundle) return std::unexpected(bundle.error());
+    return std::move(bundle->signatures);
+}
+
+std::expected<SignatureBundle, std::string> bundle_signatures(const hash256& digest,
+                                                              std::span<const bytes> signatures) {
     std::vector<std::pair<address, bytes>> signed_by;
     for (size_t i = 0; i < signatures.size(); ++i) {
         auto signer = recover_signer(digest, signatures[i]);
@@ -158,11 +165,12 @@ std::expected<bytes, std::string> assemble_signatures(const hash256& digest,
     }
     std::sort(signed_by.begin(), signed_by.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    bytes out;
+    SignatureBundle out;
     for (size_t i = 0; i < signed_by.size(); ++i) {
         if (i > 0 && signed_by[i].first == signed_by[i - 1].first)
             return Error("two signatures from " + to_hex(signed_by[i].first));
-        out += signed_by[i].second;
+        out.signatures += signed_by[i].second;
+        out.signers.push_back(signed_by[i].first);
     }
     return out;
 }

@@ -68,6 +68,13 @@ std::expected<address, std::string> recover_signer(const hash256& digest, bytes_
 // from the same signer.
 std::expected<bytes, std::string> assemble_signatures(const hash256& digest,
                                                       std::span<const bytes> signatures);
+// The same bundle with its signers (ascending), each recovered once.
+struct SignatureBundle {
+    bytes signatures;
+    std::vector<address> signers;
+};
+std::expected<SignatureBundle, std::string> bundle_signatures(const hash256& digest,
+                                                              std::span<const bytes> signatures);
 
 // abi.encode(KrnlPayload) with the given signature bundle.
 bytes encode_payload(const Attestation& a, bytes_view signatures);

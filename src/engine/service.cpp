@@ -662,13 +662,11 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
                              {"responses", responses_to_json(out.responses)}});
         }
     }
-    auto bundle = assemble_signatures(digest, signatures);
+    auto bundle = bundle_signatures(digest, signatures);
     if (!bundle) return fail(rpc::code::kInternalError, "assembling signatures: " + bundle.error());
-    for (size_t i = 0; i + 65 <= bundle->size(); i += 65)
-        out.signers.push_back(*recover_signer(digest, bytes_view(*bundle).substr(i, 65)));
-
-    out.payload = encode_payload(a, *bundle);
-    out.signatures = *bundle;
+    out.signers = std::move(bundle->signers);
+    out.payload = encode_payload(a, bundle->signatures);
+    out.signatures = std::move(bundle->signatures);
     out.digest = digest;
     out.fees = a.fees;
     out.nonce = a.nonce;
