@@ -1,13 +1,14 @@
 // A 2-of-3 quorum across real krnld processes (run.sh): the app's TokenAuthority trusts the operators
 // of A, B and C (dev accounts 0, 1, 2) with threshold 2. A executes and gathers co-signatures from B
 // and C; a dead peer is tolerated while k signatures remain, a lying key holder cannot pass, and an
-// untrusted node refuses to execute.
+// untrusted node refuses to execute. A smart account demanding 2 (then 3) of them gets its user operation
+// co-signed on the way into A's bundler (j).
 //
 // The tests run in this order because they share the nodes: those needing B or C alive come first;
 // (b) stops C and (c) stops B.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { concatHex, getAddress, keccak256, recoverAddress, size, sliceHex, encodeAbiParameters, toHex } from 'viem';
+import { concatHex, decodeAbiParameters, getAddress, keccak256, parseEther, recoverAddress, size, sliceHex, encodeAbiParameters, toHex, zeroAddress } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import {
   AMOUNT,
@@ -294,6 +295,66 @@ test('i) the node fee is the peer\'s own (-33016): nodeFee = deposit - quote can
   assert.equal(BigInt(signed.error.data.nodeFee), BigInt(quote.result.nodeFee));
   t.diagnostic(`fee: ${signed.error.message}`);
   assert.equal(await read(home, 'KrnlVault', useCase.vault, 'depositOf', [useCase.app]), deposit);
+});
+
+test('j) a smart account demanding 2 of A, B, C: its op to A\'s bundler is attested by A and one peer and mined; at k = 3 with B and C asked, the quorum holds too', { timeout: TIMEOUT }, async (t) => {
+  // The bundler suite's account and KrnlValidator helpers (they read the contract build of this run).
+  process.env.KRNL_PREDEPLOYS ??= `${process.env.KRNL_CONTRACTS_OUT}/predeploys.json`;
+  const { toKrnlAccount } = await import('../bundler/lib/krnl-account.mjs');
+  const { clientsFor, fund } = await import('../bundler/lib/node.mjs');
+  const { krnlPredeploys, setupCalls, requirement, krnlValidatorAbi } = await import('../bundler/lib/krnl-validator.mjs');
+  const clients = clientsFor({ url: urls.home, chainId: 31337, name: 'home' });
+  const owner = privateKeyToAccount(generatePrivateKey());
+  const sudo = await toKrnlAccount({ client: clients.publicClient, owner, entryPointVersion: '0.8' });
+  await fund(clients, sudo.address);
+  // One kernel (the DID score of the account, read on 31339 at A's pin by every signer) and no policy.
+  const kernels = [{ id: useCase.kernelIds.did, inputs: [] }];
+  const setup = async (threshold) => {
+    const bundler = clients.bundlerClient({ account: sudo });
+    const hash = await bundler.sendUserOperation({
+      calls: setupCalls({
+        account: sudo.address,
+        kernelIds: threshold === 2n ? [useCase.kernelIds.did] : [],
+        deposit: threshold === 2n ? parseEther('0.01') : 0n,
+        config: { owner: owner.address, signers: trusted, threshold, policy: zeroAddress, requirements: [requirement({ kernels })] },
+      }).filter((c, i) => threshold === 2n || i === 0),
+    });
+    const receipt = await bundler.waitForUserOperationReceipt({ hash, timeout: 30_000 });
+    assert.equal(receipt.success, true, `setup at k = ${threshold}`);
+  };
+  await setup(2n);
+  const { validator } = krnlPredeploys();
+  assert.equal(await clients.publicClient.readContract({ address: validator, abi: krnlValidatorAbi, functionName: 'thresholdFor', args: [sudo.address] }), 2n);
+
+  const account = await toKrnlAccount({ client: clients.publicClient, owner, entryPointVersion: '0.8', address: sudo.address, krnl: { executeUserOp: true } });
+  const bundler = clients.bundlerClient({ account });
+  const recipient = privateKeyToAccount(generatePrivateKey()).address;
+  const hash = await bundler.sendUserOperation({ calls: [{ to: recipient, value: 7n }] });
+  const receipt = await bundler.waitForUserOperationReceipt({ hash, timeout: 30_000 });
+  assert.equal(receipt.success, true);
+  assert.equal(await clients.publicClient.getBalance({ address: recipient }), 7n);
+
+  // The attestation the node appended carries exactly two signatures, A's and one peer's.
+  const { userOperation } = await bundler.getUserOperation({ hash });
+  const part = sliceHex(userOperation.signature, 4 + 65);
+  const [, , , , , , signatures] = decodeAbiParameters(
+    [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'uint64' }, { type: 'uint256[]' }, { type: 'uint256[]' }, { type: 'uint256' }, { type: 'bytes' }],
+    part,
+  );
+  assert.equal(size(signatures), 130, 'k = 2 signatures');
+  t.diagnostic(`op ${hash}: attestation of ${size(part)} bytes with 2 signatures`);
+
+  // k = 3: every node must sign (the op's estimation asks them; its submission reuses that attestation).
+  await setup(3n);
+  const again = await bundler.sendUserOperation({ calls: [{ to: recipient, value: 8n }] });
+  const receipt3 = await bundler.waitForUserOperationReceipt({ hash: again, timeout: 30_000 });
+  assert.equal(receipt3.success, true);
+  const op3 = (await bundler.getUserOperation({ hash: again })).userOperation;
+  const [, , , , , , signatures3] = decodeAbiParameters(
+    [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'uint64' }, { type: 'uint256[]' }, { type: 'uint256[]' }, { type: 'uint256' }, { type: 'bytes' }],
+    sliceHex(op3.signature, 4 + 65),
+  );
+  assert.equal(size(signatures3), 195, 'k = 3 signatures');
 });
 
 test('b) with C stopped, A still gathers 2 signatures (A, B), reports C\'s error, and the trade succeeds', { timeout: TIMEOUT }, async (t) => {
