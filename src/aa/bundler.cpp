@@ -41,6 +41,13 @@ uint64_t bundle_gas_cap(const SimulationEnv& env) {
     return env.rev >= evm::Revision::Osaka ? std::min(block, chain::kMaxTxGasLimitOsaka) : block;
 }
 
+// The op's time range (validAfter, validUntil): both validations' ranges intersected.
+std::pair<uint64_t, uint64_t> time_range(const ValidationResult& result) {
+    const uint64_t a = result.account.valid_until, p = result.paymaster.valid_until;
+    return {std::max(result.account.valid_after, result.paymaster.valid_after),
+            a == 0 ? p : (p == 0 ? a : std::min(a, p))};
+}
+
 Mempool::Limits pool_limits(const BundlerOptions& o) {
     Mempool::Limits limits;
     limits.max_ops = o.max_pending_ops;
@@ -86,7 +93,7 @@ SimulationEnv Bundler::head_env(chain::ChainReader& reader) const {
 
 Result<UserOperation> Bundler::complete_signature(const UserOperation& op) const {
     if (!completer_) return op;
-    KRNL_RPC_TRY(signature, completer_(op));
+    KRNL_RPC_TRY(signature, completer_(op, /*renewal=*/false));
     if (!signature) return op;
     UserOperation completed = op;
     completed.signature = std::move(*signature);
@@ -155,10 +162,7 @@ Result<hash256> Bundler::send(const UserOperation& original, const address& entr
         entry.entities.paymaster->staked = is_staked(result.paymaster_info);
     if (entry.entities.aggregator)
         entry.entities.aggregator->staked = is_staked(result.aggregator_info);
-    // The op's time range: both validations' ranges intersected.
-    entry.valid_after = std::max(result.account.valid_after, result.paymaster.valid_after);
-    const uint64_t a = result.account.valid_until, p = result.paymaster.valid_until;
-    entry.valid_until = a == 0 ? p : (p == 0 ? a : std::min(a, p));
+    std::tie(entry.valid_after, entry.valid_until) = time_range(result);
     entry.reads = std::move(validated.reads);
     entry.code_hashes = std::move(validated.code_hashes);
     std::optional<uint256> deposit;
@@ -210,6 +214,40 @@ Result<void> Bundler::admit(PooledUserOp entry, bool unchecked,
     return {};
 }
 
+void Bundler::renew_expiring(const address& entry_point, uint64_t timestamp, BundleOutcome& outcome,
+                             std::vector<hash256>& finished) {
+    if (!completer_) return;
+    for (PooledUserOp& p : pending(entry_point)) {
+        if (p.valid_until == 0 || p.valid_until >= timestamp + options_.valid_until_margin_s)
+            continue;
+        auto signature = completer_(p.op, /*renewal=*/true);
+        if (signature && !*signature) continue;  // not the completer's: it expires as it is
+        UserOperation renewed_op = p.op;
+        Result<Validated> again = std::unexpected(rpc::RpcError{});
+        if (signature) {
+            renewed_op.signature = std::move(**signature);
+            again = validate(renewed_op, p.version);
+        }
+        if (signature && again) {
+            const auto [valid_after, valid_until] = time_range(again->result);
+            std::lock_guard lock(mutex_);
+            pool_.renew(p.hash, renewed_op, valid_after, valid_until, again->reads);
+            if (const PooledUserOp* renewed = pool_.find(p.hash);
+                renewed && mode_ == BundlingMode::Manual)
+                (void)persist(*renewed);
+            continue;
+        }
+        // The engine refuses now (a policy, a deposit, a kernel changed): dropped, with its reason.
+        rpc::RpcError why = signature ? again.error() : signature.error();
+        why.message = "its attestation expires at " + std::to_string(p.valid_until) +
+                      " and could not be renewed: " + why.message;
+        outcome.dropped.emplace_back(p.hash, std::move(why));
+        std::lock_guard lock(mutex_);
+        pool_.remove(p.hash);
+        finished.push_back(p.hash);
+    }
+}
+
 void Bundler::on_block(const chain::BlockEvent& event) {
     std::lock_guard lock(mutex_);
     for (const chain::StoredReceipt& receipt : event.receipts)
@@ -241,6 +279,8 @@ Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion ver
     const address beneficiary = options_.beneficiary.value_or(options_.key_address);
     auto reader = chain_.reader();
     SimulationEnv env = head_env(reader);
+    std::vector<hash256> finished;
+    renew_expiring(entry_point, static_cast<uint64_t>(env.block.timestamp), outcome, finished);
     std::vector<PooledUserOp> ops;
     {
         BundleRequest request;
@@ -255,7 +295,6 @@ Result<std::optional<hash256>> Bundler::bundle_entry_point(EntryPointVersion ver
         for (const PooledUserOp* p : pool_.select_for_bundle(request, reputation_))
             ops.push_back(*p);
     }
-    std::vector<hash256> finished;
     // Ops validated on an older head are validated again, with every rule, before they are
     // bundled: a block may have changed what their validation read.
     const uint64_t head = reader.head();

@@ -50,7 +50,10 @@ enum class BundlingMode : uint8_t { Auto, Manual };
 // Completes an op's signature before it is validated or estimated: the node's KRNL engine appends
 // an attestation for an account that routes the op's call to the KRNL validator
 // (engine/account_attestation.hpp). nullopt leaves the op as it is; an error refuses it.
-using SignatureCompleter = std::function<Result<std::optional<bytes>>(const UserOperation& op)>;
+// `renewal`: the op is pooled with a signature the completer made, which expires soon; it makes a
+// fresh one from the part the wallet signed.
+using SignatureCompleter =
+    std::function<Result<std::optional<bytes>>(const UserOperation& op, bool renewal)>;
 
 struct BundleOutcome {
     std::vector<hash256> transactions;                       // handleOps sent
@@ -121,6 +124,11 @@ private:
                                     EntryPointVersion version) const;
     Result<void> check_rules(const rpc::Erc7562Frame& trace,
                              const ValidationEntities& entities) const;
+    // Ops the completer attested whose validUntil falls within valid_until_margin_s of
+    // `timestamp` get a fresh signature from it (the kernels run again) and are validated again;
+    // one it now refuses is dropped with the reason.
+    void renew_expiring(const address& entry_point, uint64_t timestamp, BundleOutcome& outcome,
+                        std::vector<hash256>& finished);
     // Sends one handleOps for the ops of one EntryPoint, dropping any the EntryPoint refuses in a
     // last simulation of the whole bundle.
     Result<std::optional<hash256>> bundle_entry_point(EntryPointVersion version,

@@ -90,24 +90,26 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
               return bundler.lookup().receipt(hash);
           });
 
-    m.add_evm("debug_bundler_sendBundleNow", [&bundler](const json&, CallContext&) -> Result<json> {
-        KRNL_RPC_TRY(outcome, bundler.bundle_now());
-        json dropped = json::array();
-        for (const auto& [hash, why] : outcome.dropped)
-            dropped.push_back({{"userOpHash", to_hex(hash)}, {"reason", why.message}});
-        json included = json::array();
-        for (const hash256& hash : outcome.included)
-            included.push_back(to_hex(hash));
-        // As the reference bundler answers (the bundle's transaction and its ops), with the ops
-        // the EntryPoint refused and why.
-        if (outcome.transactions.empty() && dropped.empty()) return nullptr;
-        json out = {{"transactionHash", outcome.transactions.empty()
-                                            ? json(nullptr)
-                                            : json(to_hex(outcome.transactions.front()))},
-                    {"userOpHashes", std::move(included)},
-                    {"dropped", std::move(dropped)}};
-        return out;
-    });
+    // A bundle may renew attestations (the engine runs kernels): admitted like the op methods.
+    add_admission(
+        "debug_bundler_sendBundleNow", [&bundler](const json&, CallContext&) -> Result<json> {
+            KRNL_RPC_TRY(outcome, bundler.bundle_now());
+            json dropped = json::array();
+            for (const auto& [hash, why] : outcome.dropped)
+                dropped.push_back({{"userOpHash", to_hex(hash)}, {"reason", why.message}});
+            json included = json::array();
+            for (const hash256& hash : outcome.included)
+                included.push_back(to_hex(hash));
+            // As the reference bundler answers (the bundle's transaction and its ops), with the ops
+            // the EntryPoint refused and why.
+            if (outcome.transactions.empty() && dropped.empty()) return nullptr;
+            json out = {{"transactionHash", outcome.transactions.empty()
+                                                ? json(nullptr)
+                                                : json(to_hex(outcome.transactions.front()))},
+                        {"userOpHashes", std::move(included)},
+                        {"dropped", std::move(dropped)}};
+            return out;
+        });
 
     m.add("debug_bundler_setBundlingMode",
           [&bundler](const json& params, CallContext&) -> Result<json> {

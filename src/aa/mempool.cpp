@@ -197,6 +197,21 @@ bool Mempool::update_reads(const hash256& hash, ValidationReads reads) {
     return true;
 }
 
+bool Mempool::renew(const hash256& hash, const UserOperation& op, uint64_t valid_after,
+                    uint64_t valid_until, ValidationReads reads) {
+    const auto it = by_hash_.find(hash);
+    if (it == by_hash_.end()) return false;
+    PooledUserOp& entry = by_arrival_.at(it->second);
+    bytes_ -= entry.encoded_size;
+    entry.op = op;
+    entry.encoded_size = encoded_size(op);
+    bytes_ += entry.encoded_size;
+    entry.valid_after = valid_after;
+    entry.valid_until = valid_until;
+    entry.reads = std::move(reads);
+    return true;
+}
+
 std::vector<hash256> Mempool::touched(const StateChanges& changes) const {
     std::vector<hash256> out;
     for (const auto& [arrival, entry] : by_arrival_) {

@@ -152,6 +152,10 @@ public:
 
     // Replaces what the op's validation read (after a second validation).
     bool update_reads(const hash256& hash, ValidationReads reads);
+    // The op with a renewed signature (its hash does not cover the signature) and what its new
+    // validation returned; false when it is no longer pooled.
+    bool renew(const hash256& hash, const UserOperation& op, uint64_t valid_after,
+               uint64_t valid_until, ValidationReads reads);
     // Ops whose validation read something `changes` holds, in arrival order.
     std::vector<hash256> touched(const StateChanges& changes) const;
 

@@ -60,8 +60,12 @@ AccountAttester::AccountAttester(std::shared_ptr<const KrnlService> service,
     : service_(std::move(service)), chains_(std::move(chains)), validator_(krnl_validator) {}
 
 ServiceResult<std::optional<bytes>> AccountAttester::attest(const AccountOperation& op) const {
-    // Only the owner's signature behind the plugin mode: anything longer is attested already.
-    if (mode_of(op.signature) != kPluginMode || op.signature.size() != 4 + kOwnerSignatureSize)
+    // Only the owner's signature behind the plugin mode: anything longer is attested already,
+    // and a renewal keeps just that part.
+    bytes_view owner_signed = op.signature;
+    if (op.renewal && owner_signed.size() > 4 + kOwnerSignatureSize)
+        owner_signed = owner_signed.substr(0, 4 + kOwnerSignatureSize);
+    if (mode_of(owner_signed) != kPluginMode || owner_signed.size() != 4 + kOwnerSignatureSize)
         return std::nullopt;
     const bytes_view call = authorised_call(op.call_data);
     if (call.size() < 4) return std::nullopt;
@@ -125,14 +129,14 @@ ServiceResult<std::optional<bytes>> AccountAttester::attest(const AccountOperati
     auto head = chains_->head(home);
     const uint64_t now = detail::chain_now(head ? *head : BlockRef{});
     bytes attestation;
-    if (auto reused = cached(key, now)) {
+    if (auto reused = op.renewal ? std::nullopt : cached(key, now)) {
         attestation = std::move(*reused);
     } else {
         KRNL_RPC_TRY(result, service_->execute(parsed));
         attestation = encode_account_attestation(result);
         remember(key, attestation, result.expiry);
     }
-    bytes signature(op.signature);
+    bytes signature(owner_signed);
     signature.insert(signature.end(), attestation.begin(), attestation.end());
     return signature;
 }

@@ -36,6 +36,9 @@ struct AccountOperation {
     bytes_view call_data;
     bytes_view signature;
     uint256 nonce;  // the EntryPoint's nonce of the op: the attestation's, so it is single-use
+    // The op carries an attestation of this node that expires soon: a fresh one replaces it
+    // (never the one kept from the op's estimation).
+    bool renewal = false;
 };
 
 class AccountAttester {
@@ -52,7 +55,8 @@ public:
     // The op's signature with the attestation appended, or nullopt when the op is not the
     // KRNL validator's to attest: the account has no code, the signature's mode is not plugin,
     // the call's selector is bound to another validator, or the validator's part is not just
-    // the owner's signature (an op that carries an attestation already is validated as it is).
+    // the owner's signature (an op that carries an attestation already is validated as it is,
+    // unless it is a renewal: then what follows the owner's signature is replaced).
     // Errors are the engine's (kernel, policy, quorum, deposit), or -33006 for an account whose
     // KRNL configuration names no kernels for the selector.
     ServiceResult<std::optional<bytes>> attest(const AccountOperation& op) const;

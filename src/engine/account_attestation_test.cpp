@@ -163,6 +163,31 @@ TEST(AccountAttestation, AnOpsEstimationAndSubmissionRunTheKernelsOnce) {
     EXPECT_EQ(f.chain->policy_calls, 5);
 }
 
+TEST(AccountAttestation, ARenewalReplacesTheNodesAttestationWithAFreshOne) {
+    Fixture f;
+    auto first = f.attester.attest(f.op());
+    ASSERT_TRUE(first && first->has_value());
+    EXPECT_EQ(f.chain->policy_calls, 1);
+    // The pooled op carries that attestation: as a new op it is taken as attested already...
+    f.signature = **first;
+    expect_untouched(f.attester.attest(f.op()));
+    // ...and as a renewal the kernels run again (the kept attestation is not reused) and the
+    // owner's part is kept while the attestation is replaced.
+    AccountOperation renewal = f.op();
+    renewal.renewal = true;
+    auto renewed = f.attester.attest(renewal);
+    ASSERT_TRUE(renewed && renewed->has_value()) << renewed.error().message;
+    EXPECT_EQ(f.chain->policy_calls, 2);
+    EXPECT_EQ(bytes(bytes_view(**renewed).substr(0, 4 + kOwnerSignatureSize)),
+              bytes(bytes_view(**first).substr(0, 4 + kOwnerSignatureSize)));
+    EXPECT_EQ((*renewed)->size(), (*first)->size());
+    // A policy that refuses now refuses the renewal.
+    f.call_data = execute_call(150);
+    renewal = f.op();
+    renewal.renewal = true;
+    EXPECT_FALSE(f.attester.attest(renewal));
+}
+
 TEST(AccountAttestation, AuthorisesTheCallInsideExecuteUserOp) {
     Fixture f;
     bytes wrapped(std::begin(kExecuteUserOpSelector), std::end(kExecuteUserOpSelector));

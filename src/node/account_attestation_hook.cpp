@@ -14,10 +14,10 @@ rpc::RpcError account_attestation_refusal(const rpc::RpcError& engine_error) {
 
 aa::SignatureCompleter account_attestation_hook(
     std::shared_ptr<const engine::AccountAttester> attester) {
-    return [attester = std::move(attester)](
-               const aa::UserOperation& op) -> rpc::Result<std::optional<bytes>> {
+    return [attester = std::move(attester)](const aa::UserOperation& op,
+                                            bool renewal) -> rpc::Result<std::optional<bytes>> {
         auto signature = attester->attest(
-            engine::AccountOperation{op.sender, op.call_data, op.signature, op.nonce});
+            engine::AccountOperation{op.sender, op.call_data, op.signature, op.nonce, renewal});
         if (!signature) return std::unexpected(account_attestation_refusal(signature.error()));
         return std::move(*signature);
     };

@@ -25,8 +25,8 @@ import {
   requirement,
   setupCalls,
 } from '../lib/krnl-validator.mjs';
-import { ENTRY_POINTS, clientsFor, devAccount, fund, predeploys, root, startDevNode } from '../lib/node.mjs';
-import { E, assertOk, assertRpcError, deploy, sendOp, waitForOpReceipt } from '../lib/scenario.mjs';
+import { ENTRY_POINTS, clientsFor, devAccount, fund, predeploys, root, rpc, startDevNode } from '../lib/node.mjs';
+import { E, assertOk, assertRpcError, debug, deploy, sendOp, waitForOpReceipt } from '../lib/scenario.mjs';
 import { buildUserOp } from '../lib/userop.mjs';
 
 const NODE_FEE = 100n;
@@ -351,6 +351,39 @@ describe('EIP-7702: an EOA delegated to AccountV08 takes the same path (its own 
     await assert.rejects(bundler.sendUserOperation({ calls: [{ to: recipient, value: VALUE_LIMIT + 1n }] }), (e) => ((error = rpcErrorOf(e)), true));
     assert.equal(error.code, E.rejectedByEpOrAccount, error.message);
     assert.match(error.message, /account policy: value above the limit/);
+  });
+});
+
+// Last in the file: it moves the chain's clock forward.
+describe('an attestation about to expire is renewed before its op is bundled', () => {
+  const expiryOf = (signature) =>
+    decodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'uint64' }, { type: 'uint256[]' }, { type: 'uint256[]' }, { type: 'uint256' }, { type: 'bytes' }],
+      sliceHex(signature, 4 + 65),
+    )[2];
+
+  test('manual mode: the op waits until 10 s before its attestation expires, then is bundled with a fresh one', async () => {
+    const { bundler } = await krnlAccount('0.8');
+    assertOk(await debug.setBundlingMode(node.url, 'manual'));
+    try {
+      const recipient = freshAddress();
+      const hash = await bundler.sendUserOperation({ calls: [{ to: recipient, value: 3n }], callGasLimit: 400_000n, verificationGasLimit: 400_000n, preVerificationGas: 120_000n });
+      const pooled = (await bundler.getUserOperation({ hash })).userOperation;
+      const expiry = expiryOf(pooled.signature);
+      const { timestamp } = await clients.publicClient.getBlock();
+      // Inside the bundler's 30 s margin, not yet expired.
+      assertOk(await rpc(node.url, 'evm_increaseTime', [Number(expiry - timestamp) - 10]));
+      assertOk(await rpc(node.url, 'evm_mine', []));
+      assertOk(await debug.sendBundleNow(node.url));
+      const receipt = await bundler.waitForUserOperationReceipt({ hash, timeout: 30_000 });
+      assert.equal(receipt.success, true);
+      assert.equal(await clients.publicClient.getBalance({ address: recipient }), 3n);
+      const mined = (await bundler.getUserOperation({ hash })).userOperation;
+      assert.ok(expiryOf(mined.signature) > expiry, `the mined op carries a renewed attestation (${expiryOf(mined.signature)} > ${expiry})`);
+      assert.equal(sliceHex(mined.signature, 0, 4 + 65), sliceHex(pooled.signature, 0, 4 + 65), 'the owner\'s part is the wallet\'s');
+    } finally {
+      await debug.setBundlingMode(node.url, 'auto');
+    }
   });
 });
 
