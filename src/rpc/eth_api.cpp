@@ -38,6 +38,7 @@ void EthApi::register_methods(MethodTable& m) {
     register_dev(m);
     register_filters(m);
     register_debug(m);
+    register_raw(m);
 }
 
 Result<std::optional<uint64_t>> EthApi::find_block(const ChainReader& reader, const Params& p,

@@ -53,13 +53,15 @@ public:
 
 private:
     // Registration of each group (eth_api.cpp, eth_api_send.cpp, eth_api_dev.cpp,
-    // eth_api_filters.cpp, eth_api_debug.cpp).
+    // eth_api_filters.cpp, eth_api_debug.cpp, eth_api_raw.cpp).
     void register_state(MethodTable& m);
     void register_blocks(MethodTable& m);
     void register_send(MethodTable& m);
     void register_dev(MethodTable& m);
     void register_filters(MethodTable& m);
     void register_debug(MethodTable& m);
+    // txpool contents, eth_getAccount, headers, raw encodings, by sender and nonce.
+    void register_raw(MethodTable& m);
 
     Result<uint64_t> resolve(const chain::ChainReader& reader, const BlockRef& ref) const;
     // The block that argument `i` names by hash or by number/tag; nullopt when there is none
