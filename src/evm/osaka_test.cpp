@@ -12,6 +12,7 @@
 #include "common/hash.hpp"
 #include "evm/instructions.hpp"
 #include "evm/interpreter.hpp"
+#include "evm/mini_host_test_support.hpp"
 #include "evm/precompiles.hpp"
 
 using namespace krnl;
@@ -19,34 +20,8 @@ using namespace krnl::evm;
 
 namespace {
 
-// Enough host for code that touches only the stack and memory.
-class StackOnlyHost : public Host {
-public:
-    TxContext ctx;
-    bool account_exists(const address&) override { return false; }
-    uint256 get_storage(const address&, const uint256&) override { return {}; }
-    StorageStatus set_storage(const address&, const uint256&, const uint256&) override {
-        return StorageStatus::Assigned;
-    }
-    uint256 get_transient_storage(const address&, const uint256&) override { return {}; }
-    void set_transient_storage(const address&, const uint256&, const uint256&) override {}
-    uint256 get_balance(const address&) override { return {}; }
-    size_t get_code_size(const address&) override { return 0; }
-    hash256 get_code_hash(const address&) override { return {}; }
-    bytes_view get_code(const address&) override { return {}; }
-    bool selfdestruct(const address&, const address&) override { return true; }
-    Result call(const Message& m) override { return {StatusCode::Success, m.gas, 0, {}, {}}; }
-    const TxContext& tx_context() override { return ctx; }
-    hash256 get_block_hash(int64_t) override { return {}; }
-    void emit_log(const address&, bytes_view, const uint256*, size_t) override {}
-    AccessStatus access_account(const address&) override { return AccessStatus::Warm; }
-    AccessStatus access_storage(const address&, const uint256&) override {
-        return AccessStatus::Warm;
-    }
-};
-
 Result run_code(const bytes& code, Revision rev, int64_t gas = 100'000) {
-    StackOnlyHost host;
+    fake::MiniHost host;
     CodeAnalysis analysis(code);
     Message msg;
     msg.gas = gas;
