@@ -12,12 +12,18 @@ using detail::fail;
 
 namespace {
 
-// What the account and the validator answer, read at the head of the home chain.
+// What the account and the validator answer, read at the head of the home chain. The sender is
+// anyone's contract: its answer gets the gas of a few storage reads, not an eth_call's cap.
+constexpr uint64_t kBindingReadGas = 100'000;
+// A requirement is a string in storage: 3M gas reads about 45 KB of it.
+constexpr uint64_t kRequirementReadGas = 3'000'000;
+
 std::expected<bytes, CallError> read(ChainAccess& chains, uint64_t chain_id, const address& to,
-                                     std::string_view signature, std::vector<abi::Value> args) {
+                                     std::string_view signature, std::vector<abi::Value> args,
+                                     uint64_t gas) {
     auto call = abi::encode_call(signature, args);
     if (!call) return std::unexpected(CallError{call.error(), std::nullopt, false});
-    return chains.call(chain_id, to, std::move(*call), std::nullopt);
+    return chains.call_with_gas(chain_id, to, std::move(*call), std::nullopt, gas);
 }
 
 uint32_t mode_of(bytes_view signature) {
@@ -74,8 +80,8 @@ ServiceResult<std::optional<bytes>> AccountAttester::attest(const AccountOperati
 
     // The account's binding of the selector: (executor, validator, validAfter, validUntil). An
     // address without code (a counterfactual account) answers nothing and is not attested.
-    auto bound =
-        read(*chains_, home, op.sender, "executionOf(bytes4)", std::vector<abi::Value>{selector});
+    auto bound = read(*chains_, home, op.sender, "executionOf(bytes4)",
+                      std::vector<abi::Value>{selector}, kBindingReadGas);
     if (!bound || bound->size() < 64) return std::nullopt;
     auto binding = abi::decode(abi::parse_types("(address,address,uint48,uint48)").value(), *bound);
     if (!binding) return std::nullopt;
@@ -83,7 +89,7 @@ ServiceResult<std::optional<bytes>> AccountAttester::attest(const AccountOperati
     if (!validator || *validator != validator_) return std::nullopt;
 
     auto requirement = read(*chains_, home, validator_, "requirementOf(address,bytes4)",
-                            std::vector<abi::Value>{op.sender, selector});
+                            std::vector<abi::Value>{op.sender, selector}, kRequirementReadGas);
     if (!requirement)
         return fail(krnl_code::kChainUnavailable, "KrnlValidator.requirementOf(" +
                                                       to_hex(op.sender) + ", " + to_hex(selector) +

@@ -42,6 +42,15 @@ public:
     // kernel threads, so implementations must be thread-safe.
     virtual std::expected<bytes, CallError> call(uint64_t chain_id, const address& to, bytes data,
                                                  std::optional<uint64_t> block) = 0;
+    // The same with at most `gas`: for calls into contracts a stranger chose (a user operation's
+    // sender), which must not cost the node a whole eth_call's gas cap each. Chains that cannot
+    // bound it run `call`.
+    virtual std::expected<bytes, CallError> call_with_gas(uint64_t chain_id, const address& to,
+                                                          bytes data, std::optional<uint64_t> block,
+                                                          uint64_t gas) {
+        (void)gas;
+        return call(chain_id, to, std::move(data), block);
+    }
     // The chain's latest block: the engine pins every read of one request to it, so the
     // registry, the kernels, the policy and any co-signing peer see the same state, and dates
     // attestations by the chain's clock (a devnet's time may run ahead of the wall clock).

@@ -17,6 +17,13 @@ void ChainRouter::add_upstream(uint64_t chain_id, const std::string& url) {
 std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, const address& to,
                                                           bytes data,
                                                           std::optional<uint64_t> block) {
+    return call_with_gas(chain_id, to, std::move(data), block, UINT64_MAX);
+}
+
+std::expected<bytes, engine::CallError> ChainRouter::call_with_gas(uint64_t chain_id,
+                                                                   const address& to, bytes data,
+                                                                   std::optional<uint64_t> block,
+                                                                   uint64_t gas) {
     if (auto it = embedded_.find(chain_id); it != embedded_.end()) {
         chain::Chain& c = *it->second;
         auto reader = c.reader();
@@ -33,7 +40,7 @@ std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, con
         request.data = std::move(data);
         auto out = chain::simulate_call(
             st, c.config().revision, chain::block_info(*reader.header(number), chain_id), request,
-            c.config().call_gas_cap, c.analysis_cache(), reader.block_hashes());
+            std::min(gas, c.config().call_gas_cap), c.analysis_cache(), reader.block_hashes());
         if (!out) return std::unexpected(engine::CallError{out.error(), std::nullopt});
         if (out->status == evm::StatusCode::Revert)
             return std::unexpected(engine::CallError{"execution reverted", out->output});
@@ -47,7 +54,8 @@ std::expected<bytes, engine::CallError> ChainRouter::call(uint64_t chain_id, con
         return std::unexpected(engine::CallError{
             "chain " + std::to_string(chain_id) + " is neither served nor reachable by this node",
             std::nullopt, true});
-    const rpc::json call = {{"to", to_hex(to)}, {"data", to_hex(data)}};
+    rpc::json call = {{"to", to_hex(to)}, {"data", to_hex(data)}};
+    if (gas != UINT64_MAX) call["gas"] = rpc::to_quantity(gas);
     auto result = it->second->call(
         "eth_call", rpc::json::array(
                         {call, block ? rpc::json(rpc::to_quantity(*block)) : rpc::json("latest")}));

@@ -18,6 +18,9 @@ public:
 
     std::expected<bytes, engine::CallError> call(uint64_t chain_id, const address& to, bytes data,
                                                  std::optional<uint64_t> block) override;
+    std::expected<bytes, engine::CallError> call_with_gas(uint64_t chain_id, const address& to,
+                                                          bytes data, std::optional<uint64_t> block,
+                                                          uint64_t gas) override;
     std::expected<engine::BlockRef, engine::CallError> head(uint64_t chain_id) override;
     std::expected<engine::BlockRef, engine::CallError> block_at(uint64_t chain_id,
                                                                 uint64_t number) override;
