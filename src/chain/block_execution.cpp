@@ -171,7 +171,8 @@ BlockBuilder::BlockBuilder(state::State& state, Revision rev, const BlockHeader&
     h.timestamp = attributes.timestamp;
     h.extra_data = attributes.extra_data;
     h.mix_hash = attributes.prev_randao;
-    if (rev >= Revision::London) h.base_fee_per_gas = next_base_fee(parent);
+    if (rev >= Revision::London)
+        h.base_fee_per_gas = attributes.base_fee.value_or(next_base_fee(parent));
     if (rev >= Revision::Shanghai) h.withdrawals_root = kEmptyTrieRoot;
     if (rev >= Revision::Cancun) {
         h.blob_gas_used = 0;

@@ -54,6 +54,7 @@ struct BlockAttributes {
     std::optional<hash256> parent_beacon_block_root;  // Cancun+: defaults to zero when absent
     bytes extra_data;
     std::vector<Withdrawal> withdrawals;  // Shanghai+
+    std::optional<uint256> base_fee;      // London+: overrides EIP-1559's (a dev chain's choice)
 };
 
 // A block and its receipts, as BlockBuilder::seal returns them.

@@ -92,7 +92,9 @@ Chain::Chain(ChainConfig config, std::unique_ptr<Database> db)
       db_(std::move(db)),
       flat_(*db_),
       store_(*db_),
-      pool_(config_.pool) {}
+      pool_(config_.pool),
+      coinbase_(config_.coinbase),
+      gas_limit_(config_.gas_limit) {}
 
 std::expected<std::unique_ptr<Chain>, std::string> Chain::open(
     ChainConfig config, const Database::Options& db_options) {
@@ -263,7 +265,7 @@ std::expected<hash256, SubmitError> Chain::add_locked(const Transaction& tx,
     {
         auto r = reader();
         const auto head = r.header(r.head());
-        base_fee = head && head->base_fee_per_gas ? next_base_fee(*head) : uint256{};
+        base_fee = head ? next_block_base_fee_locked(*head) : uint256{};
         const auto account = StateView(flat_, r.txn()).read_account(sender);
         nonce = account ? account->nonce : 0;
         const uint256 balance = account ? account->balance : uint256{};
@@ -276,7 +278,10 @@ std::expected<hash256, SubmitError> Chain::add_locked(const Transaction& tx,
         if (tx.nonce < nonce)
             return invalid("nonce too low: next nonce " + std::to_string(nonce) + ", tx nonce " +
                            std::to_string(tx.nonce));
-        if (tx.gas_limit > config_.gas_limit) return invalid("exceeds block gas limit");
+        if (tx.gas_limit > gas_limit_) return invalid("exceeds block gas limit");
+        if (tx.max_fee_per_gas < min_gas_price_)
+            return invalid("transaction underpriced: gas price " + to_string(tx.max_fee_per_gas) +
+                           ", minimum " + to_string(min_gas_price_));
         const auto gas_cost = checked_mul(tx.max_fee_per_gas, tx.gas_limit);
         const auto cost = gas_cost ? checked_add(*gas_cost, tx.value) : std::nullopt;
         if (!cost || balance < *cost)
@@ -358,6 +363,13 @@ std::expected<uint64_t, std::string> Chain::next_timestamp_locked(const BlockHea
     // evm_setNextBlockTimestamp, unless a block with an explicit later time came first.
     if (auto next = std::exchange(next_timestamp_, std::nullopt); next && *next > parent.timestamp)
         return *next;
+    if (timestamp_interval_) {
+        if (*timestamp_interval_ > std::numeric_limits<uint64_t>::max() - parent.timestamp)
+            return std::unexpected("the block timestamp interval of " +
+                                   std::to_string(*timestamp_interval_) +
+                                   " s carries block time past the largest timestamp");
+        return parent.timestamp + std::max<uint64_t>(*timestamp_interval_, 1);
+    }
     // In 128 bits: the offset may be as large as int64 allows, on top of the clock.
     const __int128 now = static_cast<__int128>(wall_clock_seconds()) + time_offset_;
     const __int128 clamped = std::clamp<__int128>(now, 0, std::numeric_limits<uint64_t>::max());
@@ -376,7 +388,8 @@ std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> 
         return std::unexpected("timestamp " + std::to_string(*timestamp) +
                                " is not after the latest block's (" +
                                std::to_string(parent.timestamp) + ")");
-    const bool explicit_time = timestamp.has_value() || next_timestamp_.has_value();
+    const bool explicit_time =
+        timestamp.has_value() || next_timestamp_.has_value() || timestamp_interval_.has_value();
 
     uint64_t block_time = 0;
     if (timestamp) {
@@ -391,8 +404,9 @@ std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> 
     State st(view);
     BlockAttributes attributes;
     attributes.timestamp = block_time;
-    attributes.coinbase = config_.coinbase;
-    attributes.gas_limit = config_.gas_limit;
+    attributes.coinbase = coinbase_;
+    attributes.gas_limit = gas_limit_;
+    attributes.base_fee = next_base_fee_;
     attributes.prev_randao = keccak256(block_hash(parent).view());
     BlockHashFn hashes = [&](int64_t n) {
         return n < 0 ? hash256{} : store_.hash(txn, static_cast<uint64_t>(n)).value_or(hash256{});
@@ -430,6 +444,7 @@ std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> 
     txn.commit();
     guard.committed();
 
+    next_base_fee_.reset();
     for (const hash256& h : dropped)
         pool_.remove(h);
     for (size_t i = 0; i < event.senders.size(); ++i)
@@ -453,6 +468,97 @@ bool Chain::automine() const {
 void Chain::set_automine(bool on) {
     std::lock_guard lock(mutex_);
     automine_ = on;
+}
+
+address Chain::coinbase() const {
+    std::lock_guard lock(mutex_);
+    return coinbase_;
+}
+
+void Chain::set_coinbase(const address& coinbase) {
+    std::lock_guard lock(mutex_);
+    coinbase_ = coinbase;
+}
+
+uint64_t Chain::block_gas_limit() const {
+    std::lock_guard lock(mutex_);
+    return gas_limit_;
+}
+
+std::expected<void, std::string> Chain::set_block_gas_limit(uint64_t gas_limit) {
+    if (gas_limit < 21000)
+        return std::unexpected("block gas limit " + std::to_string(gas_limit) +
+                               " is below 21000, the gas of the smallest transaction");
+    std::lock_guard lock(mutex_);
+    gas_limit_ = gas_limit;
+    return {};
+}
+
+uint256 Chain::next_block_base_fee_locked(const BlockHeader& head) const {
+    if (config_.revision < evm::Revision::London) return {};
+    if (next_base_fee_) return *next_base_fee_;
+    return head.base_fee_per_gas ? next_base_fee(head) : uint256{};
+}
+
+uint256 Chain::next_block_base_fee() const {
+    std::lock_guard lock(mutex_);
+    auto r = reader();
+    return next_block_base_fee_locked(*r.header(r.head()));
+}
+
+std::expected<void, std::string> Chain::set_next_block_base_fee(const uint256& base_fee) {
+    if (config_.revision < evm::Revision::London)
+        return std::unexpected("this chain has no base fee: it runs before London (EIP-1559)");
+    std::lock_guard lock(mutex_);
+    next_base_fee_ = base_fee;
+    return {};
+}
+
+std::expected<void, std::string> Chain::set_min_gas_price(const uint256& price) {
+    // anvil's refusal: with EIP-1559 the base fee prices transactions.
+    if (config_.revision >= evm::Revision::London)
+        return std::unexpected("anvil_setMinGasPrice is not supported when EIP-1559 is active");
+    std::lock_guard lock(mutex_);
+    min_gas_price_ = price;
+    return {};
+}
+
+std::vector<hash256> Chain::drop_locked(std::vector<hash256> hashes) {
+    if (hashes.empty()) return hashes;
+    auto txn = db_->write();
+    for (const hash256& h : hashes)
+        store_.remove_pool_transaction(txn, h);
+    txn.commit();
+    for (const hash256& h : hashes)
+        pool_.remove(h);
+    return hashes;
+}
+
+bool Chain::drop_transaction(const hash256& hash) {
+    std::lock_guard lock(mutex_);
+    if (!pool_.find(hash)) return false;
+    return !drop_locked({hash}).empty();
+}
+
+std::vector<hash256> Chain::drop_all_transactions() {
+    std::lock_guard lock(mutex_);
+    std::vector<hash256> hashes;
+    for (const PooledTx* p : pool_.all())
+        hashes.push_back(p->hash);
+    return drop_locked(std::move(hashes));
+}
+
+std::vector<hash256> Chain::drop_transactions_from(const address& sender) {
+    std::lock_guard lock(mutex_);
+    std::vector<hash256> hashes;
+    for (const PooledTx* p : pool_.all())
+        if (p->sender == sender) hashes.push_back(p->hash);
+    return drop_locked(std::move(hashes));
+}
+
+void Chain::set_block_timestamp_interval(std::optional<uint64_t> seconds) {
+    std::lock_guard lock(mutex_);
+    timestamp_interval_ = seconds;
 }
 
 std::expected<int64_t, std::string> Chain::increase_time(uint64_t seconds) {
@@ -554,6 +660,14 @@ bool Chain::revert(uint64_t id) {
     // Pooled transactions the reverted blocks had mined are gone with them; those left behind
     // wait for their nonces again.
     return true;
+}
+
+std::map<uint64_t, uint64_t> Chain::snapshot_heads() const {
+    std::lock_guard lock(mutex_);
+    std::map<uint64_t, uint64_t> heads;
+    for (const auto& [id, snap] : snapshots_)
+        heads.emplace(id, snap.head);
+    return heads;
 }
 
 void Chain::on_block(std::function<void(const BlockEvent&)> listener) {

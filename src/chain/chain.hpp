@@ -109,6 +109,15 @@ public:
     std::optional<PooledTx> pooled(const hash256& hash) const;
     std::vector<PooledTx> pool_contents() const;
     uint64_t pending_nonce(const address& sender) const;
+    // Removes pooled transactions (anvil_dropTransaction, anvil_dropAllTransactions,
+    // anvil_removePoolTransactions), from the pool and its table; they return what was removed.
+    // A storage failure throws state::DatabaseError (nothing is removed).
+    bool drop_transaction(const hash256& hash);
+    std::vector<hash256> drop_all_transactions();
+    std::vector<hash256> drop_transactions_from(const address& sender);
+    // The lowest fee cap the pool accepts (anvil_setMinGasPrice); only before London, where
+    // there is no base fee to price against.
+    std::expected<void, std::string> set_min_gas_price(const uint256& price);
 
     // --- Records of the bundler above (its pending user operations), durable in this chain's
     // store so that an acknowledged op survives a crash. Opaque here; errors are storage errors.
@@ -122,12 +131,27 @@ public:
     bool automine() const;
     void set_automine(bool on);
 
+    // --- What the next blocks are built with; they start from the config.
+    address coinbase() const;
+    void set_coinbase(const address& coinbase);
+    uint64_t block_gas_limit() const;
+    // Refused below 21000 gas, where no transaction fits.
+    std::expected<void, std::string> set_block_gas_limit(uint64_t gas_limit);
+    // The next block's base fee: the one set for it, or EIP-1559's from the head (0 before
+    // London).
+    uint256 next_block_base_fee() const;
+    // Overrides the next block's base fee, once; refused before London.
+    std::expected<void, std::string> set_next_block_base_fee(const uint256& base_fee);
+
     // --- Time (seconds). Block timestamps never wrap: a request that would carry block time
     // past the largest 64-bit timestamp is refused.
     // Adds to the offset between the wall clock and block time; returns the total offset.
     std::expected<int64_t, std::string> increase_time(uint64_t seconds);
     // The next block's timestamp; it must be after the head's.
     std::expected<void, std::string> set_next_timestamp(uint64_t timestamp);
+    // Each block's time is its parent's plus `seconds` (anvil_setBlockTimestampInterval), until
+    // cleared with nullopt. An explicit time (evm_mine's, evm_setNextBlockTimestamp) comes first.
+    void set_block_timestamp_interval(std::optional<uint64_t> seconds);
 
     // --- Dev edits of the latest state (no block is mined). A storage failure throws
     // state::DatabaseError (nothing is changed).
@@ -142,6 +166,8 @@ public:
     uint64_t snapshot();
     // Restores a snapshot; it and every later one are used up. False for an unknown id.
     bool revert(uint64_t id);
+    // The live snapshots' ids and the head block each was taken at (anvil_metadata).
+    std::map<uint64_t, uint64_t> snapshot_heads() const;
 
     // --- Events, called on the writer's thread after the commit; keep them short.
     void on_block(std::function<void(const BlockEvent&)> listener);
@@ -158,6 +184,8 @@ private:
     std::expected<uint64_t, std::string> next_timestamp_locked(const BlockHeader& parent);
     template <typename Edit>
     void edit_state_locked(Edit edit);
+    uint256 next_block_base_fee_locked(const BlockHeader& head) const;
+    std::vector<hash256> drop_locked(std::vector<hash256> hashes);
 
     ChainConfig config_;
     std::unique_ptr<state::Database> db_;
@@ -170,6 +198,11 @@ private:
     bool automine_ = true;
     int64_t time_offset_ = 0;
     std::optional<uint64_t> next_timestamp_;
+    std::optional<uint64_t> timestamp_interval_;
+    address coinbase_;
+    uint64_t gas_limit_ = 0;
+    std::optional<uint256> next_base_fee_;
+    uint256 min_gas_price_;
     std::unordered_set<address> impersonated_;
     struct Snapshot {
         uint64_t head;

@@ -36,6 +36,7 @@ void EthApi::register_methods(MethodTable& m) {
     register_blocks(m);
     register_send(m);
     register_dev(m);
+    register_dev_node(m);
     register_filters(m);
     register_debug(m);
     register_raw(m);
@@ -125,9 +126,8 @@ void EthApi::register_state(MethodTable& m) {
             out.push_back(to_hex(a.addr));
         return out;
     });
-    m.add("eth_coinbase", [this](const json&, CallContext&) -> Result<json> {
-        return to_hex(chain_.config().coinbase);
-    });
+    m.add("eth_coinbase",
+          [this](const json&, CallContext&) -> Result<json> { return to_hex(chain_.coinbase()); });
     m.add("eth_mining",
           [this](const json&, CallContext&) -> Result<json> { return chain_.automine(); });
     m.add("eth_hashrate", [](const json&, CallContext&) -> Result<json> { return "0x0"; });
@@ -135,10 +135,7 @@ void EthApi::register_state(MethodTable& m) {
     m.add("eth_protocolVersion", [](const json&, CallContext&) -> Result<json> { return "0x44"; });
 
     m.add("eth_gasPrice", [this](const json&, CallContext&) -> Result<json> {
-        auto r = chain_.reader();
-        const auto head = r.header(r.head());
-        const uint256 base = head->base_fee_per_gas ? chain::next_base_fee(*head) : uint256{};
-        return to_quantity(base + options_.suggested_tip);
+        return to_quantity(chain_.next_block_base_fee() + options_.suggested_tip);
     });
     m.add("eth_maxPriorityFeePerGas", [this](const json&, CallContext&) -> Result<json> {
         return to_quantity(options_.suggested_tip);

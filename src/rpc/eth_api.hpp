@@ -58,6 +58,8 @@ private:
     void register_blocks(MethodTable& m);
     void register_send(MethodTable& m);
     void register_dev(MethodTable& m);
+    // The next block's parameters, pool removal and node information (eth_api_dev_node.cpp).
+    void register_dev_node(MethodTable& m);
     void register_filters(MethodTable& m);
     void register_debug(MethodTable& m);
     // txpool contents, eth_getAccount, headers, raw encodings, by sender and nonce.

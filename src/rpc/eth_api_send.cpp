@@ -39,10 +39,9 @@ std::optional<RpcError> oversized(size_t size, size_t limit) {
                                             ", limit " + std::to_string(limit)};
 }
 
-uint256 default_fee_cap(const chain::ChainReader& reader, const uint256& tip) {
-    const auto head = reader.header(reader.head());
-    const uint256 base = head->base_fee_per_gas ? chain::next_base_fee(*head) : uint256{};
-    return base * uint256(2) + tip;
+// Twice the next block's base fee (the one anvil_setNextBlockBaseFeePerGas set, if any).
+uint256 default_fee_cap(const chain::Chain& chain, const uint256& tip) {
+    return chain.next_block_base_fee() * uint256(2) + tip;
 }
 
 }  // namespace
@@ -193,14 +192,14 @@ void EthApi::register_send(MethodTable& m) {
         }
         if (tx.type == chain::TxType::Legacy || tx.type == chain::TxType::AccessList) {
             const uint256 price =
-                request.gas_price.value_or(default_fee_cap(reader, options_.suggested_tip));
+                request.gas_price.value_or(default_fee_cap(chain_, options_.suggested_tip));
             tx.max_fee_per_gas = tx.max_priority_fee_per_gas = price;
         } else {
             tx.max_priority_fee_per_gas = request.max_priority_fee_per_gas.value_or(
                 request.max_fee_per_gas ? std::min(*request.max_fee_per_gas, options_.suggested_tip)
                                         : options_.suggested_tip);
             tx.max_fee_per_gas = request.max_fee_per_gas.value_or(
-                default_fee_cap(reader, tx.max_priority_fee_per_gas));
+                default_fee_cap(chain_, tx.max_priority_fee_per_gas));
         }
         if (request.gas) {
             tx.gas_limit = *request.gas;
@@ -213,7 +212,7 @@ void EthApi::register_send(MethodTable& m) {
             KRNL_RPC_TRY(run, start_evm_run());
             auto gas = chain::estimate_gas(
                 [&] { return state::State(*view); }, chain_.config().revision,
-                block_info(*reader.header(head)), estimate_request, chain_.config().gas_limit,
+                block_info(*reader.header(head)), estimate_request, chain_.block_gas_limit(),
                 chain_.analysis_cache(), reader.block_hashes());
             if (run->cancellation().cancelled()) return std::unexpected(evm_timeout_error(false));
             run.reset();  // the transaction itself is mined outside any time limit
