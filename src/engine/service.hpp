@@ -158,8 +158,7 @@ private:
                               std::optional<uint64_t> block = std::nullopt) const;
     // Whether the token authority counts `signer`'s signatures (isSigner), at `block`.
     ServiceResult<bool> is_trusted(const address& authority, const address& app,
-                                   const address& signer,
-                                   uint64_t block) const;
+                                   const address& signer, uint64_t block) const;
 
     // What the registry, vault and token authority say of one app at one block of the home
     // chain. Read once per block (keyed by BlockRef::state_id, so a reorged or reverted number is
