@@ -5,45 +5,24 @@
 #include <filesystem>
 
 #include "chain/chain.hpp"
-#include "common/hd_wallet.hpp"
-#include "common/secp256k1.hpp"
+#include "chain/chain_test_support.hpp"
 
 using namespace krnl;
 using namespace krnl::chain;
 
 namespace {
 
-struct DevKey {
-    bytes32 secret;
-    address addr;
-};
-
-DevKey dev_key(uint32_t i) {
-    const bytes32 secret = *hd::ethereum_account_key(hd::kTestMnemonic, i);
-    return {secret, *secp256k1::address_from_secret(secret)};
-}
+using testing_support::dev_key;
+using testing_support::DevKey;
 
 ChainConfig config_with(std::initializer_list<DevKey> keys) {
-    ChainConfig config;
-    for (const DevKey& key : keys)
-        config.alloc[key.addr].balance = uint256(1'000'000) * uint256(1'000'000'000'000'000'000);
-    return config;
+    return testing_support::funded_config(keys);
 }
 
 const address kRecipient{{0xaa}};
 
 Transaction transfer(const DevKey& from, uint64_t nonce, uint64_t fee_cap = 2'000'000'000) {
-    Transaction tx;
-    tx.type = TxType::DynamicFee;
-    tx.chain_id = 31337;
-    tx.nonce = nonce;
-    tx.max_fee_per_gas = fee_cap;
-    tx.max_priority_fee_per_gas = 1;
-    tx.gas_limit = 21000;
-    tx.to = kRecipient;
-    tx.value = 1;
-    EXPECT_TRUE(sign_transaction(tx, from.secret));
-    return tx;
+    return testing_support::transfer(from, nonce, kRecipient, 1, fee_cap);
 }
 
 std::unique_ptr<Chain> open_chain(const ChainConfig& config,

@@ -6,43 +6,19 @@
 #include <limits>
 #include <thread>
 
-#include "common/hd_wallet.hpp"
-#include "common/secp256k1.hpp"
+#include "chain/chain_test_support.hpp"
 
 using namespace krnl;
 using namespace krnl::chain;
 
 namespace {
 
-struct DevKey {
-    bytes32 secret;
-    address addr;
-};
-
-DevKey dev_key(uint32_t i) {
-    const bytes32 secret = *hd::ethereum_account_key(hd::kTestMnemonic, i);
-    return {secret, *secp256k1::address_from_secret(secret)};
-}
+using testing_support::dev_key;
+using testing_support::DevKey;
+using testing_support::transfer;
 
 ChainConfig config_with(const DevKey& key) {
-    ChainConfig config;
-    config.alloc[key.addr].balance = uint256(1'000'000) * uint256(1'000'000'000'000'000'000);
-    return config;
-}
-
-Transaction transfer(const DevKey& from, uint64_t nonce, const address& to, uint64_t value,
-                     uint64_t fee_cap = 2'000'000'000, uint64_t tip = 1) {
-    Transaction tx;
-    tx.type = TxType::DynamicFee;
-    tx.chain_id = 31337;
-    tx.nonce = nonce;
-    tx.max_fee_per_gas = fee_cap;
-    tx.max_priority_fee_per_gas = tip;
-    tx.gas_limit = 21000;
-    tx.to = to;
-    tx.value = value;
-    EXPECT_TRUE(sign_transaction(tx, from.secret));
-    return tx;
+    return testing_support::funded_config({key});
 }
 
 uint256 balance_of(const Chain& chain, const address& a) {

@@ -24,22 +24,32 @@ std::unique_ptr<chain::Chain> chain_with_contracts(uint64_t id) {
     return std::move(*c);
 }
 
+// Chain 31337 embedded and chain 31338 served over JSON-RPC, as an upstream node would be, both
+// behind one router.
+struct TwoChains {
+    std::unique_ptr<chain::Chain> home = chain_with_contracts(31337);
+    std::unique_ptr<chain::Chain> remote = chain_with_contracts(31338);
+    rpc::EthApi api{*remote, {}};
+    rpc::MethodTable methods;
+    std::unique_ptr<rpc::Server> server;
+    node::ChainRouter router;
+
+    TwoChains() {
+        api.register_methods(methods);
+        auto bound = rpc::Server::bind({.host = "127.0.0.1", .port = 0}, methods);
+        EXPECT_TRUE(bound.has_value());
+        server = std::move(*bound);
+        server->start(2);
+        router.add_embedded(*home);
+        router.add_upstream(31338, "http://127.0.0.1:" + std::to_string(server->port()));
+    }
+};
+
 }  // namespace
 
 TEST(ChainRouter, EmbeddedAndUpstreamChainsAnswerTheSame) {
-    auto home = chain_with_contracts(31337);
-    auto remote = chain_with_contracts(31338);
-    // The second chain served over JSON-RPC, as an upstream node would be.
-    rpc::EthApi api(*remote, {});
-    rpc::MethodTable methods;
-    api.register_methods(methods);
-    auto server = rpc::Server::bind({.host = "127.0.0.1", .port = 0}, methods);
-    ASSERT_TRUE(server.has_value());
-    (*server)->start(2);
-
-    node::ChainRouter router;
-    router.add_embedded(*home);
-    router.add_upstream(31338, "http://127.0.0.1:" + std::to_string((*server)->port()));
+    TwoChains chains;
+    node::ChainRouter& router = chains.router;
     for (uint64_t id : {31337u, 31338u}) {
         SCOPED_TRACE(id);
         auto answer = router.call(id, kAnswer, {}, std::nullopt);
@@ -60,17 +70,8 @@ TEST(ChainRouter, EmbeddedAndUpstreamChainsAnswerTheSame) {
 }
 
 TEST(ChainRouter, ACallWithGasStopsAtItsGasOnEveryChain) {
-    auto home = chain_with_contracts(31337);
-    auto remote = chain_with_contracts(31338);
-    rpc::EthApi api(*remote, {});
-    rpc::MethodTable methods;
-    api.register_methods(methods);
-    auto server = rpc::Server::bind({.host = "127.0.0.1", .port = 0}, methods);
-    ASSERT_TRUE(server.has_value());
-    (*server)->start(2);
-    node::ChainRouter router;
-    router.add_embedded(*home);
-    router.add_upstream(31338, "http://127.0.0.1:" + std::to_string((*server)->port()));
+    TwoChains chains;
+    node::ChainRouter& router = chains.router;
     for (uint64_t id : {31337u, 31338u}) {
         SCOPED_TRACE(id);
         // A loop that would burn the whole eth_call cap ends at the 100,000 gas given.
