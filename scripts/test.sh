@@ -42,19 +42,12 @@ run_suite() {  # run_suite NAME BUILD_DIR CMAKE_OPTIONS...   (CTEST_ARGS: extra 
     count_ctest "$log"
 }
 
-# A suite run by node's test runner (TAP): its "# pass N" and "# fail N" lines are counted.
-run_node_suite() {  # run_node_suite NAME COMMAND...
-    local name=$1
-    shift
-    echo "=== $name (at $(elapsed))"
-    local log
-    log=$(mktemp)
-    "$@" 2>&1 | tee "$log"
-    local status=${PIPESTATUS[0]}
-    local passed failed
+# Adds the "# pass N" and "# fail N" lines of a node test runner's TAP log to the totals; a log
+# without them (the runner did not run) or a failed exit with no failing test counts as a failure.
+count_tap() {  # count_tap NAME LOG STATUS
+    local name=$1 log=$2 status=$3 passed failed
     passed=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
     failed=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
-    rm -f "$log"
     if [ -z "$passed" ] || [ -z "$failed" ]; then
         echo "=== $name: no test summary (exit $status)"
         total_failed=$((total_failed + 1))
@@ -68,13 +61,47 @@ run_node_suite() {  # run_node_suite NAME COMMAND...
     fi
 }
 
+# A suite run by node's test runner (TAP), in the foreground.
+run_node_suite() {  # run_node_suite NAME COMMAND...
+    local name=$1
+    shift
+    echo "=== $name (at $(elapsed))"
+    local log
+    log=$(mktemp)
+    "$@" 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    count_tap "$name" "$log" "$status"
+    rm -f "$log"
+}
+
+# A suite started in the background (its own ports and files); finish_background_suite waits for it,
+# prints its log and counts it.
+start_background_suite() {  # start_background_suite LOG COMMAND...
+    local log=$1
+    shift
+    ("$@" >"$log" 2>&1; echo $? >"$log.status") &
+}
+finish_background_suite() {  # finish_background_suite NAME LOG PID
+    local name=$1 log=$2
+    wait "$3"
+    echo "=== $name (finished at $(elapsed))"
+    cat "$log"
+    count_tap "$name" "$log" "$(cat "$log.status" 2>/dev/null || echo 1)"
+    rm -f "$log" "$log.status"
+}
+
 run_suite release build -DCMAKE_BUILD_TYPE=Release
 
+# The contract suite on Hardhat is the slowest node suite (a JavaScript EVM, about 5 minutes) and
+# shares nothing with the others (its own port, its own contract build), so it runs beside them.
+hardhat_contracts_log=$(mktemp)
+start_background_suite "$hardhat_contracts_log" env CONTRACTS_OUT="$PWD/build/contracts-hardhat" \
+    contracts/test/run.sh
+hardhat_contracts_pid=$!
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "e2e: krnld" tests/e2e/run.sh krnld
 run_node_suite "e2e: hardhat" tests/e2e/run.sh hardhat
 CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/node/krnld" \
     run_node_suite "contracts: krnld" contracts/test/run.sh
-CONTRACTS_OUT="$PWD/build/contracts" run_node_suite "contracts: hardhat" contracts/test/run.sh
 # The seed's use case through the kernel engine: one test, passed when the story runs to its end.
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "krnl_* engine over RPC" tests/krnl/run.sh
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "quorum: 2 of 3 krnld engines" tests/quorum/run.sh
@@ -82,6 +109,19 @@ KRNLD="$PWD/build/src/node/krnld" run_node_suite "quorum: 2 of 3 krnld engines" 
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "security: hostile callers" tests/security/run.sh
 # The ERC-4337 bundler over RPC, judged by viem and permissionless; every file starts its own node.
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "bundler: ERC-4337 with real clients" tests/bundler/run.sh
+# The SDK (sdk/js, built by npm ci): its suite against krnld, and the type check of the package, its
+# tests and the examples written on it (one test, passed when tsc reports nothing).
+KRNLD="$PWD/build/src/node/krnld" run_node_suite "sdk: @krnl/sdk against krnld" \
+    npm test --silent --workspace @krnl/sdk
+echo "=== sdk: type check (at $(elapsed))"
+if npm run --silent typecheck --workspace @krnl/sdk &&
+    node_modules/.bin/tsc -p examples/rwa-did/tsconfig.json; then
+    total_passed=$((total_passed + 1))
+else
+    echo "=== sdk: type check failed"
+    total_failed=$((total_failed + 1))
+fi
+finish_background_suite "contracts: hardhat" "$hardhat_contracts_log" "$hardhat_contracts_pid"
 run_example() {  # run_example MODE: the seed's use case end to end, one test
     echo "=== example: rwa-did on $1"
     if KRNLD="$PWD/build/src/node/krnld" examples/rwa-did/test.sh "$1"; then

@@ -1,204 +1,167 @@
-// The seed's use case on the account side (issue 12): the market on the home chain is a plain contract
-// (RwaMarket: no payload, no KRNL import). The gate is in the wallets' smart accounts: each routes its
-// `execute` to the KrnlValidator, which demands the engine's attestation. The bundler in krnld runs the
-// three kernels (RWA approval on 31338, asset metadata over HTTP, DID score on 31339) when the user
-// operation arrives, asks the account's policy and appends the attestation; the fees are paid from the
-// account's deposit in KrnlVault when the operation executes.
+// @ts-check
+// The seed's use case on the account side, on @krnl/sdk: the market on the home chain is a plain contract
+// (RwaMarket: no payload, no KRNL import). The gate is in the wallets' smart accounts (toKrnlSmartAccount):
+// each routes `execute` to the KrnlValidator, which demands the engine's attestation. krnld's bundler runs
+// the three kernels when the user operation arrives, asks the account's policy and appends the
+// attestation; the fees leave the account's deposit in KrnlVault when the operation executes.
 //   wallet A's account trades through a user operation (viem's bundler client, unchanged);
 //   wallet B's account is refused at eth_sendUserOperation with the policy's reason;
 //   an EIP-7702 EOA delegated to AccountV08 (its own key is the owner) trades too.
 //
-//   node examples/rwa-did/run-account.mjs
-//
-// Environment as run.mjs (KRNL_HOME_RPC, KRNL_RWA_RPC, KRNL_DID_RPC, KRNL_ENGINE_RPC, KRNL_CONTRACTS_OUT).
-// The bundler answers on the home chain's port (krnld's [bundler]).
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { decodeAbiParameters, encodeFunctionData, formatEther, getAddress, http, parseEther, sliceHex, zeroAddress } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { createBundlerClient, formatUserOperationRequest } from 'viem/account-abstraction';
+//   node examples/rwa-did/run-account.mjs   (environment: see world.mjs; the bundler is on the home chain's port)
 import {
-  A,
-  AMOUNT,
-  ASSET,
-  ASSETS,
-  MIN_SCORE,
-  OPERATOR,
-  VAULT,
-  checkNode,
-  deploy,
-  deployRwaAndDid,
-  deployer,
-  fail,
-  home,
-  item,
-  read,
-  registerKernels,
-  runMain,
-  say,
-  served,
-  showResponses,
-  specs,
-  title,
-  urls,
-  use,
-  walletA,
-  walletB,
-  withMetadataApi,
+  AttestationRefusedError, PolicyRefusedError, getDeposit, installKrnlValidatorCalls, isDelegatedToKrnl, krnlRequirement,
+  krnlValidatorAddresses, parseKrnlError, signKrnlAuthorization, toKrnlSmartAccount,
+} from '@krnl/sdk';
+import { decodeAbiParameters, encodeFunctionData, formatEther, http, parseAbiParameters, parseEther, sliceHex, zeroAddress } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { createBundlerClient } from 'viem/account-abstraction';
+import {
+  AMOUNT, ASSET, MIN_SCORE, OPERATOR, checkNode, deploy, deployRwaAndDid, deployer, fail, home, item, registerKernels,
+  runMain, say, served, showResponses, specs, title, walletA, walletB, withMetadataApi,
 } from './world.mjs';
 
-// The account client side is the bundler suite's (tests/bundler/lib): our account as a viem SmartAccount
-// and the KrnlValidator's setup calls. They read the predeploys of the build this run uses.
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-process.env.KRNL_PREDEPLOYS ??= join(resolve(root, process.env.KRNL_CONTRACTS_OUT ?? 'build/contracts'), 'predeploys.json');
-const { KRNL_ACCOUNT, toKrnlAccount } = await import('../../tests/bundler/lib/krnl-account.mjs');
-const { krnlPredeploys, requirement, setupCalls } = await import('../../tests/bundler/lib/krnl-validator.mjs');
-const { buildUserOp } = await import('../../tests/bundler/lib/userop.mjs');
-
-const VERSION = '0.8'; // EIP-7702 delegates to AccountV08; the smart accounts use v0.8 too
-const ENTRY_POINT = KRNL_ACCOUNT[VERSION].entryPoint;
+/** @typedef {import('@krnl/sdk').KrnlSmartAccount} KrnlSmartAccount */
+const entryPoint = /** @type {const} */ ({ version: '0.8' }); // EIP-7702 delegates to AccountV08; the accounts use v0.8 too
 const DEPOSIT = parseEther('0.01');
+const bundlerFor = (/** @type {KrnlSmartAccount} */ account) =>
+  createBundlerClient({ account, client: home.client, transport: http(home.url, { retryCount: 0 }), pollingInterval: 50 });
+// What the KrnlValidator's signature carries after mode 1 and the owner's 65 bytes: the node's attestation.
+const attestationAbi = parseAbiParameters(
+  'bytes32 responsesHash, uint256 nonce, uint64 expiry, uint256[] kernelIds, uint256[] kernelFees, uint256 nodeFee, bytes signatures',
+);
 
-const bundlerFor = (account) => createBundlerClient({ account, client: home.pub, transport: http(urls.home, { retryCount: 0 }), pollingInterval: 50 });
-const tradeCall = (market) => ({ to: market, data: encodeFunctionData({ abi: A.RwaMarket.abi, functionName: 'trade', args: [ASSET, AMOUNT] }) });
-
-/** The JSON-RPC error inside a viem error: {code, message, data}. */
-function rpcErrorOf(e) {
-  for (let c = e; c; c = c.cause) if (typeof c.code === 'number' && c.code < -32000) return { code: c.code, message: c.details ?? c.message, data: c.data };
-  return null;
+/**
+ * Sends one user operation through viem's bundler client and waits for it.
+ * @param {KrnlSmartAccount} account @param {Parameters<ReturnType<typeof bundlerFor>['sendUserOperation']>[0]} op
+ */
+async function userOp(account, op) {
+  const bundler = bundlerFor(account);
+  const hash = await bundler.sendUserOperation(op);
+  const receipt = await bundler.waitForUserOperationReceipt({ hash, timeout: 30_000 });
+  if (!receipt.success) fail(`user operation ${hash} of ${account.address} reverted`);
+  return { hash, receipt, bundler };
 }
 
-async function fund(address, value = parseEther('1')) {
-  const hash = await home.wallet(deployer).sendTransaction({ to: address, value });
-  const receipt = await home.pub.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-  if (receipt.status !== 'success') fail(`funding ${address} failed`);
-}
-
-async function main() {
-  say('KRNL example, account side: smart accounts gated by the RWA approval, the asset metadata and a DID score, checked by the bundler');
-  await checkNode();
-  const { validator } = krnlPredeploys();
-  if (((await home.pub.getCode({ address: validator })) ?? '0x') === '0x') fail(`no KrnlValidator at ${validator}: this krnld predates the account side of KRNL`);
-  use('RwaMarket', 'RwaAccountPolicy');
-  await withMetadataApi((base) => story(base, validator));
-}
-
-async function story(metadataBase, validator) {
-  title(`RWA metadata API listening on ${metadataBase}`);
-  for (const [id, a] of ASSETS) item(`GET /assets/${id} -> status "${a.active ? 'active' : 'inactive'}" (${a.issuer})`);
-
+/** @param {string} metadataBase */
+async function story(metadataBase) {
   // Fresh accounts per run (index), so the run repeats against the same node.
   const index = BigInt(Date.now());
   const eoa = privateKeyToAccount(generatePrivateKey());
-  const sudoA = await toKrnlAccount({ client: home.pub, owner: walletA, entryPointVersion: VERSION, index });
-  const sudoB = await toKrnlAccount({ client: home.pub, owner: walletB, entryPointVersion: VERSION, index });
-  const sudoE = await toKrnlAccount({ client: home.pub, owner: eoa, entryPointVersion: VERSION, address: eoa.address });
-  say(`\naccount A ${sudoA.address} (owner wallet A ${walletA.address}), account B ${sudoB.address} (owner wallet B ${walletB.address}), EIP-7702 EOA ${eoa.address}`);
+  const rootA = await toKrnlSmartAccount({ client: home.client, owner: walletA, entryPoint, index });
+  const rootB = await toKrnlSmartAccount({ client: home.client, owner: walletB, entryPoint, index });
+  const rootE = await toKrnlSmartAccount({ client: home.client, owner: eoa, entryPoint, eip7702: true });
+  say(`\naccount A ${rootA.address} (owner wallet A ${walletA.address}), account B ${rootB.address} (owner wallet B ${walletB.address})`);
+  say(`EIP-7702 EOA ${eoa.address}`);
 
   const { platform, didRegistry } = await deployRwaAndDid({
-    approved: [['account A', sudoA.address], ['the EIP-7702 EOA', eoa.address]],
-    scores: [['account A', sudoA.address, 85n], ['account B (no approval either)', sudoB.address, 40n], ['the EIP-7702 EOA', eoa.address, 90n]],
+    approved: [['account A', rootA.address], ['the EIP-7702 EOA', eoa.address]],
+    scores: [
+      ['account A', rootA.address, 85n],
+      ['account B (no approval either)', rootB.address, 40n],
+      ['the EIP-7702 EOA', eoa.address, 90n],
+    ],
   });
   // An account's call is execute(market, 0, trade(asset, amount)): its first argument is the market, so
   // these kernels name the asset in their specs, and the policy admits trades of that asset only.
-  const kernelIds = await registerKernels(specs(platform.toLowerCase(), didRegistry.toLowerCase(), metadataBase, ASSET));
+  const ids = await registerKernels(specs(platform, didRegistry, metadataBase, ASSET));
+  const kernelIds = [ids.approval, ids.metadata, ids.did];
 
   title('the market and the account policy on chain 31337');
   const market = await deploy(home, deployer, 'RwaMarket', []);
+  const positionOf = (/** @type {import('viem').Address} */ who) =>
+    home.client.readContract({ address: market.address, abi: market.abi, functionName: 'positionOf', args: [who, ASSET] });
   item(`RwaMarket ${market.address}: trade(assetId, amount), no payload, no KRNL (tx ${market.hash})`);
-  const rules = await deploy(home, deployer, 'RwaTradePolicy', [kernelIds.approval, kernelIds.metadata, kernelIds.did, MIN_SCORE]);
+  const rules = await deploy(home, deployer, 'RwaTradePolicy', [...kernelIds, MIN_SCORE]);
   const policy = await deploy(home, deployer, 'RwaAccountPolicy', [rules.address, market.address, ASSET]);
-  item(`RwaAccountPolicy ${policy.address}: execute(market, 0, trade(${ASSET}, ...)) only, then RwaTradePolicy ${rules.address} on the kernels' results`);
+  item(`RwaAccountPolicy ${policy.address}: execute(market, 0, trade(${ASSET}, ...)) only,`);
+  item(`  then RwaTradePolicy ${rules.address} on the kernels' results`);
 
-  const requirementText = requirement({ kernels: Object.values(kernelIds) });
-  const setup = (account, owner) =>
-    setupCalls({
-      account,
-      kernelIds: Object.values(kernelIds),
-      deposit: DEPOSIT,
-      config: { owner, signers: [OPERATOR], threshold: 1n, policy: policy.address, requirements: [requirementText] },
+  const requirement = krnlRequirement({ kernels: kernelIds });
+  const setup = (/** @type {import('viem').Address} */ account, /** @type {import('viem').Address} */ owner) =>
+    installKrnlValidatorCalls({
+      account, kernelIds, deposit: DEPOSIT,
+      config: { owner, signers: [OPERATOR], threshold: 1n, policy: policy.address, requirements: [requirement] },
     });
+  const tradeCall = { to: market.address, data: encodeFunctionData({ abi: market.abi, functionName: 'trade', args: [ASSET, AMOUNT] }) };
 
-  title(`accounts A and B: deployed and set up in one sudo user operation each (EntryPoint v${VERSION})`);
-  item(`execute(address,uint256,bytes) -> KrnlValidator ${validator}, requirement ${requirementText}`);
-  for (const [label, sudo, owner] of [['A', sudoA, walletA], ['B', sudoB, walletB]]) {
-    await fund(sudo.address);
-    const bundler = bundlerFor(sudo);
-    const hash = await bundler.sendUserOperation({ calls: setup(sudo.address, owner.address) });
-    const receipt = await bundler.waitForUserOperationReceipt({ hash, timeout: 30_000 });
-    if (!receipt.success) fail(`account ${label}'s setup op ${hash} reverted`);
-    item(`account ${label}: op ${hash} in tx ${receipt.receipt.transactionHash}; registered as its own app, ${formatEther(DEPOSIT)} ETH deposited in KrnlVault`);
+  title(`accounts A and B: deployed and set up by installKrnlValidatorCalls in one sudo op each (EntryPoint v${entryPoint.version})`);
+  item(`execute(address,uint256,bytes) -> KrnlValidator ${krnlValidatorAddresses.krnl}, requirement ${requirement}`);
+  for (const [label, root, owner] of /** @type {const} */ ([['A', rootA, walletA], ['B', rootB, walletB]])) {
+    await fund(root.address);
+    const { hash, receipt } = await userOp(root, { calls: setup(root.address, owner.address) });
+    item(`account ${label}: op ${hash} in tx ${receipt.receipt.transactionHash}`);
+    item(`  registered as its own app, ${formatEther(DEPOSIT)} ETH deposited in KrnlVault`);
   }
 
   title("wallet A's account trades through a user operation: the bundler runs the three kernels");
-  const accountA = await toKrnlAccount({ client: home.pub, owner: walletA, entryPointVersion: VERSION, address: sudoA.address, krnl: { executeUserOp: true } });
-  await trade('account A', accountA, market.address, kernelIds);
+  const krnl = { entryPoint, validator: { krnl: {} } };
+  await trade('account A', await toKrnlSmartAccount({ client: home.client, owner: walletA, address: rootA.address, ...krnl }), tradeCall);
 
   title("wallet B's account asks for the same trade");
-  const accountB = await toKrnlAccount({ client: home.pub, owner: walletB, entryPointVersion: VERSION, address: sudoB.address, krnl: { executeUserOp: true } });
-  let refusal = null;
-  try {
-    const hash = await bundlerFor(accountB).sendUserOperation({ calls: [tradeCall(market.address)] });
-    fail(`the bundler accepted account B's op ${hash}, which is neither approved nor scored high enough`);
-  } catch (e) {
-    refusal = rpcErrorOf(e);
-    if (!refusal) throw e;
-  }
-  item(`eth_sendUserOperation refused: code ${refusal.code}, "${refusal.message}"`);
-  if (refusal.data?.responses) showResponses(refusal.data.responses, kernelIds);
-  if (refusal.code !== -32500) fail(`expected -32500, got ${refusal.code}`);
-  if (!refusal.message.includes('not approved')) fail(`expected the policy's reason "wallet is not approved ...", got "${refusal.message}"`);
-  const positionB = await read(home, 'RwaMarket', market.address, 'positionOf', [sudoB.address, ASSET]);
+  const accountB = await toKrnlSmartAccount({ client: home.client, owner: walletB, address: rootB.address, ...krnl });
+  const refusal = await bundlerFor(accountB).sendUserOperation({ calls: [tradeCall] }).then(
+    (hash) => fail(`the bundler accepted account B's op ${hash}, which is neither approved nor scored high enough`),
+    (e) => parseKrnlError(e) ?? e,
+  );
+  if (!(refusal instanceof AttestationRefusedError)) throw refusal;
+  item(`eth_sendUserOperation refused: ${refusal.name}, code ${refusal.code}, reason "${refusal.reason}"`);
+  item(`  the engine's error inside: ${refusal.engineError.name}, code ${refusal.engineCode}`);
+  showResponses(refusal.responses, ids);
+  if (!(refusal.engineError instanceof PolicyRefusedError) || !refusal.reason?.includes('not approved'))
+    fail(`expected the policy's reason "wallet is not approved ...", not "${refusal.message}"`);
+  const positionB = await positionOf(rootB.address);
   if (positionB !== 0n) fail(`account B holds ${positionB}`);
   item(`account B's position stays ${positionB}`);
 
   title('an EIP-7702 EOA delegates to AccountV08 and sets up in the same op; its own key is the owner');
   await fund(eoa.address);
-  const authorization = await eoa.signAuthorization({ address: KRNL_ACCOUNT[VERSION].implementation, chainId: home.id, nonce: 0 });
-  const op = await buildUserOp({
-    account: sudoE,
-    publicClient: home.pub,
-    calls: setup(eoa.address, zeroAddress),
-    overrides: { factory: '0x7702', factoryData: '0x', authorization, callGasLimit: 2_000_000n },
-  });
-  op.signature = await sudoE.signUserOperation(op);
-  const sent = await home.pub.request({ method: 'eth_sendUserOperation', params: [formatUserOperationRequest(op), ENTRY_POINT] });
-  const setupReceipt = await bundlerFor(sudoE).waitForUserOperationReceipt({ hash: sent, timeout: 30_000 });
-  if (!setupReceipt.success) fail(`the EOA's setup op ${sent} reverted`);
-  item(`op ${sent} in tx ${setupReceipt.receipt.transactionHash}: code of ${eoa.address} is now ${await home.pub.getCode({ address: eoa.address })}`);
-  const accountE = await toKrnlAccount({ client: home.pub, owner: eoa, entryPointVersion: VERSION, address: eoa.address, krnl: { executeUserOp: true } });
-  await trade('the EIP-7702 EOA', accountE, market.address, kernelIds);
+  const authorization = await signKrnlAuthorization(home.client, { owner: eoa });
+  const { hash, receipt } = await userOp(rootE, { calls: setup(eoa.address, zeroAddress), authorization });
+  if (!(await isDelegatedToKrnl(home.client, { address: eoa.address }))) fail(`${eoa.address} does not delegate to AccountV08`);
+  item(`op ${hash} in tx ${receipt.receipt.transactionHash}`);
+  item(`  code of ${eoa.address} is now ${await home.client.getCode({ address: eoa.address })}: delegated to AccountV08`);
+  await trade('the EIP-7702 EOA', await toKrnlSmartAccount({ client: home.client, owner: eoa, eip7702: true, ...krnl }), tradeCall);
 
   title('what the metadata API served');
   for (const line of served) item(line);
-  say("\nOK: account A and the 7702 EOA traded through user operations the bundler attested; account B was refused with the policy's reason.");
+  say("\nOK: account A and the 7702 EOA traded through ops the bundler attested; account B was refused with the policy's reason.");
+
+  /**
+   * One KRNL-validated trade; checks the attestation's nonce, the position and the fees.
+   * @param {string} label @param {KrnlSmartAccount} account @param {typeof tradeCall} call
+   */
+  async function trade(label, account, call) {
+    const depositBefore = await getDeposit(home.client, { app: account.address });
+    const started = performance.now();
+    const { hash, receipt, bundler } = await userOp(account, { calls: [call] });
+    const ms = Math.round(performance.now() - started);
+    item(`op ${hash}: mined in tx ${receipt.receipt.transactionHash}, success, ${ms} ms from send to receipt`);
+    const { userOperation } = await bundler.getUserOperation({ hash });
+    const attestation = sliceHex(userOperation.signature, 4 + 65);
+    const [, nonce, expiry, kernels, fees, nodeFee] = decodeAbiParameters(attestationAbi, attestation);
+    item(`signature: mode 1 | owner's 65 bytes | attestation of ${(attestation.length - 2) / 2} bytes appended by the node`);
+    item(`  nonce = the op's nonce ${nonce}, expiry ${expiry}, kernels ${kernels.join('/')}`);
+    if (nonce !== userOperation.nonce) fail(`the attestation's nonce ${nonce} is not the op's ${userOperation.nonce}`);
+    const position = await positionOf(account.address);
+    if (position !== AMOUNT) fail(`${label}'s position is ${position}, expected ${AMOUNT}`);
+    const depositAfter = await getDeposit(home.client, { app: account.address });
+    const charged = fees.reduce((a, b) => a + b, nodeFee);
+    item(`position of ${label} in asset ${ASSET}: ${position}; deposit ${depositBefore} -> ${depositAfter} wei (fees ${charged})`);
+    if (depositBefore - depositAfter !== charged) fail(`the vault charged ${depositBefore - depositAfter} wei, the attestation ${charged}`);
+  }
 }
 
-/// One KRNL-validated trade through viem's bundler client; checks the position and the fees.
-async function trade(label, account, market, kernelIds) {
-  const bundler = bundlerFor(account);
-  const depositBefore = await read(home, 'KrnlVault', VAULT, 'depositOf', [account.address]);
-  const started = performance.now();
-  const hash = await bundler.sendUserOperation({ calls: [tradeCall(market)] });
-  const receipt = await bundler.waitForUserOperationReceipt({ hash, timeout: 30_000 });
-  const ms = performance.now() - started;
-  if (!receipt.success) fail(`${label}'s trade op ${hash} reverted`);
-  const { userOperation } = await bundler.getUserOperation({ hash });
-  const part = sliceHex(userOperation.signature, 4 + 65);
-  const [, nonce, expiry, ids, fees, nodeFee] = decodeAbiParameters(
-    [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'uint64' }, { type: 'uint256[]' }, { type: 'uint256[]' }, { type: 'uint256' }, { type: 'bytes' }],
-    part,
-  );
-  item(`op ${hash}: mined in tx ${receipt.receipt.transactionHash}, success, ${Math.round(ms)} ms from send to receipt`);
-  item(`signature: mode 1 | owner's 65 bytes | attestation of ${(part.length - 2) / 2} bytes appended by the node (nonce = the op's nonce ${nonce}, expiry ${expiry}, kernels ${ids.join('/')})`);
-  if (nonce !== userOperation.nonce) fail(`the attestation's nonce ${nonce} is not the op's ${userOperation.nonce}`);
-  const position = await read(home, 'RwaMarket', market, 'positionOf', [account.address, ASSET]);
-  if (position !== AMOUNT) fail(`${label}'s position is ${position}, expected ${AMOUNT}`);
-  const depositAfter = await read(home, 'KrnlVault', VAULT, 'depositOf', [account.address]);
-  const charged = fees.reduce((a, b) => a + b, 0n) + nodeFee;
-  item(`position of ${label} in asset ${ASSET}: ${position}; deposit ${depositBefore} -> ${depositAfter} wei (fees ${charged})`);
-  if (depositBefore - depositAfter !== charged) fail(`the vault charged ${depositBefore - depositAfter} wei, the attestation says ${charged}`);
-  if (getAddress(receipt.sender) !== getAddress(account.address)) fail('the receipt names another sender');
+/** Funds an account from the deployer. @param {import('viem').Address} to */
+async function fund(to) {
+  const hash = await home.wallet(deployer).sendTransaction({ to, value: parseEther('1') });
+  if ((await home.client.waitForTransactionReceipt({ hash })).status !== 'success') fail(`funding ${to} failed`);
 }
 
-runMain(main);
+runMain(async () => {
+  say('KRNL example on @krnl/sdk, account side: smart accounts gated by the same three kernels, checked by the bundler');
+  await checkNode();
+  const validatorCode = await home.client.getCode({ address: krnlValidatorAddresses.krnl });
+  if ((validatorCode ?? '0x') === '0x') fail('no KrnlValidator: this krnld predates the account side of KRNL');
+  await withMetadataApi(story);
+});
