@@ -1,19 +1,16 @@
-// krnl: the command line of a running krnld (or any node serving krnl_*). A JSON-RPC client only:
-// it registers kernels and apps with transactions from an unlocked (dev) account, and asks the
-// node's engine to execute kernels.
-#include <fstream>
-#include <functional>
+// krnl: the command line of a running krnld (or any node serving krnl_*). A JSON-RPC client: it
+// registers kernels and apps with transactions from an unlocked (dev) account, and asks the node's
+// engine to execute kernels. The kernel author's toolkit (kernels validate / test) and the starter
+// project (init app) live in kernels_command.cpp and init_app.cpp.
 #include <iostream>
-#include <map>
 #include <sstream>
-#include <thread>
 
+#include "cli/cli_support.hpp"
 #include "common/abi.hpp"
-#include "rpc/client.hpp"
 #include "rpc/params.hpp"
 
 using namespace krnl;
-using rpc::json;
+using namespace krnl::cli;
 
 namespace {
 
@@ -25,51 +22,25 @@ void usage(std::ostream& out) {
            "  kernels get ID                              one kernel with its spec\n"
            "  kernels register --spec FILE --fee WEI --from ADDR\n"
            "                                              register a kernel (kind from the spec)\n"
+           "  kernels validate --spec FILE                check a spec offline: kind, specHash,\n"
+           "                                              canonical form (exit 1 naming the "
+           "field)\n"
+           "  kernels test --spec FILE [--sender ADDR] [--app ADDR] [--function SIG --args HEX]\n"
+           "               [--input VALUE ...]            run a spec once on the node, "
+           "unregistered\n"
+           "                                              (krnl_dryRunKernel): result and timing\n"
            "  apps register --app ADDR --authority ADDR --kernels ID,ID --from ADDR\n"
            "                                              register an app (ADDR must be its "
            "owner)\n"
            "  quote --app ADDR --kernels ID,ID            the fees of an execution\n"
            "  execute --request FILE                      run kernels for a call: responses, the\n"
            "                                              policy verdict and the payload\n"
+           "  init app [DIR] [--name NAME] [--krnl-root DIR]\n"
+           "                                              write a starter app: contract, policy,\n"
+           "                                              kernel spec, run.mjs on the SDK\n"
            "\n"
            "  --rpc URL   the node (default http://127.0.0.1:8545)\n"
            "  --json      print the node's answers as JSON, for scripts\n";
-}
-
-struct Args {
-    std::vector<std::string> words;
-    std::map<std::string, std::string> options;
-    std::optional<std::string> option(const std::string& name) const {
-        auto it = options.find(name);
-        return it == options.end() ? std::nullopt : std::optional(it->second);
-    }
-};
-
-[[noreturn]] void fail(const std::string& message, int code = 1) {
-    std::cerr << "krnl: " << message << "\n";
-    std::exit(code);
-}
-
-std::string required(const Args& a, const std::string& name) {
-    auto v = a.option(name);
-    if (!v) fail("--" + name + " is required", 2);
-    return *v;
-}
-
-json call(rpc::Client& client, const std::string& method, json params) {
-    auto r = client.call(method, std::move(params));
-    if (!r) {
-        std::string message = r.error().message;
-        if (r.error().data) message += "\n  data: " + r.error().data->dump();
-        fail(method + " failed (" + std::to_string(r.error().code) + "): " + message);
-    }
-    return *r;
-}
-
-address parse_addr(const std::string& text, const std::string& what) {
-    auto a = rpc::parse_address(json(text));
-    if (!a) fail(what + ": " + a.error(), 2);
-    return *a;
 }
 
 // "1,2,3" as a uint256[] value.
@@ -84,50 +55,24 @@ abi::Value parse_ids(const std::string& list) {
     return abi::Value(std::move(ids));
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) fail("cannot read " + path, 2);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// Sends a transaction from an unlocked account and waits for its receipt.
-json transact(rpc::Client& client, const address& from, const address& to, const bytes& data) {
-    const json hash =
-        call(client, "eth_sendTransaction",
-             json::array({{{"from", to_hex(from)}, {"to", to_hex(to)}, {"data", to_hex(data)}}}));
-    for (int i = 0; i < 600; ++i) {
-        json receipt = call(client, "eth_getTransactionReceipt", json::array({hash}));
-        if (!receipt.is_null()) {
-            if (receipt["status"] != "0x1")
-                fail("transaction " + hash.get<std::string>() + " reverted");
-            return receipt;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    fail("transaction " + hash.get<std::string>() + " was not mined within a minute");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     Args args;
     std::string url = "http://127.0.0.1:8545";
-    bool as_json = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help" || a == "-h") {
             usage(std::cout);
             return 0;
         } else if (a == "--json") {
-            as_json = true;
+            args.as_json = true;
         } else if (a.starts_with("--")) {
             if (i + 1 >= argc) fail(a + " needs a value", 2);
             if (a == "--rpc")
                 url = argv[++i];
             else
-                args.options[a.substr(2)] = argv[++i];
+                args.options[a.substr(2)].push_back(argv[++i]);
         } else {
             args.words.push_back(a);
         }
@@ -138,13 +83,16 @@ int main(int argc, char** argv) {
     }
     rpc::Client client(url);
     auto print = [&](const json& answer, const std::function<void()>& human) {
-        if (as_json)
+        if (args.as_json)
             std::cout << answer.dump(2) << "\n";
         else
             human();
     };
     const std::string command = args.words[0] + (args.words.size() > 1 ? " " + args.words[1] : "");
 
+    if (command == "kernels validate") return kernels_validate(args);
+    if (command == "kernels test") return kernels_test(client, args);
+    if (command == "init app") return init_app(args);
     if (command == "node-info") {
         const json info = call(client, "krnl_nodeInfo", json::array());
         print(info, [&] {

@@ -1,5 +1,6 @@
 #include "engine/krnl_api.hpp"
 
+#include "engine/dry_run.hpp"
 #include "engine/kernel_spec.hpp"
 #include "rpc/params.hpp"
 
@@ -175,6 +176,15 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
                              out["expiry"] = q.expiry;
                              return out;
                          });
+    methods.add_blocking(
+        "krnl_dryRunKernel", [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
+            rpc::Params p(params);
+            if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
+            if (!p.has(0)) return std::unexpected(rpc::Params::missing(0));
+            KRNL_RPC_TRY(context, dry_run_context_from_json(p.has(1) ? p.at(1) : json()));
+            KRNL_RPC_TRY(result, service->dry_run(p.at(0), context));
+            return dry_run_result_to_json(result);
+        });
     add_node_info(methods, service);
 }
 

@@ -86,6 +86,9 @@ struct NodeInfo {
     size_t peers = 0;
 };
 
+struct DryRunContext;
+struct DryRunResult;
+
 struct ServiceConfig {
     uint64_t home_chain_id = 0;
     address registry;
@@ -135,6 +138,10 @@ public:
     // Every kernel, by iterating ids 1..kernelCount() with kernel(id) (ChainAccess has no logs).
     ServiceResult<std::vector<KernelInfo>> list_kernels() const;
     NodeInfo node_info() const;
+    // krnl_dryRunKernel (engine/dry_run.hpp): parses `spec` (-33006 naming the field) and runs it
+    // once with this node's runner and bounds, unregistered and unsigned. A kernel that fails is
+    // a result with an error.
+    ServiceResult<DryRunResult> dry_run(const json& spec, const DryRunContext& context) const;
 
     const ServiceConfig& config() const { return config_; }
 
