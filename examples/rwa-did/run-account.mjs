@@ -10,10 +10,10 @@
 //
 //   node examples/rwa-did/run-account.mjs   (environment: see world.mjs; the bundler is on the home chain's port)
 import {
-  AttestationRefusedError, PolicyRefusedError, getDeposit, installKrnlValidatorCalls, isDelegatedToKrnl, krnlRequirement,
+  AttestationRefusedError, PolicyRefusedError, decodeKrnlValidatorSignature, getDeposit, installKrnlValidatorCalls, isDelegatedToKrnl, krnlRequirement,
   krnlValidatorAddresses, parseKrnlError, signKrnlAuthorization, toKrnlSmartAccount,
 } from '@krnl/sdk';
-import { decodeAbiParameters, encodeFunctionData, formatEther, http, parseAbiParameters, parseEther, sliceHex, zeroAddress } from 'viem';
+import { encodeFunctionData, formatEther, http, parseEther, size, zeroAddress } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createBundlerClient } from 'viem/account-abstraction';
 import {
@@ -26,10 +26,6 @@ const entryPoint = /** @type {const} */ ({ version: '0.8' }); // EIP-7702 delega
 const DEPOSIT = parseEther('0.01');
 const bundlerFor = (/** @type {KrnlSmartAccount} */ account) =>
   createBundlerClient({ account, client: home.client, transport: http(home.url, { retryCount: 0 }), pollingInterval: 50 });
-// What the KrnlValidator's signature carries after mode 1 and the owner's 65 bytes: the node's attestation.
-const attestationAbi = parseAbiParameters(
-  'bytes32 responsesHash, uint256 nonce, uint64 expiry, uint256[] kernelIds, uint256[] kernelFees, uint256 nodeFee, bytes signatures',
-);
 
 /**
  * Sends one user operation through viem's bundler client and waits for it.
@@ -138,9 +134,10 @@ async function story(metadataBase) {
     const ms = Math.round(performance.now() - started);
     item(`op ${hash}: mined in tx ${receipt.receipt.transactionHash}, success, ${ms} ms from send to receipt`);
     const { userOperation } = await bundler.getUserOperation({ hash });
-    const attestation = sliceHex(userOperation.signature, 4 + 65);
-    const [, nonce, expiry, kernels, fees, nodeFee] = decodeAbiParameters(attestationAbi, attestation);
-    item(`signature: mode 1 | owner's 65 bytes | attestation of ${(attestation.length - 2) / 2} bytes appended by the node`);
+    const { mode, attestation } = decodeKrnlValidatorSignature(userOperation.signature);
+    if (!attestation) return fail(`op ${hash} carries no attestation`);
+    const { nonce, expiry, kernelIds: kernels, kernelFees: fees, nodeFee } = attestation;
+    item(`signature: ${mode} mode | owner's 65 bytes | attestation appended by the node (${size(userOperation.signature) - 4 - 65} bytes)`);
     item(`  nonce = the op's nonce ${nonce}, expiry ${expiry}, kernels ${kernels.join('/')}`);
     if (nonce !== userOperation.nonce) fail(`the attestation's nonce ${nonce} is not the op's ${userOperation.nonce}`);
     const position = await positionOf(account.address);

@@ -80,7 +80,7 @@ async function story(metadataBase, node) {
   title('wallet B tries a payload the engine made for wallet A');
   const fresh = await simulateContractWithKrnl(home.client, { ...trade, account: walletA });
   item(`simulateContractWithKrnl for A: payload nonce ${fresh.payload.nonce}, the call simulated with it succeeds`);
-  const stolen = await revertOf(home.client.simulateContract({ ...fresh.request, chain: undefined, account: walletB }));
+  const stolen = await revertOf(home.client.simulateContract({ ...fresh.request, account: walletB }));
   if (stolen?.name !== 'WrongSender') fail(`B using A's payload should revert with WrongSender, got ${stolen?.text ?? 'success'}`);
   item(`eth_call from B: reverts with ${stolen.text}`);
   const { hash, status } = await sendUnchecked(walletB, app.address, encodeFunctionData(fresh.request));

@@ -10,8 +10,10 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalSpec, createKrnlClient, decodeKernelResult, getKernel, nodeInfo, registerKernel } from '@krnl/sdk';
-import { BaseError, ContractFunctionRevertedError, createWalletClient, custom, defineChain, getAddress, http } from 'viem';
+import {
+  canonicalSpec, createKrnlClient, decodeKernelResult, getKernel, krnlTransport, nodeInfo, registerKernel, revertErrorOf, sendContractWrite,
+} from '@krnl/sdk';
+import { createWalletClient, defineChain, getAddress, http } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 
 /** @typedef {import('viem').Address} Address */
@@ -68,11 +70,10 @@ function chainOn(/** @type {'home' | 'rwa' | 'did'} */ key, /** @type {number} *
   const nativeCurrency = { name: 'Ether', symbol: 'ETH', decimals: 18 };
   const chain = defineChain({ id, name: `krnl-${key}`, nativeCurrency, rpcUrls: { default: { http: [urls[key]] } } });
   // Chain calls to the chain's node, krnl_* to the engine (the same krnld unless KRNL_ENGINE_RPC names another).
-  const [node, engine] = [http(urls[key], { retryCount: 0 }), http(ENGINE_URL, { retryCount: 0 })];
-  const [toNode, toEngine] = [node({}), engine({})];
-  const routed = custom({ request: (r) => (r.method.startsWith('krnl_') ? toEngine : toNode).request(r) }, { retryCount: 0 });
-  const transport = ENGINE_URL === urls[key] ? node : routed;
-  const client = createKrnlClient({ chain, transport, pollingInterval: 50 });
+  const node = http(urls[key], { retryCount: 0 });
+  const engine = ENGINE_URL === urls[key] ? undefined : http(ENGINE_URL, { retryCount: 0 });
+  const transport = engine ? krnlTransport({ chain: node, engine }) : node;
+  const client = createKrnlClient({ chain, transport: node, engine, pollingInterval: 50 });
   const wallet = (/** @type {Account} */ account) => createWalletClient({ chain, transport, account, pollingInterval: 50 });
   return { id, url: urls[key], chain, client, wallet };
 }
@@ -99,27 +100,15 @@ export async function deploy(on, from, name, args) {
   return { address: getAddress(contractAddress), hash, abi };
 }
 
-/**
- * Simulates (so a revert is named), sends and waits.
- * @param {typeof home} on @param {Account} from
- * @param {{ address: Address, abi: import('viem').Abi, functionName: string, args?: readonly unknown[], value?: bigint }} call
- */
-export async function send(on, from, { address, abi, functionName, args, value }) {
-  const { request } = await on.client.simulateContract({ address, abi, functionName, args, value, account: from });
-  const receipt = await on.client.waitForTransactionReceipt({ hash: await on.wallet(from).writeContract(request) });
-  if (receipt.status !== 'success') fail(`${functionName} on chain ${on.id} reverted (tx ${receipt.transactionHash})`);
-  return receipt;
-}
-
 /** The contract error a call reverted with, as `Name(args)`, or null if it succeeded. @param {Promise<unknown>} call */
 export async function revertOf(call) {
   try {
     await call;
     return null;
   } catch (e) {
-    const revert = e instanceof BaseError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
-    if (!(revert instanceof ContractFunctionRevertedError) || !revert.data) throw e;
-    return { name: revert.data.errorName, text: `${revert.data.errorName}(${(revert.data.args ?? []).join(', ')})` };
+    const revert = revertErrorOf(e);
+    if (!revert) throw e;
+    return { name: revert.name, text: `${revert.name}(${revert.args.join(', ')})` };
   }
 }
 
@@ -233,14 +222,14 @@ export async function deployRwaAndDid({ approved, scores }) {
   const platform = await deploy(rwa, deployer, 'RwaPlatform', [deployer.address]);
   item(`RwaPlatform ${platform.address} (tx ${platform.hash})`);
   for (const [label, address] of approved) {
-    const r = await send(rwa, deployer, { ...platform, functionName: 'setApproval', args: [address, ASSET, true] });
-    item(`approved ${label} for asset ${ASSET} (tx ${r.transactionHash})`);
+    const { hash } = await sendContractWrite(rwa.wallet(deployer), { ...platform, functionName: 'setApproval', args: [address, ASSET, true] });
+    item(`approved ${label} for asset ${ASSET} (tx ${hash})`);
   }
   const didRegistry = await deploy(did, deployer, 'DidRegistry', [deployer.address]);
   item(`DidRegistry ${didRegistry.address} (tx ${didRegistry.hash})`);
   for (const [label, address, score] of scores) {
-    const r = await send(did, deployer, { ...didRegistry, functionName: 'setScore', args: [address, score] });
-    item(`DID score of ${label} = ${score} (tx ${r.transactionHash})`);
+    const { hash } = await sendContractWrite(did.wallet(deployer), { ...didRegistry, functionName: 'setScore', args: [address, score] });
+    item(`DID score of ${label} = ${score} (tx ${hash})`);
   }
   item(`the policy asks for at least ${MIN_SCORE}`);
   return { platform: platform.address, didRegistry: didRegistry.address };

@@ -1,64 +1,39 @@
 // Setting up an app on the home chain: its TokenAuthority, its registration and kernels in the
 // KernelRegistry, its KrnlVault deposit, and the reads around them. Every write is simulated first (a
-// revert names the contract's error), sent, and waited for.
+// revert names the contract's error), sent, and waited for (sendContractWrite). krnl_nodeInfo, for the
+// registry and vault defaults, goes to `engine` when given (or to a KrnlClient's engine).
 import {
+  getAddress,
   parseEventLogs,
   stringToHex,
   zeroAddress,
-  type Abi,
   type Account,
   type Address,
   type Chain,
   type Client,
-  type Hash,
   type Hex,
-  type TransactionReceipt,
   type Transport,
 } from "viem";
-import { deployContract, readContract, simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
+import { deployContract, readContract } from "viem/actions";
 import { registryAddress, vaultAddress } from "./addresses.js";
 import { abis, bytecode } from "./generated/artifacts.js";
 import { canonicalSpec, kernelKindIds, specHash as hashSpec, type KernelSpec } from "./spec.js";
+import { sendContractWrite, senderOf, waitForSuccess, type WriteOptions, type Written } from "./write.js";
+
+export type { WriteOptions, Written } from "./write.js";
 
 type WalletClient = Client<Transport, Chain | undefined, Account | undefined>;
 type ReadClient = Client<Transport, Chain | undefined>;
 
-/** Options every write takes. */
-export interface WriteOptions {
-  /** The sender; default the wallet client's account. */
-  account?: Account | Address;
-  /** Where receipts and reads go; default the wallet client. */
-  publicClient?: ReadClient;
-}
+/** Where krnl_nodeInfo goes for the registry and vault defaults: `engine`, else the reader. */
+const infoClient = (client: WalletClient, options: WriteOptions): Client => options.engine ?? options.publicClient ?? client;
 
-/** A mined transaction. */
-export interface Written {
-  hash: Hash;
-  receipt: TransactionReceipt;
-}
-
-function senderOf(client: WalletClient, account: Account | Address | undefined): Account | Address {
-  const sender = account ?? client.account;
-  if (!sender) throw new Error("an account is needed (give `account` or a wallet client with one)");
-  return sender;
-}
-
-async function mined(reader: ReadClient, hash: Hash, what: string): Promise<TransactionReceipt> {
-  const receipt = await waitForTransactionReceipt(reader, { hash });
-  if (receipt.status !== "success") throw new Error(`${what}: transaction ${hash} reverted`);
-  return receipt;
-}
-
-async function send(
-  client: WalletClient,
-  options: WriteOptions,
-  call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[]; value?: bigint },
-): Promise<Written> {
-  const reader = options.publicClient ?? client;
-  const account = senderOf(client, options.account);
-  const { request } = await simulateContract(reader, { ...call, account } as never);
-  const hash = await writeContract(client, { ...(request as object), chain: client.chain ?? null } as never);
-  return { hash, receipt: await mined(reader, hash, `${call.functionName} on ${call.address}`) };
+/** Only the options of a write (the builders' own parameters are not the call's). */
+function writeOptionsOf(options: WriteOptions): WriteOptions {
+  const out: WriteOptions = {};
+  if (options.account !== undefined) out.account = options.account;
+  if (options.publicClient !== undefined) out.publicClient = options.publicClient;
+  return out;
 }
 
 /**
@@ -85,7 +60,7 @@ export async function deployTokenAuthority(
     args: [
       parameters.app,
       owner,
-      await vaultAddress(reader, parameters.vault),
+      await vaultAddress(infoClient(client, parameters), parameters.vault),
       parameters.policy ?? zeroAddress,
       parameters.signers,
       parameters.threshold ?? 1n,
@@ -93,9 +68,9 @@ export async function deployTokenAuthority(
     account,
     chain: client.chain ?? null,
   });
-  const receipt = await mined(reader, hash, "deploying TokenAuthority");
+  const receipt = await waitForSuccess(reader, hash);
   if (!receipt.contractAddress) throw new Error(`deploying TokenAuthority: no contract address in ${hash}`);
-  return { hash, receipt, address: receipt.contractAddress };
+  return { hash, receipt, address: getAddress(receipt.contractAddress) };
 }
 
 /** Registers `app` (sent by its owner) with its token authority and the kernels it may use. */
@@ -103,8 +78,9 @@ export async function registerApp(
   client: WalletClient,
   parameters: WriteOptions & { app: Address; tokenAuthority: Address; kernelIds: readonly bigint[]; registry?: Address },
 ): Promise<Written> {
-  const registry = await registryAddress(parameters.publicClient ?? client, parameters.registry);
-  return send(client, parameters, {
+  const registry = await registryAddress(infoClient(client, parameters), parameters.registry);
+  return sendContractWrite(client, {
+    ...writeOptionsOf(parameters),
     address: registry,
     abi: abis.KernelRegistry,
     functionName: "registerApp",
@@ -117,8 +93,9 @@ export async function updateApp(
   client: WalletClient,
   parameters: WriteOptions & { app: Address; tokenAuthority: Address; kernelIds: readonly bigint[]; registry?: Address },
 ): Promise<Written> {
-  const registry = await registryAddress(parameters.publicClient ?? client, parameters.registry);
-  return send(client, parameters, {
+  const registry = await registryAddress(infoClient(client, parameters), parameters.registry);
+  return sendContractWrite(client, {
+    ...writeOptionsOf(parameters),
     address: registry,
     abi: abis.KernelRegistry,
     functionName: "updateApp",
@@ -134,8 +111,9 @@ export async function registerKernel(
   client: WalletClient,
   parameters: WriteOptions & { spec: KernelSpec; fee: bigint; registry?: Address },
 ): Promise<Written & { id: bigint; specHash: Hex }> {
-  const registry = await registryAddress(parameters.publicClient ?? client, parameters.registry);
-  const written = await send(client, parameters, {
+  const registry = await registryAddress(infoClient(client, parameters), parameters.registry);
+  const written = await sendContractWrite(client, {
+    ...writeOptionsOf(parameters),
     address: registry,
     abi: abis.KernelRegistry,
     functionName: "registerKernel",
@@ -151,8 +129,9 @@ export async function depositToVault(
   client: WalletClient,
   parameters: WriteOptions & { app: Address; value: bigint; vault?: Address },
 ): Promise<Written> {
-  const vault = await vaultAddress(parameters.publicClient ?? client, parameters.vault);
-  return send(client, parameters, {
+  const vault = await vaultAddress(infoClient(client, parameters), parameters.vault);
+  return sendContractWrite(client, {
+    ...writeOptionsOf(parameters),
     address: vault,
     abi: abis.KrnlVault,
     functionName: "deposit",

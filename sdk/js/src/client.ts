@@ -37,6 +37,8 @@ import {
   type KrnlWrite,
 } from "./contract.js";
 import type { KernelSpec } from "./spec.js";
+import { krnlTransport, type EngineTransport } from "./transport.js";
+import { sendContractWrite, type ContractWriteParameters } from "./write.js";
 import type { DryRun, DryRunParameters, Kernel, KernelExecution, KernelRequest, NodeInfo, Quote } from "./types.js";
 
 type Mutability = "nonpayable" | "payable";
@@ -51,10 +53,13 @@ export type KrnlActions = {
   dryRunKernel(parameters: DryRunParameters): Promise<DryRun>;
   simulateContractWithKrnl<const abi extends Abi, functionName extends ContractFunctionName<abi, Mutability>>(
     parameters: KrnlContractParameters<abi, functionName>,
-  ): Promise<KrnlSimulation>;
+  ): Promise<KrnlSimulation<abi, functionName>>;
   writeContractWithKrnl<const abi extends Abi, functionName extends ContractFunctionName<abi, Mutability>>(
     parameters: KrnlContractParameters<abi, functionName> & { publicClient?: Client<Transport, Chain | undefined> },
   ): Promise<KrnlWrite>;
+  sendContractWrite<const abi extends Abi, functionName extends ContractFunctionName<abi, Mutability>>(
+    parameters: ContractWriteParameters<abi, functionName>,
+  ): Promise<Written>;
   deployTokenAuthority(
     parameters: WriteOptions & { app: Address; signers: readonly Address[]; threshold?: bigint; policy?: Address; owner?: Address; vault?: Address },
   ): Promise<Written & { address: Address }>;
@@ -80,6 +85,7 @@ export function krnlActions(client: Client<Transport, Chain | undefined, Account
     dryRunKernel: (p) => dryRunKernel(client, p),
     simulateContractWithKrnl: (p) => simulateContractWithKrnl(client, p),
     writeContractWithKrnl: (p) => writeContractWithKrnl(client, p),
+    sendContractWrite: (p) => sendContractWrite(client, p),
     deployTokenAuthority: (p) => deployTokenAuthority(client, p),
     registerApp: (p) => registerApp(client, p),
     updateApp: (p) => updateApp(client, p),
@@ -100,19 +106,29 @@ export type KrnlClient<
   account extends Account | undefined = Account | undefined,
 > = Client<transport, chain, account, undefined, PublicActions<transport, chain, account> & KrnlActions>;
 
-/** What createKrnlClient takes: viem's client options (transport, chain, account, pollingInterval, ...). */
+/**
+ * What createKrnlClient takes: viem's client options (transport, chain, account, pollingInterval, ...) and
+ * `engine`, where krnl_* goes when the chain's node is not a krnld (a transport or the engine's URL; default
+ * `transport`, since krnld answers krnl_* on every chain port).
+ */
 export type KrnlClientConfig<
   transport extends Transport = Transport,
   chain extends Chain | undefined = Chain | undefined,
   account extends Account | undefined = Account | undefined,
-> = Omit<ClientConfig<transport, chain, account>, "rpcSchema" | "account"> & { account?: account };
+> = Omit<ClientConfig<transport, chain, account>, "rpcSchema" | "account"> & { account?: account; engine?: EngineTransport | undefined };
 
-/** Creates a viem client (public actions) extended with the krnl actions, on the node's chain transport. */
+/**
+ * Creates a viem client (public actions) extended with the krnl actions. Chain calls go to `transport`,
+ * krnl_* to `engine` when given (through {@link krnlTransport}), so every action and builder on this client
+ * (executeKernels, registerKernel's krnl_nodeInfo, ...) reaches the engine.
+ */
 export function createKrnlClient<
   transport extends Transport,
   chain extends Chain | undefined = undefined,
   account extends Account | undefined = undefined,
 >(config: KrnlClientConfig<transport, chain, account>): KrnlClient<transport, chain, account> {
-  const client = createClient({ key: "krnl", name: "KRNL Client", ...config } as ClientConfig<transport, chain, account>);
+  const { engine, ...viemConfig } = config;
+  const transport = engine === undefined ? viemConfig.transport : krnlTransport({ chain: viemConfig.transport, engine });
+  const client = createClient({ key: "krnl", name: "KRNL Client", ...viemConfig, transport } as ClientConfig<transport, chain, account>);
   return client.extend(publicActions).extend(krnlActions) as unknown as KrnlClient<transport, chain, account>;
 }

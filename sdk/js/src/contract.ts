@@ -10,19 +10,23 @@ import type {
   Client,
   ContractFunctionArgs,
   ContractFunctionName,
+  GetValue,
   Hash,
   TransactionReceipt,
   Transport,
 } from "viem";
 import { parseAccount } from "viem/accounts";
-import { simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
+import { simulateContract, writeContract } from "viem/actions";
 import { executeKernels } from "./actions.js";
 import { encodeKrnlCall } from "./call.js";
-import { abis } from "./generated/artifacts.js";
+import { withKrnlErrors } from "./errors-abi.js";
 import { decodePayload } from "./payload.js";
 import type { DecodedPayload, KernelCall, KernelExecution } from "./types.js";
+import { senderOf, waitForSuccess } from "./write.js";
 
-type AbiError = Extract<Abi[number], { type: "error" }>;
+export { krnlErrorsAbi, withKrnlErrors } from "./errors-abi.js";
+export { KrnlCallRevertedError } from "./write.js";
+
 type Mutability = "nonpayable" | "payable";
 type WithoutLast<T> = T extends readonly [...infer Head, unknown] ? Head : readonly unknown[];
 
@@ -30,27 +34,6 @@ type WithoutLast<T> = T extends readonly [...infer Head, unknown] ? Head : reado
 export type ArgsWithoutPayload<abi extends Abi, functionName extends ContractFunctionName<abi, Mutability>> = WithoutLast<
   ContractFunctionArgs<abi, Mutability, functionName>
 >;
-
-const errorKey = (e: AbiError): string => `${e.name}(${e.inputs.map((i) => i.type).join(",")})`;
-
-/** The errors a KRNL-gated call can revert with: KrnlConsumer, TokenAuthority, KrnlVault, KernelRegistry. */
-export const krnlErrorsAbi: readonly AbiError[] = (() => {
-  const seen = new Set<string>();
-  const out: AbiError[] = [];
-  for (const abi of [abis.KrnlConsumer, abis.TokenAuthority, abis.KrnlVault, abis.KernelRegistry] as readonly Abi[])
-    for (const item of abi)
-      if (item.type === "error" && !seen.has(errorKey(item))) {
-        seen.add(errorKey(item));
-        out.push(item);
-      }
-  return out;
-})();
-
-/** `abi` plus the KRNL errors it lacks, so viem decodes a KRNL revert by name. */
-export function withKrnlErrors<const abi extends Abi>(abi: abi): abi {
-  const have = new Set(abi.filter((i): i is AbiError => i.type === "error").map(errorKey));
-  return [...abi, ...krnlErrorsAbi.filter((e) => !have.has(errorKey(e)))] as unknown as abi;
-}
 
 /** What simulateContractWithKrnl and writeContractWithKrnl take. */
 export interface KrnlContractParameters<
@@ -69,45 +52,44 @@ export interface KrnlContractParameters<
   account?: Account | Address;
   value?: bigint;
   gas?: bigint;
-  /** Where krnl_* goes; default the client itself (krnld answers krnl_* on every chain port). */
+  /** Where krnl_* goes; default the client itself (krnld answers krnl_* on every chain port; see createKrnlClient's `engine`). */
   engine?: Client;
 }
 
-/** The simulated call with its payload appended, ready for `writeContract`. */
-export interface KrnlSimulation {
-  /** viem's request: the call with the payload as last argument. */
+/** The call simulated with its payload appended: `request` goes to viem's writeContract or simulateContract as is. */
+export interface KrnlSimulation<
+  abi extends Abi = Abi,
+  functionName extends ContractFunctionName<abi, Mutability> = ContractFunctionName<abi, Mutability>,
+> {
+  /** viem's request: the call with the payload as last argument and the ABI with the KRNL errors; no `chain` (the client's is used). */
   request: {
     address: Address;
-    abi: Abi;
-    functionName: string;
-    args: readonly unknown[];
+    abi: abi;
+    functionName: functionName;
+    args: ContractFunctionArgs<abi, Mutability, functionName>;
     account: Account | Address;
-    value?: bigint;
     gas?: bigint;
-    chain?: Chain | null;
-  };
+  } & GetValue<abi, functionName>;
   /** The function's return value in the simulation. */
   result: unknown;
   execution: KernelExecution;
   payload: DecodedPayload;
 }
 
-function callerOf(client: Client, account: Account | Address | undefined): Account | Address {
-  const caller = account ?? client.account;
-  if (!caller) throw new Error("an account is needed: the payload is bound to the caller (give `account` or a client with one)");
-  return caller;
-}
-
 /**
  * Runs the kernels for this call (app = `address`, sender = the account, function = the ABI function's
  * signature, args = abi.encode of `args`), appends the payload and simulates the call. A contract revert
- * throws viem's ContractFunctionExecutionError naming the KRNL error; an engine refusal throws its KrnlError.
+ * throws viem's ContractFunctionExecutionError naming the KRNL error (see revertErrorOf); an engine refusal
+ * throws its KrnlError.
  */
 export async function simulateContractWithKrnl<
   const abi extends Abi,
   functionName extends ContractFunctionName<abi, Mutability>,
->(client: Client<Transport, Chain | undefined>, parameters: KrnlContractParameters<abi, functionName>): Promise<KrnlSimulation> {
-  const caller = callerOf(client, parameters.account);
+>(
+  client: Client<Transport, Chain | undefined>,
+  parameters: KrnlContractParameters<abi, functionName>,
+): Promise<KrnlSimulation<abi, functionName>> {
+  const caller = senderOf(client, parameters.account);
   const args = parameters.args as readonly unknown[];
   const call = encodeKrnlCall(parameters.abi, parameters.functionName, args);
   const execution = await executeKernels(parameters.engine ?? client, {
@@ -118,28 +100,17 @@ export async function simulateContractWithKrnl<
     kernels: parameters.kernels,
     ...(client.chain ? { chainId: client.chain.id } : {}),
   });
-  const request = {
+  const request: KrnlSimulation<abi, functionName>["request"] = {
     address: parameters.address,
-    abi: withKrnlErrors(parameters.abi) as Abi,
-    functionName: parameters.functionName as string,
-    args: [...args, execution.payload],
+    abi: withKrnlErrors(parameters.abi),
+    functionName: parameters.functionName,
+    args: [...args, execution.payload] as unknown as ContractFunctionArgs<abi, Mutability, functionName>,
     account: caller,
-    ...(parameters.value !== undefined ? { value: parameters.value } : {}),
+    ...(parameters.value !== undefined ? ({ value: parameters.value } as GetValue<abi, functionName>) : {}),
     ...(parameters.gas !== undefined ? { gas: parameters.gas } : {}),
   };
   const simulated = await simulateContract(client, request as never);
-  return { request: { ...request, chain: client.chain ?? null }, result: (simulated as { result: unknown }).result, execution, payload: decodePayload(execution.payload) };
-}
-
-/** A sent call that was mined but reverted (the simulation passed, the chain moved on in between). */
-export class KrnlCallRevertedError extends Error {
-  override name = "KrnlCallRevertedError";
-  constructor(
-    readonly hash: Hash,
-    readonly receipt: TransactionReceipt,
-  ) {
-    super(`transaction ${hash} reverted in block ${receipt.blockNumber}`);
-  }
+  return { request, result: (simulated as { result: unknown }).result, execution, payload: decodePayload(execution.payload) };
 }
 
 /** What writeContractWithKrnl returns. */
@@ -161,11 +132,10 @@ export async function writeContractWithKrnl<
   walletClient: Client<Transport, Chain | undefined, Account | undefined>,
   parameters: KrnlContractParameters<abi, functionName> & { publicClient?: Client<Transport, Chain | undefined> },
 ): Promise<KrnlWrite> {
-  const caller = callerOf(walletClient, parameters.account);
+  const caller = senderOf(walletClient, parameters.account);
   const reader = parameters.publicClient ?? walletClient;
   const simulation = await simulateContractWithKrnl(reader, { ...parameters, account: caller, engine: parameters.engine ?? reader });
-  const hash = await writeContract(walletClient, simulation.request as never);
-  const receipt = await waitForTransactionReceipt(reader, { hash });
-  if (receipt.status !== "success") throw new KrnlCallRevertedError(hash, receipt);
+  const hash = await writeContract(walletClient, { ...simulation.request, chain: walletClient.chain ?? null } as never);
+  const receipt = await waitForSuccess(reader, hash);
   return { hash, receipt, execution: simulation.execution, payload: simulation.payload };
 }

@@ -19,6 +19,8 @@ export {
   type Written,
 } from "./builders.js";
 export { encodeKrnlCall, type EncodedCall } from "./call.js";
+export { engineTransportOf, krnlTransport, type EngineTransport } from "./transport.js";
+export { revertErrorOf, sendContractWrite, type ContractWriteParameters, type RevertError } from "./write.js";
 export {
   KrnlCallRevertedError,
   krnlErrorsAbi,

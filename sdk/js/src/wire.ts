@@ -1,6 +1,6 @@
 // The krnl_* results as krnld answers them (quantities as hex strings) converted to the SDK's types.
 // krnld is trusted to answer the documented shapes; a missing quantity reads as 0.
-import type { Address, Hex } from "viem";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { kernelKindIds, type KernelKind, type KernelSpec } from "./spec.js";
 import type { DryRun, Fees, Kernel, KernelExecution, KernelResponse, NodeInfo, PeerAnswer, Quote } from "./types.js";
 
@@ -12,7 +12,8 @@ const big = (v: unknown): bigint => (typeof v === "string" || typeof v === "numb
 const num = (v: unknown): number => (typeof v === "number" ? v : typeof v === "string" ? Number(v) : 0);
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const hex = (v: unknown): Hex => (typeof v === "string" && v.startsWith("0x") ? (v as Hex) : "0x");
-const address = (v: unknown): Address => hex(v) as Address;
+// Checksummed (EIP-55), as viem returns addresses; what is not an address is passed on as is.
+const address = (v: unknown): Address => (typeof v === "string" && isAddress(v, { strict: false }) ? getAddress(v) : (hex(v) as Address));
 const kind = (v: unknown): KernelKind => (typeof v === "string" && v in kernelKindIds ? (v as KernelKind) : "evm-read");
 
 /** Kernel responses from their JSON form. */

@@ -10,11 +10,9 @@ import { after, before, describe, test } from "node:test";
 import {
   createPublicClient,
   createWalletClient,
-  decodeAbiParameters,
   getAddress,
   http,
   parseEther,
-  sliceHex,
   zeroAddress,
   type Abi,
   type Address,
@@ -28,6 +26,7 @@ import {
   AttestationRefusedError,
   DepositTooLowError,
   PolicyRefusedError,
+  decodeKrnlValidatorSignature,
   executeSelector,
   getDeposit,
   installKrnlValidatorCalls,
@@ -137,15 +136,6 @@ const bundlerFor = (account: KrnlSmartAccount) =>
   createBundlerClient({ account, client: publicClient, transport: http(node.home.url), pollingInterval: 50 });
 const requirement = () => krnlRequirement({ kernels: [{ id: kernelId, required: true }] });
 
-/** The attestation the node appended after mode | owner's 65 bytes. */
-function attestationOf(signature: Hex) {
-  const [, nonce, expiry, kernelIds, kernelFees, nodeFee] = decodeAbiParameters(
-    [{ type: "bytes32" }, { type: "uint256" }, { type: "uint64" }, { type: "uint256[]" }, { type: "uint256[]" }, { type: "uint256" }, { type: "bytes" }],
-    sliceHex(signature, 4 + 65),
-  );
-  return { nonce, expiry, kernelIds, kernelFees, nodeFee };
-}
-
 /** Sets a fresh account up for KRNL in one sudo op through the bundler client; the KRNL-mode account after. */
 async function krnlAccount(version: KrnlEntryPointVersion, deposit = parseEther("0.01")) {
   const owner = privateKeyToAccount(generatePrivateKey());
@@ -203,8 +193,13 @@ for (const version of ["0.7", "0.8"] as const) {
       assert.equal(before - (await getDeposit(publicClient, { app: account.address })), FEES, "kernel fee + node fee");
       const { userOperation } = await bundler.getUserOperation({ hash });
       assert.equal(userOperation.signature.slice(0, 10), signatureModes.plugin);
-      const attestation = attestationOf(userOperation.signature);
+      const decoded = decodeKrnlValidatorSignature(userOperation.signature);
+      assert.equal(decoded.mode, "plugin");
+      assert.equal(decoded.ownerSignature.length, 2 + 2 * 65);
+      const attestation = decoded.attestation;
+      assert.ok(attestation, "the node appended its attestation");
       assert.equal(attestation.nonce, userOperation.nonce);
+      assert.equal(attestation.signatures.length, 2 + 2 * 65, "k = 1: one node signature");
       assert.deepEqual(attestation.kernelIds, [kernelId]);
       assert.deepEqual(attestation.kernelFees, [KERNEL_FEE]);
       assert.equal(attestation.nodeFee, NODE_FEE);

@@ -1,9 +1,21 @@
 // The account side of KRNL (docs/account-attestation.md): what an account installs in the
 // KrnlValidator, the requirement the engine reads per selector, and the calls of the whole setup
 // (bind the selector, register the account as its own app, fund its deposit), sent as one sudo op.
-import { encodeAbiParameters, encodeFunctionData, toFunctionSelector, zeroAddress, type Address, type Hex } from "viem";
+import {
+  decodeAbiParameters,
+  encodeAbiParameters,
+  encodeFunctionData,
+  hexToNumber,
+  size,
+  sliceHex,
+  toFunctionSelector,
+  zeroAddress,
+  type Address,
+  type Hex,
+} from "viem";
 import { kernelRegistryAppAbi, krnlAccountAbi, krnlVaultDepositAbi } from "./abi.js";
 import { krnlProtocolAddresses, krnlValidatorAddresses } from "./addresses.js";
+import { signatureModes } from "./modes.js";
 
 /** The account's execute(address,uint256,bytes): the selector KRNL setups usually guard. */
 export const executeFunction = "execute(address,uint256,bytes)";
@@ -126,5 +138,71 @@ export function setExecutionCall(p: {
       functionName: "setExecution",
       args: [p.selector ?? executeSelector, p.executor ?? zeroAddress, p.validator, p.validAfter ?? 0, p.validUntil ?? 0, p.validatorData],
     }),
+  };
+}
+
+/** What the node appends to a KrnlValidator signature (after the owner's 65 bytes), as KrnlValidator decodes it. */
+export const krnlAttestationAbi = [
+  { name: "responsesHash", type: "bytes32" },
+  { name: "nonce", type: "uint256" },
+  { name: "expiry", type: "uint64" },
+  { name: "kernelIds", type: "uint256[]" },
+  { name: "kernelFees", type: "uint256[]" },
+  { name: "nodeFee", type: "uint256" },
+  { name: "signatures", type: "bytes" },
+] as const;
+
+/** The node's attestation of a user operation (docs/account-attestation.md). */
+export interface KrnlAttestation {
+  /** keccak256 of the kernel responses the engine attested. */
+  responsesHash: Hex;
+  /** The operation's nonce: the attestation is for this operation only. */
+  nonce: bigint;
+  /** Unix seconds; the op's validUntil. */
+  expiry: bigint;
+  kernelIds: bigint[];
+  kernelFees: bigint[];
+  nodeFee: bigint;
+  /** Concatenated 65-byte node signatures, signers ascending. */
+  signatures: Hex;
+}
+
+/** A KrnlValidator operation signature, taken apart. */
+export interface KrnlValidatorSignature {
+  /** The account's signature mode: plugin, or enable (the binding precedes the validator's part). */
+  mode: "plugin" | "enable";
+  /** The owner's 65-byte EIP-191 signature of the userOpHash. */
+  ownerSignature: Hex;
+  /** The node's attestation; undefined while the node has not appended one (as the wallet signed it). */
+  attestation: KrnlAttestation | undefined;
+}
+
+/**
+ * Decodes a user operation's signature for the KrnlValidator: mode | [enable binding] | owner signature
+ * (65 bytes) | abi.encode(responsesHash, nonce, expiry, kernelIds, kernelFees, nodeFee, signatures).
+ * Throws for a sudo-mode signature (the root validates it, not the KrnlValidator) or a truncated one.
+ */
+export function decodeKrnlValidatorSignature(signature: Hex): KrnlValidatorSignature {
+  const length = size(signature);
+  const mode = length >= 4 ? sliceHex(signature, 0, 4) : "0x";
+  let offset: number;
+  if (mode === signatureModes.plugin) offset = 4;
+  else if (mode === signatureModes.enable) {
+    // mode(4) | validAfter(6) | validUntil(6) | validator(20) | executor(20) | len(4) | data | len(4) | approval
+    const lengthAt = (at: number): number => (at + 4 <= length ? hexToNumber(sliceHex(signature, at, at + 4)) : Number.POSITIVE_INFINITY);
+    const dataEnd = 60 + lengthAt(56);
+    offset = dataEnd + 4 + lengthAt(dataEnd);
+  } else throw new Error(`not a KrnlValidator signature: mode ${mode} is neither plugin (${signatureModes.plugin}) nor enable (${signatureModes.enable})`);
+  if (!(offset + 65 <= length)) throw new Error(`KrnlValidator signature of ${length} bytes: the owner's 65-byte signature is missing`);
+  const ownerSignature = sliceHex(signature, offset, offset + 65);
+  if (offset + 65 === length) return { mode: mode === signatureModes.plugin ? "plugin" : "enable", ownerSignature, attestation: undefined };
+  const [responsesHash, nonce, expiry, kernelIds, kernelFees, nodeFee, signatures] = decodeAbiParameters(
+    krnlAttestationAbi,
+    sliceHex(signature, offset + 65),
+  );
+  return {
+    mode: mode === signatureModes.plugin ? "plugin" : "enable",
+    ownerSignature,
+    attestation: { responsesHash, nonce, expiry, kernelIds: [...kernelIds], kernelFees: [...kernelFees], nodeFee, signatures },
   };
 }

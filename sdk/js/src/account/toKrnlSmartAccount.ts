@@ -13,6 +13,7 @@ import {
   concatHex,
   decodeFunctionData,
   encodeFunctionData,
+  getAddress,
   hashMessage,
   hashTypedData,
   type Address,
@@ -223,11 +224,12 @@ export async function toKrnlSmartAccount(p: ToKrnlSmartAccountParameters): Promi
     // viem types the delegating account as PrivateKeyAccount; it only uses address and signAuthorization.
     authorization = { account: owner as PrivateKeyAccount, address: deployment.implementation };
   }
-  const address =
+  const address = getAddress(
     p.address ??
-    (p.eip7702
-      ? owner.address
-      : await readContract(client, { address: factory, abi: krnlAccountFactoryAbi, functionName: "getAddress", args: [owner.address, p.index ?? 0n] }));
+      (p.eip7702
+        ? owner.address
+        : await readContract(client, { address: factory, abi: krnlAccountFactoryAbi, functionName: "getAddress", args: [owner.address, p.index ?? 0n] })),
+  );
   const nonceKey = p.nonceKey ?? 0n;
   // viem's nonce key manager speaks numbers.
   if (nonceKey < 0n || nonceKey > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`toKrnlSmartAccount: nonceKey ${nonceKey} is out of range`);

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import {
   createWalletClient,
+  getAddress,
   http,
   parseEther,
   zeroAddress,
@@ -129,7 +130,7 @@ export async function deployTest(home: Home, from: HDAccount, name: string, args
   const hash = await deployContract(wallet, { abi: c.abi, bytecode: c.bytecode, args } as never);
   const receipt = await waitForTransactionReceipt(home.client, { hash });
   if (!receipt.contractAddress) throw new Error(`deploying ${name} failed`);
-  return receipt.contractAddress;
+  return getAddress(receipt.contractAddress);
 }
 
 export interface TestApp {
