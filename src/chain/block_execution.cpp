@@ -61,6 +61,12 @@ std::expected<BlockResult, BlockError> execute_block(state::State& state, Revisi
                                                      evm::Tracer* tracer) {
     const BlockHeader& h = block.header;
     if (auto e = validate_header(h, parent, rev)) return std::unexpected(*e);
+    if (rev >= Revision::Osaka)
+        if (const size_t size = encode_block(block).size(); size > kMaxRlpBlockSize)
+            return std::unexpected(
+                error(BlockErrorCode::BlockSize, "block RLP is " + std::to_string(size) +
+                                                     " bytes, over EIP-7934's " +
+                                                     std::to_string(kMaxRlpBlockSize)));
 
     // --- The body against the header's commitments.
     if (rev >= Revision::Paris && !block.ommers.empty())
@@ -115,7 +121,6 @@ std::expected<BlockResult, BlockError> execute_block(state::State& state, Revisi
         result.blob_gas_used += blob_gas;
         receipt->cumulative_gas_used = result.gas_used;
         bloom_merge(result.logs_bloom, receipt->logs_bloom);
-        result.used_unsupported_precompile |= receipt->used_unsupported_precompile;
         result.receipts.push_back(std::move(*receipt));
         result.senders.push_back(*sender);
     }
@@ -191,8 +196,17 @@ std::expected<std::reference_wrapper<const Receipt>, TxError> BlockBuilder::add_
     const uint64_t blob_gas = tx_blob_gas(tx);
     const uint64_t max_blob_gas = rev_ >= Revision::Cancun ? max_blob_gas_per_block(rev_) : 0;
     if (blob_gas > max_blob_gas - blob_gas_used_) return std::unexpected(TxError::TooManyBlobs);
+    // EIP-7934: the block's RLP stays under its limit. A transaction that would push the body
+    // over it waits for the next block, as one over the remaining gas does.
+    size_t encoded_size = 0;
+    if (rev_ >= Revision::Osaka) {
+        encoded_size = encode_transaction(tx).size() + kRlpItemHeaderBytes;
+        if (encoded_size > kMaxRlpBlockSize - kBlockRlpReserve - transactions_bytes_)
+            return std::unexpected(TxError::GasLimitExceedsBlock);
+    }
     auto receipt = apply_transaction(state_, rev_, info_, tx, sender, cache_, block_hash_);
     if (!receipt) return std::unexpected(receipt.error());
+    transactions_bytes_ += encoded_size;
     gas_used_ += static_cast<uint64_t>(receipt->gas_used);
     blob_gas_used_ += blob_gas;
     receipt->cumulative_gas_used = gas_used_;

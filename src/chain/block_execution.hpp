@@ -26,9 +26,6 @@ struct BlockResult {
     std::vector<bytes> requests;              // Prague: type || data, in type order
     std::optional<hash256> requests_hash;     // from Prague
     std::vector<address> senders;
-    // A transaction reached the KZG point evaluation precompile, which this build does not
-    // implement: the state it left is not to be trusted.
-    bool used_unsupported_precompile = false;
 };
 
 // The environment the transactions of a block see.
@@ -70,13 +67,20 @@ struct SealedBlock {
 // caller then computes the state root and seals.
 class BlockBuilder {
 public:
+    // What the block's RLP needs beside its transactions (EIP-7934's count): the header, the
+    // list headers, withdrawals (none on krnld's chains) with room to spare; and the most an
+    // item's RLP header adds to a transaction's encoding.
+    static constexpr size_t kBlockRlpReserve = 64 * 1024;
+    static constexpr size_t kRlpItemHeaderBytes = 9;
+
     BlockBuilder(state::State& state, evm::Revision rev, const BlockHeader& parent,
                  const BlockAttributes& attributes, uint64_t chain_id, BlockHashFn block_hash,
                  evm::AnalysisCache& cache);
 
     // The receipt stays valid until the next call. A transaction over the block's remaining gas
-    // fails with GasLimitExceedsBlock, one over its remaining blob space with TooManyBlobs; after
-    // finish() every transaction fails with GasLimitExceedsBlock.
+    // (or, from Osaka, over what EIP-7934 leaves of the block's size) fails with
+    // GasLimitExceedsBlock, one over its remaining blob space with TooManyBlobs; after finish()
+    // every transaction fails with GasLimitExceedsBlock.
     std::expected<std::reference_wrapper<const Receipt>, TxError> add_transaction(
         const Transaction& tx, const address& sender);
 
@@ -107,6 +111,7 @@ private:
     std::vector<bytes> requests_;
     uint64_t gas_used_ = 0;
     uint64_t blob_gas_used_ = 0;
+    size_t transactions_bytes_ = 0;  // Osaka: the body's transactions, RLP-encoded
     bool finished_ = false;
 };
 

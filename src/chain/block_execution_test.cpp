@@ -25,7 +25,7 @@ bytes32 secret(uint8_t n) {
 
 const bytes32 kKey = secret(0x31);
 const address kSender = *secp256k1::address_from_secret(kKey);
-const address kLogger = addr(0x10);
+const address kLogger = addr(0x40);  // clear of the precompiles (0x01-0x11)
 const address kCoinbase = addr(0xcc);
 
 // The parent's post-state: a funded sender, a contract that emits LOG1(topic 0x77) and the system
@@ -225,6 +225,57 @@ TEST(ExecuteBlock, RejectsEveryTamperedField) {
             b.header.transactions_root = transactions_root(b.transactions);
         },
         BlockErrorCode::InvalidTransaction);
+}
+
+// A transaction carrying `data_bytes` zero bytes of calldata (EIP-7623's floor: 10 gas a byte).
+Transaction calldata_tx(uint64_t nonce, size_t data_bytes) {
+    Transaction t;
+    t.type = TxType::DynamicFee;
+    t.chain_id = 1;
+    t.nonce = nonce;
+    t.max_fee_per_gas = 20;
+    t.max_priority_fee_per_gas = 2;
+    t.gas_limit = 21'000 + 10 * data_bytes + 50'000;
+    t.to = addr(0x55);
+    t.data.assign(data_bytes, 0);
+    EXPECT_TRUE(sign_transaction(t, kKey));
+    return t;
+}
+
+TEST(BlockBuilder, OsakaKeepsTheBlockUnderEip7934sSize) {
+    state::State st = pre_state(Revision::Osaka);
+    // Gas is not what stops this block.
+    BlockHeader parent = parent_header(Revision::Osaka);
+    parent.gas_limit = 200'000'000;
+    BlockAttributes attrs = attributes();
+    attrs.gas_limit = parent.gas_limit;
+    evm::AnalysisCache cache;
+    BlockBuilder builder(st, Revision::Osaka, parent, attrs, 1, zero_hash, cache);
+    // 1 MB transactions: eight fit under 8 MiB less the builder's reserve, the ninth does not.
+    constexpr size_t kMegabyte = 1'000'000;
+    for (uint64_t nonce = 0; nonce < 8; ++nonce)
+        ASSERT_TRUE(builder.add_transaction(calldata_tx(nonce, kMegabyte), kSender)) << nonce;
+    auto ninth = builder.add_transaction(calldata_tx(8, kMegabyte), kSender);
+    ASSERT_FALSE(ninth);
+    EXPECT_EQ(ninth.error(), TxError::GasLimitExceedsBlock);
+    // A small one still fits.
+    EXPECT_TRUE(builder.add_transaction(calldata_tx(8, 1000), kSender));
+    ASSERT_TRUE(builder.finish());
+    auto sealed = builder.seal(state::state_root(st));
+    ASSERT_TRUE(sealed);
+    EXPECT_LE(encode_block(sealed->block).size(), kMaxRlpBlockSize);
+
+    // The same block imports; with one more megabyte it is over the limit and refused by size.
+    state::State import = pre_state(Revision::Osaka);
+    Block bigger = sealed->block;
+    const auto imported =
+        execute_block(import, Revision::Osaka, 1, bigger, parent, zero_hash, cache);
+    EXPECT_TRUE(imported) << imported.error().message;
+    bigger.transactions.push_back(calldata_tx(9, kMegabyte));
+    state::State refused = pre_state(Revision::Osaka);
+    auto r = execute_block(refused, Revision::Osaka, 1, bigger, parent, zero_hash, cache);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, BlockErrorCode::BlockSize) << r.error().message;
 }
 
 TEST(ExecuteBlock, InvalidTransactionNamesItsIndexAndError) {

@@ -112,8 +112,14 @@ std::expected<std::unique_ptr<Chain>, std::string> Chain::open(
 
 std::expected<void, std::string> Chain::init() {
     static constexpr std::string_view kChainIdKey = "chain_id";
+    static constexpr std::string_view kHardforkKey = "hardfork";
     const bytes_view chain_id_key{reinterpret_cast<const uint8_t*>(kChainIdKey.data()),
                                   kChainIdKey.size()};
+    const bytes_view hardfork_key{reinterpret_cast<const uint8_t*>(kHardforkKey.data()),
+                                  kHardforkKey.size()};
+    const std::string_view fork_name = evm::revision_name(config_.revision);
+    const bytes_view fork_record{reinterpret_cast<const uint8_t*>(fork_name.data()),
+                                 fork_name.size()};
     const state::Table meta = db_->table("meta");
     auto txn = db_->write();
     if (const std::optional<uint64_t> head = store_.head(txn)) {
@@ -125,6 +131,19 @@ std::expected<void, std::string> Chain::init() {
             return std::unexpected(db_->file() + " holds another chain (chain id " +
                                    std::to_string(state::load_be64(*stored)) + "), not chain " +
                                    std::to_string(config_.chain_id));
+        // Every stored block was executed at one hardfork; replaying or extending them at another
+        // would give other states and traces. A directory written before the record existed gets
+        // the configured one.
+        if (auto stored_fork = txn.get(meta, hardfork_key)) {
+            const std::string stored_name(stored_fork->begin(), stored_fork->end());
+            if (stored_name != fork_name)
+                return std::unexpected(db_->file() + " holds chain " +
+                                       std::to_string(config_.chain_id) + " run at " + stored_name +
+                                       ", not " + std::string(fork_name) +
+                                       ": start it with that hardfork, or use a new data dir");
+        } else {
+            txn.put(meta, hardfork_key, fork_record);
+        }
         if (!store_.header(txn, *head))
             throw db_->corrupted("the head block " + std::to_string(*head) + " has no header");
         const std::optional<uint64_t> head_version = store_.version_of(txn, *head);
@@ -200,6 +219,7 @@ std::expected<void, std::string> Chain::init() {
     bytes id;
     state::append_be64(id, config_.chain_id);
     txn.put(meta, chain_id_key, id);
+    txn.put(meta, hardfork_key, fork_record);
     txn.commit();
     guard.committed();
     return {};

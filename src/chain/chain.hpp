@@ -28,7 +28,7 @@ struct GenesisAccount {
 struct ChainConfig {
     uint64_t chain_id = 31337;
     std::string name = "krnl";
-    evm::Revision revision = evm::Revision::Prague;
+    evm::Revision revision = evm::Revision::Osaka;
     uint64_t gas_limit = 30'000'000;
     uint256 initial_base_fee = 1'000'000'000;
     uint64_t genesis_timestamp = 0;  // 0: the time the chain is created

@@ -162,6 +162,28 @@ TEST(Chain, DurableChainResumesWithItsBlocksAndPool) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Chain, ADataDirKeepsItsHardfork) {
+    const auto dir = std::filesystem::temp_directory_path() / "krnl-chain-hardfork-test";
+    std::filesystem::remove_all(dir);
+    const DevKey key = dev_key(0);
+    ChainConfig prague = config_with(key);
+    prague.revision = evm::Revision::Prague;
+    {
+        auto chain = open_chain(prague, {.dir = dir});
+        ASSERT_TRUE(chain->submit(transfer(key, 0, kRecipient, 1)).has_value());
+    }
+    ChainConfig osaka = prague;
+    osaka.revision = evm::Revision::Osaka;
+    auto refused = Chain::open(osaka, {.dir = dir});
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_NE(refused.error().find("run at Prague, not Osaka"), std::string::npos)
+        << refused.error();
+    auto reopened = open_chain(prague, {.dir = dir});
+    EXPECT_EQ(reopened->reader().head(), 1u);
+    reopened.reset();
+    std::filesystem::remove_all(dir);
+}
+
 TEST(Chain, BlockTimestampsNeverWrap) {
     const DevKey key = dev_key(0);
     auto chain = open_chain(config_with(key));

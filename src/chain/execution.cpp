@@ -8,9 +8,13 @@ namespace krnl::chain {
 using evm::Revision;
 using evm::StatusCode;
 
+uint64_t blob_base_fee_update_fraction(Revision rev) {
+    return rev >= Revision::Prague ? 5007716 : 3338477;  // EIP-7691, EIP-4844
+}
+
 uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
     // fake_exponential(MIN_BLOB_BASE_FEE = 1, excess, BLOB_BASE_FEE_UPDATE_FRACTION) of EIP-4844.
-    const uint256 denominator = rev >= Revision::Prague ? 5007716 : 3338477;
+    const uint256 denominator = blob_base_fee_update_fraction(rev);
     const uint256 numerator = excess_blob_gas;
     uint256 output = 0;
     uint256 accum = denominator;
@@ -184,7 +188,6 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     if (!tx.to && result.status == StatusCode::Success)
         if (const state::Account* created = state.find(result.create_address))
             receipt.output = created->code;
-    receipt.used_unsupported_precompile = host.used_unsupported_precompile();
     state.finalize_transaction(rev >= Revision::SpuriousDragon);
     return receipt;
 }

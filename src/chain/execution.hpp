@@ -33,9 +33,6 @@ struct Receipt {
     Bloom logs_bloom;
     address contract_address;  // for successful creations
     bytes output;
-    // The transaction reached a precompile this build does not implement (KZG point evaluation),
-    // so its outcome is not to be trusted as consensus-correct.
-    bool used_unsupported_precompile = false;
 };
 
 inline constexpr uint64_t kBlobGasPerBlob = 1 << 17;
@@ -46,6 +43,8 @@ inline constexpr uint64_t kBlobBaseCost = 1 << 13;
 // caller's to fill). `blob_price` is the block's blob base fee.
 evm::TxContext block_context(const BlockInfo& block, const address& origin,
                              const uint256& blob_price);
+// EIP-4844's BLOB_BASE_FEE_UPDATE_FRACTION at `rev` (EIP-7691's from Prague).
+uint64_t blob_base_fee_update_fraction(evm::Revision rev);
 // EIP-4844 blob base fee from the block's excess blob gas.
 uint256 blob_base_fee(uint64_t excess_blob_gas, evm::Revision rev);
 

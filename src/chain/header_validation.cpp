@@ -58,6 +58,8 @@ std::string_view block_error_name(BlockErrorCode code) {
             return "system call";
         case BlockErrorCode::StateRoot:
             return "state root";
+        case BlockErrorCode::BlockSize:
+            return "block size";
     }
     return "unknown";
 }

@@ -40,6 +40,7 @@ enum class BlockErrorCode : uint8_t {
     RequestsHash,
     SystemCall,  // an EIP-7002 / EIP-7251 system call failed or found no code
     StateRoot,   // checked by the caller, which owns the state commitment
+    BlockSize,   // Osaka: the block's RLP is over EIP-7934's MAX_RLP_BLOCK_SIZE
 };
 
 struct BlockError {
@@ -59,6 +60,8 @@ inline constexpr uint64_t kMinGasLimit = 5000;
 inline constexpr uint64_t kMaxGasLimit = 0x7fffffffffffffff;
 inline constexpr uint64_t kGasLimitBoundDivisor = 1024;
 inline constexpr size_t kMaxExtraDataSize = 32;
+// EIP-7934 (Osaka): MAX_BLOCK_SIZE (10 MiB) less a 2 MiB margin for the beacon block.
+inline constexpr size_t kMaxRlpBlockSize = 10'485'760 - 2'097'152;
 
 // The base fee of the child of `parent`: the initial base fee when the parent has none (the London
 // fork block), else the EIP-1559 adjustment towards half the parent's gas limit.

@@ -144,8 +144,6 @@ AccessStatus Host::access_storage(const address& addr, const uint256& key) {
 
 evm::Result Host::execute_code(const evm::Message& msg) {
     if (evm::is_precompile(msg.code_address, rev_)) {
-        if (msg.code_address == address::from_view(bytes_view{&evm::kPointEvaluationAddress, 1}))
-            used_unsupported_precompile_ = true;
         evm::PrecompileResult p = evm::run_precompile(msg.code_address, msg.input, msg.gas, rev_);
         evm::Result r;
         r.status = p.success ? StatusCode::Success : StatusCode::PrecompileFailure;

@@ -63,7 +63,6 @@ public:
     evm::AccessStatus access_storage(const address& addr, const uint256& key) override;
 
     std::vector<Log>& logs() { return logs_; }
-    bool used_unsupported_precompile() const { return used_unsupported_precompile_; }
 
 private:
     evm::Result run_message(const evm::Message& msg);
@@ -77,7 +76,6 @@ private:
     BlockHashFn block_hash_;
     evm::Tracer* tracer_;
     std::vector<Log> logs_;
-    bool used_unsupported_precompile_ = false;
 };
 
 }  // namespace krnl::chain

@@ -67,7 +67,8 @@ struct KernelOutcome {
 
 struct RunnerOptions {
     HttpPolicy http;
-    evm::Revision compute_revision = evm::Revision::Prague;
+    // Fixed, not the home chain's: every node of a quorum must compute the same bytes.
+    evm::Revision compute_revision = evm::Revision::Osaka;
 };
 
 // The sandbox of evm-compute: the code runs at this address, called by kComputeCaller.

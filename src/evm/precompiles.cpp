@@ -14,8 +14,10 @@
 #include "common/hash.hpp"
 #include "common/p256.hpp"
 #include "common/secp256k1.hpp"
+#include "evm/bls12_381.hpp"
 #include "evm/bn254.hpp"
 #include "evm/cancellation.hpp"
+#include "evm/kzg.hpp"
 
 namespace krnl::evm {
 namespace {
@@ -391,12 +393,56 @@ std::optional<bytes> blake2f_run(bytes_view input, Revision) {
 
 // ---- 0x0a point evaluation (EIP-4844) -------------------------------------------------------
 
-// Not supported yet: the cost is irrelevant because the run always fails and takes all gas.
 uint64_t point_evaluation_cost(bytes_view, Revision) {
-    return 0;
+    return kzg::kPointEvaluationGas;
 }
-std::optional<bytes> point_evaluation_run(bytes_view, Revision) {
-    return std::nullopt;
+std::optional<bytes> point_evaluation_run(bytes_view input, Revision) {
+    return kzg::point_evaluation(input);
+}
+
+// ---- 0x0b..0x11 BLS12-381 (EIP-2537) --------------------------------------------------------
+
+uint64_t bls_g1_add_cost(bytes_view, Revision) {
+    return bls12_381::kG1AddGas;
+}
+std::optional<bytes> bls_g1_add_run(bytes_view input, Revision) {
+    return bls12_381::g1_add(input);
+}
+uint64_t bls_g1_msm_cost(bytes_view input, Revision) {
+    return bls12_381::g1_msm_gas(input.size());
+}
+std::optional<bytes> bls_g1_msm_run(bytes_view input, Revision) {
+    return bls12_381::g1_msm(input);
+}
+uint64_t bls_g2_add_cost(bytes_view, Revision) {
+    return bls12_381::kG2AddGas;
+}
+std::optional<bytes> bls_g2_add_run(bytes_view input, Revision) {
+    return bls12_381::g2_add(input);
+}
+uint64_t bls_g2_msm_cost(bytes_view input, Revision) {
+    return bls12_381::g2_msm_gas(input.size());
+}
+std::optional<bytes> bls_g2_msm_run(bytes_view input, Revision) {
+    return bls12_381::g2_msm(input);
+}
+uint64_t bls_pairing_cost(bytes_view input, Revision) {
+    return bls12_381::pairing_gas(input.size());
+}
+std::optional<bytes> bls_pairing_run(bytes_view input, Revision) {
+    return bls12_381::pairing_check(input);
+}
+uint64_t bls_map_fp_to_g1_cost(bytes_view, Revision) {
+    return bls12_381::kMapFpToG1Gas;
+}
+std::optional<bytes> bls_map_fp_to_g1_run(bytes_view input, Revision) {
+    return bls12_381::map_fp_to_g1(input);
+}
+uint64_t bls_map_fp2_to_g2_cost(bytes_view, Revision) {
+    return bls12_381::kMapFp2ToG2Gas;
+}
+std::optional<bytes> bls_map_fp2_to_g2_run(bytes_view input, Revision) {
+    return bls12_381::map_fp2_to_g2(input);
 }
 
 // ---- 0x100 P256VERIFY (EIP-7951) ------------------------------------------------------------
@@ -423,17 +469,30 @@ struct Precompile {
 };
 
 constexpr Precompile kPrecompiles[] = {
-    {ecrecover_cost, ecrecover_run},     {sha256_cost, sha256_run},
-    {ripemd160_cost, ripemd160_run},     {identity_cost, identity_run},
-    {modexp_cost, modexp_run},           {bn254_add_cost, bn254_add_run},
-    {bn254_mul_cost, bn254_mul_run},     {bn254_pairing_cost, bn254_pairing_run},
-    {blake2f_cost, blake2f_run},         {point_evaluation_cost, point_evaluation_run},
+    {ecrecover_cost, ecrecover_run},
+    {sha256_cost, sha256_run},
+    {ripemd160_cost, ripemd160_run},
+    {identity_cost, identity_run},
+    {modexp_cost, modexp_run},
+    {bn254_add_cost, bn254_add_run},
+    {bn254_mul_cost, bn254_mul_run},
+    {bn254_pairing_cost, bn254_pairing_run},
+    {blake2f_cost, blake2f_run},
+    {point_evaluation_cost, point_evaluation_run},
+    {bls_g1_add_cost, bls_g1_add_run},
+    {bls_g1_msm_cost, bls_g1_msm_run},
+    {bls_g2_add_cost, bls_g2_add_run},
+    {bls_g2_msm_cost, bls_g2_msm_run},
+    {bls_pairing_cost, bls_pairing_run},
+    {bls_map_fp_to_g1_cost, bls_map_fp_to_g1_run},
+    {bls_map_fp2_to_g2_cost, bls_map_fp2_to_g2_run},
     {p256_verify_cost, p256_verify_run},
 };
-static_assert(std::size(kPrecompiles) == kPointEvaluationAddress + 1);
-constexpr uint8_t kP256VerifyNumber = kPointEvaluationAddress + 1;  // its row in the table
+static_assert(std::size(kPrecompiles) == kLastBlsAddress + 1);
+constexpr uint8_t kP256VerifyNumber = kLastBlsAddress + 1;  // its row in the table
 
 uint8_t last_precompile(Revision rev) {
+    if (rev >= Revision::Prague) return kLastBlsAddress;
     if (rev >= Revision::Cancun) return kPointEvaluationAddress;
     if (rev >= Revision::Istanbul) return 0x09;
     if (rev >= Revision::Byzantium) return 0x08;
@@ -446,7 +505,7 @@ uint8_t precompile_number(const address& addr, Revision rev) {
         if (addr[i] != 0) return 0;
     const uint8_t high = addr[address::size() - 2];
     const uint8_t n = addr[address::size() - 1];
-    if (high == 0x01 && n == 0x00) return rev >= Revision::Prague ? kP256VerifyNumber : 0;
+    if (high == 0x01 && n == 0x00) return rev >= Revision::Osaka ? kP256VerifyNumber : 0;
     if (high != 0) return 0;
     return n >= 1 && n <= last_precompile(rev) ? n : 0;
 }

@@ -64,7 +64,10 @@ TEST(Precompiles, ActivationByRevision) {
     EXPECT_FALSE(is_precompile(precompile(0x0a), Revision::Shanghai));
     EXPECT_TRUE(is_precompile(precompile(0x0a), Revision::Cancun));
     EXPECT_TRUE(is_precompile(precompile(0x0a), Revision::Prague));
-    EXPECT_FALSE(is_precompile(precompile(0x0b), Revision::Prague));
+    EXPECT_FALSE(is_precompile(precompile(0x0b), Revision::Cancun));
+    for (uint8_t n = 0x0b; n <= 0x11; ++n)
+        EXPECT_TRUE(is_precompile(precompile(n), Revision::Prague));
+    EXPECT_FALSE(is_precompile(precompile(0x12), Revision::Osaka));
     EXPECT_FALSE(is_precompile(precompile(0), Revision::Prague));
 
     address high = precompile(1);
@@ -77,7 +80,8 @@ TEST(Precompiles, ActivationByRevision) {
 
 TEST(Precompiles, NonPrecompileAddressIsInvalid) {
     expect_failure(run_precompile(precompile(5), {}, 1000, Revision::Homestead), 1000);
-    expect_failure(run_precompile(precompile(0x0b), {}, 1000, Revision::Prague), 1000);
+    expect_failure(run_precompile(precompile(0x0b), {}, 1000, Revision::Cancun), 1000);
+    expect_failure(run_precompile(precompile(0x12), {}, 1000, Revision::Osaka), 1000);
 }
 
 TEST(Precompiles, NegativeGasLimitFailsWithoutChargingNegativeGas) {
@@ -702,29 +706,34 @@ TEST(Blake2f, DISABLED_Eip152Vector8MaxRounds) {
 
 // ---- 0x0a point evaluation --------------------------------------------------------------------
 
-TEST(PointEvaluation, AlwaysFailsWithAllGas) {
+// The verifying cases are in kzg_test.cpp.
+TEST(PointEvaluation, MalformedInputFailsWithAllGas) {
     EXPECT_EQ(kPointEvaluationAddress, 0x0a);
+    // All zero: the versioned hash is not 0x01 || sha256(commitment)[1:].
     expect_failure(run(kPointEvaluationAddress, bytes(192, 0), 100000, Revision::Cancun), 100000);
     expect_failure(run(kPointEvaluationAddress, {}, 50000, Revision::Prague), 50000);
+    // Enough for the price (50000) but the input is short.
+    expect_failure(run(kPointEvaluationAddress, bytes(191, 0), 49999, Revision::Cancun), 49999);
 }
 
-TEST(P256Verify, PragueOnlyFixedGasAndEmptyOutputOnFailure) {
+TEST(P256Verify, OsakaOnlyFixedGasAndEmptyOutputOnFailure) {
     using krnl::evm::kP256VerifyAddress;
     EXPECT_FALSE(krnl::evm::is_precompile(kP256VerifyAddress, krnl::evm::Revision::Cancun));
-    ASSERT_TRUE(krnl::evm::is_precompile(kP256VerifyAddress, krnl::evm::Revision::Prague));
+    EXPECT_FALSE(krnl::evm::is_precompile(kP256VerifyAddress, krnl::evm::Revision::Prague));
+    ASSERT_TRUE(krnl::evm::is_precompile(kP256VerifyAddress, krnl::evm::Revision::Osaka));
     const auto short_input = krnl::evm::run_precompile(kP256VerifyAddress, krnl::bytes(159, 1),
-                                                       10'000, krnl::evm::Revision::Prague);
+                                                       10'000, krnl::evm::Revision::Osaka);
     EXPECT_TRUE(short_input.success);
     EXPECT_EQ(short_input.gas_used, 6900);
     EXPECT_TRUE(short_input.output.empty());
     const auto bad_signature = krnl::evm::run_precompile(kP256VerifyAddress, krnl::bytes(160, 1),
-                                                         10'000, krnl::evm::Revision::Prague);
+                                                         10'000, krnl::evm::Revision::Osaka);
     EXPECT_TRUE(bad_signature.success);
     EXPECT_TRUE(bad_signature.output.empty());
     const auto out_of_gas = krnl::evm::run_precompile(kP256VerifyAddress, krnl::bytes(160, 1), 6899,
-                                                      krnl::evm::Revision::Prague);
+                                                      krnl::evm::Revision::Osaka);
     EXPECT_FALSE(out_of_gas.success);
     krnl::address near = kP256VerifyAddress;
     near.bytes[19] = 0x01;  // 0x101 is nothing
-    EXPECT_FALSE(krnl::evm::is_precompile(near, krnl::evm::Revision::Prague));
+    EXPECT_FALSE(krnl::evm::is_precompile(near, krnl::evm::Revision::Osaka));
 }

@@ -260,7 +260,7 @@ port = 9003
 hardfork = "cancun"
 )");
     ASSERT_TRUE(config.has_value()) << config.error();
-    EXPECT_EQ(config->chains[0].chain.revision, evm::Revision::Prague);  // the default
+    EXPECT_EQ(config->chains[0].chain.revision, evm::Revision::Osaka);  // the default
     EXPECT_EQ(config->chains[1].chain.revision, evm::Revision::Osaka);
     EXPECT_EQ(config->chains[2].chain.revision, evm::Revision::Cancun);
 

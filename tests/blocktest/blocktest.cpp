@@ -199,10 +199,6 @@ TestResult run_test(const BlockchainTest& test, evm::Revision rev, evm::Analysis
             if (!executed)
                 return std::unexpected(std::string(chain::block_error_name(executed.error().code)) +
                                        ": " + executed.error().message);
-            if (executed->used_unsupported_precompile) {
-                result.outcome = Outcome::Unsupported;
-                return std::unexpected("calls the KZG point evaluation precompile (0x0a)");
-            }
             if (const hash256 root = state::state_root(*st); root != block->header.state_root)
                 return std::unexpected("state root: " + to_hex(block->header.state_root) +
                                        " in the header, computed " + to_hex(root));
@@ -212,10 +208,6 @@ TestResult run_test(const BlockchainTest& test, evm::Revision rev, evm::Analysis
         };
 
         auto imported = import();
-        if (result.outcome == Outcome::Unsupported) {
-            result.detail = block_label(i) + " " + imported.error();
-            return result;
-        }
         if (imported) {
             if (expect_invalid)
                 return fail(block_label(i) + ": expected " + entry.expected_exception +

@@ -36,11 +36,11 @@ struct BlockchainTest {
 std::expected<std::vector<BlockchainTest>, std::string> load_file(
     const std::filesystem::path& file);
 
-enum class Outcome { Passed, Failed, Unsupported };
+enum class Outcome { Passed, Failed };
 
 struct TestResult {
     Outcome outcome = Outcome::Passed;
-    std::string detail;              // the first failure, or why the test is unsupported
+    std::string detail;              // the first failure
     std::vector<std::string> notes;  // per block: how each rejected block was rejected
 };
 

@@ -1,8 +1,7 @@
 // krnl-blocktest: runs official blockchain-test fixtures (BlockchainTests) on our chain code.
 //   krnl-blocktest PATH... [--fork Cancun] [--filter RE] [--jobs N] [--verbose]
 // Prints each failure with its test name and first difference, and ends with
-// "N passed, N failed, N skipped" (skipped = tests of other networks, tests reaching the KZG
-// precompile, malformed files).
+// "N passed, N failed, N skipped" (skipped = tests of other networks, malformed files).
 
 #include <algorithm>
 #include <atomic>
@@ -21,7 +20,7 @@ using namespace krnl;
 namespace {
 
 struct FileReport {
-    size_t passed = 0, failed = 0, other_network = 0, unsupported = 0, malformed = 0;
+    size_t passed = 0, failed = 0, other_network = 0, malformed = 0;
     std::string text;  // failure lines (and, verbose, every rejection), printed in file order
 };
 
@@ -32,7 +31,7 @@ void usage() {
                  "            skipped, as are fork-transition networks\n"
                  "  --filter  run only tests whose name matches the regular expression\n"
                  "  --jobs    worker threads (default: number of cores)\n"
-                 "  --verbose print how each rejected block was rejected, and unsupported tests\n"
+                 "  --verbose print how each rejected block was rejected\n"
                  "Exit status: 0 when every test run passed and every file was read, else 1;\n"
                  "2 for a usage error.\n";
 }
@@ -65,10 +64,6 @@ FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision
             case blocktest::Outcome::Failed:
                 ++report.failed;
                 report.text += "FAIL " + where + ": " + r.detail + "\n";
-                break;
-            case blocktest::Outcome::Unsupported:
-                ++report.unsupported;
-                if (verbose) report.text += "UNSUPPORTED " + where + ": " + r.detail + "\n";
                 break;
         }
     }
@@ -172,19 +167,17 @@ int main(int argc, char** argv) {
     for (pthread_t t : threads)
         pthread_join(t, nullptr);
 
-    size_t passed = 0, failed = 0, other_network = 0, unsupported = 0, malformed = 0;
+    size_t passed = 0, failed = 0, other_network = 0, malformed = 0;
     for (const FileReport& r : reports) {
         std::cout << r.text;
         passed += r.passed;
         failed += r.failed;
         other_network += r.other_network;
-        unsupported += r.unsupported;
         malformed += r.malformed;
     }
     std::cout << files.size() << " files, network " << fork << ": " << other_network
-              << " tests of other networks, " << unsupported
-              << " tests unsupported (KZG precompile), " << malformed << " malformed files\n";
-    std::cout << passed << " passed, " << failed << " failed, "
-              << other_network + unsupported + malformed << " skipped\n";
+              << " tests of other networks, " << malformed << " malformed files\n";
+    std::cout << passed << " passed, " << failed << " failed, " << other_network + malformed
+              << " skipped\n";
     return failed == 0 && malformed == 0 ? 0 : 1;
 }

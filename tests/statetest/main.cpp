@@ -1,7 +1,7 @@
 // krnl-statetest: runs official state-test fixtures on our EVM.
 //   krnl-statetest PATH... [--fork Cancun] [--filter RE] [--jobs N] [--quiet]
 // Prints each failure with its test name, indexes and first difference, and ends with
-// "N passed, N failed, N skipped" (skipped = unsupported vectors + malformed files).
+// "N passed, N failed, N skipped" (skipped = malformed files).
 
 #include <algorithm>
 #include <atomic>
@@ -22,7 +22,7 @@ using namespace krnl;
 namespace {
 
 struct FileReport {
-    size_t passed = 0, failed = 0, unsupported = 0, malformed = 0;
+    size_t passed = 0, failed = 0, malformed = 0;
     std::string text;  // failure lines, printed in file order
 };
 
@@ -32,15 +32,14 @@ void usage() {
                  "  --fork  the fork whose post states are checked (default Cancun)\n"
                  "  --filter  run only tests whose name matches the regular expression\n"
                  "  --jobs  worker threads (default: number of cores)\n"
-                 "  --list-unsupported  print each vector reported as unsupported\n"
                  "  --trace  write one JSON line per instruction to stderr (implies --jobs 1)\n"
                  "Exit status: 0 when every vector run passed and every file was read, else 1;\n"
                  "2 for a usage error.\n";
 }
 
 FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision rev,
-                    const std::optional<std::regex>& filter, bool list_unsupported,
-                    evm::AnalysisCache& cache, bool trace) {
+                    const std::optional<std::regex>& filter, evm::AnalysisCache& cache,
+                    bool trace) {
     FileReport report;
     auto tests = statetest::load_file(file, fork);
     if (!tests) {
@@ -64,11 +63,6 @@ FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision
                     ++report.failed;
                     report.text += "FAIL " + where.str() + ": " + r.detail + "\n";
                     break;
-                case statetest::Outcome::Unsupported:
-                    ++report.unsupported;
-                    if (list_unsupported)
-                        report.text += "UNSUPPORTED " + where.str() + ": " + r.detail + "\n";
-                    break;
             }
         }
     }
@@ -82,7 +76,6 @@ int main(int argc, char** argv) {
     std::string fork = "Cancun";
     std::optional<std::regex> filter;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
-    bool list_unsupported = false;
     bool trace = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -107,8 +100,6 @@ int main(int argc, char** argv) {
         } else if (arg == "--trace") {
             trace = true;
             jobs = 1;
-        } else if (arg == "--list-unsupported") {
-            list_unsupported = true;
         } else if (arg == "-h" || arg == "--help") {
             usage();
             return 0;
@@ -150,7 +141,7 @@ int main(int argc, char** argv) {
     evm::AnalysisCache cache;
     auto worker = [&] {
         for (size_t i; (i = next.fetch_add(1)) < files.size();)
-            reports[i] = run_file(files[i], fork, *rev, filter, list_unsupported, cache, trace);
+            reports[i] = run_file(files[i], fork, *rev, filter, cache, trace);
     };
     // Workers run on threads with large stacks: a chain of 1024 nested calls recurses through the
     // interpreter once per level, which needs more than the default 8 MiB under the sanitizers.
@@ -175,17 +166,15 @@ int main(int argc, char** argv) {
     for (pthread_t t : threads)
         pthread_join(t, nullptr);
 
-    size_t passed = 0, failed = 0, unsupported = 0, malformed = 0;
+    size_t passed = 0, failed = 0, malformed = 0;
     for (const FileReport& r : reports) {
         std::cout << r.text;
         passed += r.passed;
         failed += r.failed;
-        unsupported += r.unsupported;
         malformed += r.malformed;
     }
-    std::cout << files.size() << " files, fork " << fork << ": " << unsupported
-              << " vectors unsupported (KZG precompile), " << malformed << " malformed files\n";
-    std::cout << passed << " passed, " << failed << " failed, " << unsupported + malformed
-              << " skipped\n";
+    std::cout << files.size() << " files, fork " << fork << ": " << malformed
+              << " malformed files\n";
+    std::cout << passed << " passed, " << failed << " failed, " << malformed << " skipped\n";
     return failed == 0 && malformed == 0 ? 0 : 1;
 }

@@ -274,9 +274,6 @@ VectorResult run_vector(const StateTest& test, const Expectation& e, evm::Revisi
     }
     auto receipt = chain::apply_transaction(st, rev, test.block, *tx, test.tx.sender, cache,
                                             test_block_hash, tracer);
-    if (receipt && receipt->used_unsupported_precompile)
-        return {Outcome::Unsupported, "calls the KZG point evaluation precompile (0x0a)"};
-
     if (!e.expected_exception.empty()) {
         if (receipt)
             return {Outcome::Failed,

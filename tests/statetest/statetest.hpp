@@ -54,7 +54,7 @@ hash256 logs_hash(const std::vector<chain::Log>& logs);
 // BLOCKHASH in state tests: keccak256 of the decimal block number.
 hash256 test_block_hash(int64_t number);
 
-enum class Outcome { Passed, Failed, Unsupported };
+enum class Outcome { Passed, Failed };
 
 struct VectorResult {
     Outcome outcome;

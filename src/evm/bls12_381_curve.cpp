@@ -1,0 +1,249 @@
+#include "evm/bls12_381_curve.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace krnl::evm::bls12_381 {
+namespace {
+
+// psi's coefficients (RFC 9380, appendix G.3): 1/(1+u)^((p-1)/3), 1/(1+u)^((p-1)/2), and psi2's
+// 1/2^((p-1)/3).
+constexpr Limbs p_minus_1_over(uint64_t d) {
+    Limbs e;
+    limbs_sub(e, kP, Limbs{{1}});
+    return detail::divide_small(e, d);
+}
+
+// Separate constants: each is one constant evaluation, within the compiler's operation limit.
+constexpr Fp2 kPsiX = inverse(pow(Fp2{Fp::one(), Fp::one()}, p_minus_1_over(3)));
+constexpr Fp2 kPsiY = inverse(pow(Fp2{Fp::one(), Fp::one()}, p_minus_1_over(2)));
+constexpr Fp2 kPsi2X = inverse(pow(fp2_from_u64(2, 0), p_minus_1_over(3)));
+
+// The two primitive cube roots of unity in Fp: g^((p-1)/3) for the first non-cube g, and its
+// square.
+struct CubeRoots {
+    Fp beta, beta_squared;
+};
+
+constexpr CubeRoots make_cube_roots() {
+    Limbs e;
+    limbs_sub(e, kP, Limbs{{1}});
+    const Limbs third = detail::divide_small(e, 3);
+    for (uint64_t g = 2;; ++g) {
+        const Fp b = pow(fp_from_u64(g), third);
+        if (!(b == Fp::one())) return {b, sqr(b)};
+    }
+}
+
+constexpr CubeRoots kCubeRoots = make_cube_roots();
+
+G1 phi(const G1& p, const Fp& beta) {
+    return {p.x * beta, p.y, p.z};
+}
+
+// The cube root whose endomorphism acts on G1 as [-x^2] (the other acts as [x^2 - 1]); chosen
+// once by trying the generator.
+const Fp& g1_endomorphism_beta() {
+    static const Fp beta = [] {
+        const G1 g = G1::from_affine(kG1Generator);
+        const G1 minus_x2_g = negate(mul_by_x(mul_by_x(g)));
+        return equal_points(phi(g, kCubeRoots.beta), minus_x2_g) ? kCubeRoots.beta
+                                                                 : kCubeRoots.beta_squared;
+    }();
+    return beta;
+}
+
+// Pippenger's window width for n points: the c minimising windows * (n mixed additions + the
+// bucket sums' 2 * 2^(c-1) full additions, about 1.5 mixed ones each).
+int window_bits(size_t n) {
+    int best = 1;
+    double best_cost = 0;
+    for (int c = 1; c <= 16; ++c) {
+        const double windows = static_cast<double>((256 + c) / c);  // ceil(257 / c)
+        const double cost =
+            windows * (static_cast<double>(n) + 3.0 * static_cast<double>(size_t{1} << (c - 1)));
+        if (c == 1 || cost < best_cost) {
+            best = c;
+            best_cost = cost;
+        }
+    }
+    return best;
+}
+
+// Signed base-2^c digits of a 256-bit scalar, each in [-2^(c-1), 2^(c-1)], least significant
+// first: a digit above half the base borrows from the next window, so only 2^(c-1) buckets are
+// needed (a negative digit adds the negated point).
+void signed_digits(const Limbs& k, int c, unsigned windows, int32_t* out) {
+    const int64_t base = int64_t{1} << c;
+    int64_t carry = 0;
+    for (unsigned w = 0; w < windows; ++w) {
+        int64_t d = carry;
+        for (int b = 0; b < c; ++b) {
+            const unsigned i = w * static_cast<unsigned>(c) + static_cast<unsigned>(b);
+            if (i < 256 && limbs_bit(k, i)) d += int64_t{1} << b;
+        }
+        carry = 0;
+        if (d > base / 2) {
+            d -= base;
+            carry = 1;
+        }
+        out[w] = static_cast<int32_t>(d);
+    }
+}
+
+// Straus: one shared chain of doublings, each point adding its own width-5 wNAF digits from a
+// table of its odd multiples. Fewer operations than Pippenger's buckets for small n.
+template <class F>
+Jacobian<F> straus(std::span<const Affine<F>> points, std::span<const Limbs> scalars) {
+    const size_t n = points.size();
+    constexpr int kMaxDigits = kLimbs * 64 + 1;
+    std::vector<int8_t> digits(n * kMaxDigits);
+    std::vector<int> lengths(n);
+    std::vector<Jacobian<F>> tables(n * 8);  // P, 3P, ..., 15P per point
+    int longest = 0;
+    for (size_t i = 0; i < n; ++i) {
+        lengths[i] = wnaf_digits(scalars[i], digits.data() + i * kMaxDigits);
+        longest = std::max(longest, lengths[i]);
+        Jacobian<F>* table = tables.data() + i * 8;
+        table[0] = Jacobian<F>::from_affine(points[i]);
+        const Jacobian<F> p2 = double_point(table[0]);
+        for (int j = 1; j < 8; ++j)
+            table[j] = add_points(table[j - 1], p2);
+    }
+    Jacobian<F> acc = Jacobian<F>::infinity();
+    for (int bit = longest - 1; bit >= 0; --bit) {
+        acc = double_point(acc);
+        for (size_t i = 0; i < n; ++i) {
+            if (bit >= lengths[i]) continue;
+            const int d = digits[i * kMaxDigits + static_cast<size_t>(bit)];
+            if (d > 0) acc = add_points(acc, tables[i * 8 + static_cast<size_t>(d / 2)]);
+            if (d < 0) acc = add_points(acc, negate(tables[i * 8 + static_cast<size_t>(-d / 2)]));
+        }
+    }
+    return acc;
+}
+
+// Below this many points Straus needs fewer operations than Pippenger (their counts meet near
+// 128 points; Pippenger's mixed additions are the cheaper kind).
+constexpr size_t kPippengerThreshold = 64;
+
+template <class F>
+Jacobian<F> pippenger(std::span<const Affine<F>> points, std::span<const Limbs> scalars) {
+    const size_t n = points.size();
+    if (n == 0) return Jacobian<F>::infinity();
+    if (n == 1) return scalar_mul(Jacobian<F>::from_affine(points[0]), scalars[0]);
+    if (n < kPippengerThreshold) return straus(points, scalars);
+    const int c = window_bits(n);
+    // One window more than 256/c for the final carry.
+    const unsigned windows = (256 + static_cast<unsigned>(c)) / static_cast<unsigned>(c);
+    std::vector<int32_t> digits(n * windows);
+    for (size_t i = 0; i < n; ++i)
+        signed_digits(scalars[i], c, windows, digits.data() + i * windows);
+    std::vector<Jacobian<F>> buckets(size_t{1} << (c - 1));
+    Jacobian<F> acc = Jacobian<F>::infinity();
+    for (unsigned w = windows; w-- > 0;) {
+        for (int i = 0; i < c; ++i)
+            acc = double_point(acc);
+        std::fill(buckets.begin(), buckets.end(), Jacobian<F>::infinity());
+        for (size_t i = 0; i < n; ++i) {
+            const int32_t d = digits[i * windows + w];
+            if (d > 0)
+                buckets[static_cast<size_t>(d - 1)] =
+                    add_mixed(buckets[static_cast<size_t>(d - 1)], points[i]);
+            if (d < 0) {
+                const Affine<F> neg{points[i].x, -points[i].y, points[i].infinity};
+                buckets[static_cast<size_t>(-d - 1)] =
+                    add_mixed(buckets[static_cast<size_t>(-d - 1)], neg);
+            }
+        }
+        // sum_j j * bucket[j] as a running sum from the top.
+        Jacobian<F> running = Jacobian<F>::infinity();
+        Jacobian<F> total = Jacobian<F>::infinity();
+        for (size_t j = buckets.size(); j-- > 0;) {
+            running = add_points(running, buckets[j]);
+            total = add_points(total, running);
+        }
+        acc = add_points(acc, total);
+    }
+    return acc;
+}
+
+}  // namespace
+
+int wnaf_digits(const Limbs& scalar, int8_t digits[kLimbs * 64 + 1]) {
+    uint64_t k[kLimbs + 1] = {};
+    for (int i = 0; i < kLimbs; ++i)
+        k[i] = scalar.w[i];
+    auto nonzero = [&] {
+        uint64_t acc = 0;
+        for (uint64_t w : k)
+            acc |= w;
+        return acc != 0;
+    };
+    int n = 0;
+    while (nonzero()) {
+        int d = 0;
+        if (k[0] & 1) {
+            d = static_cast<int>(k[0] & 31);
+            if (d >= 16) d -= 32;
+            if (d > 0) {
+                k[0] -= static_cast<uint64_t>(d);
+            } else {
+                uint64_t carry = static_cast<uint64_t>(-d);
+                for (int i = 0; i <= kLimbs && carry; ++i) {
+                    k[i] += carry;
+                    carry = k[i] < carry ? 1 : 0;
+                }
+            }
+        }
+        digits[n++] = static_cast<int8_t>(d);
+        for (int i = 0; i < kLimbs; ++i)
+            k[i] = (k[i] >> 1) | (k[i + 1] << 63);
+        k[kLimbs] >>= 1;
+    }
+    return n;
+}
+
+G2 psi(const G2& q) {
+    return {conj(q.x) * kPsiX, conj(q.y) * kPsiY, conj(q.z)};
+}
+
+G2 psi2(const G2& q) {
+    return {q.x * kPsi2X, -q.y, q.z};
+}
+
+bool g1_in_subgroup(const G1& p) {
+    if (p.is_infinity()) return true;
+    const G1 minus_x2_p = negate(mul_by_x(mul_by_x(p)));
+    return equal_points(phi(p, g1_endomorphism_beta()), minus_x2_p);
+}
+
+bool g2_in_subgroup(const G2& q) {
+    if (q.is_infinity()) return true;
+    return equal_points(psi(q), mul_by_x(q));
+}
+
+G1 msm(std::span<const G1Affine> points, std::span<const Limbs> scalars) {
+    return pippenger(points, scalars);
+}
+
+G2 msm(std::span<const G2Affine> points, std::span<const Limbs> scalars) {
+    return pippenger(points, scalars);
+}
+
+G1 clear_cofactor(const G1& p) {
+    return add_points(p, negate(mul_by_x(p)));
+}
+
+G2 clear_cofactor(const G2& p) {
+    const G2 t1 = mul_by_x(p);
+    G2 t2 = psi(p);
+    G2 t3 = psi2(double_point(p));
+    t3 = add_points(t3, negate(t2));
+    t2 = mul_by_x(add_points(t1, t2));
+    t3 = add_points(t3, t2);
+    t3 = add_points(t3, negate(t1));
+    return add_points(t3, negate(p));
+}
+
+}  // namespace krnl::evm::bls12_381

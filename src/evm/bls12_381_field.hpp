@@ -1,0 +1,805 @@
+// Field arithmetic of BLS12-381: the base field Fp (381-bit p) in Montgomery form with 6x64-bit
+// limbs, and the tower Fp2 = Fp[u]/(u^2+1), Fp6 = Fp2[v]/(v^3 - xi) with xi = 1+u,
+// Fp12 = Fp6[w]/(w^2 - v). Same shape as bn254_field.hpp; derived constants (Montgomery factors,
+// Frobenius coefficients) are computed by the compiler from p, and the constants of the specs
+// (RFC 9380, EIP-2537) are written in hex exactly as the specs print them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+namespace krnl::evm::bls12_381 {
+
+using u128 = unsigned __int128;
+inline constexpr int kLimbs = 6;
+
+// A 384-bit unsigned number as little-endian 64-bit limbs.
+struct Limbs {
+    uint64_t w[kLimbs]{};
+    friend constexpr bool operator==(const Limbs&, const Limbs&) = default;
+};
+
+// A number written as "0x..." hex (at most 96 digits), as the specs print their constants.
+consteval Limbs limbs_from_hex(std::string_view s) {
+    if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+    Limbs l{};
+    unsigned bit = 0;
+    for (size_t i = s.size(); i-- > 0;) {
+        const char c = s[i];
+        const uint64_t d = c >= '0' && c <= '9'   ? static_cast<uint64_t>(c - '0')
+                           : c >= 'a' && c <= 'f' ? static_cast<uint64_t>(c - 'a' + 10)
+                           : c >= 'A' && c <= 'F' ? static_cast<uint64_t>(c - 'A' + 10)
+                                                  : throw "not a hex digit";
+        if (bit >= 64 * kLimbs) throw "constant too long";
+        l.w[bit / 64] |= d << (bit % 64);
+        bit += 4;
+    }
+    return l;
+}
+
+// p, EIP-2537 "Base field modulus".
+inline constexpr Limbs kP = limbs_from_hex(
+    "0x1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffff"
+    "aaab");
+// r, the order of G1 and G2 ("main subgroup order q" in EIP-2537; BLS_MODULUS in EIP-4844).
+inline constexpr Limbs kR =
+    limbs_from_hex("0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001");
+// |x| of the curve parameter x = -0xd201000000010000.
+inline constexpr uint64_t kX = 0xd201000000010000;
+
+constexpr bool limbs_less(const Limbs& a, const Limbs& b) {
+    for (int i = kLimbs - 1; i >= 0; --i)
+        if (a.w[i] != b.w[i]) return a.w[i] < b.w[i];
+    return false;
+}
+
+constexpr bool limbs_is_zero(const Limbs& a) {
+    uint64_t acc = 0;
+    for (uint64_t w : a.w)
+        acc |= w;
+    return acc == 0;
+}
+
+// a - b; returns the borrow.
+constexpr uint64_t limbs_sub(Limbs& out, const Limbs& a, const Limbs& b) {
+    uint64_t borrow = 0;
+    for (int i = 0; i < kLimbs; ++i) {
+        const u128 d = static_cast<u128>(a.w[i]) - b.w[i] - borrow;
+        out.w[i] = static_cast<uint64_t>(d);
+        borrow = static_cast<uint64_t>(d >> 64) & 1;
+    }
+    return borrow;
+}
+
+constexpr uint64_t limbs_add(Limbs& out, const Limbs& a, const Limbs& b) {
+    u128 carry = 0;
+    for (int i = 0; i < kLimbs; ++i) {
+        carry += static_cast<u128>(a.w[i]) + b.w[i];
+        out.w[i] = static_cast<uint64_t>(carry);
+        carry >>= 64;
+    }
+    return static_cast<uint64_t>(carry);
+}
+
+constexpr bool limbs_bit(const Limbs& a, unsigned i) {
+    return (a.w[i / 64] >> (i % 64)) & 1;
+}
+
+constexpr void limbs_shr1(Limbs& a) {
+    for (int i = 0; i < kLimbs - 1; ++i)
+        a.w[i] = (a.w[i] >> 1) | (a.w[i + 1] << 63);
+    a.w[kLimbs - 1] >>= 1;
+}
+
+// Number of significant bits.
+constexpr unsigned limbs_bits(const Limbs& a) {
+    for (int i = kLimbs - 1; i >= 0; --i)
+        if (a.w[i] != 0) return static_cast<unsigned>(64 * i + 64 - __builtin_clzll(a.w[i]));
+    return 0;
+}
+
+namespace detail {
+
+constexpr uint64_t montgomery_inverse() {
+    uint64_t inv = 1;
+    for (int i = 0; i < 7; ++i)
+        inv *= 2 - kP.w[0] * inv;
+    return ~inv + 1;
+}
+
+constexpr Limbs pow2_mod_p(unsigned k) {
+    Limbs x{{1}};
+    for (unsigned i = 0; i < k; ++i) {
+        Limbs d;
+        limbs_add(d, x, x);  // x < p < 2^381: no carry out
+        Limbs reduced;
+        if (!limbs_sub(reduced, d, kP)) d = reduced;
+        x = d;
+    }
+    return x;
+}
+
+}  // namespace detail
+
+inline constexpr uint64_t kPInv = detail::montgomery_inverse();
+inline constexpr Limbs kMontOne = detail::pow2_mod_p(64 * kLimbs);
+inline constexpr Limbs kMontR2 = detail::pow2_mod_p(2 * 64 * kLimbs);
+
+// An element of Fp as a*2^384 mod p (Montgomery form), always fully reduced.
+struct Fp {
+    Limbs m;
+
+    static constexpr Fp zero() { return {}; }
+    static constexpr Fp one() { return {kMontOne}; }
+    constexpr bool is_zero() const { return limbs_is_zero(m); }
+    friend constexpr bool operator==(const Fp&, const Fp&) = default;
+};
+
+namespace detail {
+
+constexpr uint64_t addc(uint64_t a, uint64_t b, uint64_t carry_in, uint64_t& carry_out) {
+#if defined(__x86_64__)
+    if (!std::is_constant_evaluated()) {
+        unsigned long long out;
+        carry_out = _addcarry_u64(static_cast<unsigned char>(carry_in), a, b, &out);
+        return out;
+    }
+#endif
+    const u128 s = static_cast<u128>(a) + b + carry_in;
+    carry_out = static_cast<uint64_t>(s >> 64);
+    return static_cast<uint64_t>(s);
+}
+
+constexpr uint64_t subb(uint64_t a, uint64_t b, uint64_t borrow_in, uint64_t& borrow_out) {
+#if defined(__x86_64__)
+    if (!std::is_constant_evaluated()) {
+        unsigned long long out;
+        borrow_out = _subborrow_u64(static_cast<unsigned char>(borrow_in), a, b, &out);
+        return out;
+    }
+#endif
+    const u128 d = static_cast<u128>(a) - b - borrow_in;
+    borrow_out = static_cast<uint64_t>(d >> 64) & 1;
+    return static_cast<uint64_t>(d);
+}
+
+// x mod p for x < 2p, without branches.
+constexpr Fp reduce_once(const uint64_t x[kLimbs]) {
+    uint64_t t[kLimbs];
+    uint64_t b = 0;
+    for (int i = 0; i < kLimbs; ++i)
+        t[i] = subb(x[i], kP.w[i], b, b);
+    const uint64_t keep_x = 0 - b;  // x < p: keep x
+    Fp out;
+    for (int i = 0; i < kLimbs; ++i)
+        out.m.w[i] = t[i] ^ ((t[i] ^ x[i]) & keep_x);
+    return out;
+}
+
+}  // namespace detail
+
+constexpr Fp operator+(const Fp& a, const Fp& b) {
+    // Both below p < 2^381: the sum cannot carry out of 384 bits.
+    uint64_t s[kLimbs];
+    uint64_t c = 0;
+    for (int i = 0; i < kLimbs; ++i)
+        s[i] = detail::addc(a.m.w[i], b.m.w[i], c, c);
+    return detail::reduce_once(s);
+}
+
+constexpr Fp operator-(const Fp& a, const Fp& b) {
+    uint64_t d[kLimbs];
+    uint64_t br = 0;
+    for (int i = 0; i < kLimbs; ++i)
+        d[i] = detail::subb(a.m.w[i], b.m.w[i], br, br);
+    const uint64_t mask = 0 - br;  // wrapped below zero: add p back
+    Fp out;
+    uint64_t c = 0;
+    for (int i = 0; i < kLimbs; ++i)
+        out.m.w[i] = detail::addc(d[i], kP.w[i] & mask, c, c);
+    return out;
+}
+
+constexpr Fp operator-(const Fp& a) {
+    return Fp::zero() - a;
+}
+
+constexpr Fp dbl(const Fp& a) {
+    return a + a;
+}
+
+namespace detail {
+
+// (c2:c1:c0) += a*b
+constexpr void mac3(uint64_t& c0, uint64_t& c1, uint64_t& c2, uint64_t a, uint64_t b) {
+    const u128 p = static_cast<u128>(a) * b;
+    uint64_t cf = 0;
+    c0 = addc(c0, static_cast<uint64_t>(p), 0, cf);
+    c1 = addc(c1, static_cast<uint64_t>(p >> 64), cf, cf);
+    c2 += cf;
+}
+
+}  // namespace detail
+
+#include "evm/bls12_381_fp_mulx.hpp"  // needs kP and kPInv
+
+// Montgomery multiplication by product scanning (column by column, the quotient digits m[k]
+// chosen as each low column completes), with a three-word accumulator: GCC turns each step into
+// mul/add/adc/adc, about a fifth fewer instructions than the row-wise CIOS loop. p < 2^381 keeps
+// the result below 2p.
+constexpr Fp mul_portable(const Fp& x, const Fp& y) {
+    const uint64_t* a = x.m.w;
+    const uint64_t* b = y.m.w;
+    uint64_t m[kLimbs] = {};
+    uint64_t r[kLimbs] = {};
+    uint64_t c0 = 0, c1 = 0, c2 = 0;
+#pragma GCC unroll 6
+    for (int k = 0; k < kLimbs; ++k) {
+#pragma GCC unroll 6
+        for (int i = 0; i < k; ++i) {
+            detail::mac3(c0, c1, c2, a[i], b[k - i]);
+            detail::mac3(c0, c1, c2, m[i], kP.w[k - i]);
+        }
+        detail::mac3(c0, c1, c2, a[k], b[0]);
+        m[k] = c0 * kPInv;
+        detail::mac3(c0, c1, c2, m[k], kP.w[0]);  // clears the low word
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+#pragma GCC unroll 6
+    for (int k = kLimbs; k < 2 * kLimbs - 1; ++k) {
+#pragma GCC unroll 6
+        for (int i = k - kLimbs + 1; i < kLimbs; ++i) {
+            detail::mac3(c0, c1, c2, a[i], b[k - i]);
+            detail::mac3(c0, c1, c2, m[i], kP.w[k - i]);
+        }
+        r[k - kLimbs] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+    r[kLimbs - 1] = c0;
+    return detail::reduce_once(r);
+}
+
+constexpr Fp operator*(const Fp& x, const Fp& y) {
+#if defined(__x86_64__)
+    if (!std::is_constant_evaluated() && detail::kHasMulx) {
+        uint64_t r[kLimbs];
+        detail::mont_mul_mulx(r, x.m.w, y.m.w);
+        return detail::reduce_once(r);
+    }
+#endif
+    return mul_portable(x, y);
+}
+
+constexpr Fp sqr(const Fp& a) {
+    return a * a;
+}
+
+constexpr Fp& operator+=(Fp& a, const Fp& b) {
+    return a = a + b;
+}
+constexpr Fp& operator-=(Fp& a, const Fp& b) {
+    return a = a - b;
+}
+constexpr Fp& operator*=(Fp& a, const Fp& b) {
+    return a = a * b;
+}
+
+// a/2: add p first when a is odd (a + p < 2^382 fits).
+constexpr Fp half(const Fp& a) {
+    Limbs x = a.m;
+    if (x.w[0] & 1) limbs_add(x, x, kP);
+    limbs_shr1(x);
+    return {x};
+}
+
+// The value n (must be < p) as a field element.
+constexpr Fp fp_from_limbs(const Limbs& n) {
+    return Fp{n} * Fp{kMontR2};
+}
+constexpr Fp fp_from_u64(uint64_t n) {
+    return fp_from_limbs(Limbs{{n}});
+}
+consteval Fp fp_from_hex(std::string_view s) {
+    return fp_from_limbs(limbs_from_hex(s));
+}
+// The canonical integer of a field element.
+constexpr Limbs fp_to_limbs(const Fp& a) {
+    return (a * Fp{Limbs{{1}}}).m;
+}
+
+template <class F>
+constexpr F pow(const F& base, const Limbs& e) {
+    F result = F::one();
+    for (int i = static_cast<int>(limbs_bits(e)) - 1; i >= 0; --i) {
+        result = result * result;
+        if (limbs_bit(e, static_cast<unsigned>(i))) result = result * base;
+    }
+    return result;
+}
+
+namespace detail {
+
+constexpr bool limbs_is_one(const Limbs& a) {
+    uint64_t rest = 0;
+    for (int i = 1; i < kLimbs; ++i)
+        rest |= a.w[i];
+    return a.w[0] == 1 && rest == 0;
+}
+
+// Binary extended Euclid on the Montgomery representation (see bn254_field.hpp): ends with the
+// Montgomery form of the inverse. Variable time; nothing here is secret.
+constexpr Fp binary_inverse(const Fp& a) {
+    Limbs u = a.m, v = kP;
+    Fp x1{kMontR2}, x2 = Fp::zero();
+    while (!limbs_is_one(u) && !limbs_is_one(v)) {
+        while ((u.w[0] & 1) == 0) {
+            limbs_shr1(u);
+            x1 = half(x1);
+        }
+        while ((v.w[0] & 1) == 0) {
+            limbs_shr1(v);
+            x2 = half(x2);
+        }
+        if (!limbs_less(u, v)) {
+            limbs_sub(u, u, v);
+            x1 = x1 - x2;
+        } else {
+            limbs_sub(v, v, u);
+            x2 = x2 - x1;
+        }
+    }
+    return limbs_is_one(u) ? x1 : x2;
+}
+
+// (p + 1) / 4, (p - 1) / 2 and (p - 3) / 4: the exponents of square roots and of Euler's
+// criterion (p = 3 mod 4).
+constexpr Limbs p_plus_1_over_4() {
+    Limbs e;
+    limbs_add(e, kP, Limbs{{1}});
+    limbs_shr1(e);
+    limbs_shr1(e);
+    return e;
+}
+constexpr Limbs p_minus_1_over_2() {
+    Limbs e;
+    limbs_sub(e, kP, Limbs{{1}});
+    limbs_shr1(e);
+    return e;
+}
+constexpr Limbs p_minus_3_over_4() {
+    Limbs e;
+    limbs_sub(e, kP, Limbs{{3}});
+    limbs_shr1(e);
+    limbs_shr1(e);
+    return e;
+}
+
+}  // namespace detail
+
+inline constexpr Limbs kPPlus1Over4 = detail::p_plus_1_over_4();
+inline constexpr Limbs kPMinus1Over2 = detail::p_minus_1_over_2();
+inline constexpr Limbs kPMinus3Over4 = detail::p_minus_3_over_4();
+
+// Zero maps to zero.
+constexpr Fp inverse(const Fp& a) {
+    if (a.is_zero()) return a;
+    return detail::binary_inverse(a);
+}
+
+constexpr Fp inverse_by_fermat(const Fp& a) {
+    Limbs e;
+    limbs_sub(e, kP, Limbs{{2}});
+    return pow(a, e);
+}
+
+// A square root of a if a is a square (p = 3 mod 4: a^((p+1)/4)); false otherwise.
+constexpr bool sqrt(const Fp& a, Fp& root) {
+    root = pow(a, kPPlus1Over4);
+    return sqr(root) == a;
+}
+
+// RFC 9380 sgn0 for m = 1: the parity of the canonical integer.
+constexpr bool sgn0(const Fp& a) {
+    return fp_to_limbs(a).w[0] & 1;
+}
+
+// "Lexicographically largest" of the compressed encodings: the canonical integer > (p-1)/2.
+constexpr bool lexicographically_largest(const Fp& a) {
+    return limbs_less(kPMinus1Over2, fp_to_limbs(a));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fp2 = Fp[u]/(u^2 + 1): c0 + c1*u
+struct Fp2 {
+    Fp c0, c1;
+
+    static constexpr Fp2 zero() { return {}; }
+    static constexpr Fp2 one() { return {Fp::one(), Fp::zero()}; }
+    constexpr bool is_zero() const { return c0.is_zero() && c1.is_zero(); }
+    friend constexpr bool operator==(const Fp2&, const Fp2&) = default;
+};
+
+constexpr Fp2 operator+(const Fp2& a, const Fp2& b) {
+    return {a.c0 + b.c0, a.c1 + b.c1};
+}
+constexpr Fp2 operator-(const Fp2& a, const Fp2& b) {
+    return {a.c0 - b.c0, a.c1 - b.c1};
+}
+constexpr Fp2 operator-(const Fp2& a) {
+    return {-a.c0, -a.c1};
+}
+constexpr Fp2 dbl(const Fp2& a) {
+    return a + a;
+}
+constexpr Fp2 conj(const Fp2& a) {
+    return {a.c0, -a.c1};
+}
+
+namespace detail {
+
+struct Wide {
+    uint64_t w[2 * kLimbs];
+};
+
+// (c2:c1:c0) += a
+constexpr void add3(uint64_t& c0, uint64_t& c1, uint64_t& c2, uint64_t a) {
+    uint64_t cf = 0;
+    c0 = addc(c0, a, 0, cf);
+    c1 = addc(c1, 0, cf, cf);
+    c2 += cf;
+}
+
+// The full 768-bit product, by product scanning as in operator*(Fp, Fp).
+constexpr Wide mul_wide(const Limbs& a, const Limbs& b) {
+    Wide t{};
+    uint64_t c0 = 0, c1 = 0, c2 = 0;
+#pragma GCC unroll 11
+    for (int k = 0; k < 2 * kLimbs - 1; ++k) {
+#pragma GCC unroll 6
+        for (int i = k < kLimbs ? 0 : k - kLimbs + 1; i <= k && i < kLimbs; ++i)
+            mac3(c0, c1, c2, a.w[i], b.w[k - i]);
+        t.w[k] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+    t.w[2 * kLimbs - 1] = c0;
+    return t;
+}
+
+constexpr Wide wide_add(const Wide& a, const Wide& b) {
+    Wide r;
+    uint64_t c = 0;
+    for (int i = 0; i < 2 * kLimbs; ++i)
+        r.w[i] = addc(a.w[i], b.w[i], c, c);
+    return r;
+}
+
+// a - b; the callers guarantee a >= b.
+constexpr Wide wide_sub(const Wide& a, const Wide& b) {
+    Wide r;
+    uint64_t br = 0;
+    for (int i = 0; i < 2 * kLimbs; ++i)
+        r.w[i] = subb(a.w[i], b.w[i], br, br);
+    return r;
+}
+
+// Montgomery reduction t/R mod p for t < p*R, by product scanning; the result is below 2p
+// before the final subtraction.
+constexpr Fp redc(const Wide& t) {
+    uint64_t m[kLimbs] = {};
+    uint64_t r[kLimbs] = {};
+    uint64_t c0 = 0, c1 = 0, c2 = 0;
+#pragma GCC unroll 6
+    for (int k = 0; k < kLimbs; ++k) {
+        add3(c0, c1, c2, t.w[k]);
+#pragma GCC unroll 6
+        for (int i = 0; i < k; ++i)
+            mac3(c0, c1, c2, m[i], kP.w[k - i]);
+        m[k] = c0 * kPInv;
+        mac3(c0, c1, c2, m[k], kP.w[0]);  // clears the low word
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+#pragma GCC unroll 6
+    for (int k = kLimbs; k < 2 * kLimbs; ++k) {
+        add3(c0, c1, c2, t.w[k]);
+#pragma GCC unroll 6
+        for (int i = k - kLimbs + 1; i < kLimbs; ++i)
+            mac3(c0, c1, c2, m[i], kP.w[k - i]);
+        r[k - kLimbs] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
+    }
+    return reduce_once(r);
+}
+
+inline constexpr Wide kPSquared = mul_wide(kP, kP);
+
+}  // namespace detail
+
+// Karatsuba with delayed reduction: three products, two reductions. c0 = a0b0 - a1b1 + p^2 and
+// c1 = (a0+a1)(b0+b1) - a0b0 - a1b1 lie in [0, 2p^2) and 2p^2 < pR (p < 2^381).
+constexpr Fp2 operator*(const Fp2& a, const Fp2& b) {
+#if defined(__x86_64__)
+    if (!std::is_constant_evaluated() && detail::kHasMulx) {
+        // Three fast Montgomery products beat three wide products and two reductions here.
+        const Fp v0 = a.c0 * b.c0;
+        const Fp v1 = a.c1 * b.c1;
+        return {v0 - v1, (a.c0 + a.c1) * (b.c0 + b.c1) - v0 - v1};
+    }
+#endif
+    const detail::Wide v0 = detail::mul_wide(a.c0.m, b.c0.m);
+    const detail::Wide v1 = detail::mul_wide(a.c1.m, b.c1.m);
+    Limbs sa, sb;
+    limbs_add(sa, a.c0.m, a.c1.m);
+    limbs_add(sb, b.c0.m, b.c1.m);
+    const detail::Wide v2 = detail::mul_wide(sa, sb);
+    const Fp c0 = detail::redc(detail::wide_sub(detail::wide_add(v0, detail::kPSquared), v1));
+    const Fp c1 = detail::redc(detail::wide_sub(v2, detail::wide_add(v0, v1)));
+    return {c0, c1};
+}
+
+constexpr Fp2 operator*(const Fp2& a, const Fp& s) {
+    return {a.c0 * s, a.c1 * s};
+}
+
+constexpr Fp2 sqr(const Fp2& a) {
+    const Fp t = a.c0 * a.c1;
+    return {(a.c0 + a.c1) * (a.c0 - a.c1), t + t};
+}
+
+constexpr Fp2& operator+=(Fp2& a, const Fp2& b) {
+    return a = a + b;
+}
+constexpr Fp2& operator-=(Fp2& a, const Fp2& b) {
+    return a = a - b;
+}
+constexpr Fp2& operator*=(Fp2& a, const Fp2& b) {
+    return a = a * b;
+}
+
+constexpr Fp2 half(const Fp2& a) {
+    return {half(a.c0), half(a.c1)};
+}
+
+// Multiplication by xi = 1 + u: (a + bu)(1 + u) = (a - b) + (a + b)u.
+constexpr Fp2 mul_by_xi(const Fp2& a) {
+    return {a.c0 - a.c1, a.c0 + a.c1};
+}
+
+constexpr Fp2 inverse(const Fp2& a) {
+    const Fp n = inverse(sqr(a.c0) + sqr(a.c1));
+    return {a.c0 * n, -(a.c1 * n)};
+}
+
+constexpr Fp2 fp2_from_u64(uint64_t c0, uint64_t c1) {
+    return {fp_from_u64(c0), fp_from_u64(c1)};
+}
+
+// A square root of a if there is one (Adj and Rodriguez-Henriquez, "Square root computation over
+// even extension fields", 2014, Algorithm 9, for p = 3 mod 4); false otherwise.
+constexpr bool sqrt(const Fp2& a, Fp2& root) {
+    const Fp2 a1 = pow(a, kPMinus3Over4);
+    const Fp2 alpha = sqr(a1) * a;
+    const Fp2 x0 = a1 * a;
+    const Fp2 minus_one = -Fp2::one();
+    if (alpha == minus_one) {
+        root = {-x0.c1, x0.c0};  // u * x0
+    } else {
+        const Fp2 b = pow(alpha + Fp2::one(), kPMinus1Over2);
+        root = b * x0;
+    }
+    return sqr(root) == a;
+}
+
+// RFC 9380 sgn0 for m = 2.
+constexpr bool sgn0(const Fp2& a) {
+    const bool sign0 = sgn0(a.c0);
+    const bool zero0 = a.c0.is_zero();
+    return sign0 || (zero0 && sgn0(a.c1));
+}
+
+// The compressed encodings' "lexicographically largest" for Fp2: decided by c1, or by c0 when
+// c1 is zero.
+constexpr bool lexicographically_largest(const Fp2& a) {
+    return a.c1.is_zero() ? lexicographically_largest(a.c0) : lexicographically_largest(a.c1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fp6 = Fp2[v]/(v^3 - xi): c0 + c1*v + c2*v^2
+struct Fp6 {
+    Fp2 c0, c1, c2;
+
+    static constexpr Fp6 zero() { return {}; }
+    static constexpr Fp6 one() { return {Fp2::one(), Fp2::zero(), Fp2::zero()}; }
+    constexpr bool is_zero() const { return c0.is_zero() && c1.is_zero() && c2.is_zero(); }
+    friend constexpr bool operator==(const Fp6&, const Fp6&) = default;
+};
+
+constexpr Fp6 operator+(const Fp6& a, const Fp6& b) {
+    return {a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2};
+}
+constexpr Fp6 operator-(const Fp6& a, const Fp6& b) {
+    return {a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2};
+}
+constexpr Fp6 operator-(const Fp6& a) {
+    return {-a.c0, -a.c1, -a.c2};
+}
+
+constexpr Fp6 operator*(const Fp6& a, const Fp6& b) {
+    const Fp2 t0 = a.c0 * b.c0;
+    const Fp2 t1 = a.c1 * b.c1;
+    const Fp2 t2 = a.c2 * b.c2;
+    return {t0 + mul_by_xi((a.c1 + a.c2) * (b.c1 + b.c2) - t1 - t2),
+            (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1 + mul_by_xi(t2),
+            (a.c0 + a.c2) * (b.c0 + b.c2) - t0 - t2 + t1};
+}
+
+constexpr Fp6 operator*(const Fp6& a, const Fp2& s) {
+    return {a.c0 * s, a.c1 * s, a.c2 * s};
+}
+
+// a * (b0 + b1*v): five Fp2 multiplications.
+constexpr Fp6 mul_by_01(const Fp6& a, const Fp2& b0, const Fp2& b1) {
+    const Fp2 t0 = a.c0 * b0;
+    const Fp2 t1 = a.c1 * b1;
+    return {t0 + mul_by_xi(a.c2 * b1), (a.c0 + a.c1) * (b0 + b1) - t0 - t1, t1 + a.c2 * b0};
+}
+
+// a * (b1*v): three Fp2 multiplications.
+constexpr Fp6 mul_by_1(const Fp6& a, const Fp2& b1) {
+    return {mul_by_xi(a.c2 * b1), a.c0 * b1, a.c1 * b1};
+}
+
+constexpr Fp6 mul_by_v(const Fp6& a) {
+    return {mul_by_xi(a.c2), a.c0, a.c1};
+}
+
+constexpr Fp6 sqr(const Fp6& a) {
+    const Fp2 s0 = sqr(a.c0);
+    const Fp2 s1 = dbl(a.c0 * a.c1);
+    const Fp2 s2 = sqr(a.c0 - a.c1 + a.c2);
+    const Fp2 s3 = dbl(a.c1 * a.c2);
+    const Fp2 s4 = sqr(a.c2);
+    return {s0 + mul_by_xi(s3), s1 + mul_by_xi(s4), s1 + s2 + s3 - s0 - s4};
+}
+
+constexpr Fp6 inverse(const Fp6& a) {
+    const Fp2 t0 = sqr(a.c0) - mul_by_xi(a.c1 * a.c2);
+    const Fp2 t1 = mul_by_xi(sqr(a.c2)) - a.c0 * a.c1;
+    const Fp2 t2 = sqr(a.c1) - a.c0 * a.c2;
+    const Fp2 norm = a.c0 * t0 + mul_by_xi(a.c2 * t1 + a.c1 * t2);
+    const Fp2 n = inverse(norm);
+    return {t0 * n, t1 * n, t2 * n};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fp12 = Fp6[w]/(w^2 - v). As a polynomial in w over Fp2 (w^6 = xi) the coefficient of w^k is:
+// k=0 c0.c0, k=1 c1.c0, k=2 c0.c1, k=3 c1.c1, k=4 c0.c2, k=5 c1.c2.
+struct Fp12 {
+    Fp6 c0, c1;
+
+    static constexpr Fp12 one() { return {Fp6::one(), Fp6::zero()}; }
+    friend constexpr bool operator==(const Fp12&, const Fp12&) = default;
+};
+
+constexpr Fp12 operator*(const Fp12& a, const Fp12& b) {
+    const Fp6 t0 = a.c0 * b.c0;
+    const Fp6 t1 = a.c1 * b.c1;
+    return {t0 + mul_by_v(t1), (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1};
+}
+
+constexpr Fp12 sqr(const Fp12& a) {
+    const Fp6 t = a.c0 * a.c1;
+    const Fp6 c0 = (a.c0 + a.c1) * (a.c0 + mul_by_v(a.c1)) - t - mul_by_v(t);
+    return {c0, t + t};
+}
+
+constexpr Fp12 conj(const Fp12& a) {
+    return {a.c0, -a.c1};
+}
+
+constexpr Fp12 inverse(const Fp12& a) {
+    const Fp6 n = inverse(sqr(a.c0) - mul_by_v(sqr(a.c1)));
+    return {a.c0 * n, -(a.c1 * n)};
+}
+
+// Multiplication by a line value a + b*w^2 + c*w^3 = (a + b*v) + (c*v)*w, the shape of the lines
+// of the M-type twist (bls12_381_pairing.cpp).
+constexpr Fp12 mul_by_line(const Fp12& f, const Fp2& a, const Fp2& b, const Fp2& c) {
+    const Fp6 t0 = mul_by_01(f.c0, a, b);
+    const Fp6 t1 = mul_by_1(f.c1, c);
+    const Fp6 c1 = mul_by_01(f.c0 + f.c1, a, b + c) - t0 - t1;
+    return {t0 + mul_by_v(t1), c1};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frobenius constants: gamma1[k] = xi^(k(p-1)/6), gamma2[k] = gamma1[k]^(p+1) (in Fp).
+namespace detail {
+
+struct FrobeniusConstants {
+    Fp2 gamma1[6];
+    Fp2 gamma2[6];
+};
+
+constexpr Limbs divide_small(const Limbs& n, uint64_t d) {
+    Limbs q{};
+    u128 rem = 0;
+    for (int i = kLimbs - 1; i >= 0; --i) {
+        const u128 cur = (rem << 64) | n.w[i];
+        q.w[i] = static_cast<uint64_t>(cur / d);
+        rem = cur % d;
+    }
+    return q;
+}
+
+constexpr FrobeniusConstants make_frobenius_constants() {
+    Limbs e;
+    limbs_sub(e, kP, Limbs{{1}});
+    const Fp2 g = pow(Fp2{Fp::one(), Fp::one()}, divide_small(e, 6));
+    FrobeniusConstants c{};
+    c.gamma1[0] = Fp2::one();
+    for (int k = 1; k < 6; ++k)
+        c.gamma1[k] = c.gamma1[k - 1] * g;
+    for (int k = 0; k < 6; ++k)
+        c.gamma2[k] = c.gamma1[k] * conj(c.gamma1[k]);
+    return c;
+}
+
+}  // namespace detail
+
+inline constexpr detail::FrobeniusConstants kFrob = detail::make_frobenius_constants();
+
+constexpr Fp12 frobenius(const Fp12& f) {
+    return {{conj(f.c0.c0), conj(f.c0.c1) * kFrob.gamma1[2], conj(f.c0.c2) * kFrob.gamma1[4]},
+            {conj(f.c1.c0) * kFrob.gamma1[1], conj(f.c1.c1) * kFrob.gamma1[3],
+             conj(f.c1.c2) * kFrob.gamma1[5]}};
+}
+
+constexpr Fp12 frobenius2(const Fp12& f) {
+    return {
+        {f.c0.c0, f.c0.c1 * kFrob.gamma2[2].c0, f.c0.c2 * kFrob.gamma2[4].c0},
+        {f.c1.c0 * kFrob.gamma2[1].c0, f.c1.c1 * kFrob.gamma2[3].c0, f.c1.c2 * kFrob.gamma2[5].c0}};
+}
+
+// Squaring in the cyclotomic subgroup (Granger-Scott), as in bn254_field.hpp.
+constexpr Fp12 cyclotomic_sqr(const Fp12& f) {
+    auto fp4_sqr = [](const Fp2& x, const Fp2& y, Fp2& out0, Fp2& out1) {
+        const Fp2 x2 = sqr(x);
+        const Fp2 y2 = sqr(y);
+        out0 = x2 + mul_by_xi(y2);
+        out1 = sqr(x + y) - x2 - y2;
+    };
+    const Fp2 &g0 = f.c0.c0, &g1 = f.c1.c0, &g2 = f.c0.c1, &g3 = f.c1.c1, &g4 = f.c0.c2,
+              &g5 = f.c1.c2;
+    Fp2 a0, a1, b0, b1, c0, c1;
+    fp4_sqr(g0, g3, a0, a1);
+    fp4_sqr(g1, g4, b0, b1);
+    fp4_sqr(g2, g5, c0, c1);
+    const Fp2 sc0 = mul_by_xi(c1);
+    const Fp2 sc1 = c0;
+    auto three_minus_two = [](const Fp2& sq, const Fp2& g) { return dbl(sq - g) + sq; };
+    auto three_plus_two = [](const Fp2& sq, const Fp2& g) { return dbl(sq + g) + sq; };
+    const Fp2 n0 = three_minus_two(a0, g0);
+    const Fp2 n3 = three_plus_two(a1, g3);
+    const Fp2 n1 = three_plus_two(sc0, g1);
+    const Fp2 n4 = three_minus_two(sc1, g4);
+    const Fp2 n2 = three_minus_two(b0, g2);
+    const Fp2 n5 = three_plus_two(b1, g5);
+    return {{n0, n2, n4}, {n1, n3, n5}};
+}
+
+}  // namespace krnl::evm::bls12_381
