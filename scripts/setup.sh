@@ -6,6 +6,8 @@ packages=(
     libsecp256k1-dev libssl-dev libgmp-dev
     nlohmann-json3-dev robin-map-dev libgtest-dev libgmock-dev
     liblmdb-dev libboost-dev libtomlplusplus-dev libsodium-dev nodejs
+    # anvil's state files are gzip (src/chain/gzip.cpp)
+    zlib1g-dev
     # tests/fuzz: libFuzzer, a clang whose <expected> works, llvm-symbolizer for crash stacks
     clang-19 libclang-rt-19-dev llvm-19
 )

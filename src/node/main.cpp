@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "aa/bundler_api.hpp"
+#include "chain/state_dump.hpp"
 #include "common/hd_wallet.hpp"
 #include "common/secp256k1.hpp"
 #include "engine/keystore.hpp"
@@ -38,8 +39,11 @@ void usage(std::ostream& out) {
            "  --port N           the port of the first chain\n"
            "  --host ADDR        the address to listen on (default 127.0.0.1)\n"
            "  --block-time MS    mine a block every MS milliseconds instead of per transaction\n"
-           "  --hardfork NAME    run every chain at cancun, prague (the default) or osaka\n"
+           "  --hardfork NAME    run every chain at cancun, prague or osaka (the default)\n"
            "  --threads N        RPC threads per chain (default 4)\n"
+           "  --load-state FILE  load an anvil state file into the first chain at start\n"
+           "  --dump-state FILE  write the first chain's state to FILE (anvil's JSON) at exit\n"
+           "  --state FILE       both: load FILE if it exists, write it at exit\n"
            "  --quiet            print only the chain URLs\n"
            "  --version, --help\n";
 }
@@ -122,6 +126,8 @@ int main(int argc, char** argv) {
     std::optional<uint64_t> block_time;
     std::optional<evm::Revision> hardfork;
     std::optional<unsigned> threads;
+    std::optional<std::string> load_state_path, dump_state_path;
+    bool load_state_if_present = false;  // --state: a missing file is a fresh start
     bool quiet = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -174,6 +180,14 @@ int main(int argc, char** argv) {
                 return 2;
             }
             hardfork = *rev;
+        } else if (arg == "--load-state") {
+            if (!(load_state_path = value())) return 2;
+        } else if (arg == "--dump-state") {
+            if (!(dump_state_path = value())) return 2;
+        } else if (arg == "--state") {
+            if (!(dump_state_path = value())) return 2;
+            load_state_path = dump_state_path;
+            load_state_if_present = true;
         } else if (arg == "--threads") {
             auto n = number(256);
             if (!n || *n == 0) return 2;
@@ -269,6 +283,18 @@ int main(int argc, char** argv) {
             return 1;
         }
         rc->chain = std::move(*chain);
+        // State files (anvil's format) belong to the first chain, as --port does.
+        if (load_state_path && running.empty() &&
+            !(load_state_if_present && !std::filesystem::exists(*load_state_path))) {
+            auto loaded = chain::load_state_file(*rc->chain, *load_state_path);
+            if (!loaded) {
+                std::cerr << "krnld: --load-state " << loaded.error() << "\n";
+                return 1;
+            }
+            if (!quiet)
+                std::cout << "loaded " << loaded->accounts << " accounts from " << *load_state_path
+                          << "\n";
+        }
         rc->chain->analysis_cache().set_max_bytes(config.limits.analysis_cache_bytes);
         router->add_embedded(*rc->chain);
         rpc::EthApiOptions api_options;
@@ -294,7 +320,7 @@ int main(int argc, char** argv) {
         };
         if (entry.block_time_ms > 0) {
             rc->chain->set_automine(false);
-            rc->miner->set_interval(entry.block_time_ms);
+            rc->api->mine_at_interval(entry.block_time_ms);
         }
         rc->api->register_methods(rc->methods);
         if (config.bundler.enabled && (!accounts.empty() || config.bundler.keystore)) {
@@ -503,6 +529,14 @@ int main(int argc, char** argv) {
     for (auto& rc : running) {
         rc->miner.reset();
         finished = rc->server->stop() && finished;
+    }
+    // After the servers stop, so the file holds every acknowledged change.
+    if (dump_state_path && !running.empty()) {
+        if (auto written = chain::write_state_file(*running.front()->chain, *dump_state_path))
+            std::cout << "krnld: state written to " << *dump_state_path << std::endl;
+        else
+            std::cerr << "krnld: --dump-state " << *dump_state_path << ": " << written.error()
+                      << std::endl;
     }
     if (!finished) {
         // Kernels or peers still hold requests: what is committed is committed (each block is

@@ -8,6 +8,7 @@
 
 #include "chain/receipt.hpp"
 #include "common/keccak.hpp"
+#include "rpc/eth_config.hpp"
 #include "state/trie_proof.hpp"
 
 namespace krnl::rpc {
@@ -40,6 +41,13 @@ void EthApi::register_methods(MethodTable& m) {
     register_filters(m);
     register_debug(m);
     register_raw(m);
+    register_sync(m);
+    register_call_many(m);
+    register_trace(m);
+    register_ots(m);
+    register_simulate(m);
+    register_state_file(m);
+    register_anvil(m);
 }
 
 Result<std::optional<uint64_t>> EthApi::find_block(const ChainReader& reader, const Params& p,
@@ -102,8 +110,14 @@ std::string EthApi::new_id() {
 }
 
 void EthApi::register_state(MethodTable& m) {
-    m.add("web3_clientVersion",
-          [this](const json&, CallContext&) -> Result<json> { return options_.client_version; });
+    m.add("web3_clientVersion", [this](const json&, CallContext&) -> Result<json> {
+        return client_version_with_fork(options_.client_version, chain_.config().revision);
+    });
+    m.add("eth_config", [this](const json&, CallContext&) -> Result<json> {
+        auto reader = chain_.reader();
+        return eth_config_json(chain_.config().revision, chain_.config().chain_id,
+                               chain::block_hash(*reader.header(0)));
+    });
     m.add("web3_sha3", [](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         KRNL_RPC_TRY(data, p.data(0));
@@ -239,6 +253,25 @@ void EthApi::register_state(MethodTable& m) {
     });
 }
 
+json EthApi::block_receipts_json(const ChainReader& reader, uint64_t number) const {
+    auto block = reader.block(number);
+    auto receipts = reader.receipts(number);
+    if (!block || !receipts) return nullptr;
+    const auto senders = reader.senders(number);
+    const TxPosition base{*reader.hash(number), number, 0,
+                          block->header.base_fee_per_gas.value_or(uint256{})};
+    json out = json::array();
+    uint64_t log_index = 0;
+    for (size_t i = 0; i < receipts->size(); ++i) {
+        TxPosition p = base;
+        p.index = i;
+        out.push_back(receipt_json((*receipts)[i], block->transactions[i], senders.at(i), p,
+                                   log_index, block->header.timestamp));
+        log_index += (*receipts)[i].logs.size();
+    }
+    return out;
+}
+
 void EthApi::register_blocks(MethodTable& m) {
     auto block_by = [this](bool by_hash) {
         return [this, by_hash](const json& params, CallContext&) -> Result<json> {
@@ -317,24 +350,8 @@ void EthApi::register_blocks(MethodTable& m) {
               return tx_at(reader, *n, index);
           });
 
-    // All receipts of one block, with log indexes running across the block.
-    auto block_receipts = [](const ChainReader& reader, uint64_t number) -> json {
-        auto block = reader.block(number);
-        auto receipts = reader.receipts(number);
-        if (!block || !receipts) return nullptr;
-        const auto senders = reader.senders(number);
-        const TxPosition base{*reader.hash(number), number, 0,
-                              block->header.base_fee_per_gas.value_or(uint256{})};
-        json out = json::array();
-        uint64_t log_index = 0;
-        for (size_t i = 0; i < receipts->size(); ++i) {
-            TxPosition p = base;
-            p.index = i;
-            out.push_back(receipt_json((*receipts)[i], block->transactions[i], senders.at(i), p,
-                                       log_index, block->header.timestamp));
-            log_index += (*receipts)[i].logs.size();
-        }
-        return out;
+    auto block_receipts = [this](const ChainReader& reader, uint64_t number) {
+        return block_receipts_json(reader, number);
     };
     m.add("eth_getTransactionReceipt",
           [this, block_receipts](const json& params, CallContext&) -> Result<json> {

@@ -3,7 +3,9 @@
 // names anvil and Hardhat use (evm_*, anvil_*, hardhat_*).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -35,6 +37,15 @@ struct EthApiOptions {
     uint64_t max_blocks_mined_per_request = 100'000;  // dev mining, per request and its batch
     uint64_t max_fee_history_blocks = 1024;           // eth_feeHistory (geth)
     size_t max_fee_history_percentiles = 100;         // eth_feeHistory (geth)
+    // eth_send*TransactionSync (EIP-7966): the wait without a timeout argument, the longest one
+    // a caller may ask for, and how many requests may wait at once.
+    std::chrono::milliseconds tx_sync_default_timeout{2000};
+    std::chrono::milliseconds tx_sync_max_timeout{60'000};
+    size_t max_tx_sync_waiters = 64;
+    size_t max_storage_values = 1024;        // eth_getStorageValues, slots of all accounts (geth)
+    size_t max_bundle_calls = 1000;          // eth_callMany, trace_callMany: calls of one request
+    uint64_t max_trace_filter_blocks = 100;  // trace_filter's block range (reth's default)
+    uint64_t max_ots_scan_blocks = 1000;  // ots_search*, ots_getContractCreator: blocks per request
     // EVM time, concurrency, trace output, transaction and override sizes (evm_limits.hpp).
     EvmLimits evm;
 };
@@ -50,6 +61,8 @@ public:
     // Interval mining lives with whoever owns timers (the node); evm_setIntervalMining calls this
     // with the interval in milliseconds (0: off).
     std::function<void(uint64_t interval_ms)> set_interval_mining;
+    // Sets the interval through `set_interval_mining` and remembers it (anvil_getIntervalMining).
+    void mine_at_interval(uint64_t interval_ms);
 
 private:
     // Registration of each group (eth_api.cpp, eth_api_send.cpp, eth_api_dev.cpp,
@@ -64,6 +77,56 @@ private:
     void register_debug(MethodTable& m);
     // txpool contents, eth_getAccount, headers, raw encodings, by sender and nonce.
     void register_raw(MethodTable& m);
+    // EIP-7966's synchronous sends, eth_signTransaction, eth_fillTransaction (eth_api_sync.cpp).
+    void register_sync(MethodTable& m);
+    // eth_getStorageValues and eth_callMany (eth_api_call_many.cpp).
+    void register_call_many(MethodTable& m);
+    // Parity's trace_* (eth_api_trace.cpp).
+    void register_trace(MethodTable& m);
+    // Otterscan's ots_* (eth_api_ots.cpp).
+    void register_ots(MethodTable& m);
+    // eth_simulateV1 (eth_api_simulate.cpp).
+    void register_simulate(MethodTable& m);
+    // anvil_dumpState, anvil_loadState (eth_api_state_file.cpp).
+    void register_state_file(MethodTable& m);
+    // anvil's and Hardhat's aliases of the methods above and anvil's smaller methods
+    // (eth_api_anvil.cpp); registered last, since aliases copy registered handlers.
+    void register_anvil(MethodTable& m);
+    // Sets the token's storage slot that the view `calldata` (balanceOf, allowance) reads to
+    // `amount`, found as anvil finds it (the slots the view reads, each tried); null, or an error
+    // naming `what` when no slot holds the view's answer.
+    Result<json> set_erc20_slot(const address& token, bytes calldata, const uint256& amount,
+                                std::string_view what);
+
+    // A transaction object filled as eth_sendTransaction fills it (nonce, fees, type, and gas by
+    // estimate); `key` is the dev account that can sign it, if any.
+    struct FilledTx {
+        chain::Transaction tx;
+        address from;
+        const DevAccount* key = nullptr;
+    };
+    Result<FilledTx> fill_transaction(const json& obj, bool require_from);
+    // eth_sendRawTransaction's work: decodes and submits (params: [raw], nothing more).
+    Result<hash256> send_raw_transaction(const json& params);
+    // eth_sendTransaction's work: fills, signs (or sends as an impersonated account), submits.
+    // `any_sender`: from any address, unsigned (eth_sendUnsignedTransaction).
+    Result<hash256> send_transaction(const json& params, bool any_sender = false);
+    // The receipt of `hash` once a block holds it; EIP-7966's code 4 past `timeout`.
+    Result<json> wait_for_receipt(const hash256& hash, std::chrono::milliseconds timeout);
+    // Block `number` re-executed on its parent's state with Parity's tracer on each transaction
+    // (all of them, or only transaction `only`): one {output, trace, stateDiff, vmTrace,
+    // transactionHash} per traced transaction, trace entries not yet localized (and the
+    // callTracer's frame tree as callFrame, `with_call_frame`). Runs under `run`'s
+    // time limit; the traces' output is counted against `bytes_left` (0: no cap).
+    Result<json> parity_block(const chain::ChainReader& reader, uint64_t number,
+                              std::optional<size_t> only, bool trace, bool state_diff, EvmRun& run,
+                              uint64_t& bytes_left, bool with_call_frame = false);
+    // Where the mined transaction of `sender` with `nonce` is (bisection over the account's nonce).
+    std::optional<chain::TxLocation> find_by_sender_and_nonce(const chain::ChainReader& reader,
+                                                              const address& sender,
+                                                              uint64_t nonce) const;
+    // All receipts of one block, with log indexes running across the block; null if none.
+    json block_receipts_json(const chain::ChainReader& reader, uint64_t number) const;
 
     Result<uint64_t> resolve(const chain::ChainReader& reader, const BlockRef& ref) const;
     // The block that argument `i` names by hash or by number/tag; nullopt when there is none
@@ -109,6 +172,19 @@ private:
     std::string new_id();
 
     DeadlineTimer evm_timer_;
+
+    // Blocks committed, for the synchronous sends waiting on one.
+    std::mutex mined_mutex_;
+    std::condition_variable mined_;
+    uint64_t blocks_seen_ = 0;
+    std::atomic<size_t> sync_waiters_{0};
+
+    // anvil's switches (eth_api_anvil.cpp): every sender impersonated; the interval mining runs at
+    // (ms, 0: off); request logging as last set (kept for anvil_setLoggingEnabled: krnld does not
+    // log requests).
+    std::atomic<bool> auto_impersonate_{false};
+    std::atomic<uint64_t> interval_mining_ms_{0};
+    std::atomic<bool> logging_enabled_{true};
 };
 
 }  // namespace krnl::rpc

@@ -108,7 +108,7 @@ void EthApi::register_dev(MethodTable& m) {
         KRNL_RPC_TRY(ms, number_or_quantity(p, 0));
         if (!set_interval_mining)
             return error(code::kServerError, "interval mining is not available");
-        set_interval_mining(ms);
+        mine_at_interval(ms);
         return true;
     });
 

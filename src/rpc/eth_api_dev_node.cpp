@@ -6,6 +6,7 @@
 #include <array>
 
 #include "rpc/eth_api.hpp"
+#include "rpc/eth_config.hpp"
 
 namespace krnl::rpc {
 namespace {
@@ -138,7 +139,8 @@ void EthApi::register_dev_node(MethodTable& m) {
             snapshots[to_quantity(id)] = json::array({block, hash ? json(to_hex(*hash)) : json()});
         }
         return json{
-            {"clientVersion", options_.client_version},
+            {"clientVersion",
+             client_version_with_fork(options_.client_version, chain_.config().revision)},
             {"chainId", chain_.config().chain_id},
             {"instanceId", instance_id()},
             {"latestBlockNumber", head},

@@ -287,6 +287,11 @@ void EthApi::register_filters(MethodTable& m) {
 }
 
 void EthApi::on_block(const chain::BlockEvent& event) {
+    {
+        std::lock_guard mined_lock(mined_mutex_);
+        ++blocks_seen_;
+    }
+    mined_.notify_all();
     std::lock_guard lock(filters_mutex_);
     if (subscriptions_.empty()) return;
     json head = block_json(event.block, event.hash, event.senders, false);

@@ -266,35 +266,42 @@ void EthApi::register_raw(MethodTable& m) {
                   if (t.sender == sender && t.tx.nonce == nonce)
                       return transaction_json(t.tx, t.sender, std::nullopt);
               auto reader = chain_.reader();
-              auto nonce_at = [&](uint64_t number) {
-                  const auto acc = reader.state_at(number)->read_account(sender);
-                  return acc ? acc->nonce : 0;
-              };
-              if (nonce_at(reader.head()) <= nonce) return json(nullptr);
-              // The first block after which the account's nonce is past `nonce`. Dev edits
-              // (anvil_setNonce) can make the nonce go back; then the block found is checked
-              // and the answer is null if the transaction is not in it.
-              uint64_t low = 0, high = reader.head();
-              while (low < high) {
-                  const uint64_t mid = low + (high - low) / 2;
-                  if (nonce_at(mid) > nonce)
-                      high = mid;
-                  else
-                      low = mid + 1;
-              }
-              const auto block = reader.block(low);
-              if (!block) return json(nullptr);
-              const auto senders = reader.senders(low);
-              for (size_t i = 0; i < block->transactions.size() && i < senders.size(); ++i) {
-                  const chain::Transaction& tx = block->transactions[i];
-                  if (senders[i] == sender && tx.nonce == nonce)
-                      return transaction_json(
-                          tx, sender,
-                          TxPosition{*reader.hash(low), low, i,
-                                     block->header.base_fee_per_gas.value_or(uint256{})});
-              }
-              return json(nullptr);
+              const auto loc = find_by_sender_and_nonce(reader, sender, nonce);
+              if (!loc) return json(nullptr);
+              const auto block = reader.block(loc->block_number);
+              return transaction_json(
+                  block->transactions[loc->index], sender,
+                  TxPosition{*reader.hash(loc->block_number), loc->block_number, loc->index,
+                             block->header.base_fee_per_gas.value_or(uint256{})});
           });
+}
+
+std::optional<chain::TxLocation> EthApi::find_by_sender_and_nonce(const ChainReader& reader,
+                                                                  const address& sender,
+                                                                  uint64_t nonce) const {
+    auto nonce_at = [&](uint64_t number) {
+        const auto acc = reader.state_at(number)->read_account(sender);
+        return acc ? acc->nonce : 0;
+    };
+    if (nonce_at(reader.head()) <= nonce) return std::nullopt;
+    // The first block after which the account's nonce is past `nonce`. Dev edits
+    // (anvil_setNonce) can make the nonce go back; then the block found is checked
+    // and the answer is none if the transaction is not in it.
+    uint64_t low = 0, high = reader.head();
+    while (low < high) {
+        const uint64_t mid = low + (high - low) / 2;
+        if (nonce_at(mid) > nonce)
+            high = mid;
+        else
+            low = mid + 1;
+    }
+    const auto block = reader.block(low);
+    if (!block) return std::nullopt;
+    const auto senders = reader.senders(low);
+    for (size_t i = 0; i < block->transactions.size() && i < senders.size(); ++i)
+        if (senders[i] == sender && block->transactions[i].nonce == nonce)
+            return chain::TxLocation{low, static_cast<uint32_t>(i)};
+    return std::nullopt;
 }
 
 }  // namespace krnl::rpc

@@ -57,6 +57,109 @@ RpcError EthApi::evm_timeout_error(bool trace) const {
                                       : "execution aborted (timeout = " + limit + ")"};
 }
 
+Result<EthApi::FilledTx> EthApi::fill_transaction(const json& obj, bool require_from) {
+    KRNL_RPC_TRY(request, parse_call_request(obj));
+    KRNL_RPC_TRY(explicit_nonce, parse_nonce(obj));
+    if (!request.from && require_from)
+        return error(code::kInvalidParams, "invalid argument 0: from is required");
+    FilledTx filled;
+    filled.from = request.from.value_or(address{});
+    filled.key = dev_account(filled.from);
+
+    auto reader = chain_.reader();
+    chain::Transaction& tx = filled.tx;
+    tx.chain_id = chain_.config().chain_id;
+    tx.nonce = explicit_nonce ? *explicit_nonce : chain_.pending_nonce(filled.from);
+    tx.to = request.to;
+    tx.value = request.value;
+    tx.data = request.data;
+    if (request.access_list) tx.access_list = *request.access_list;
+    tx.authorization_list = request.authorization_list;
+    std::optional<uint64_t> type;
+    if (auto t = optional_field<uint64_t>(obj, "type", parse_u64); t && *t) type = **t;
+    if (!tx.authorization_list.empty() || type == 4) {
+        tx.type = chain::TxType::SetCode;
+    } else if (request.gas_price || type == 0 || type == 1) {
+        tx.type =
+            request.access_list || type == 1 ? chain::TxType::AccessList : chain::TxType::Legacy;
+    } else {
+        tx.type = chain::TxType::DynamicFee;
+    }
+    if (tx.type == chain::TxType::Legacy || tx.type == chain::TxType::AccessList) {
+        const uint256 price =
+            request.gas_price.value_or(default_fee_cap(chain_, options_.suggested_tip));
+        tx.max_fee_per_gas = tx.max_priority_fee_per_gas = price;
+    } else {
+        tx.max_priority_fee_per_gas = request.max_priority_fee_per_gas.value_or(
+            request.max_fee_per_gas ? std::min(*request.max_fee_per_gas, options_.suggested_tip)
+                                    : options_.suggested_tip);
+        tx.max_fee_per_gas =
+            request.max_fee_per_gas.value_or(default_fee_cap(chain_, tx.max_priority_fee_per_gas));
+    }
+    if (request.gas) {
+        tx.gas_limit = *request.gas;
+        return filled;
+    }
+    // Like Hardhat and anvil: the estimate, so a call that reverts is reported now.
+    const uint64_t head = reader.head();
+    auto view = reader.state_at(head);
+    KRNL_RPC_TRY(run, start_evm_run());
+    auto gas =
+        chain::estimate_gas([&] { return state::State(*view); }, chain_.config().revision,
+                            block_info(*reader.header(head)), request, chain_.block_gas_limit(),
+                            chain_.analysis_cache(), reader.block_hashes());
+    if (run->cancellation().cancelled()) return std::unexpected(evm_timeout_error(false));
+    if (!gas) {
+        if (gas.error().reverted)
+            return std::unexpected(revert_error(gas.error().reverted->output));
+        return error(code::kServerError, gas.error().message);
+    }
+    tx.gas_limit = *gas;
+    return filled;
+}
+
+Result<hash256> EthApi::send_raw_transaction(const json& params) {
+    Params p(params);
+    if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
+    KRNL_RPC_TRY(raw, p.data(0));
+    if (auto e = oversized(raw.size(), options_.evm.max_tx_bytes)) return std::unexpected(*e);
+    auto tx = chain::decode_transaction(raw);
+    if (!tx) return error(code::kInvalidParams, raw_decode_message(tx.error()));
+    auto hash = chain_.submit(*tx);
+    if (!hash) return error(code::kServerError, hash.error().message);
+    return *hash;
+}
+
+Result<hash256> EthApi::send_transaction(const json& params, bool any_sender) {
+    Params p(params);
+    if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
+    KRNL_RPC_TRY(obj, p.object(0));
+    KRNL_RPC_TRY(request, parse_call_request(*obj));
+    if (!request.from) return error(code::kInvalidParams, "invalid argument 0: from is required");
+    if (!any_sender && !auto_impersonate_ && dev_account(*request.from) == nullptr &&
+        !chain_.is_impersonated(*request.from))
+        return error(code::kServerError, "unknown account " + to_hex(*request.from));
+    // (The transaction itself is mined outside any time limit: only the estimate has one.)
+    KRNL_RPC_TRY(filled, fill_transaction(*obj, true));
+    chain::Transaction& tx = filled.tx;
+    std::expected<hash256, chain::SubmitError> hash;
+    if (filled.key != nullptr) {
+        if (!chain::sign_transaction(tx, filled.key->secret))
+            return error(code::kInternalError, "signing failed");
+        if (auto e = oversized(chain::encode_transaction(tx).size(), options_.evm.max_tx_bytes))
+            return std::unexpected(*e);
+        hash = chain_.submit(tx);
+    } else {
+        // Unsigned: counted with a signature's size, as it would be sent.
+        if (auto e =
+                oversized(chain::encode_transaction(tx).size() + 67, options_.evm.max_tx_bytes))
+            return std::unexpected(*e);
+        hash = chain_.submit_as(tx, filled.from);
+    }
+    if (!hash) return error(code::kServerError, hash.error().message);
+    return *hash;
+}
+
 void EthApi::register_send(MethodTable& m) {
     // The state, block context and request of eth_call / eth_estimateGas.
     struct CallSetup {
@@ -147,98 +250,14 @@ void EthApi::register_send(MethodTable& m) {
     m.add_evm("eth_estimateGas", estimate_gas);
 
     m.add("eth_sendRawTransaction", [this](const json& params, CallContext&) -> Result<json> {
-        Params p(params);
-        if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
-        KRNL_RPC_TRY(raw, p.data(0));
-        if (auto e = oversized(raw.size(), options_.evm.max_tx_bytes)) return std::unexpected(*e);
-        auto tx = chain::decode_transaction(raw);
-        if (!tx) return error(code::kInvalidParams, raw_decode_message(tx.error()));
-        auto hash = chain_.submit(*tx);
-        if (!hash) return error(code::kServerError, hash.error().message);
-        return to_hex(*hash);
+        KRNL_RPC_TRY(hash, send_raw_transaction(params));
+        return to_hex(hash);
     });
 
     // Blocking as the EVM methods are: without a gas limit it runs an estimate.
     m.add_evm("eth_sendTransaction", [this](const json& params, CallContext&) -> Result<json> {
-        Params p(params);
-        if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
-        KRNL_RPC_TRY(obj, p.object(0));
-        KRNL_RPC_TRY(request, parse_call_request(*obj));
-        KRNL_RPC_TRY(explicit_nonce, parse_nonce(*obj));
-        if (!request.from)
-            return error(code::kInvalidParams, "invalid argument 0: from is required");
-        const DevAccount* key = dev_account(*request.from);
-        if (key == nullptr && !chain_.is_impersonated(*request.from))
-            return error(code::kServerError, "unknown account " + to_hex(*request.from));
-
-        auto reader = chain_.reader();
-        chain::Transaction tx;
-        tx.chain_id = chain_.config().chain_id;
-        tx.nonce = explicit_nonce ? *explicit_nonce : chain_.pending_nonce(*request.from);
-        tx.to = request.to;
-        tx.value = request.value;
-        tx.data = request.data;
-        if (request.access_list) tx.access_list = *request.access_list;
-        tx.authorization_list = request.authorization_list;
-        std::optional<uint64_t> type;
-        if (auto t = optional_field<uint64_t>(*obj, "type", parse_u64); t && *t) type = **t;
-        if (!tx.authorization_list.empty() || type == 4) {
-            tx.type = chain::TxType::SetCode;
-        } else if (request.gas_price || type == 0 || type == 1) {
-            tx.type = request.access_list || type == 1 ? chain::TxType::AccessList
-                                                       : chain::TxType::Legacy;
-        } else {
-            tx.type = chain::TxType::DynamicFee;
-        }
-        if (tx.type == chain::TxType::Legacy || tx.type == chain::TxType::AccessList) {
-            const uint256 price =
-                request.gas_price.value_or(default_fee_cap(chain_, options_.suggested_tip));
-            tx.max_fee_per_gas = tx.max_priority_fee_per_gas = price;
-        } else {
-            tx.max_priority_fee_per_gas = request.max_priority_fee_per_gas.value_or(
-                request.max_fee_per_gas ? std::min(*request.max_fee_per_gas, options_.suggested_tip)
-                                        : options_.suggested_tip);
-            tx.max_fee_per_gas = request.max_fee_per_gas.value_or(
-                default_fee_cap(chain_, tx.max_priority_fee_per_gas));
-        }
-        if (request.gas) {
-            tx.gas_limit = *request.gas;
-        } else {
-            // Like Hardhat and anvil: the estimate, so a call that reverts is reported now.
-            const uint64_t head = reader.head();
-            auto view = reader.state_at(head);
-            chain::CallRequest estimate_request = request;
-            estimate_request.gas_price = request.gas_price;
-            KRNL_RPC_TRY(run, start_evm_run());
-            auto gas = chain::estimate_gas(
-                [&] { return state::State(*view); }, chain_.config().revision,
-                block_info(*reader.header(head)), estimate_request, chain_.block_gas_limit(),
-                chain_.analysis_cache(), reader.block_hashes());
-            if (run->cancellation().cancelled()) return std::unexpected(evm_timeout_error(false));
-            run.reset();  // the transaction itself is mined outside any time limit
-            if (!gas) {
-                if (gas.error().reverted)
-                    return std::unexpected(revert_error(gas.error().reverted->output));
-                return error(code::kServerError, gas.error().message);
-            }
-            tx.gas_limit = *gas;
-        }
-        std::expected<hash256, chain::SubmitError> hash;
-        if (key != nullptr) {
-            if (!chain::sign_transaction(tx, key->secret))
-                return error(code::kInternalError, "signing failed");
-            if (auto e = oversized(chain::encode_transaction(tx).size(), options_.evm.max_tx_bytes))
-                return std::unexpected(*e);
-            hash = chain_.submit(tx);
-        } else {
-            // Unsigned: counted with a signature's size, as it would be sent.
-            if (auto e =
-                    oversized(chain::encode_transaction(tx).size() + 67, options_.evm.max_tx_bytes))
-                return std::unexpected(*e);
-            hash = chain_.submit_as(tx, *request.from);
-        }
-        if (!hash) return error(code::kServerError, hash.error().message);
-        return to_hex(*hash);
+        KRNL_RPC_TRY(hash, send_transaction(params));
+        return to_hex(hash);
     });
 
     // Signatures by dev accounts, as 65 bytes r ‖ s ‖ v with v = 27 + parity.

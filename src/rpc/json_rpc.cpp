@@ -14,6 +14,16 @@ void MethodTable::add(std::string name, Method method) {
     methods_[std::move(name)] = std::move(method);
 }
 
+bool MethodTable::alias(std::string name, const std::string& existing) {
+    auto it = methods_.find(existing);
+    if (it == methods_.end()) return false;
+    if (blocking_.contains(existing)) blocking_.insert(name);
+    if (evm_.contains(existing)) evm_.insert(name);
+    Method method = it->second;
+    methods_[std::move(name)] = std::move(method);
+    return true;
+}
+
 void MethodTable::add_blocking(std::string name, Method method) {
     blocking_.insert(name);
     add(std::move(name), std::move(method));

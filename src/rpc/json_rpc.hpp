@@ -123,6 +123,9 @@ public:
     // services (eth_sendUserOperation when the engine runs kernels for the op).
     void add_blocking_evm(std::string name, Method method);
     bool contains(std::string_view name) const { return methods_.contains(std::string(name)); }
+    // Registers `existing`'s handler, with its kind, under `name` too (anvil's and Hardhat's
+    // aliases). False when `existing` is not registered.
+    bool alias(std::string name, const std::string& existing);
     // Drops every method whose name `keep` refuses (an operator's choice of namespaces).
     void retain(const std::function<bool(std::string_view)>& keep);
 

@@ -234,3 +234,27 @@ TEST(Params, EthereumEncodings) {
               BlockRef::Tag::Hash);
     EXPECT_FALSE(parse_block_ref(json("newest")).has_value());
 }
+
+TEST(JsonRpcAlias, AnAliasAnswersAsTheMethodAndKeepsItsKind) {
+    MethodTable t = routing_table();
+    t.add_evm("eth_call", [](const json&, CallContext&) -> Result<json> { return "0x"; });
+    EXPECT_TRUE(t.alias("eth_call_alias", "eth_call"));
+    EXPECT_TRUE(t.alias("kernels_alias", "krnl_executeKernels"));
+    EXPECT_TRUE(t.alias("add_alias", "add"));
+    EXPECT_FALSE(t.alias("nothing_alias", "no_such_method"));
+    EXPECT_FALSE(t.contains("nothing_alias"));
+
+    auto route = [&](std::string_view method) {
+        return t.route(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", method}});
+    };
+    EXPECT_TRUE(route("eth_call_alias").evm);
+    EXPECT_FALSE(route("eth_call_alias").blocking);
+    EXPECT_TRUE(route("kernels_alias").blocking);
+    EXPECT_FALSE(route("add_alias").evm);
+    EXPECT_FALSE(route("add_alias").blocking);
+
+    CallContext ctx;
+    const json reply = json::parse(t.handle(
+        R"({"jsonrpc":"2.0","id":7,"method":"add_alias","params":["0x1","0x2"]})", ctx, Limits{}));
+    EXPECT_EQ(reply["result"], "0x3");
+}

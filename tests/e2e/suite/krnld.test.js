@@ -25,8 +25,8 @@ function freePort() {
 }
 
 /** A second krnld on its own port and data dir, owned by the test. */
-async function startNode(dataDir, port) {
-  const child = spawn(process.env.KRNL_E2E_KRNLD, ['--dev', '--port', String(port), '--data-dir', dataDir], {
+async function startNode(dataDir, port, extraArgs = []) {
+  const child = spawn(process.env.KRNL_E2E_KRNLD, ['--dev', '--port', String(port), '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -113,6 +113,64 @@ test('restart with --data-dir after kill -9 keeps blocks, balances, receipts, co
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a data dir keeps the hardfork it was created at; another one is refused with both named', async (t) => {
+  if (!isKrnld) return t.skip(`${KRNLD_ONLY}Hardhat has no data dir to restart from`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'krnl-e2e-fork-'));
+  const port = await freePort();
+  let node;
+  try {
+    node = await startNode(dataDir, port, ['--hardfork', 'prague']);
+    assert.match(await node.call('web3_clientVersion'), /\/prague$/);
+    await killHard(node.child);
+    node = undefined;
+    // The default (Osaka) on a Prague data dir: krnld exits with the reason.
+    const child = spawn(process.env.KRNL_E2E_KRNLD, ['--dev', '--port', String(port), '--data-dir', dataDir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.notEqual(code, 0);
+    assert.match(stderr, /run at Prague, not Osaka: start it with that hardfork, or use a new data dir/);
+    node = await startNode(dataDir, port, ['--hardfork', 'prague']);
+    assert.equal((await node.call('eth_config')).current.forkId.length, 10);
+  } finally {
+    if (node) await killHard(node.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('eth_config (EIP-7910): the fork of the chain, its blob schedule, precompiles and system contracts', async (t) => {
+  if (!isKrnld) return t.skip(`${KRNLD_ONLY}Hardhat has no eth_config`);
+  const config = await rpc('eth_config');
+  assert.equal(config.next, null);
+  assert.equal(config.last, null);
+  const { current } = config;
+  assert.equal(current.chainId, '0x7a69');
+  assert.equal(current.activationTime, 0);
+  assert.match(current.forkId, /^0x[0-9a-f]{8}$/);
+  assert.deepEqual(current.blobSchedule, { baseFeeUpdateFraction: 5007716, max: 9, target: 6 });
+  assert.equal(current.precompiles.ECREC, '0x0000000000000000000000000000000000000001');
+  assert.equal(current.precompiles.P256VERIFY, '0x0000000000000000000000000000000000000100');
+  assert.equal(current.systemContracts.BEACON_ROOTS_ADDRESS, '0x000f3df6d732807ef1319fb7b8bb8522d0beac02');
+  assert.equal(current.systemContracts.HISTORY_STORAGE_ADDRESS, '0x0000f90827f1c53a10cb7a02335b175320002935');
+  // The fork id is EIP-6122's CRC32 of the genesis hash (every fork active at genesis): it changes with
+  // the genesis, so compare it with one computed here.
+  const genesis = await rpc('eth_getBlockByNumber', ['0x0', false]);
+  assert.equal(current.forkId, `0x${crc32(Buffer.from(genesis.hash.slice(2), 'hex')).toString(16).padStart(8, '0')}`);
+  assert.match(await rpc('web3_clientVersion'), /\/osaka$/);
+});
+
+/** CRC-32 (IEEE), bit by bit: only for the fork id check above. */
+function crc32(bytes) {
+  let crc = 0xffffffff;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let i = 0; i < 8; i++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
 
 test('an oversized request body is refused with HTTP 413, and the node keeps serving', async (t) => {
   if (!isKrnld) return t.skip(`${KRNLD_ONLY}the request-body limit is krnld's own`);
