@@ -8,16 +8,23 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 log=$(mktemp)
-build/src/node/krnld --config config/dev.toml "$@" 2>&1 | tee "$log" &
+# krnld itself is the background job (its output through tee by process substitution), so $! is
+# its pid: a TERM to this script stops the node too, not just a pipe.
+build/src/node/krnld --config config/dev.toml "$@" > >(tee "$log") 2>&1 &
 node_pid=$!
-trap 'kill $node_pid 2>/dev/null || true' INT TERM
-for _ in $(seq 1 300); do
-    grep -q "ready" "$log" && break
+trap 'kill $node_pid 2>/dev/null || true; exit 130' INT TERM
+trap 'kill $node_pid 2>/dev/null || true' EXIT
+until grep -q "ready" "$log"; do
+    if ! kill -0 $node_pid 2>/dev/null; then
+        wait $node_pid || true
+        echo "=== krnld exited before it was ready (see above)" >&2
+        exit 1
+    fi
     sleep 0.1
 done
 echo
 echo "=== the use case (examples/rwa-did/run.mjs)"
 node examples/rwa-did/run.mjs || echo "=== the use case did not complete (see above); the node keeps running"
 echo
-echo "=== krnld keeps serving; Ctrl-C to stop"
+echo "=== krnld keeps serving (pid $node_pid); Ctrl-C or kill $$ stops it"
 wait $node_pid

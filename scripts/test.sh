@@ -133,6 +133,9 @@ run_example() {  # run_example MODE: the seed's use case end to end, one test
 }
 run_example krnld
 run_example hardhat
+# docs/getting-started.md's ten commands, run as written (the clone replaced by this checkout's
+# build, which is up to date by now); it serves scripts/run.sh's fixed ports 8545-8547.
+run_node_suite "getting started: the walk of docs/getting-started.md" tests/getting-started/run.sh
 echo "=== bench: account gas on krnld"
 if ! CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/node/krnld" \
     bash bench/account_gas.sh; then

@@ -149,7 +149,7 @@ constexpr std::string_view kRunMjs =
 // and once more with an amount the policy refuses.
 //   node run.mjs        KRNL_RPC (default http://127.0.0.1:8545, the home chain 31337)
 import { readFileSync } from 'node:fs';
-import { createPublicClient, createWalletClient, defineChain, http, parseEther } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, hexToBigInt, http, parseEther, parseEventLogs } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import {
   PolicyRefusedError,
@@ -202,7 +202,9 @@ console.log(`app ${app}, policy ${policy}, token authority ${authority.address}`
 const abi = contracts['@NAME@'].abi;
 const kernels = [{ id: kernelId, inputs: [] }];
 const added = await writeContractWithKrnl(wallet, { address: app, abi, functionName: 'add', args: [41n], kernels, publicClient });
-console.log(`add(41): mined in ${added.hash}; kernel result ${added.execution.responses[0]?.result}`);
+const [event] = parseEventLogs({ abi, eventName: 'Added', logs: added.receipt.logs });
+console.log(`add(41): mined in ${added.hash}; kernel result ${hexToBigInt(added.execution.responses[0]?.result ?? '0x0')}`);
+console.log(`Added(sender ${event?.args.sender}, amount ${event?.args.amount}, kernelResult ${event?.args.kernelResult})`);
 console.log(`total = ${await publicClient.readContract({ address: app, abi, functionName: 'total' })}`);
 
 try {
@@ -285,8 +287,10 @@ int init_app(const Args& args) {
     const std::string name = args.option("name").value_or("MyKrnlApp");
     if (!std::regex_match(name, std::regex("[A-Z][A-Za-z0-9]{0,63}")))
         fail("--name " + name + ": a contract name: a capital letter, then letters and digits", 2);
-    const fs::path dir = fs::absolute(args.words.size() > 2 ? args.words[2] : package_name(name));
-    const fs::path root = fs::absolute(args.option("krnl-root").value_or(KRNL_SOURCE_DIR));
+    const fs::path dir =
+        fs::absolute(args.words.size() > 2 ? args.words[2] : package_name(name)).lexically_normal();
+    const fs::path root =
+        fs::absolute(args.option("krnl-root").value_or(KRNL_SOURCE_DIR)).lexically_normal();
     if (!fs::exists(root / "contracts/src/krnl/KrnlConsumer.sol"))
         fail(root.string() +
                  " is not a krnl checkout (no contracts/src/krnl/KrnlConsumer.sol): "
@@ -320,7 +324,7 @@ int init_app(const Args& args) {
     for (const auto& [file, _] : files)
         std::cout << "  " << file << "\n";
     if (link_error) std::cout << "(node_modules could not be linked: run npm install there)\n";
-    std::cout << "next: start krnld (" << (root / "scripts/run.sh").string() << "), then\n"
+    std::cout << "next, with krnld serving (" << (root / "scripts/run.sh").string() << "):\n"
               << "  cd " << dir.string() << " && node run.mjs\n";
     return 0;
 }
