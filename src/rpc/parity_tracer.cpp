@@ -173,7 +173,7 @@ json parity_state_diff(const json& prestate_diff) {
         json storage = json::object();
         const json before_slots = storage_of(before), after_slots = storage_of(after);
         for (const auto& [slot, value] : before_slots.items())
-            if (after_slots.value(slot, zero_word) != value)
+            if (json(after_slots.value(slot, zero_word)) != value)
                 storage[slot] = delta(value, after_slots.value(slot, zero_word));
         for (const auto& [slot, value] : after_slots.items())
             if (!before_slots.contains(slot)) storage[slot] = delta(zero_word, value);
