@@ -11,25 +11,6 @@
 namespace krnl::rpc {
 namespace {
 
-// anvil takes times and counts as JSON numbers or as hex quantities.
-Result<uint64_t> number_or_u64(const Params& p, size_t i) {
-    if (!p.has(i)) return std::unexpected(Params::missing(i));
-    const json& v = p.at(i);
-    if (v.is_number_unsigned()) return v.get<uint64_t>();
-    if (v.is_number())
-        return std::unexpected(Params::invalid(i, "expected a non-negative integer"));
-    return p.u64(i);
-}
-
-Result<uint256> number_or_u256(const Params& p, size_t i) {
-    if (!p.has(i)) return std::unexpected(Params::missing(i));
-    const json& v = p.at(i);
-    if (v.is_number_unsigned()) return uint256(v.get<uint64_t>());
-    if (v.is_number())
-        return std::unexpected(Params::invalid(i, "expected a non-negative integer"));
-    return p.quantity(i);
-}
-
 // A field anvil takes as a JSON number or a hex quantity.
 std::expected<uint64_t, std::string> parse_number_or_u64(const json& v) {
     if (v.is_number_unsigned()) return v.get<uint64_t>();
@@ -139,14 +120,14 @@ void EthApi::register_anvil(MethodTable& m) {
     m.add("evm_setAccountNonce", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         KRNL_RPC_TRY(addr, p.address(0));
-        KRNL_RPC_TRY(nonce, number_or_u64(p, 1));
+        KRNL_RPC_TRY(nonce, p.number_u64(1));
         chain_.set_nonce(addr, nonce);
         return json();
     });
     // anvil answers the total offset as a signed number (Hardhat's evm_increaseTime: a string).
     m.add("anvil_increaseTime", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(seconds, number_or_u64(p, 0));
+        KRNL_RPC_TRY(seconds, p.number_u64(0));
         auto total = chain_.increase_time(seconds);
         if (!total) return error(code::kInvalidParams, total.error());
         return *total;
@@ -154,7 +135,7 @@ void EthApi::register_anvil(MethodTable& m) {
     // anvil's interval is in seconds (Hardhat's evm_setIntervalMining: milliseconds).
     m.add("anvil_setIntervalMining", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(seconds, number_or_u64(p, 0));
+        KRNL_RPC_TRY(seconds, p.number_u64(0));
         if (seconds > std::numeric_limits<uint64_t>::max() / 1000)
             return std::unexpected(Params::invalid(0, "interval too large"));
         if (!set_interval_mining)
@@ -179,7 +160,7 @@ void EthApi::register_anvil(MethodTable& m) {
     // chain's clock offset moves one way (a later block can never be earlier than its parent).
     auto set_time = [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(timestamp, number_or_u64(p, 0));
+        KRNL_RPC_TRY(timestamp, p.number_u64(0));
         auto offset = chain_.increase_time(0);
         if (!offset) return error(code::kInvalidParams, offset.error());
         const __int128 now = static_cast<__int128>(wall_clock_seconds()) + *offset;
@@ -225,7 +206,7 @@ void EthApi::register_anvil(MethodTable& m) {
         m.add(name, [this](const json& params, CallContext&) -> Result<json> {
             Params p(params);
             KRNL_RPC_TRY(addr, p.address(0));
-            KRNL_RPC_TRY(value, number_or_u256(p, 1));
+            KRNL_RPC_TRY(value, p.number_u256(1));
             auto reader = chain_.reader();
             auto account = reader.state_at(reader.head())->read_account(addr);
             const uint256 balance = account ? account->balance : uint256{};
@@ -250,7 +231,7 @@ void EthApi::register_anvil(MethodTable& m) {
             if (!b) return std::unexpected(b.error());
             blocks = b->value_or(1);
         } else if (p.has(0) && !p.at(0).is_null()) {
-            KRNL_RPC_TRY(t, number_or_u64(p, 0));
+            KRNL_RPC_TRY(t, p.number_u64(0));
             timestamp = t;
         }
         const uint64_t budget = options_.max_blocks_mined_per_request;
@@ -319,7 +300,7 @@ void EthApi::register_anvil(MethodTable& m) {
         if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(account, p.address(0));
         KRNL_RPC_TRY(token, p.address(1));
-        KRNL_RPC_TRY(amount, number_or_u256(p, 2));
+        KRNL_RPC_TRY(amount, p.number_u256(2));
         return set_erc20_slot(token, erc20_call(kBalanceOf, {account}), amount, "balanceOf");
     };
     for (const char* name : {"anvil_dealERC20", "hardhat_dealERC20", "anvil_setERC20Balance"})
@@ -331,14 +312,14 @@ void EthApi::register_anvil(MethodTable& m) {
         KRNL_RPC_TRY(owner, p.address(0));
         KRNL_RPC_TRY(spender, p.address(1));
         KRNL_RPC_TRY(token, p.address(2));
-        KRNL_RPC_TRY(amount, number_or_u256(p, 3));
+        KRNL_RPC_TRY(amount, p.number_u256(3));
         return set_erc20_slot(token, erc20_call(kAllowance, {owner, spender}), amount, "allowance");
     });
 
     // Hardhat's answers: true, or its -32000 with the reason (under EIP-1559, always).
     m.add("hardhat_setMinGasPrice", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(price, number_or_u256(p, 0));
+        KRNL_RPC_TRY(price, p.number_u256(0));
         if (auto r = chain_.set_min_gas_price(price); !r) {
             std::string reason = r.error();  // worded for anvil's name
             if (reason.starts_with("anvil_")) reason.replace(0, 6, "hardhat_");

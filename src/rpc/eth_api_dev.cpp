@@ -3,19 +3,7 @@
 #include "rpc/eth_api.hpp"
 
 namespace krnl::rpc {
-namespace {
-
-// Hardhat and anvil take times and counts as JSON numbers or as hex quantities.
-Result<uint64_t> number_or_quantity(const Params& p, size_t i) {
-    if (!p.has(i)) return std::unexpected(Params::missing(i));
-    const json& v = p.at(i);
-    if (v.is_number_unsigned()) return v.get<uint64_t>();
-    if (v.is_number_integer() || v.is_number_float())
-        return std::unexpected(Params::invalid(i, "expected a non-negative integer"));
-    return p.u64(i);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void EthApi::register_dev(MethodTable& m) {
     // Dev mining draws on one budget per HTTP request or WebSocket message, which the items of a
@@ -39,7 +27,7 @@ void EthApi::register_dev(MethodTable& m) {
                 if (!t) return std::unexpected(t.error());
                 timestamp = *t;
             } else {
-                KRNL_RPC_TRY(t, number_or_quantity(p, 0));
+                KRNL_RPC_TRY(t, p.number_u64(0));
                 timestamp = t;
             }
         }
@@ -52,11 +40,11 @@ void EthApi::register_dev(MethodTable& m) {
         Params p(params);
         uint64_t blocks = 1, interval = 1;
         if (p.has(0)) {
-            KRNL_RPC_TRY(b, number_or_quantity(p, 0));
+            KRNL_RPC_TRY(b, p.number_u64(0));
             blocks = b;
         }
         if (p.has(1)) {
-            KRNL_RPC_TRY(i, number_or_quantity(p, 1));
+            KRNL_RPC_TRY(i, p.number_u64(1));
             interval = std::max<uint64_t>(i, 1);
         }
         if (auto ok = take_budget(ctx, blocks); !ok) return std::unexpected(ok.error());
@@ -79,12 +67,12 @@ void EthApi::register_dev(MethodTable& m) {
     });
     m.add("evm_revert", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(id, number_or_quantity(p, 0));
+        KRNL_RPC_TRY(id, p.number_u64(0));
         return chain_.revert(id);
     });
     m.add("evm_increaseTime", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(seconds, number_or_quantity(p, 0));
+        KRNL_RPC_TRY(seconds, p.number_u64(0));
         // The total offset in seconds, as a decimal string (as Hardhat answers).
         auto total = chain_.increase_time(seconds);
         if (!total) return error(code::kInvalidParams, total.error());
@@ -92,7 +80,7 @@ void EthApi::register_dev(MethodTable& m) {
     });
     m.add("evm_setNextBlockTimestamp", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(t, number_or_quantity(p, 0));
+        KRNL_RPC_TRY(t, p.number_u64(0));
         if (auto r = chain_.set_next_timestamp(t); !r)
             return error(code::kInvalidParams, r.error());
         return json(nullptr);
@@ -105,7 +93,7 @@ void EthApi::register_dev(MethodTable& m) {
     });
     m.add("evm_setIntervalMining", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(ms, number_or_quantity(p, 0));
+        KRNL_RPC_TRY(ms, p.number_u64(0));
         if (!set_interval_mining)
             return error(code::kServerError, "interval mining is not available");
         mine_at_interval(ms);

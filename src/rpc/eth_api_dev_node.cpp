@@ -11,25 +11,6 @@
 namespace krnl::rpc {
 namespace {
 
-// anvil and Hardhat take these as JSON numbers or as hex quantities.
-Result<uint256> number_or_quantity256(const Params& p, size_t i) {
-    if (!p.has(i)) return std::unexpected(Params::missing(i));
-    const json& v = p.at(i);
-    if (v.is_number_unsigned()) return uint256(v.get<uint64_t>());
-    if (v.is_number())
-        return std::unexpected(Params::invalid(i, "expected a non-negative integer"));
-    return p.quantity(i);
-}
-
-Result<uint64_t> number_or_u64(const Params& p, size_t i) {
-    if (!p.has(i)) return std::unexpected(Params::missing(i));
-    const json& v = p.at(i);
-    if (v.is_number_unsigned()) return v.get<uint64_t>();
-    if (v.is_number())
-        return std::unexpected(Params::invalid(i, "expected a non-negative integer"));
-    return p.u64(i);
-}
-
 // anvil's instanceId: random per process, so a client sees that the node it talks to restarted.
 const std::string& instance_id() {
     static const std::string id = [] {
@@ -59,7 +40,7 @@ void EthApi::register_dev_node(MethodTable& m) {
         m.add(pre + "setNextBlockBaseFeePerGas",
               [this, done](const json& params, CallContext&) -> Result<json> {
                   Params p(params);
-                  KRNL_RPC_TRY(fee, number_or_quantity256(p, 0));
+                  KRNL_RPC_TRY(fee, p.number_u256(0));
                   if (auto r = chain_.set_next_block_base_fee(fee); !r)
                       return std::unexpected(Params::invalid(0, r.error()));
                   return done;
@@ -67,7 +48,7 @@ void EthApi::register_dev_node(MethodTable& m) {
     }
     m.add("evm_setBlockGasLimit", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(gas, number_or_u64(p, 0));
+        KRNL_RPC_TRY(gas, p.number_u64(0));
         if (auto r = chain_.set_block_gas_limit(gas); !r)
             return std::unexpected(Params::invalid(0, r.error()));
         return true;
@@ -75,7 +56,7 @@ void EthApi::register_dev_node(MethodTable& m) {
     m.add("anvil_setBlockTimestampInterval",
           [this](const json& params, CallContext&) -> Result<json> {
               Params p(params);
-              KRNL_RPC_TRY(seconds, number_or_u64(p, 0));
+              KRNL_RPC_TRY(seconds, p.number_u64(0));
               chain_.set_block_timestamp_interval(seconds);
               return json();
           });
@@ -103,7 +84,7 @@ void EthApi::register_dev_node(MethodTable& m) {
     });
     m.add("anvil_setMinGasPrice", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
-        KRNL_RPC_TRY(price, number_or_quantity256(p, 0));
+        KRNL_RPC_TRY(price, p.number_u256(0));
         if (auto r = chain_.set_min_gas_price(price); !r)
             return error(code::kInvalidParams, r.error());
         return json();

@@ -128,6 +128,22 @@ Result<void> Params::at_most(size_t n) const {
     return {};
 }
 
+Result<uint64_t> Params::number_u64(size_t i) const {
+    if (!has(i)) return std::unexpected(missing(i));
+    const json& v = at(i);
+    if (v.is_number_unsigned()) return v.get<uint64_t>();
+    if (v.is_number()) return std::unexpected(invalid(i, "expected a non-negative integer"));
+    return u64(i);
+}
+
+Result<uint256> Params::number_u256(size_t i) const {
+    if (!has(i)) return std::unexpected(missing(i));
+    const json& v = at(i);
+    if (v.is_number_unsigned()) return uint256(v.get<uint64_t>());
+    if (v.is_number()) return std::unexpected(invalid(i, "expected a non-negative integer"));
+    return quantity(i);
+}
+
 Result<uint256> Params::slot(size_t i) const {
     if (!has(i)) return std::unexpected(missing(i));
     if (auto q = parse_quantity(params_[i])) return *q;

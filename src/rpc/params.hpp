@@ -56,6 +56,9 @@ public:
         if (!has(i)) return BlockRef{};  // omitted: latest
         return get(i, parse_block_ref);
     }
+    // A count, time or amount as anvil and Hardhat take it: a JSON number or a hex quantity.
+    Result<uint64_t> number_u64(size_t i) const;
+    Result<uint256> number_u256(size_t i) const;
     // A storage slot, as a quantity or as 32 bytes (clients send both).
     Result<uint256> slot(size_t i) const;
     Result<bool> boolean(size_t i) const;
