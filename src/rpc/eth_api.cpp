@@ -113,7 +113,8 @@ void EthApi::register_state(MethodTable& m) {
     m.add("web3_clientVersion", [this](const json&, CallContext&) -> Result<json> {
         return client_version_with_fork(options_.client_version, chain_.config().revision);
     });
-    m.add("eth_config", [this](const json&, CallContext&) -> Result<json> {
+    m.add("eth_config", [this](const json& params, CallContext&) -> Result<json> {
+        if (auto r = Params(params).at_most(0); !r) return std::unexpected(r.error());
         auto reader = chain_.reader();
         return eth_config_json(chain_.config().revision, chain_.config().chain_id,
                                chain::block_hash(*reader.header(0)));

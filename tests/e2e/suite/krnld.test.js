@@ -160,6 +160,10 @@ test('eth_config (EIP-7910): the fork of the chain, its blob schedule, precompil
   const genesis = await rpc('eth_getBlockByNumber', ['0x0', false]);
   assert.equal(current.forkId, `0x${crc32(Buffer.from(genesis.hash.slice(2), 'hex')).toString(16).padStart(8, '0')}`);
   assert.match(await rpc('web3_clientVersion'), /\/osaka$/);
+  // It takes no parameters (EIP-7910): any is refused, naming the argument.
+  const extra = await rpcError('eth_config', ['latest']);
+  assert.equal(extra.code, -32602);
+  assert.match(extra.message, /too many arguments/);
 });
 
 /** CRC-32 (IEEE), bit by bit: only for the fork id check above. */
