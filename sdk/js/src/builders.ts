@@ -73,34 +73,32 @@ export async function deployTokenAuthority(
   return { hash, receipt, address: getAddress(receipt.contractAddress) };
 }
 
-/** Registers `app` (sent by its owner) with its token authority and the kernels it may use. */
-export async function registerApp(
+/** What registerApp and updateApp take. */
+type AppParameters = WriteOptions & { app: Address; tokenAuthority: Address; kernelIds: readonly bigint[]; registry?: Address };
+
+async function writeApp(
   client: WalletClient,
-  parameters: WriteOptions & { app: Address; tokenAuthority: Address; kernelIds: readonly bigint[]; registry?: Address },
+  functionName: "registerApp" | "updateApp",
+  parameters: AppParameters,
 ): Promise<Written> {
   const registry = await registryAddress(infoClient(client, parameters), parameters.registry);
   return sendContractWrite(client, {
     ...writeOptionsOf(parameters),
     address: registry,
     abi: abis.KernelRegistry,
-    functionName: "registerApp",
+    functionName,
     args: [parameters.app, parameters.tokenAuthority, parameters.kernelIds],
   });
 }
 
+/** Registers `app` (sent by its owner) with its token authority and the kernels it may use. */
+export function registerApp(client: WalletClient, parameters: AppParameters): Promise<Written> {
+  return writeApp(client, "registerApp", parameters);
+}
+
 /** Changes an app's token authority and kernels (sent by its owner). */
-export async function updateApp(
-  client: WalletClient,
-  parameters: WriteOptions & { app: Address; tokenAuthority: Address; kernelIds: readonly bigint[]; registry?: Address },
-): Promise<Written> {
-  const registry = await registryAddress(infoClient(client, parameters), parameters.registry);
-  return sendContractWrite(client, {
-    ...writeOptionsOf(parameters),
-    address: registry,
-    abi: abis.KernelRegistry,
-    functionName: "updateApp",
-    args: [parameters.app, parameters.tokenAuthority, parameters.kernelIds],
-  });
+export function updateApp(client: WalletClient, parameters: AppParameters): Promise<Written> {
+  return writeApp(client, "updateApp", parameters);
 }
 
 /**
