@@ -9,14 +9,21 @@ jobs=$(nproc)
 
 total_passed=0
 total_failed=0
+# What failed, one line per test, repeated at the end: CI keeps only the tail of the output.
+failures=()
 # Adds ctest's summary line in LOG to the totals; a log without one (ctest did not run) is a failure.
-count_ctest() {  # count_ctest LOG
+count_ctest() {  # count_ctest LOG NAME
     local line total failed
     line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$1" | tail -1)
     if [ -z "$line" ]; then
         total_failed=$((total_failed + 1))
+        failures+=("$2: ctest printed no summary")
         return
     fi
+    local test_line
+    while IFS= read -r test_line; do
+        failures+=("$2: $test_line")
+    done < <(sed -n '/The following tests FAILED:/,$p' "$1" | grep -E '^\s+[0-9]+ - ' | sed -E 's/^\s+//')
     total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
     failed=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
     total_passed=$((total_passed + total - failed))
@@ -33,13 +40,14 @@ run_suite() {  # run_suite NAME BUILD_DIR CMAKE_OPTIONS...   (CTEST_ARGS: extra 
     if ! scripts/build.sh "$dir" "$@"; then
         echo "=== $name: build failed"
         total_failed=$((total_failed + 1))
+        failures+=("$name: build failed")
         return
     fi
     echo "=== $name: ctest (at $(elapsed))"
     local log="$dir/ctest.log"
     # shellcheck disable=SC2086
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" ${CTEST_ARGS:-} 2>&1 | tee "$log"
-    count_ctest "$log"
+    count_ctest "$log" "$name"
 }
 
 # Adds the "# pass N" and "# fail N" lines of a node test runner's TAP log to the totals; a log
@@ -51,13 +59,19 @@ count_tap() {  # count_tap NAME LOG STATUS
     if [ -z "$passed" ] || [ -z "$failed" ]; then
         echo "=== $name: no test summary (exit $status)"
         total_failed=$((total_failed + 1))
+        failures+=("$name: no test summary (exit $status)")
         return
     fi
+    local test_line
+    while IFS= read -r test_line; do
+        failures+=("$name: $test_line")
+    done < <(grep -E '^\s*not ok ' "$log" | sed -E 's/^\s+//' | head -20)
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + failed))
     if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
         echo "=== $name: exit $status"
         total_failed=$((total_failed + 1))
+        failures+=("$name: exit $status with no failing test")
     fi
 }
 
@@ -120,6 +134,7 @@ if npm run --silent typecheck --workspace @krnl/sdk &&
 else
     echo "=== sdk: type check failed"
     total_failed=$((total_failed + 1))
+    failures+=("sdk: type check")
 fi
 finish_background_suite "contracts: hardhat" "$hardhat_contracts_log" "$hardhat_contracts_pid"
 run_example() {  # run_example MODE: the seed's use case end to end, one test
@@ -129,6 +144,7 @@ run_example() {  # run_example MODE: the seed's use case end to end, one test
     else
         echo "=== example: rwa-did on $1 failed"
         total_failed=$((total_failed + 1))
+        failures+=("example: rwa-did on $1")
     fi
 }
 run_example krnld
@@ -141,11 +157,13 @@ if ! CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/sr
     bash bench/account_gas.sh; then
     echo "=== bench: account gas did not run"
     total_failed=$((total_failed + 1))
+    failures+=("bench: account gas did not run")
 fi
 echo "=== bench: kernel engine on krnld"
 if ! bash bench/krnl_bench.sh build/src/node/krnld build/bench/krnl-bench-engine --seconds 2; then
     echo "=== bench: kernel engine did not run cleanly"
     total_failed=$((total_failed + 1))
+    failures+=("bench: kernel engine did not run cleanly")
 fi
 # Sanitizers add value to the unit tests, the crash test and a sample of the fixtures (calls, memory,
 # precompiles, creation, storage, Cancun: tests/statetest and tests/blocktest); the Release stage
@@ -168,15 +186,20 @@ run_fuzz_smoke() {
         -DKRNL_SANITIZE=ON -DKRNL_FUZZ=ON >/dev/null || ! ninja -C build-fuzz fuzz_targets; then
         echo "=== fuzz: build failed"
         total_failed=$((total_failed + 1))
+        failures+=("fuzz: build failed")
         return
     fi
     echo "=== fuzz: smoke (at $(elapsed))"
     local log=build-fuzz/ctest.log
     ctest --test-dir build-fuzz -L fuzz --output-on-failure -j "$jobs" 2>&1 | tee "$log"
-    count_ctest "$log"
+    count_ctest "$log" fuzz
 }
 run_fuzz_smoke
 
 echo "=== done (at $(elapsed))"
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "=== what failed:"
+    printf '  %s\n' "${failures[@]}"
+fi
 echo "${total_passed} passed, ${total_failed} failed"
 [ "$total_failed" -eq 0 ]
