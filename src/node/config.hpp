@@ -95,6 +95,15 @@ struct LimitsConfig {
     // output, state-override code; transactions in and the pool; the code-analysis cache.
     uint64_t evm_timeout_ms = rpc::EvmLimits{}.timeout.count();
     size_t max_concurrent_evm_calls = rpc::EvmAdmission{}.max_concurrent;
+    // eth_send*TransactionSync: the wait without a timeout argument, the longest one asked for,
+    // requests waiting at once.
+    uint64_t tx_sync_default_timeout_ms = rpc::EthApiOptions{}.tx_sync_default_timeout.count();
+    uint64_t tx_sync_max_timeout_ms = rpc::EthApiOptions{}.tx_sync_max_timeout.count();
+    size_t max_tx_sync_waiters = rpc::EthApiOptions{}.max_tx_sync_waiters;
+    size_t max_storage_values = rpc::EthApiOptions{}.max_storage_values;
+    size_t max_bundle_calls = rpc::EthApiOptions{}.max_bundle_calls;
+    uint64_t max_trace_filter_blocks = rpc::EthApiOptions{}.max_trace_filter_blocks;
+    uint64_t max_ots_scan_blocks = rpc::EthApiOptions{}.max_ots_scan_blocks;
     size_t evm_call_queue = rpc::EvmAdmission{}.max_queued;
     uint64_t trace_max_steps = rpc::EvmLimits{}.trace_max_steps;
     uint64_t trace_max_bytes = rpc::EvmLimits{}.trace_max_bytes;

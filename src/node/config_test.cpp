@@ -185,6 +185,35 @@ port = 9000
     EXPECT_NE(zero.error().find("limits.max_connections"), std::string::npos);
 }
 
+TEST(NodeConfig, LimitsOfTheSurfaceMethods) {
+    auto config = parse_config(R"(
+[limits]
+tx_sync_default_timeout_ms = 500
+tx_sync_max_timeout_ms = 5000
+max_tx_sync_waiters = 2
+max_storage_values = 10
+max_bundle_calls = 20
+max_trace_filter_blocks = 30
+max_ots_scan_blocks = 40
+[[chains]]
+chain_id = 5
+port = 9000
+)");
+    ASSERT_TRUE(config.has_value()) << config.error();
+    EXPECT_EQ(config->limits.tx_sync_default_timeout_ms, 500u);
+    EXPECT_EQ(config->limits.tx_sync_max_timeout_ms, 5000u);
+    EXPECT_EQ(config->limits.max_tx_sync_waiters, 2u);
+    EXPECT_EQ(config->limits.max_storage_values, 10u);
+    EXPECT_EQ(config->limits.max_bundle_calls, 20u);
+    EXPECT_EQ(config->limits.max_trace_filter_blocks, 30u);
+    EXPECT_EQ(config->limits.max_ots_scan_blocks, 40u);
+    // 0 would make the method refuse everything: refused with the key named.
+    auto zero =
+        parse_config("[limits]\nmax_bundle_calls = 0\n[[chains]]\nchain_id = 5\nport = 9000\n");
+    ASSERT_FALSE(zero.has_value());
+    EXPECT_NE(zero.error().find("limits.max_bundle_calls"), std::string::npos);
+}
+
 TEST(Config, ApisNameNamespacesAndFilterMethods) {
     auto config = parse_config(
         "[node]\napis = [\"eth\", \"net\", \"krnl\"]\n[[chains]]\nchain_id = 5\nport = 8545\n");

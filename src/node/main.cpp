@@ -343,6 +343,14 @@ int main(int argc, char** argv) {
                 if (key >= accounts.size()) {
                     std::cerr << "krnld: bundler.dev_key " << key << ": only " << accounts.size()
                               << " dev accounts\n";
+        api_options.tx_sync_default_timeout =
+            std::chrono::milliseconds(limits.tx_sync_default_timeout_ms);
+        api_options.tx_sync_max_timeout = std::chrono::milliseconds(limits.tx_sync_max_timeout_ms);
+        api_options.max_tx_sync_waiters = limits.max_tx_sync_waiters;
+        api_options.max_storage_values = limits.max_storage_values;
+        api_options.max_bundle_calls = limits.max_bundle_calls;
+        api_options.max_trace_filter_blocks = limits.max_trace_filter_blocks;
+        api_options.max_ots_scan_blocks = limits.max_ots_scan_blocks;
                     return 1;
                 }
                 bundler_options.key_address = accounts[key].addr;

@@ -51,7 +51,8 @@ void EthApi::register_call_many(MethodTable& m) {
             total += slots.size();
             if (total > options_.max_storage_values)
                 return std::unexpected(Params::invalid(
-                    0, "too many slots (max " + std::to_string(options_.max_storage_values) + ")"));
+                    0, "too many slots (max " + std::to_string(options_.max_storage_values) +
+                           ", limits.max_storage_values)"));
             std::vector<uint256> keys;
             for (const json& s : slots) {
                 auto slot = parse_slot(s);
@@ -101,7 +102,8 @@ void EthApi::register_call_many(MethodTable& m) {
             total += bundle.calls.size();
             if (total > options_.max_bundle_calls)
                 return std::unexpected(Params::invalid(
-                    0, "too many calls (max " + std::to_string(options_.max_bundle_calls) + ")"));
+                    0, "too many calls (max " + std::to_string(options_.max_bundle_calls) +
+                           ", limits.max_bundle_calls)"));
             if (b.contains("blockOverride") && !b["blockOverride"].is_null()) {
                 KRNL_RPC_TRY(o, parse_block_overrides(b["blockOverride"]));
                 bundle.overrides = o;

@@ -102,7 +102,8 @@ void EthApi::register_simulate(MethodTable& m) {
             total_calls += b.calls.size();
             if (total_calls > options_.max_bundle_calls)
                 return std::unexpected(Params::invalid(
-                    0, "too many calls (max " + std::to_string(options_.max_bundle_calls) + ")"));
+                    0, "too many calls (max " + std::to_string(options_.max_bundle_calls) +
+                           ", limits.max_bundle_calls)"));
             blocks.push_back(std::move(b));
         }
 

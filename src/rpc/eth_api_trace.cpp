@@ -276,30 +276,31 @@ void EthApi::register_trace(MethodTable& m) {
         return out.at(0);
     });
     // trace_callMany([[call, types], ...], block?)
-    m.add_evm(
-        "trace_callMany", [this, trace_calls](const json& params, CallContext&) -> Result<json> {
-            Params p(params);
-            if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
-            if (!p.has(0) || !p.at(0).is_array())
-                return std::unexpected(
-                    Params::invalid(0, "expected a list of [call, trace types]"));
-            if (p.at(0).size() > options_.max_bundle_calls)
-                return std::unexpected(Params::invalid(
-                    0, "too many calls (max " + std::to_string(options_.max_bundle_calls) + ")"));
-            std::vector<TracedCall> calls;
-            for (const json& pair : p.at(0)) {
-                if (!pair.is_array() || pair.size() != 2 || !pair[0].is_object())
-                    return std::unexpected(
-                        Params::invalid(0, "each item is [call object, trace types]"));
-                auto request = parse_call_request(pair[0]);
-                if (!request) return std::unexpected(request.error());
-                auto types = parse_parity_trace_types(pair[1]);
-                if (!types) return std::unexpected(Params::invalid(0, types.error()));
-                calls.push_back({std::move(*request), *types});
-            }
-            KRNL_RPC_TRY(ref, p.block(1));
-            return trace_calls(calls, ref, {}, std::nullopt);
-        });
+    m.add_evm("trace_callMany",
+              [this, trace_calls](const json& params, CallContext&) -> Result<json> {
+                  Params p(params);
+                  if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
+                  if (!p.has(0) || !p.at(0).is_array())
+                      return std::unexpected(
+                          Params::invalid(0, "expected a list of [call, trace types]"));
+                  if (p.at(0).size() > options_.max_bundle_calls)
+                      return std::unexpected(Params::invalid(
+                          0, "too many calls (max " + std::to_string(options_.max_bundle_calls) +
+                                 ", limits.max_bundle_calls)"));
+                  std::vector<TracedCall> calls;
+                  for (const json& pair : p.at(0)) {
+                      if (!pair.is_array() || pair.size() != 2 || !pair[0].is_object())
+                          return std::unexpected(
+                              Params::invalid(0, "each item is [call object, trace types]"));
+                      auto request = parse_call_request(pair[0]);
+                      if (!request) return std::unexpected(request.error());
+                      auto types = parse_parity_trace_types(pair[1]);
+                      if (!types) return std::unexpected(Params::invalid(0, types.error()));
+                      calls.push_back({std::move(*request), *types});
+                  }
+                  KRNL_RPC_TRY(ref, p.block(1));
+                  return trace_calls(calls, ref, {}, std::nullopt);
+              });
     // trace_rawTransaction(raw, types, block?): the signed transaction run as its sender's call,
     // paying its fees, on the block's state (latest by default).
     m.add_evm("trace_rawTransaction",
@@ -354,9 +355,10 @@ void EthApi::register_trace(MethodTable& m) {
         if (from > to)
             return std::unexpected(Params::invalid(0, "fromBlock cannot be greater than toBlock"));
         if (to - from >= options_.max_trace_filter_blocks)
-            return std::unexpected(Params::invalid(
-                0, "block range too large; currently limited to " +
-                       std::to_string(options_.max_trace_filter_blocks) + " blocks"));
+            return std::unexpected(
+                Params::invalid(0, "block range too large; currently limited to " +
+                                       std::to_string(options_.max_trace_filter_blocks) +
+                                       " blocks (limits.max_trace_filter_blocks)"));
         KRNL_RPC_TRY(from_set, address_set(*filter, "fromAddress"));
         KRNL_RPC_TRY(to_set, address_set(*filter, "toAddress"));
         const std::string mode = filter->value("mode", "union");
