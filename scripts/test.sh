@@ -33,7 +33,7 @@ count_ctest() {  # count_ctest LOG NAME
 # Minutes and seconds since the run started, for the stage lines (CI's time is a budget).
 elapsed() { printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)); }
 
-run_suite() {  # run_suite NAME BUILD_DIR CMAKE_OPTIONS...   (CTEST_ARGS: extra ctest arguments)
+build_tree() {  # build_tree NAME BUILD_DIR CMAKE_OPTIONS...: 0 when built
     local name=$1 dir=$2
     shift 2
     echo "=== $name: build (at $(elapsed))"
@@ -41,12 +41,15 @@ run_suite() {  # run_suite NAME BUILD_DIR CMAKE_OPTIONS...   (CTEST_ARGS: extra 
         echo "=== $name: build failed"
         total_failed=$((total_failed + 1))
         failures+=("$name: build failed")
-        return
+        return 1
     fi
+}
+run_ctest() {  # run_ctest NAME BUILD_DIR CTEST_ARGUMENTS...
+    local name=$1 dir=$2
+    shift 2
     echo "=== $name: ctest (at $(elapsed))"
     local log="$dir/ctest.log"
-    # shellcheck disable=SC2086
-    ctest --test-dir "$dir" --output-on-failure -j "$jobs" ${CTEST_ARGS:-} 2>&1 | tee "$log"
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$log"
     count_ctest "$log" "$name"
 }
 
@@ -104,7 +107,38 @@ finish_background_suite() {  # finish_background_suite NAME LOG PID
     rm -f "$log" "$log.status"
 }
 
-run_suite release build -DCMAKE_BUILD_TYPE=Release
+build_tree release build -DCMAKE_BUILD_TYPE=Release && run_ctest release build
+
+# The sanitizer and fuzz trees compile while the node suites run: niced, so the suites keep the CPU
+# when they want it, and the compilers take what the suites leave idle (they wait on blocks and
+# timers much of the time). Their tests run after the node suites.
+# Sanitizers add value to the unit tests, the crash test and a sample of the fixtures (calls, memory,
+# precompiles, creation, storage, Cancun: tests/statetest and tests/blocktest); the Release stage
+# has run every fixture already. -O1 keeps the samples fast enough; -g1 (line tables) is all the
+# sanitizers' reports need, and compiles much faster than full debug information.
+# The fuzz tree: each libFuzzer target of tests/fuzz runs 15 s (ASan + UBSan) from a corpus seeded
+# out of the fixtures, one test per target (ctest label "fuzz"). clang++-19, because clang 14 leaves
+# libstdc++ 12's <expected> empty; only the targets and the libraries they link are built.
+build_checked_trees() {  # build_checked_trees STATUS_DIR
+    local status=0
+    scripts/build.sh build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DKRNL_SANITIZE=ON -DKRNL_BENCH=OFF ||
+        status=1
+    echo $status >"$1/sanitize"
+    status=0
+    cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+        -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+        -DKRNL_SANITIZE=ON -DKRNL_FUZZ=ON >/dev/null && ninja -C build-fuzz fuzz_targets || status=1
+    echo $status >"$1/fuzz"
+}
+echo "=== sanitizer and fuzz trees: build in the background (from $(elapsed))"
+checked_build_dir=$(mktemp -d)
+nice -n 19 bash -c "$(declare -f build_checked_trees); build_checked_trees $checked_build_dir" \
+    >"$checked_build_dir/log" 2>&1 &
+checked_build_pid=$!
 
 # The contract suite on Hardhat is the slowest node suite (a JavaScript EVM, about 5 minutes) and
 # shares nothing with the others (its own port, its own contract build), so it runs beside them.
@@ -165,36 +199,25 @@ if ! bash bench/krnl_bench.sh build/src/node/krnld build/bench/krnl-bench-engine
     total_failed=$((total_failed + 1))
     failures+=("bench: kernel engine did not run cleanly")
 fi
-# Sanitizers add value to the unit tests, the crash test and a sample of the fixtures (calls, memory,
-# precompiles, creation, storage, Cancun: tests/statetest and tests/blocktest); the Release stage
-# has run every fixture already. -O1 keeps the samples fast enough; -g1 (line tables) is all the
-# sanitizers' reports need, and compiles much faster than full debug information.
-CTEST_ARGS="-E ^(statetest.GeneralStateTests|blocktest.ValidBlocks|blocktest.InvalidBlocks)$" \
-    run_suite sanitize build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
-    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DKRNL_SANITIZE=ON
-
-# Fuzz smoke: each libFuzzer target of tests/fuzz runs 15 s (ASan + UBSan) from a corpus seeded out
-# of the fixtures, one test per target (ctest label "fuzz"). clang++-19, because clang 14 leaves
-# libstdc++ 12's <expected> empty; only the targets and the libraries they link are built.
-run_fuzz_smoke() {
-    echo "=== fuzz: build (at $(elapsed))"
-    if ! cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
-        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
-        -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
-        -DKRNL_SANITIZE=ON -DKRNL_FUZZ=ON >/dev/null || ! ninja -C build-fuzz fuzz_targets; then
-        echo "=== fuzz: build failed"
-        total_failed=$((total_failed + 1))
-        failures+=("fuzz: build failed")
-        return
-    fi
-    echo "=== fuzz: smoke (at $(elapsed))"
-    local log=build-fuzz/ctest.log
-    ctest --test-dir build-fuzz -L fuzz --output-on-failure -j "$jobs" 2>&1 | tee "$log"
-    count_ctest "$log" fuzz
-}
-run_fuzz_smoke
+wait "$checked_build_pid"
+echo "=== sanitizer and fuzz trees: built (at $(elapsed)); the build's output:"
+cat "$checked_build_dir/log"
+if [ "$(cat "$checked_build_dir/sanitize" 2>/dev/null)" = 0 ]; then
+    run_ctest sanitize build-sanitize \
+        -E "^(statetest.GeneralStateTests|blocktest.ValidBlocks|blocktest.InvalidBlocks)$"
+else
+    echo "=== sanitize: build failed"
+    total_failed=$((total_failed + 1))
+    failures+=("sanitize: build failed")
+fi
+if [ "$(cat "$checked_build_dir/fuzz" 2>/dev/null)" = 0 ]; then
+    run_ctest fuzz build-fuzz -L fuzz
+else
+    echo "=== fuzz: build failed"
+    total_failed=$((total_failed + 1))
+    failures+=("fuzz: build failed")
+fi
+rm -rf "$checked_build_dir"
 
 echo "=== done (at $(elapsed))"
 if [ ${#failures[@]} -gt 0 ]; then
