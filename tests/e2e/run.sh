@@ -2,15 +2,16 @@
 # End-to-end JSON-RPC suite: starts a node, runs tests/e2e/suite/*.test.js against it, stops the node.
 #   tests/e2e/run.sh hardhat   # reference: Hardhat network (npm hardhat at the repo root)
 #   tests/e2e/run.sh krnld     # our node: $KRNLD --dev (default build/src/node/krnld)
+#   tests/e2e/run.sh anvil     # second judge: foundry's anvil (npm @foundry-rs/anvil-linux-amd64)
 # Extra arguments are passed to `node --test` (e.g. --test-name-pattern=filters).
 set -euo pipefail
 
 TARGET="${1:-}"
 shift || true
 case "$TARGET" in
-  hardhat | krnld) ;;
+  hardhat | krnld | anvil) ;;
   *)
-    echo "usage: $0 hardhat|krnld [node --test options]" >&2
+    echo "usage: $0 hardhat|krnld|anvil [node --test options]" >&2
     exit 2
     ;;
 esac
@@ -63,6 +64,18 @@ case "$TARGET" in
     fi
     export KRNL_E2E_KRNLD="$KRNLD"
     "$KRNLD" --dev --port "$PORT" >"$WORK/node.log" 2>&1 &
+    NODE_PID=$!
+    ;;
+  anvil)
+    ANVIL="$ROOT/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+    if [[ ! -x "$ANVIL" ]]; then
+      echo "e2e: anvil not found at $ANVIL; run 'npm ci' at the repository root first" >&2
+      exit 2
+    fi
+    # anvil's defaults already match krnld --dev (chain id 31337, the test mnemonic, 10 x 10,000 ETH,
+    # automine); the fork is pinned to krnld's (Osaka), and --steps-tracing makes debug_traceTransaction
+    # record struct logs (anvil leaves them empty otherwise).
+    "$ANVIL" --host 127.0.0.1 --port "$PORT" --hardfork osaka --steps-tracing >"$WORK/node.log" 2>&1 &
     NODE_PID=$!
     ;;
 esac

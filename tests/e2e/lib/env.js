@@ -17,6 +17,7 @@ export const target = process.env.KRNL_E2E_TARGET ?? 'krnld';
 export const wsUrl = url.replace(/^http/, 'ws');
 export const isHardhat = target === 'hardhat';
 export const isKrnld = target === 'krnld';
+export const isAnvil = target === 'anvil';
 
 export const MNEMONIC = 'test test test test test test test test test test test junk';
 /** The 10 dev accounts, m/44'/60'/0'/0/i of the standard test mnemonic. */

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEther } from 'viem';
-import { artifact, devAccounts, generatePrivateKey, isKrnld, post, privateKeyToAccount, rpc, rpcError, toHex } from '../lib/env.js';
+import { artifact, devAccounts, generatePrivateKey, isHardhat, isKrnld, post, privateKeyToAccount, rpc, rpcError, toHex } from '../lib/env.js';
 import { expected } from '../expectations.js';
 
 const KRNLD_ONLY = 'krnld only: ';
@@ -66,7 +66,7 @@ function killHard(child) {
 }
 
 test('restart with --data-dir after kill -9 keeps blocks, balances, receipts, code and the pool', async (t) => {
-  if (!isKrnld) return t.skip(`${KRNLD_ONLY}Hardhat has no data dir to restart from`);
+  if (!isKrnld) return t.skip(`${KRNLD_ONLY}restarts krnld from its data dir`);
   assert.ok(process.env.KRNL_E2E_KRNLD, 'run.sh exports KRNL_E2E_KRNLD');
   const dataDir = mkdtempSync(join(tmpdir(), 'krnl-e2e-data-'));
   const port = await freePort();
@@ -115,7 +115,7 @@ test('restart with --data-dir after kill -9 keeps blocks, balances, receipts, co
 });
 
 test('a data dir keeps the hardfork it was created at; another one is refused with both named', async (t) => {
-  if (!isKrnld) return t.skip(`${KRNLD_ONLY}Hardhat has no data dir to restart from`);
+  if (!isKrnld) return t.skip(`${KRNLD_ONLY}restarts krnld from its data dir`);
   const dataDir = mkdtempSync(join(tmpdir(), 'krnl-e2e-fork-'));
   const port = await freePort();
   let node;
@@ -142,7 +142,7 @@ test('a data dir keeps the hardfork it was created at; another one is refused wi
 });
 
 test('eth_config (EIP-7910): the fork of the chain, its blob schedule, precompiles and system contracts', async (t) => {
-  if (!isKrnld) return t.skip(`${KRNLD_ONLY}Hardhat has no eth_config`);
+  if (!isKrnld) return t.skip(`${KRNLD_ONLY}${isHardhat ? 'Hardhat has no eth_config' : "asserts krnld's own fork config and client version"}`);
   const config = await rpc('eth_config');
   assert.equal(config.next, null);
   assert.equal(config.last, null);

@@ -5,6 +5,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFunctionData, parseEther, parseGwei } from 'viem';
 import { deploy, devAccounts, isHardhat, isKrnld, rpc, rpcError, toHex } from '../lib/env.js';
+import { skipWhereTargetDeparts } from '../expectations.js';
 
 const HARDHAT_SKIP = 'krnld only: Hardhat has no eth_simulateV1';
 const encode = (c, functionName, args = []) => encodeFunctionData({ abi: c.abi, functionName, args });
@@ -17,6 +18,7 @@ before(async () => {
 });
 
 test('eth_simulateV1: blocks in sequence, overrides, results with logs; the chain unchanged', async (t) => {
+  if (skipWhereTargetDeparts(t)) return;
   if (isHardhat) return t.skip(HARDHAT_SKIP);
   const head = await rpc('eth_getBlockByNumber', ['latest', false]);
   const from = STRANGER;
@@ -63,6 +65,7 @@ test('eth_simulateV1: blocks in sequence, overrides, results with logs; the chai
 });
 
 test('eth_simulateV1 with validation: fees and balances checked, the spec codes', async (t) => {
+  if (skipWhereTargetDeparts(t)) return;
   if (isHardhat) return t.skip(HARDHAT_SKIP);
   const poor = await rpcError('eth_simulateV1', [
     { blockStateCalls: [{ calls: [{ from: STRANGER, to: store.address, maxFeePerGas: toHex(parseGwei('10')), value: '0x1' }] }], validation: true },

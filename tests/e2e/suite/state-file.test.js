@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { artifact, devAccounts, isHardhat, rpcError, toHex } from '../lib/env.js';
+import { skipWhereTargetDeparts } from '../expectations.js';
 
 const NOT_HARDHAT = 'anvil_dumpState/anvil_loadState and state files are anvil\'s; Hardhat has none';
 const ANVIL = resolve(import.meta.dirname, '../../../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
@@ -122,6 +123,7 @@ function assertCarried(actual, expected, what) {
 const decode = (hex) => JSON.parse(gunzipSync(Buffer.from(hex.slice(2), 'hex')).toString());
 
 test('anvil_dumpState -> a fresh krnld -> anvil_loadState carries balances, nonces, code and storage', async (t) => {
+  if (skipWhereTargetDeparts(t)) return;
   if (isHardhat) return t.skip(NOT_HARDHAT);
   const source = await krnld();
   const target = await krnld();
@@ -161,6 +163,7 @@ test('anvil_dumpState -> a fresh krnld -> anvil_loadState carries balances, nonc
 });
 
 test('anvil_loadState refuses malformed hex, gzip and JSON with -32602 naming the problem', async (t) => {
+  if (skipWhereTargetDeparts(t)) return;
   if (isHardhat) return t.skip(NOT_HARDHAT);
   const hexOf = (buffer) => `0x${buffer.toString('hex')}`;
   const cases = [
@@ -185,6 +188,7 @@ test('anvil_loadState refuses malformed hex, gzip and JSON with -32602 naming th
 });
 
 test('--state: a missing file is a fresh start; the state is written at SIGTERM and loads back with --load-state', async (t) => {
+  if (skipWhereTargetDeparts(t)) return;
   if (isHardhat) return t.skip(NOT_HARDHAT);
   const dir = mkdtempSync(join(tmpdir(), 'krnl-e2e-state-'));
   const file = join(dir, 'state.json');
@@ -219,6 +223,7 @@ test('--state: a missing file is a fresh start; the state is written at SIGTERM 
 });
 
 test('--load-state with a broken file stops krnld with the reason', async (t) => {
+  if (skipWhereTargetDeparts(t)) return;
   if (isHardhat) return t.skip(NOT_HARDHAT);
   const dir = mkdtempSync(join(tmpdir(), 'krnl-e2e-state-'));
   try {
@@ -229,6 +234,7 @@ test('--load-state with a broken file stops krnld with the reason', async (t) =>
 });
 
 test('a real anvil\'s dump loads into krnld, and a krnld dump loads into anvil', async (t) => {
+  if (skipWhereTargetDeparts(t)) return;
   if (isHardhat) return t.skip(NOT_HARDHAT);
   if (!existsSync(ANVIL)) return t.skip(NO_ANVIL);
   const dir = mkdtempSync(join(tmpdir(), 'krnl-e2e-anvil-'));

@@ -4,14 +4,15 @@ import assert from 'node:assert/strict';
 import { encodeFunctionData, parseGwei } from 'viem';
 import { deploy, freshAccount, localWallet, nodeWallet, rpc, rpcRaw, waitReceipt, withoutAutomine } from '../lib/env.js';
 import { openSocket } from '../lib/ws.js';
-import { expected } from '../expectations.js';
+import { expected, skipWhereTargetDeparts } from '../expectations.js';
 
 let store;
 before(async () => {
   store = await deploy('Store', [0n]);
 });
 
-test('plain requests work over ws:// on the same port', async () => {
+test('plain requests work over ws:// on the same port', async (t) => {
+  if (skipWhereTargetDeparts(t)) return;
   const ws = await openSocket();
   try {
     const res = await ws.request('eth_chainId');
