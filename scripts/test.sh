@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: the Release build (unit tests, fixture suites, state and block tests), the end-to-end
-# JSON-RPC suite against krnld and against a Hardhat node, the contract suite, then the C++ tests
+# JSON-RPC suite against krnld and against Hardhat and anvil (the judges), the contract suite, then the C++ tests
 # again under AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -148,6 +148,7 @@ start_background_suite "$hardhat_contracts_log" env CONTRACTS_OUT="$PWD/build/co
 hardhat_contracts_pid=$!
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "e2e: krnld" tests/e2e/run.sh krnld
 run_node_suite "e2e: hardhat" tests/e2e/run.sh hardhat
+run_node_suite "e2e: anvil" tests/e2e/run.sh anvil
 CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/node/krnld" \
     run_node_suite "contracts: krnld" contracts/test/run.sh
 # The seed's use case through the kernel engine: one test, passed when the story runs to its end.
