@@ -113,7 +113,7 @@ std::optional<bytes> msm_of(bytes_view input, size_t pair_size, ReadPoint read_p
         points.push_back(*p);
         scalars.push_back(s);
     }
-    return encode(msm(std::span<const Affine>(points), scalars));
+    return encode(msm_subgroup(std::span<const Affine>(points), scalars));
 }
 
 // EIP-2537's discount tables for k = 1..128 pairs (per mille); max_discount beyond.

@@ -1,6 +1,7 @@
 #include "evm/bls12_381_curve.hpp"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 namespace krnl::evm::bls12_381 {
@@ -55,11 +56,12 @@ const Fp& g1_endomorphism_beta() {
 
 // Pippenger's window width for n points: the c minimising windows * (n mixed additions + the
 // bucket sums' 2 * 2^(c-1) full additions, about 1.5 mixed ones each).
-int window_bits(size_t n) {
+int window_bits(size_t n, unsigned scalar_bits) {
     int best = 1;
     double best_cost = 0;
     for (int c = 1; c <= 16; ++c) {
-        const double windows = static_cast<double>((256 + c) / c);  // ceil(257 / c)
+        const double windows = static_cast<double>((scalar_bits + static_cast<unsigned>(c)) /
+                                                   static_cast<unsigned>(c));
         const double cost =
             windows * (static_cast<double>(n) + 3.0 * static_cast<double>(size_t{1} << (c - 1)));
         if (c == 1 || cost < best_cost) {
@@ -70,9 +72,9 @@ int window_bits(size_t n) {
     return best;
 }
 
-// Signed base-2^c digits of a 256-bit scalar, each in [-2^(c-1), 2^(c-1)], least significant
-// first: a digit above half the base borrows from the next window, so only 2^(c-1) buckets are
-// needed (a negative digit adds the negated point).
+// Signed base-2^c digits of a scalar of up to 256 bits, each in [-2^(c-1), 2^(c-1)], least
+// significant first: a digit above half the base borrows from the next window, so only 2^(c-1)
+// buckets are needed (a negative digit adds the negated point).
 void signed_digits(const Limbs& k, int c, unsigned windows, int32_t* out) {
     const int64_t base = int64_t{1} << c;
     int64_t carry = 0;
@@ -127,15 +129,17 @@ Jacobian<F> straus(std::span<const Affine<F>> points, std::span<const Limbs> sca
 // 128 points; Pippenger's mixed additions are the cheaper kind).
 constexpr size_t kPippengerThreshold = 64;
 
+// Scalars below 2^scalar_bits (scalar_bits <= 256).
 template <class F>
-Jacobian<F> pippenger(std::span<const Affine<F>> points, std::span<const Limbs> scalars) {
+Jacobian<F> pippenger(std::span<const Affine<F>> points, std::span<const Limbs> scalars,
+                      unsigned scalar_bits = 256) {
     const size_t n = points.size();
     if (n == 0) return Jacobian<F>::infinity();
     if (n == 1) return scalar_mul(Jacobian<F>::from_affine(points[0]), scalars[0]);
     if (n < kPippengerThreshold) return straus(points, scalars);
-    const int c = window_bits(n);
-    // One window more than 256/c for the final carry.
-    const unsigned windows = (256 + static_cast<unsigned>(c)) / static_cast<unsigned>(c);
+    const int c = window_bits(n, scalar_bits);
+    // One window more than scalar_bits/c for the final carry.
+    const unsigned windows = (scalar_bits + static_cast<unsigned>(c)) / static_cast<unsigned>(c);
     std::vector<int32_t> digits(n * windows);
     for (size_t i = 0; i < n; ++i)
         signed_digits(scalars[i], c, windows, digits.data() + i * windows);
@@ -166,6 +170,56 @@ Jacobian<F> pippenger(std::span<const Affine<F>> points, std::span<const Limbs> 
         acc = add_points(acc, total);
     }
     return acc;
+}
+
+// k mod r in base |x|: k = d0 + d1|x| + d2|x|^2 + d3|x|^3 with each d_i < |x| (r < |x|^4).
+void base_x_digits(const Limbs& k, uint64_t d[4]) {
+    Limbs t = k;
+    while (!limbs_less(t, kR))
+        limbs_sub(t, t, kR);
+    for (int i = 0; i < 4; ++i) {
+        const Limbs q = detail::divide_small(t, kX);
+        d[i] = t.w[0] - q.w[0] * kX;  // the remainder, computed mod 2^64
+        t = q;
+    }
+}
+
+// The endomorphism splittings for points of order r. G1: phi(P) = [-x^2]P, so
+// [k]P = [k0]P + [k1](-phi(P)) with k = k0 + k1 x^2 and k0, k1 of 128 bits. G2: psi(Q) = [x]Q, so
+// [k]Q = sum [d_i](-psi)^i(Q) with 64-bit d_i. Straus then runs a half (G1) or a quarter (G2)
+// of the doublings.
+void split(const G1Affine& p, const Limbs& k, std::vector<G1Affine>& points,
+           std::vector<Limbs>& scalars) {
+    uint64_t d[4];
+    base_x_digits(k, d);
+    auto two_digits = [](uint64_t lo, uint64_t hi) {
+        // lo + hi * |x| as a 128-bit number
+        const u128 v = static_cast<u128>(hi) * kX + lo;
+        return Limbs{{static_cast<uint64_t>(v), static_cast<uint64_t>(v >> 64)}};
+    };
+    points.push_back(p);
+    scalars.push_back(two_digits(d[0], d[1]));
+    points.push_back({p.x * g1_endomorphism_beta(), -p.y, false});
+    scalars.push_back(two_digits(d[2], d[3]));
+}
+
+G2Affine psi_affine(const G2Affine& q) {
+    return {conj(q.x) * kPsiX, conj(q.y) * kPsiY, false};
+}
+
+void split(const G2Affine& q, const Limbs& k, std::vector<G2Affine>& points,
+           std::vector<Limbs>& scalars) {
+    uint64_t d[4];
+    base_x_digits(k, d);
+    G2Affine power = q;  // (-psi)^i(Q)
+    for (int i = 0; i < 4; ++i) {
+        if (i > 0) {
+            power = psi_affine(power);
+            power.y = -power.y;
+        }
+        points.push_back(power);
+        scalars.push_back(Limbs{{d[i]}});
+    }
 }
 
 }  // namespace
@@ -229,6 +283,32 @@ G1 msm(std::span<const G1Affine> points, std::span<const Limbs> scalars) {
 
 G2 msm(std::span<const G2Affine> points, std::span<const Limbs> scalars) {
     return pippenger(points, scalars);
+}
+
+template <class F>
+Jacobian<F> msm_in_subgroup(std::span<const Affine<F>> points, std::span<const Limbs> scalars) {
+    // Splitting saves doublings but adds a Straus table per part: measured, it pays for a few
+    // points (Straus) and for many (Pippenger), not in between.
+    constexpr size_t kMaxSplitStraus = 4;
+    if (points.size() > kMaxSplitStraus && points.size() < kPippengerThreshold)
+        return straus(points, scalars);
+    std::vector<Affine<F>> split_points;
+    std::vector<Limbs> split_scalars;
+    for (size_t i = 0; i < points.size(); ++i) {
+        if (points[i].infinity) continue;
+        split(points[i], scalars[i], split_points, split_scalars);
+    }
+    // 128-bit parts in G1, 64-bit parts in G2.
+    constexpr unsigned kSplitBits = std::is_same_v<F, Fp> ? 128 : 64;
+    return pippenger(std::span<const Affine<F>>(split_points), split_scalars, kSplitBits);
+}
+
+G1 msm_subgroup(std::span<const G1Affine> points, std::span<const Limbs> scalars) {
+    return msm_in_subgroup(points, scalars);
+}
+
+G2 msm_subgroup(std::span<const G2Affine> points, std::span<const Limbs> scalars) {
+    return msm_in_subgroup(points, scalars);
 }
 
 G1 clear_cofactor(const G1& p) {

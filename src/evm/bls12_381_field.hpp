@@ -5,14 +5,20 @@
 // (RFC 9380, EIP-2537) are written in hex exactly as the specs print them.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
+
+// Forces the small field operations inline: GCC otherwise leaves them as calls inside the large
+// tower and curve functions, and the calls cost about as much as the additions themselves.
+#define KRNL_BLS_INLINE [[gnu::always_inline]]
 
 namespace krnl::evm::bls12_381 {
 
@@ -143,7 +149,8 @@ struct Fp {
 
 namespace detail {
 
-constexpr uint64_t addc(uint64_t a, uint64_t b, uint64_t carry_in, uint64_t& carry_out) {
+KRNL_BLS_INLINE constexpr uint64_t addc(uint64_t a, uint64_t b, uint64_t carry_in,
+                                        uint64_t& carry_out) {
 #if defined(__x86_64__)
     if (!std::is_constant_evaluated()) {
         unsigned long long out;
@@ -156,7 +163,8 @@ constexpr uint64_t addc(uint64_t a, uint64_t b, uint64_t carry_in, uint64_t& car
     return static_cast<uint64_t>(s);
 }
 
-constexpr uint64_t subb(uint64_t a, uint64_t b, uint64_t borrow_in, uint64_t& borrow_out) {
+KRNL_BLS_INLINE constexpr uint64_t subb(uint64_t a, uint64_t b, uint64_t borrow_in,
+                                        uint64_t& borrow_out) {
 #if defined(__x86_64__)
     if (!std::is_constant_evaluated()) {
         unsigned long long out;
@@ -170,7 +178,7 @@ constexpr uint64_t subb(uint64_t a, uint64_t b, uint64_t borrow_in, uint64_t& bo
 }
 
 // x mod p for x < 2p, without branches.
-constexpr Fp reduce_once(const uint64_t x[kLimbs]) {
+KRNL_BLS_INLINE constexpr Fp reduce_once(const uint64_t x[kLimbs]) {
     uint64_t t[kLimbs];
     uint64_t b = 0;
     for (int i = 0; i < kLimbs; ++i)
@@ -184,7 +192,7 @@ constexpr Fp reduce_once(const uint64_t x[kLimbs]) {
 
 }  // namespace detail
 
-constexpr Fp operator+(const Fp& a, const Fp& b) {
+KRNL_BLS_INLINE constexpr Fp operator+(const Fp& a, const Fp& b) {
     // Both below p < 2^381: the sum cannot carry out of 384 bits.
     uint64_t s[kLimbs];
     uint64_t c = 0;
@@ -193,7 +201,7 @@ constexpr Fp operator+(const Fp& a, const Fp& b) {
     return detail::reduce_once(s);
 }
 
-constexpr Fp operator-(const Fp& a, const Fp& b) {
+KRNL_BLS_INLINE constexpr Fp operator-(const Fp& a, const Fp& b) {
     uint64_t d[kLimbs];
     uint64_t br = 0;
     for (int i = 0; i < kLimbs; ++i)
@@ -206,11 +214,11 @@ constexpr Fp operator-(const Fp& a, const Fp& b) {
     return out;
 }
 
-constexpr Fp operator-(const Fp& a) {
+KRNL_BLS_INLINE constexpr Fp operator-(const Fp& a) {
     return Fp::zero() - a;
 }
 
-constexpr Fp dbl(const Fp& a) {
+KRNL_BLS_INLINE constexpr Fp dbl(const Fp& a) {
     return a + a;
 }
 
@@ -269,7 +277,7 @@ constexpr Fp mul_portable(const Fp& x, const Fp& y) {
     return detail::reduce_once(r);
 }
 
-constexpr Fp operator*(const Fp& x, const Fp& y) {
+KRNL_BLS_INLINE constexpr Fp operator*(const Fp& x, const Fp& y) {
 #if defined(__x86_64__)
     if (!std::is_constant_evaluated() && detail::kHasMulx) {
         uint64_t r[kLimbs];
@@ -280,17 +288,17 @@ constexpr Fp operator*(const Fp& x, const Fp& y) {
     return mul_portable(x, y);
 }
 
-constexpr Fp sqr(const Fp& a) {
+KRNL_BLS_INLINE constexpr Fp sqr(const Fp& a) {
     return a * a;
 }
 
-constexpr Fp& operator+=(Fp& a, const Fp& b) {
+KRNL_BLS_INLINE constexpr Fp& operator+=(Fp& a, const Fp& b) {
     return a = a + b;
 }
-constexpr Fp& operator-=(Fp& a, const Fp& b) {
+KRNL_BLS_INLINE constexpr Fp& operator-=(Fp& a, const Fp& b) {
     return a = a - b;
 }
-constexpr Fp& operator*=(Fp& a, const Fp& b) {
+KRNL_BLS_INLINE constexpr Fp& operator*=(Fp& a, const Fp& b) {
     return a = a * b;
 }
 
@@ -317,12 +325,21 @@ constexpr Limbs fp_to_limbs(const Fp& a) {
     return (a * Fp{Limbs{{1}}}).m;
 }
 
+// Fixed 4-bit windows: a quarter of a multiplication per exponent bit instead of a half.
 template <class F>
 constexpr F pow(const F& base, const Limbs& e) {
+    F table[16];
+    table[0] = F::one();
+    for (int i = 1; i < 16; ++i)
+        table[i] = table[i - 1] * base;
+    const int windows = (static_cast<int>(limbs_bits(e)) + 3) / 4;
     F result = F::one();
-    for (int i = static_cast<int>(limbs_bits(e)) - 1; i >= 0; --i) {
-        result = result * result;
-        if (limbs_bit(e, static_cast<unsigned>(i))) result = result * base;
+    for (int w = windows - 1; w >= 0; --w) {
+        if (w != windows - 1)
+            for (int j = 0; j < 4; ++j)
+                result = result * result;
+        const unsigned digit = static_cast<unsigned>((e.w[w / 16] >> (4 * (w % 16))) & 15);
+        if (digit != 0) result = result * table[digit];
     }
     return result;
 }
@@ -390,9 +407,170 @@ inline constexpr Limbs kPPlus1Over4 = detail::p_plus_1_over_4();
 inline constexpr Limbs kPMinus1Over2 = detail::p_minus_1_over_2();
 inline constexpr Limbs kPMinus3Over4 = detail::p_minus_3_over_4();
 
+namespace detail {
+
+// Pornin's batched binary GCD ("Optimized binary GCD for modular inversion", ePrint 2020/972,
+// algorithm 2), variable time: 31 steps at a time run on 64-bit approximations of a and b (their
+// low 31 and top 33 bits), then one update of the full values by the collected factors. Each
+// update divides the u, v side by 2^64 (a one-word Montgomery reduction) where a and b were
+// divided by 2^31: after j rounds the result carries a factor 2^(33j), taken out at the end with
+// one multiplication by kInverseFixup[j] = the Montgomery form of R^2 * 2^(33j).
+inline constexpr int kInverseMaxRounds = 40;  // 761 steps suffice: 25 rounds
+
+struct InverseFixups {
+    Fp k[kInverseMaxRounds + 1];
+};
+
+constexpr InverseFixups make_inverse_fixups() {
+    InverseFixups f{};
+    f.k[0] = fp_from_limbs(kMontR2);
+    const Fp two_33 = fp_from_u64(uint64_t{1} << 33);
+    for (int j = 1; j <= kInverseMaxRounds; ++j)
+        f.k[j] = f.k[j - 1] * two_33;
+    return f;
+}
+
+inline constexpr InverseFixups kInverseFixup = make_inverse_fixups();
+
+// (f*x + g*y) >> 31 for |f|, |g| <= 2^31 and x, y < 2^384; returns whether it was negative (then
+// the magnitude is stored).
+inline bool linear_combination_shift31(uint64_t out[kLimbs], const uint64_t x[kLimbs],
+                                       const uint64_t y[kLimbs], int64_t f, int64_t g) {
+    using i128 = __int128;
+    uint64_t t[kLimbs + 1];
+    i128 carry = 0;
+    for (int i = 0; i < kLimbs; ++i) {
+        // |f*x_i + g*y_i| < 2^96 and |carry| < 2^33: no overflow.
+        const i128 sum = static_cast<i128>(f) * static_cast<i128>(x[i]) +
+                         static_cast<i128>(g) * static_cast<i128>(y[i]) + carry;
+        t[i] = static_cast<uint64_t>(sum);
+        carry = sum >> 64;
+    }
+    t[kLimbs] = static_cast<uint64_t>(carry);
+    const bool negative = carry < 0;
+    if (negative) {
+        uint64_t c = 1;
+        for (int i = 0; i <= kLimbs; ++i) {
+            t[i] = addc(~t[i], 0, c, c);
+        }
+    }
+    for (int i = 0; i < kLimbs; ++i)
+        out[i] = (t[i] >> 31) | (t[i + 1] << 33);
+    return negative;
+}
+
+// (f*u + g*v) / 2^64 mod p for field elements u, v (raw limbs) and |f|, |g| <= 2^31.
+inline Fp combine_mod_p(const Fp& u, const Fp& v, int64_t f, int64_t g) {
+    const Fp us = f < 0 ? -u : u;
+    const Fp vs = g < 0 ? -v : v;
+    const uint64_t fa = static_cast<uint64_t>(f < 0 ? -f : f);
+    const uint64_t ga = static_cast<uint64_t>(g < 0 ? -g : g);
+    uint64_t t[kLimbs + 1];
+    u128 carry = 0;
+    for (int i = 0; i < kLimbs; ++i) {
+        carry += static_cast<u128>(fa) * us.m.w[i] + static_cast<u128>(ga) * vs.m.w[i];
+        t[i] = static_cast<uint64_t>(carry);
+        carry >>= 64;
+    }
+    t[kLimbs] = static_cast<uint64_t>(carry);  // t < 2^32 * 2^382
+    // t + q*p is divisible by 2^64, and (t + q*p) / 2^64 < 2^350 + p < 2p.
+    const uint64_t q = t[0] * kPInv;
+    carry = 0;
+    uint64_t r[kLimbs + 1];
+    for (int i = 0; i < kLimbs; ++i) {
+        carry += static_cast<u128>(q) * kP.w[i] + t[i];
+        r[i] = static_cast<uint64_t>(carry);
+        carry >>= 64;
+    }
+    r[kLimbs] = static_cast<uint64_t>(carry + t[kLimbs]);
+    return reduce_once(r + 1);
+}
+
+inline unsigned bit_length(const uint64_t x[kLimbs]) {
+    for (int i = kLimbs - 1; i >= 0; --i)
+        if (x[i] != 0) return static_cast<unsigned>(64 * i + 64 - __builtin_clzll(x[i]));
+    return 0;
+}
+
+// Bits [shift, shift + 64) of x (shift < 384).
+inline uint64_t bits_at(const uint64_t x[kLimbs], unsigned shift) {
+    const unsigned limb = shift / 64, bit = shift % 64;
+    uint64_t lo = x[limb] >> bit;
+    if (bit != 0 && limb + 1 < kLimbs) lo |= x[limb + 1] << (64 - bit);
+    return lo;
+}
+
+// Montgomery form of the inverse of a non-zero element; false if the rounds ran out (never
+// expected; the caller then falls back to binary_inverse).
+inline bool batched_gcd_inverse(const Fp& y, Fp& out) {
+    uint64_t a[kLimbs], b[kLimbs];
+    for (int i = 0; i < kLimbs; ++i) {
+        a[i] = y.m.w[i];
+        b[i] = kP.w[i];
+    }
+    Fp u{Limbs{{1}}}, v = Fp::zero();  // a = u*y*c, b = v*y*c (mod p), c = 2^(33*round)
+    int round = 0;
+    while (!limbs_is_zero(Limbs{{a[0], a[1], a[2], a[3], a[4], a[5]}})) {
+        if (round == kInverseMaxRounds) return false;
+        const unsigned n = std::max({bit_length(a), bit_length(b), 64u});
+        constexpr uint64_t kLow31 = (uint64_t{1} << 31) - 1;
+        uint64_t xa = (a[0] & kLow31) | (bits_at(a, n - 33) << 31);
+        uint64_t xb = (b[0] & kLow31) | (bits_at(b, n - 33) << 31);
+        int64_t f0 = 1, g0 = 0, f1 = 0, g1 = 1;
+        // Branch-free: the branches of the textbook loop are unpredictable.
+        for (int i = 0; i < 31; ++i) {
+            const uint64_t odd = 0 - (xa & 1);
+            const uint64_t swap = odd & (0 - static_cast<uint64_t>(xa < xb));
+            const uint64_t dx = (xa ^ xb) & swap;
+            xa ^= dx;
+            xb ^= dx;
+            const int64_t sw = static_cast<int64_t>(swap);
+            const int64_t df = (f0 ^ f1) & sw, dg = (g0 ^ g1) & sw;
+            f0 ^= df;
+            f1 ^= df;
+            g0 ^= dg;
+            g1 ^= dg;
+            const int64_t odd_s = static_cast<int64_t>(odd);
+            xa -= xb & odd;
+            f0 -= f1 & odd_s;
+            g0 -= g1 & odd_s;
+            xa >>= 1;
+            f1 *= 2;
+            g1 *= 2;
+        }
+        uint64_t na[kLimbs], nb[kLimbs];
+        if (linear_combination_shift31(na, a, b, f0, g0)) {
+            f0 = -f0;
+            g0 = -g0;
+        }
+        if (linear_combination_shift31(nb, a, b, f1, g1)) {
+            f1 = -f1;
+            g1 = -g1;
+        }
+        const Fp nu = combine_mod_p(u, v, f0, g0);
+        const Fp nv = combine_mod_p(u, v, f1, g1);
+        for (int i = 0; i < kLimbs; ++i) {
+            a[i] = na[i];
+            b[i] = nb[i];
+        }
+        u = nu;
+        v = nv;
+        ++round;
+    }
+    if (!limbs_is_one(Limbs{{b[0], b[1], b[2], b[3], b[4], b[5]}})) return false;
+    out = v * kInverseFixup.k[round];
+    return true;
+}
+
+}  // namespace detail
+
 // Zero maps to zero.
 constexpr Fp inverse(const Fp& a) {
     if (a.is_zero()) return a;
+    if (!std::is_constant_evaluated()) {
+        Fp out;
+        if (detail::batched_gcd_inverse(a, out)) return out;
+    }
     return detail::binary_inverse(a);
 }
 
@@ -429,19 +607,19 @@ struct Fp2 {
     friend constexpr bool operator==(const Fp2&, const Fp2&) = default;
 };
 
-constexpr Fp2 operator+(const Fp2& a, const Fp2& b) {
+KRNL_BLS_INLINE constexpr Fp2 operator+(const Fp2& a, const Fp2& b) {
     return {a.c0 + b.c0, a.c1 + b.c1};
 }
-constexpr Fp2 operator-(const Fp2& a, const Fp2& b) {
+KRNL_BLS_INLINE constexpr Fp2 operator-(const Fp2& a, const Fp2& b) {
     return {a.c0 - b.c0, a.c1 - b.c1};
 }
-constexpr Fp2 operator-(const Fp2& a) {
+KRNL_BLS_INLINE constexpr Fp2 operator-(const Fp2& a) {
     return {-a.c0, -a.c1};
 }
-constexpr Fp2 dbl(const Fp2& a) {
+KRNL_BLS_INLINE constexpr Fp2 dbl(const Fp2& a) {
     return a + a;
 }
-constexpr Fp2 conj(const Fp2& a) {
+KRNL_BLS_INLINE constexpr Fp2 conj(const Fp2& a) {
     return {a.c0, -a.c1};
 }
 
@@ -552,7 +730,7 @@ constexpr Fp2 operator*(const Fp2& a, const Fp2& b) {
     return {c0, c1};
 }
 
-constexpr Fp2 operator*(const Fp2& a, const Fp& s) {
+KRNL_BLS_INLINE constexpr Fp2 operator*(const Fp2& a, const Fp& s) {
     return {a.c0 * s, a.c1 * s};
 }
 
@@ -561,10 +739,10 @@ constexpr Fp2 sqr(const Fp2& a) {
     return {(a.c0 + a.c1) * (a.c0 - a.c1), t + t};
 }
 
-constexpr Fp2& operator+=(Fp2& a, const Fp2& b) {
+KRNL_BLS_INLINE constexpr Fp2& operator+=(Fp2& a, const Fp2& b) {
     return a = a + b;
 }
-constexpr Fp2& operator-=(Fp2& a, const Fp2& b) {
+KRNL_BLS_INLINE constexpr Fp2& operator-=(Fp2& a, const Fp2& b) {
     return a = a - b;
 }
 constexpr Fp2& operator*=(Fp2& a, const Fp2& b) {
@@ -576,7 +754,7 @@ constexpr Fp2 half(const Fp2& a) {
 }
 
 // Multiplication by xi = 1 + u: (a + bu)(1 + u) = (a - b) + (a + b)u.
-constexpr Fp2 mul_by_xi(const Fp2& a) {
+KRNL_BLS_INLINE constexpr Fp2 mul_by_xi(const Fp2& a) {
     return {a.c0 - a.c1, a.c0 + a.c1};
 }
 

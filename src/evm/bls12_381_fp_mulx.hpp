@@ -20,7 +20,7 @@ inline const bool kHasMulx = [] {
 // r = a*b/2^384 mod p, below 2p, for a, b < p < 2^381 (kP, kPInv). Each round adds
 // a*b[i], then q*p with q making the low word zero, and renames the registers instead of shifting
 // (generated code, one block per round).
-inline void mont_mul_mulx(uint64_t r[6], const uint64_t* a, const uint64_t* b) {
+KRNL_BLS_INLINE inline void mont_mul_mulx(uint64_t r[6], const uint64_t* a, const uint64_t* b) {
     uint64_t t0, t1, t2, t3, t4, t5, t6, lo, hi;
     __asm__(
         "movq 0(%[b]), %%rdx\n\t"

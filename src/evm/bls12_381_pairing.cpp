@@ -19,8 +19,8 @@ struct Line {
 
 constexpr Fp2 kThreeB = kG2B + kG2B + kG2B;
 
-// T <- 2T and the tangent at T evaluated at P.
-Line doubling_step(TwistPoint& t, const G1Affine& p) {
+// T <- 2T and the tangent at T, to be evaluated at P.
+LineCoefficients doubling_step(TwistPoint& t) {
     const Fp2 a = half(t.x * t.y);
     const Fp2 b = sqr(t.y);
     const Fp2 c = sqr(t.z);
@@ -34,11 +34,11 @@ Line doubling_step(TwistPoint& t, const G1Affine& p) {
     t.x = a * (b - f);
     t.y = sqr(g) - (dbl(e2) + e2);
     t.z = b * h;
-    return {i, (dbl(j) + j) * p.x, -(h * p.y)};
+    return {i, dbl(j) + j, -h};
 }
 
-// T <- T + Q and the line through T and Q evaluated at P.
-Line addition_step(TwistPoint& t, const G2Affine& q, const G1Affine& p) {
+// T <- T + Q and the line through T and Q, to be evaluated at P.
+LineCoefficients addition_step(TwistPoint& t, const G2Affine& q) {
     const Fp2 theta = t.y - q.y * t.z;
     const Fp2 lambda = t.x - q.x * t.z;
     const Fp2 c = sqr(theta);
@@ -51,7 +51,11 @@ Line addition_step(TwistPoint& t, const G2Affine& q, const G1Affine& p) {
     t.x = lambda * h;
     t.y = y3;
     t.z = t.z * e;
-    return {theta * q.x - lambda * q.y, -(theta * p.x), lambda * p.y};
+    return {theta * q.x - lambda * q.y, -theta, lambda};
+}
+
+Line evaluate(const LineCoefficients& l, const G1Affine& p) {
+    return {l.a, l.bx * p.x, l.cy * p.y};
 }
 
 Fp12 mul_line(const Fp12& f, const Line& l) {
@@ -79,12 +83,39 @@ Fp12 miller_loop(std::span<const G1Affine> ps, std::span<const G2Affine> qs) {
     for (int i = 62; i >= 0; --i) {
         if (i != 62) f = sqr(f);
         for (size_t k = 0; k < n; ++k)
-            f = mul_line(f, doubling_step(ts[k], ps[k]));
+            f = mul_line(f, evaluate(doubling_step(ts[k]), ps[k]));
         if (((kX >> i) & 1) == 0) continue;
         for (size_t k = 0; k < n; ++k)
-            f = mul_line(f, addition_step(ts[k], qs[k], ps[k]));
+            f = mul_line(f, evaluate(addition_step(ts[k], qs[k]), ps[k]));
     }
     return conj(f);  // x < 0: f_{x,Q} = 1/f_{|x|,Q} up to factors the final exponentiation kills
+}
+
+PreparedG2 prepare_g2(const G2Affine& q) {
+    PreparedG2 prepared;
+    TwistPoint t{q.x, q.y, Fp2::one()};
+    for (int i = 62; i >= 0; --i) {
+        prepared.lines.push_back(doubling_step(t));
+        if ((kX >> i) & 1) prepared.lines.push_back(addition_step(t, q));
+    }
+    return prepared;
+}
+
+Fp12 miller_loop(std::span<const G1Affine> ps, std::span<const PreparedG2* const> qs) {
+    const size_t n = ps.size();
+    Fp12 f = Fp12::one();
+    size_t line = 0;
+    for (int i = 62; i >= 0; --i) {
+        if (i != 62) f = sqr(f);
+        for (size_t k = 0; k < n; ++k)
+            f = mul_line(f, evaluate(qs[k]->lines[line], ps[k]));
+        ++line;
+        if (((kX >> i) & 1) == 0) continue;
+        for (size_t k = 0; k < n; ++k)
+            f = mul_line(f, evaluate(qs[k]->lines[line], ps[k]));
+        ++line;
+    }
+    return conj(f);
 }
 
 Fp12 final_exponentiation(const Fp12& f) {
@@ -103,6 +134,18 @@ bool pairing_product_is_one(std::span<const G1Affine> ps, std::span<const G2Affi
     std::vector<G2Affine> q1;
     for (size_t k = 0; k < ps.size(); ++k) {
         if (ps[k].infinity || qs[k].infinity) continue;
+        p1.push_back(ps[k]);
+        q1.push_back(qs[k]);
+    }
+    if (p1.empty()) return true;
+    return final_exponentiation(miller_loop(p1, q1)) == Fp12::one();
+}
+
+bool pairing_product_is_one(std::span<const G1Affine> ps, std::span<const PreparedG2* const> qs) {
+    std::vector<G1Affine> p1;
+    std::vector<const PreparedG2*> q1;
+    for (size_t k = 0; k < ps.size(); ++k) {
+        if (ps[k].infinity) continue;
         p1.push_back(ps[k]);
         q1.push_back(qs[k]);
     }

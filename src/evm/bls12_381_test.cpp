@@ -194,6 +194,30 @@ const EipVector kEipVectors[] = {
 
 }  // namespace
 
+TEST(Bls12381Field, BatchedGcdInverseOnExtremeInputs) {
+    // Raw Montgomery representations (the inverse runs on them): 1, 2^k, p - 1, p - 2^k and
+    // values with long runs of equal bits, where the 64-bit approximations are coarsest.
+    std::vector<Limbs> raws = {Limbs{{1}}, Limbs{{2}}};
+    for (unsigned k : {31u, 62u, 63u, 64u, 200u, 379u, 380u}) {
+        Limbs l{};
+        l.w[k / 64] = uint64_t{1} << (k % 64);
+        raws.push_back(l);
+        Limbs below_p;
+        limbs_sub(below_p, kP, l);
+        raws.push_back(below_p);
+    }
+    Limbs p_minus_1;
+    limbs_sub(p_minus_1, kP, Limbs{{1}});
+    raws.push_back(p_minus_1);
+    raws.push_back(
+        Limbs{{~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, 0}});
+    for (const Limbs& raw : raws) {
+        const Fp a{raw};
+        EXPECT_EQ(inverse(a), inverse_by_fermat(a));
+        EXPECT_EQ(a * inverse(a), Fp::one());
+    }
+}
+
 TEST(Bls12381Field, MontgomeryInverseAndSquareRoots) {
     Rng rng{1};
     for (int i = 0; i < 20; ++i) {
@@ -296,6 +320,36 @@ TEST(Bls12381Curve, FastSubgroupChecksMatchTheDefinition) {
     }
 }
 
+TEST(Bls12381Curve, SubgroupMsmMatchesSumOfProducts) {
+    Rng rng{5};
+    const G1 g1 = G1::from_affine(kG1Generator);
+    const G2 g2 = G2::from_affine(kG2Generator);
+    Limbs r_minus_1;
+    limbs_sub(r_minus_1, kR, Limbs{{1}});
+    Limbs above_r;  // scalars of 256 bits may exceed r
+    limbs_add(above_r, kR, Limbs{{12345}});
+    // Split Straus up to 4 points, plain Straus up to 63, split Pippenger from 64.
+    for (size_t n : {size_t{1}, size_t{2}, size_t{4}, size_t{5}, size_t{64}}) {
+        std::vector<G1Affine> ps;
+        std::vector<G2Affine> qs;
+        std::vector<Limbs> ks;
+        G1 expect1 = G1::infinity();
+        G2 expect2 = G2::infinity();
+        for (size_t i = 0; i < n; ++i) {
+            const Limbs k = i == 1 ? r_minus_1 : i == 2 ? above_r : rng.scalar();
+            const G1 p = scalar_mul(g1, rng.scalar());
+            const G2 q = scalar_mul(g2, rng.scalar());
+            ps.push_back(to_affine(p));
+            qs.push_back(to_affine(q));
+            ks.push_back(k);
+            expect1 = add_points(expect1, scalar_mul(p, k));
+            expect2 = add_points(expect2, scalar_mul(q, k));
+        }
+        EXPECT_TRUE(equal_points(msm_subgroup(std::span<const G1Affine>(ps), ks), expect1)) << n;
+        EXPECT_TRUE(equal_points(msm_subgroup(std::span<const G2Affine>(qs), ks), expect2)) << n;
+    }
+}
+
 TEST(Bls12381Curve, MsmMatchesSumOfProducts) {
     Rng rng{4};
     for (size_t n : {size_t{1}, size_t{2}, size_t{7}, size_t{33}, size_t{70}}) {
@@ -338,6 +392,24 @@ TEST(Bls12381Pairing, BilinearAndNonDegenerate) {
     EXPECT_TRUE(pairing_product_is_one(ps, qs));
     const G2Affine qs_wrong[2] = {qb[0], to_affine(double_point(g2))};
     EXPECT_FALSE(pairing_product_is_one(ps, qs_wrong));
+}
+
+TEST(Bls12381Pairing, PreparedG2MatchesTheDirectMillerLoop) {
+    Rng rng{6};
+    const G1 g1 = G1::from_affine(kG1Generator);
+    const G2 g2 = G2::from_affine(kG2Generator);
+    const G1Affine ps[2] = {to_affine(scalar_mul(g1, rng.scalar())),
+                            to_affine(scalar_mul(g1, rng.scalar()))};
+    const G2Affine qs[2] = {to_affine(scalar_mul(g2, rng.scalar())),
+                            to_affine(scalar_mul(g2, rng.scalar()))};
+    const PreparedG2 prepared[2] = {prepare_g2(qs[0]), prepare_g2(qs[1])};
+    const PreparedG2* const pointers[2] = {&prepared[0], &prepared[1]};
+    EXPECT_EQ(miller_loop(ps, pointers), miller_loop(ps, qs));
+    // e(P, Q) * e(-P, Q) == 1, and not with another Q.
+    const G1Affine p_and_minus_p[2] = {ps[0], {ps[0].x, -ps[0].y, false}};
+    const PreparedG2* const same[2] = {&prepared[0], &prepared[0]};
+    EXPECT_TRUE(pairing_product_is_one(p_and_minus_p, same));
+    EXPECT_FALSE(pairing_product_is_one(p_and_minus_p, pointers));
 }
 
 TEST(Bls12381Precompiles, EipTestVectors) {
