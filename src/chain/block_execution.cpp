@@ -1,5 +1,7 @@
 #include "chain/block_execution.hpp"
 
+#include "chain/deposit_requests.hpp"
+
 namespace krnl::chain {
 
 using evm::Revision;
@@ -33,6 +35,21 @@ std::string hex_mismatch(std::string_view field, bytes_view header, bytes_view c
            to_hex(computed);
 }
 
+// The block's EIP-7685 requests (Prague+): deposits from the receipts' logs, then the system-call
+// queues.
+std::expected<std::vector<bytes>, BlockError> block_requests(
+    state::State& state, Revision rev, const BlockInfo& info, const std::vector<Receipt>& receipts,
+    const ChainRules& rules, evm::AnalysisCache& cache, const BlockHashFn& block_hash,
+    evm::Tracer* tracer) {
+    bytes deposits;
+    if (rules.deposit_contract) {
+        auto parsed = deposit_requests(receipts, *rules.deposit_contract);
+        if (!parsed) return std::unexpected(error(BlockErrorCode::DepositEvent, parsed.error()));
+        deposits = std::move(*parsed);
+    }
+    return collect_requests(state, rev, info, deposits, cache, block_hash, tracer);
+}
+
 std::string number_mismatch(std::string_view field, uint64_t header, uint64_t computed) {
     return std::string(field) + " " + std::to_string(header) + " in the header, computed " +
            std::to_string(computed);
@@ -53,14 +70,22 @@ BlockInfo block_info(const BlockHeader& header, uint64_t chain_id) {
     return info;
 }
 
+BlockInfo block_info(const BlockHeader& header, uint64_t chain_id, const ChainRules& rules) {
+    BlockInfo info = block_info(header, chain_id);
+    if (rules.blob_params)
+        info.blob_base_fee_update_fraction = rules.blob_params->base_fee_update_fraction;
+    return info;
+}
+
 std::expected<BlockResult, BlockError> execute_block(state::State& state, Revision rev,
                                                      uint64_t chain_id, const Block& block,
                                                      const BlockHeader& parent,
                                                      const BlockHashFn& block_hash,
-                                                     evm::AnalysisCache& cache,
-                                                     evm::Tracer* tracer) {
+                                                     evm::AnalysisCache& cache, evm::Tracer* tracer,
+                                                     const ChainRules& rules) {
     const BlockHeader& h = block.header;
-    if (auto e = validate_header(h, parent, rev)) return std::unexpected(*e);
+    const BlobParams blob = rules.blob(rev);
+    if (auto e = validate_header(h, parent, rev, blob)) return std::unexpected(*e);
     if (rev >= Revision::Osaka)
         if (const size_t size = encode_block(block).size(); size > kMaxRlpBlockSize)
             return std::unexpected(
@@ -96,11 +121,11 @@ std::expected<BlockResult, BlockError> execute_block(state::State& state, Revisi
     }
 
     // --- Execution.
-    const BlockInfo info = block_info(h, chain_id);
+    const BlockInfo info = block_info(h, chain_id, rules);
     apply_block_start_system_calls(state, rev, info, h.parent_beacon_block_root, h.parent_hash,
                                    cache, block_hash, tracer);
 
-    const uint64_t max_blob_gas = rev >= Revision::Cancun ? max_blob_gas_per_block(rev) : 0;
+    const uint64_t max_blob_gas = rev >= Revision::Cancun ? max_blob_gas_per_block(blob) : 0;
     result.receipts.reserve(block.transactions.size());
     for (size_t i = 0; i < block.transactions.size(); ++i) {
         const Transaction& tx = block.transactions[i];
@@ -126,7 +151,8 @@ std::expected<BlockResult, BlockError> execute_block(state::State& state, Revisi
     }
     if (block.withdrawals) apply_withdrawals(state, *block.withdrawals);
     if (rev >= Revision::Prague) {
-        auto requests = collect_requests(state, rev, info, cache, block_hash, tracer);
+        auto requests =
+            block_requests(state, rev, info, result.receipts, rules, cache, block_hash, tracer);
         if (!requests) return std::unexpected(requests.error());
         result.requests = std::move(*requests);
         result.requests_hash = requests_hash(result.requests);
@@ -160,12 +186,13 @@ std::expected<BlockResult, BlockError> execute_block(state::State& state, Revisi
 
 BlockBuilder::BlockBuilder(state::State& state, Revision rev, const BlockHeader& parent,
                            const BlockAttributes& attributes, uint64_t chain_id,
-                           BlockHashFn block_hash, evm::AnalysisCache& cache)
+                           BlockHashFn block_hash, evm::AnalysisCache& cache, ChainRules rules)
     : state_(state),
       rev_(rev),
       chain_id_(chain_id),
       block_hash_(std::move(block_hash)),
       cache_(cache),
+      rules_(std::move(rules)),
       withdrawals_(attributes.withdrawals) {
     BlockHeader& h = header_;
     h.parent_hash = chain::block_hash(parent);
@@ -181,10 +208,10 @@ BlockBuilder::BlockBuilder(state::State& state, Revision rev, const BlockHeader&
     if (rev >= Revision::Shanghai) h.withdrawals_root = kEmptyTrieRoot;
     if (rev >= Revision::Cancun) {
         h.blob_gas_used = 0;
-        h.excess_blob_gas = next_excess_blob_gas(parent, rev);
+        h.excess_blob_gas = next_excess_blob_gas(parent, rev, rules_.blob(rev));
         h.parent_beacon_block_root = attributes.parent_beacon_block_root.value_or(hash256{});
     }
-    info_ = block_info(h, chain_id);
+    info_ = block_info(h, chain_id, rules_);
     apply_block_start_system_calls(state_, rev_, info_, h.parent_beacon_block_root, h.parent_hash,
                                    cache_, block_hash_);
 }
@@ -194,7 +221,8 @@ std::expected<std::reference_wrapper<const Receipt>, TxError> BlockBuilder::add_
     if (finished_) return std::unexpected(TxError::GasLimitExceedsBlock);
     if (tx.gas_limit > gas_remaining()) return std::unexpected(TxError::GasLimitExceedsBlock);
     const uint64_t blob_gas = tx_blob_gas(tx);
-    const uint64_t max_blob_gas = rev_ >= Revision::Cancun ? max_blob_gas_per_block(rev_) : 0;
+    const uint64_t max_blob_gas =
+        rev_ >= Revision::Cancun ? max_blob_gas_per_block(rules_.blob(rev_)) : 0;
     if (blob_gas > max_blob_gas - blob_gas_used_) return std::unexpected(TxError::TooManyBlobs);
     // EIP-7934: the block's RLP stays under its limit. A transaction that would push the body
     // over it waits for the next block, as one over the remaining gas does.
@@ -220,7 +248,8 @@ std::expected<void, BlockError> BlockBuilder::finish() {
     if (finished_) return {};
     if (rev_ >= Revision::Shanghai) apply_withdrawals(state_, withdrawals_);
     if (rev_ >= Revision::Prague) {
-        auto requests = collect_requests(state_, rev_, info_, cache_, block_hash_);
+        auto requests =
+            block_requests(state_, rev_, info_, receipts_, rules_, cache_, block_hash_, nullptr);
         if (!requests) return std::unexpected(requests.error());
         requests_ = std::move(*requests);
     }

@@ -28,19 +28,33 @@ struct BlockResult {
     std::vector<address> senders;
 };
 
+// What a chain's configuration adds to the revision when its blocks are executed.
+struct ChainRules {
+    // EIP-6110's deposit contract: its DepositEvent logs become deposit requests (Prague+). None
+    // on krnld's own chains unless their config names one; the official fixtures use mainnet's,
+    // kMainnetDepositContractAddress.
+    std::optional<address> deposit_contract;
+    // The block's blob parameters when the chain's blob schedule differs from the revision's
+    // defaults (EIP-7892's blob-parameter-only forks).
+    std::optional<BlobParams> blob_params;
+
+    BlobParams blob(evm::Revision rev) const {
+        return blob_params.value_or(default_blob_params(rev));
+    }
+};
+
 // The environment the transactions of a block see.
 BlockInfo block_info(const BlockHeader& header, uint64_t chain_id);
+BlockInfo block_info(const BlockHeader& header, uint64_t chain_id, const ChainRules& rules);
 
 // Validates `block` against `parent` and executes it on `state` (which must hold the parent's
 // post-state). On success the state holds the block's post-state and every header field except
 // the state root has been checked. On error the state is left partly modified: run on a copy (or
 // discard the state) when the block may be invalid.
-std::expected<BlockResult, BlockError> execute_block(state::State& state, evm::Revision rev,
-                                                     uint64_t chain_id, const Block& block,
-                                                     const BlockHeader& parent,
-                                                     const BlockHashFn& block_hash,
-                                                     evm::AnalysisCache& cache,
-                                                     evm::Tracer* tracer = nullptr);
+std::expected<BlockResult, BlockError> execute_block(
+    state::State& state, evm::Revision rev, uint64_t chain_id, const Block& block,
+    const BlockHeader& parent, const BlockHashFn& block_hash, evm::AnalysisCache& cache,
+    evm::Tracer* tracer = nullptr, const ChainRules& rules = {});
 
 // What the miner chooses for a new block; the rest is derived from the parent or the body.
 struct BlockAttributes {
@@ -75,7 +89,7 @@ public:
 
     BlockBuilder(state::State& state, evm::Revision rev, const BlockHeader& parent,
                  const BlockAttributes& attributes, uint64_t chain_id, BlockHashFn block_hash,
-                 evm::AnalysisCache& cache);
+                 evm::AnalysisCache& cache, ChainRules rules = {});
 
     // The receipt stays valid until the next call. A transaction over the block's remaining gas
     // (or, from Osaka, over what EIP-7934 leaves of the block's size) fails with
@@ -88,8 +102,9 @@ public:
     uint64_t gas_remaining() const { return header_.gas_limit - gas_used_; }
     const BlockHeader& header() const { return header_; }
 
-    // Ends the body: withdrawals, then (Prague) the request system calls. No transaction may be
-    // added afterwards. Fails only when a request system call fails.
+    // Ends the body: withdrawals, then (Prague) the requests: deposits from the receipts' logs
+    // and the request system calls. No transaction may be added afterwards. Fails only when a
+    // request system call fails or a deposit contract log is malformed.
     std::expected<void, BlockError> finish();
 
     // The block with every header field filled, given the root of the state after finish().
@@ -102,6 +117,7 @@ private:
     uint64_t chain_id_;
     BlockHashFn block_hash_;
     evm::AnalysisCache& cache_;
+    ChainRules rules_;
     BlockHeader header_;
     BlockInfo info_;
     std::vector<Transaction> transactions_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "chain/deposit_requests.hpp"
 #include "common/hash.hpp"
 #include "common/secp256k1.hpp"
 
@@ -300,4 +301,120 @@ TEST(ExecuteBlock, PragueChecksTheRequestsHash) {
     const auto r = execute(b, Revision::Prague, st);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, BlockErrorCode::RequestsHash);
+}
+
+namespace {
+
+const address kDepositor = addr(0x42);
+
+// A stand-in deposit contract: emits its calldata as a log with the DepositEvent topic.
+state::State pre_state_with_depositor(Revision rev) {
+    state::State st = pre_state(rev);
+    state::Account depositor;
+    // CALLDATASIZE PUSH0 PUSH0 CALLDATACOPY PUSH32 topic CALLDATASIZE PUSH0 LOG1 STOP
+    depositor.set_code(
+        *from_hex("365f5f377f" + to_hex(kDepositEventSignature).substr(2) + "365fa100"));
+    st.put(kDepositor, std::move(depositor));
+    return st;
+}
+
+bytes abi_word(uint64_t v) {
+    bytes32 w;
+    uint256(v).store_be(w.bytes);
+    return bytes(w.view());
+}
+
+// A DepositEvent's data for fields filled with `fill`, and the request it becomes.
+std::pair<bytes, bytes> deposit_event(uint8_t fill) {
+    bytes data = abi_word(160) + abi_word(256) + abi_word(320) + abi_word(384) + abi_word(512);
+    bytes request;
+    for (const size_t size : {48, 32, 8, 96, 8}) {
+        const bytes field(size, fill);
+        request += field;
+        data += abi_word(size) + field + bytes((32 - size % 32) % 32, 0);
+    }
+    return {data, request};
+}
+
+}  // namespace
+
+TEST(BlockBuilder, DepositEventsOfTheChainsDepositContractBecomeRequests) {
+    const ChainRules rules{.deposit_contract = kDepositor};
+    const auto [event, request] = deposit_event(0xab);
+    state::State built_on = pre_state_with_depositor(Revision::Prague);
+    evm::AnalysisCache cache;
+    BlockBuilder builder(built_on, Revision::Prague, parent_header(Revision::Prague), attributes(),
+                         1, zero_hash, cache, rules);
+    Transaction deposit = signed_tx(0, kDepositor);
+    deposit.data = event;
+    ASSERT_TRUE(sign_transaction(deposit, kKey));
+    ASSERT_TRUE(builder.add_transaction(deposit, kSender));
+    ASSERT_TRUE(builder.finish());
+    const auto sealed = builder.seal(state::state_root(built_on));
+    ASSERT_TRUE(sealed);
+    const std::vector<bytes> expected = {bytes{kDepositRequestType} + request,
+                                         bytes{kWithdrawalRequestType},
+                                         bytes{kConsolidationRequestType}};
+    EXPECT_EQ(sealed->block.header.requests_hash, requests_hash(expected));
+
+    // Imported under the same rules the block is valid, with the deposit among its requests.
+    state::State imported = pre_state_with_depositor(Revision::Prague);
+    const auto result =
+        execute_block(imported, Revision::Prague, 1, sealed->block, parent_header(Revision::Prague),
+                      zero_hash, cache, nullptr, rules);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(result->requests, expected);
+
+    // A chain without a deposit contract sees no deposit, so the requests hash differs.
+    state::State no_contract = pre_state_with_depositor(Revision::Prague);
+    const auto refused = execute_block(no_contract, Revision::Prague, 1, sealed->block,
+                                       parent_header(Revision::Prague), zero_hash, cache);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, BlockErrorCode::RequestsHash);
+}
+
+TEST(BlockBuilder, MalformedDepositEventFailsTheBlock) {
+    const ChainRules rules{.deposit_contract = kDepositor};
+    bytes event = deposit_event(0x01).first;
+    event.pop_back();  // 575 bytes: not the contract's layout
+    state::State st = pre_state_with_depositor(Revision::Prague);
+    evm::AnalysisCache cache;
+    BlockBuilder builder(st, Revision::Prague, parent_header(Revision::Prague), attributes(), 1,
+                         zero_hash, cache, rules);
+    Transaction deposit = signed_tx(0, kDepositor);
+    deposit.data = event;
+    ASSERT_TRUE(sign_transaction(deposit, kKey));
+    ASSERT_TRUE(builder.add_transaction(deposit, kSender));
+    const auto finished = builder.finish();
+    ASSERT_FALSE(finished);
+    EXPECT_EQ(finished.error().code, BlockErrorCode::DepositEvent);
+}
+
+TEST(BlockBuilder, BlobScheduleOverridesTheRevisionsBlobParameters) {
+    BlockHeader parent = parent_header(Revision::Prague);
+    parent.blob_gas_used = 8 * kBlobGasPerBlob;  // over Prague's target of 6, under a BPO's 10
+    const ChainRules bpo{.blob_params = BlobParams{10, 15, 8346193}};
+    evm::AnalysisCache cache;
+
+    state::State st = pre_state(Revision::Prague);
+    BlockBuilder by_revision(st, Revision::Prague, parent, attributes(), 1, zero_hash, cache);
+    EXPECT_EQ(by_revision.header().excess_blob_gas, 2 * kBlobGasPerBlob);
+
+    state::State st_bpo = pre_state(Revision::Prague);
+    BlockBuilder by_schedule(st_bpo, Revision::Prague, parent, attributes(), 1, zero_hash, cache,
+                             bpo);
+    EXPECT_EQ(by_schedule.header().excess_blob_gas, 0u);
+    ASSERT_TRUE(by_schedule.finish());
+    const auto sealed = by_schedule.seal(state::state_root(st_bpo));
+    ASSERT_TRUE(sealed);
+
+    // The block is valid under the schedule and not under the revision's defaults.
+    state::State imported = pre_state(Revision::Prague);
+    EXPECT_TRUE(execute_block(imported, Revision::Prague, 1, sealed->block, parent, zero_hash,
+                              cache, nullptr, bpo));
+    state::State refused_on = pre_state(Revision::Prague);
+    const auto refused =
+        execute_block(refused_on, Revision::Prague, 1, sealed->block, parent, zero_hash, cache);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, BlockErrorCode::ExcessBlobGas);
 }

@@ -13,8 +13,12 @@ uint64_t blob_base_fee_update_fraction(Revision rev) {
 }
 
 uint256 blob_base_fee(uint64_t excess_blob_gas, Revision rev) {
+    return blob_base_fee(excess_blob_gas, blob_base_fee_update_fraction(rev));
+}
+
+uint256 blob_base_fee(uint64_t excess_blob_gas, uint64_t update_fraction) {
     // fake_exponential(MIN_BLOB_BASE_FEE = 1, excess, BLOB_BASE_FEE_UPDATE_FRACTION) of EIP-4844.
-    const uint256 denominator = blob_base_fee_update_fraction(rev);
+    const uint256 denominator = update_fraction;
     const uint256 numerator = excess_blob_gas;
     uint256 output = 0;
     uint256 accum = denominator;
@@ -79,7 +83,10 @@ std::expected<Receipt, TxError> apply_transaction(state::State& state, Revision 
     uint64_t blob_gas = 0;
     // The block's blob gas price, needed by validation and by BLOBBASEFEE alike.
     const uint256 blob_price =
-        rev >= Revision::Cancun ? blob_base_fee(block.excess_blob_gas, rev) : uint256{};
+        rev >= Revision::Cancun
+            ? blob_base_fee(block.excess_blob_gas, block.blob_base_fee_update_fraction.value_or(
+                                                       blob_base_fee_update_fraction(rev)))
+            : uint256{};
     if (tx.type == TxType::Blob) {
         if (tx.max_fee_per_blob_gas < blob_price) return std::unexpected(TxError::BlobFeeCapTooLow);
         blob_gas = kBlobGasPerBlob * tx.blob_versioned_hashes.size();

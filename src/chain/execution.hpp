@@ -20,6 +20,8 @@ struct BlockInfo {
     uint256 base_fee;
     uint64_t excess_blob_gas = 0;
     uint64_t chain_id = 1;
+    // A chain's blob schedule (EIP-7892) when it differs from the revision's defaults.
+    std::optional<uint64_t> blob_base_fee_update_fraction;
 };
 
 struct Receipt {
@@ -47,6 +49,7 @@ evm::TxContext block_context(const BlockInfo& block, const address& origin,
 uint64_t blob_base_fee_update_fraction(evm::Revision rev);
 // EIP-4844 blob base fee from the block's excess blob gas.
 uint256 blob_base_fee(uint64_t excess_blob_gas, evm::Revision rev);
+uint256 blob_base_fee(uint64_t excess_blob_gas, uint64_t update_fraction);
 
 // EIP-7702 gas constants.
 inline constexpr int64_t kPerEmptyAccountCost = 25000;

@@ -60,6 +60,8 @@ std::string_view block_error_name(BlockErrorCode code) {
             return "state root";
         case BlockErrorCode::BlockSize:
             return "block size";
+        case BlockErrorCode::DepositEvent:
+            return "deposit event";
     }
     return "unknown";
 }
@@ -80,26 +82,39 @@ uint256 next_base_fee(const BlockHeader& parent) {
 }
 
 uint64_t target_blob_gas_per_block(Revision rev) {
-    return (rev >= Revision::Prague ? 6 : 3) * kBlobGasPerBlob;
+    return target_blob_gas_per_block(default_blob_params(rev));
 }
 
 uint64_t max_blob_gas_per_block(Revision rev) {
-    return max_blobs_per_block(rev) * kBlobGasPerBlob;
+    return max_blob_gas_per_block(default_blob_params(rev));
+}
+
+uint64_t target_blob_gas_per_block(const BlobParams& blob) {
+    return blob.target_blobs * kBlobGasPerBlob;
+}
+
+uint64_t max_blob_gas_per_block(const BlobParams& blob) {
+    return blob.max_blobs * kBlobGasPerBlob;
 }
 
 uint64_t next_excess_blob_gas(const BlockHeader& parent, Revision rev) {
+    return next_excess_blob_gas(parent, rev, default_blob_params(rev));
+}
+
+uint64_t next_excess_blob_gas(const BlockHeader& parent, Revision rev, const BlobParams& blob) {
     if (!parent.excess_blob_gas || !parent.blob_gas_used) return 0;
     const uint64_t total = *parent.excess_blob_gas + *parent.blob_gas_used;
-    const uint64_t target = target_blob_gas_per_block(rev);
+    const uint64_t target = target_blob_gas_per_block(blob);
     if (total < target) return 0;
     // EIP-7918 (Osaka): while a blob costs less than kBlobBaseCost execution gas, the excess does
     // not fall; it grows by the blob gas used times (max - target) / max.
     if (rev >= Revision::Osaka && parent.base_fee_per_gas) {
         const uint256 reserve_price = uint256(kBlobBaseCost) * *parent.base_fee_per_gas;
         const uint256 blob_price =
-            uint256(kBlobGasPerBlob) * blob_base_fee(*parent.excess_blob_gas, rev);
+            uint256(kBlobGasPerBlob) *
+            blob_base_fee(*parent.excess_blob_gas, blob.base_fee_update_fraction);
         if (reserve_price > blob_price) {
-            const uint64_t max = max_blob_gas_per_block(rev);
+            const uint64_t max = max_blob_gas_per_block(blob);
             const auto scaled = static_cast<uint64_t>(
                 static_cast<unsigned __int128>(*parent.blob_gas_used) * (max - target) / max);
             return *parent.excess_blob_gas + scaled;
@@ -122,6 +137,11 @@ std::string str(const uint256& v) {
 
 std::optional<BlockError> validate_header(const BlockHeader& h, const BlockHeader& parent,
                                           Revision rev) {
+    return validate_header(h, parent, rev, default_blob_params(rev));
+}
+
+std::optional<BlockError> validate_header(const BlockHeader& h, const BlockHeader& parent,
+                                          Revision rev, const BlobParams& blob) {
     // Field presence per revision: each fork's fields exactly.
     const bool has_withdrawals = rev >= Revision::Shanghai;
     const bool has_blobs = rev >= Revision::Cancun;
@@ -199,7 +219,7 @@ std::optional<BlockError> validate_header(const BlockHeader& h, const BlockHeade
     }
 
     if (has_blobs) {
-        const uint64_t expected = next_excess_blob_gas(parent, rev);
+        const uint64_t expected = next_excess_blob_gas(parent, rev, blob);
         if (*h.excess_blob_gas != expected)
             return error(BlockErrorCode::ExcessBlobGas,
                          "excessBlobGas " + std::to_string(*h.excess_blob_gas) + ", expected " +
@@ -208,10 +228,10 @@ std::optional<BlockError> validate_header(const BlockHeader& h, const BlockHeade
             return error(BlockErrorCode::BlobGasUsed,
                          "blobGasUsed " + std::to_string(*h.blob_gas_used) +
                              " is not a multiple of the blob gas per blob");
-        if (*h.blob_gas_used > max_blob_gas_per_block(rev))
+        if (*h.blob_gas_used > max_blob_gas_per_block(blob))
             return error(BlockErrorCode::BlobGasUsed,
                          "blobGasUsed " + std::to_string(*h.blob_gas_used) + " above the maximum " +
-                             std::to_string(max_blob_gas_per_block(rev)));
+                             std::to_string(max_blob_gas_per_block(blob)));
     }
     return std::nullopt;
 }

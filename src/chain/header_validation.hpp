@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "chain/blob_params.hpp"
 #include "chain/block.hpp"
 #include "evm/revision.hpp"
 
@@ -38,9 +39,10 @@ enum class BlockErrorCode : uint8_t {
     LogsBloom,
     ReceiptsRoot,
     RequestsHash,
-    SystemCall,  // an EIP-7002 / EIP-7251 system call failed or found no code
-    StateRoot,   // checked by the caller, which owns the state commitment
-    BlockSize,   // Osaka: the block's RLP is over EIP-7934's MAX_RLP_BLOCK_SIZE
+    SystemCall,    // an EIP-7002 / EIP-7251 system call failed or found no code
+    StateRoot,     // checked by the caller, which owns the state commitment
+    BlockSize,     // Osaka: the block's RLP is over EIP-7934's MAX_RLP_BLOCK_SIZE
+    DepositEvent,  // Prague: a deposit contract log not in EIP-6110's DepositEvent layout
 };
 
 struct BlockError {
@@ -67,15 +69,23 @@ inline constexpr size_t kMaxRlpBlockSize = 10'485'760 - 2'097'152;
 // fork block), else the EIP-1559 adjustment towards half the parent's gas limit.
 uint256 next_base_fee(const BlockHeader& parent);
 
-// EIP-4844 / EIP-7691: target and maximum blob gas per block at `rev`.
+// EIP-4844 / EIP-7691: target and maximum blob gas per block at `rev` (its default blob
+// parameters) or under `blob` (a chain's blob schedule).
 uint64_t target_blob_gas_per_block(evm::Revision rev);
 uint64_t max_blob_gas_per_block(evm::Revision rev);
-// The excess blob gas of the child of `parent` (0 when the parent predates Cancun).
+uint64_t target_blob_gas_per_block(const BlobParams& blob);
+uint64_t max_blob_gas_per_block(const BlobParams& blob);
+// The excess blob gas of the child of `parent` (0 when the parent predates Cancun), computed with
+// the child's revision and blob parameters.
 uint64_t next_excess_blob_gas(const BlockHeader& parent, evm::Revision rev);
+uint64_t next_excess_blob_gas(const BlockHeader& parent, evm::Revision rev, const BlobParams& blob);
 
 // Checks `header` against `parent` at `rev` (which must be Paris or later: proof-of-stake rules).
 // Body-dependent fields (roots, gas used, bloom, blob gas used) are checked by execute_block.
 std::optional<BlockError> validate_header(const BlockHeader& header, const BlockHeader& parent,
                                           evm::Revision rev);
+// The same with the block's blob parameters given (a chain's blob schedule).
+std::optional<BlockError> validate_header(const BlockHeader& header, const BlockHeader& parent,
+                                          evm::Revision rev, const BlobParams& blob);
 
 }  // namespace krnl::chain

@@ -56,9 +56,11 @@ bytes code_from_hex(std::string_view hex) {
 
 // The TxContext of a call made by the protocol itself rather than by a transaction.
 evm::TxContext system_context(const BlockInfo& block, Revision rev) {
+    const uint64_t fraction =
+        block.blob_base_fee_update_fraction.value_or(blob_base_fee_update_fraction(rev));
     return block_context(
         block, kSystemAddress,
-        rev >= Revision::Cancun ? blob_base_fee(block.excess_blob_gas, rev) : uint256{});
+        rev >= Revision::Cancun ? blob_base_fee(block.excess_blob_gas, fraction) : uint256{});
 }
 
 }  // namespace
@@ -114,14 +116,14 @@ void apply_block_start_system_calls(state::State& state, Revision rev, const Blo
                     block_hash, tracer);
 }
 
-std::expected<std::vector<bytes>, BlockError> collect_requests(state::State& state, Revision rev,
-                                                               const BlockInfo& block,
-                                                               evm::AnalysisCache& cache,
-                                                               const BlockHashFn& block_hash,
-                                                               evm::Tracer* tracer) {
+std::expected<std::vector<bytes>, BlockError> collect_requests(
+    state::State& state, Revision rev, const BlockInfo& block, bytes_view deposits,
+    evm::AnalysisCache& cache, const BlockHashFn& block_hash, evm::Tracer* tracer) {
     std::vector<bytes> requests;
     if (rev < Revision::Prague) return requests;
-    requests.push_back(bytes{kDepositRequestType});
+    bytes deposit_request{kDepositRequestType};
+    deposit_request += deposits;
+    requests.push_back(std::move(deposit_request));
     const std::pair<address, uint8_t> queues[] = {
         {kWithdrawalRequestAddress, kWithdrawalRequestType},
         {kConsolidationRequestAddress, kConsolidationRequestType},

@@ -68,12 +68,13 @@ void apply_block_start_system_calls(state::State& state, evm::Revision rev, cons
                                     const BlockHashFn& block_hash = {},
                                     evm::Tracer* tracer = nullptr);
 
-// End of block (Prague+): the EIP-7685 requests in type order — deposits (none: this chain has no
-// deposit contract), then the EIP-7002 and EIP-7251 queues read by system calls — each as
-// type || data. A missing contract or a failing call makes the block invalid.
+// End of block (Prague+): the EIP-7685 requests in type order — `deposits` (EIP-6110's request
+// data, parsed from the block's receipts by deposit_requests; empty on a chain without a deposit
+// contract), then the EIP-7002 and EIP-7251 queues read by system calls — each as type || data.
+// A missing contract or a failing call makes the block invalid.
 std::expected<std::vector<bytes>, BlockError> collect_requests(
-    state::State& state, evm::Revision rev, const BlockInfo& block, evm::AnalysisCache& cache,
-    const BlockHashFn& block_hash = {}, evm::Tracer* tracer = nullptr);
+    state::State& state, evm::Revision rev, const BlockInfo& block, bytes_view deposits,
+    evm::AnalysisCache& cache, const BlockHashFn& block_hash = {}, evm::Tracer* tracer = nullptr);
 
 // EIP-7685: sha256 over sha256(request) of every request with data (longer than its type byte).
 hash256 requests_hash(const std::vector<bytes>& requests);

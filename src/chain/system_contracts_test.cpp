@@ -133,7 +133,7 @@ TEST(SystemContracts, ParentHashIsStoredAndServedFromPrague) {
 TEST(SystemContracts, EmptyRequestsHashIsTheHashOfNothing) {
     state::State st = genesis(Revision::Prague);
     evm::AnalysisCache cache;
-    const auto requests = collect_requests(st, Revision::Prague, block(1, 12), cache);
+    const auto requests = collect_requests(st, Revision::Prague, block(1, 12), {}, cache);
     ASSERT_TRUE(requests) << requests.error().message;
     ASSERT_EQ(requests->size(), 3u);
     EXPECT_EQ((*requests)[0], bytes{kDepositRequestType});
@@ -153,7 +153,7 @@ TEST(SystemContracts, WithdrawalRequestIsQueuedAndDequeued) {
     EXPECT_EQ(added.status, evm::StatusCode::Success);
 
     evm::AnalysisCache cache;
-    const auto requests = collect_requests(st, Revision::Prague, b, cache);
+    const auto requests = collect_requests(st, Revision::Prague, b, {}, cache);
     ASSERT_TRUE(requests) << requests.error().message;
     bytes expected{kWithdrawalRequestType};
     expected += kUser.view();
@@ -163,7 +163,7 @@ TEST(SystemContracts, WithdrawalRequestIsQueuedAndDequeued) {
     EXPECT_EQ(requests_hash(*requests), sha256(sha256(expected).view()));
 
     // The queue is empty afterwards.
-    const auto next = collect_requests(st, Revision::Prague, b, cache);
+    const auto next = collect_requests(st, Revision::Prague, b, {}, cache);
     ASSERT_TRUE(next);
     EXPECT_EQ((*next)[1], bytes{kWithdrawalRequestType});
 
@@ -176,12 +176,12 @@ TEST(SystemContracts, MissingRequestContractInvalidatesAPragueBlock) {
     state::State st;
     install_system_contracts(st, Revision::Cancun);
     evm::AnalysisCache cache;
-    const auto requests = collect_requests(st, Revision::Prague, block(1, 12), cache);
+    const auto requests = collect_requests(st, Revision::Prague, block(1, 12), {}, cache);
     ASSERT_FALSE(requests);
     EXPECT_EQ(requests.error().code, BlockErrorCode::SystemCall);
     EXPECT_NE(requests.error().message.find(to_hex(kWithdrawalRequestAddress)), std::string::npos);
     // Before Prague there are no requests at all.
-    const auto none = collect_requests(st, Revision::Cancun, block(1, 12), cache);
+    const auto none = collect_requests(st, Revision::Cancun, block(1, 12), {}, cache);
     ASSERT_TRUE(none);
     EXPECT_TRUE(none->empty());
 }

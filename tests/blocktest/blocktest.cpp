@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "chain/deposit_requests.hpp"
 #include "common/rlp.hpp"
 
 namespace krnl::blocktest {
@@ -91,7 +92,60 @@ std::string block_label(size_t i) {
     return "block " + std::to_string(i + 1);
 }
 
+BlobSchedule load_blob_schedule(const json& config) {
+    BlobSchedule schedule;
+    if (!config.contains("blobSchedule")) return schedule;
+    for (const auto& [fork, params] : config.at("blobSchedule").items())
+        schedule[fork] = {to_u64(params.at("target")), to_u64(params.at("max")),
+                          to_u64(params.at("baseFeeUpdateFraction"))};
+    return schedule;
+}
+
+std::expected<Fork, std::string> named_fork(const std::string& name,
+                                            const BlobSchedule& blob_schedule) {
+    Fork fork{name};
+    const bool bpo = name.size() > 3 && name.starts_with("BPO") &&
+                     name.find_first_not_of("0123456789", 3) == std::string::npos;
+    if (bpo) {
+        fork.revision = evm::Revision::Osaka;
+    } else if (const auto rev = evm::parse_revision(name); rev && *rev >= evm::Revision::Paris) {
+        fork.revision = *rev;
+    } else {
+        return std::unexpected("unsupported fork " + name +
+                               " (proof-of-stake forks from Paris/Merge on, and BPO1, BPO2, ...)");
+    }
+    if (const auto it = blob_schedule.find(name); it != blob_schedule.end())
+        fork.blob = it->second;
+    else if (bpo)
+        return std::unexpected("fork " + name + " has no entry in the test's blob schedule");
+    else
+        fork.blob = chain::default_blob_params(fork.revision);
+    return fork;
+}
+
 }  // namespace
+
+std::expected<ForkSchedule, std::string> fork_schedule(const std::string& network,
+                                                       const BlobSchedule& blob_schedule) {
+    constexpr std::string_view kSuffix = "AtTime15k";
+    ForkSchedule schedule;
+    const size_t to = network.find("To");
+    if (network.ends_with(kSuffix) && to != std::string::npos) {
+        auto before = named_fork(network.substr(0, to), blob_schedule);
+        if (!before) return std::unexpected(before.error());
+        auto after = named_fork(network.substr(to + 2, network.size() - to - 2 - kSuffix.size()),
+                                blob_schedule);
+        if (!after) return std::unexpected(after.error());
+        schedule.before = std::move(*before);
+        schedule.after = std::move(*after);
+        schedule.transition_time = 15'000;
+        return schedule;
+    }
+    auto fork = named_fork(network, blob_schedule);
+    if (!fork) return std::unexpected(fork.error());
+    schedule.before = std::move(*fork);
+    return schedule;
+}
 
 std::expected<std::vector<BlockchainTest>, std::string> load_file(
     const std::filesystem::path& file) {
@@ -107,6 +161,7 @@ std::expected<std::vector<BlockchainTest>, std::string> load_file(
             BlockchainTest test;
             test.name = name;
             test.network = t.at("network").get<std::string>();
+            if (t.contains("config")) test.blob_schedule = load_blob_schedule(t.at("config"));
             test.pre = load_accounts(t.at("pre"));
             test.genesis_rlp = to_bytes(t.at("genesisRLP"));
             test.genesis_hash = to_fixed<32>(t.at("genesisBlockHeader").at("hash"));
@@ -140,7 +195,8 @@ std::expected<std::vector<BlockchainTest>, std::string> load_file(
     return tests;
 }
 
-TestResult run_test(const BlockchainTest& test, evm::Revision rev, evm::AnalysisCache& cache) {
+TestResult run_test(const BlockchainTest& test, const ForkSchedule& schedule,
+                    evm::AnalysisCache& cache) {
     constexpr uint64_t kChainId = 1;
     TestResult result;
     auto fail = [&](std::string detail) {
@@ -193,9 +249,12 @@ TestResult run_test(const BlockchainTest& test, evm::Revision rev, evm::Analysis
                 }
                 return hash256{};
             };
+            const Fork& fork = schedule.at(block->header.timestamp);
+            const chain::ChainRules rules{chain::kMainnetDepositContractAddress, fork.blob};
             auto st = std::make_shared<state::State>(*parent->second.state);
-            auto executed = chain::execute_block(*st, rev, kChainId, *block, parent->second.header,
-                                                 ancestor_hash, cache);
+            auto executed =
+                chain::execute_block(*st, fork.revision, kChainId, *block, parent->second.header,
+                                     ancestor_hash, cache, nullptr, rules);
             if (!executed)
                 return std::unexpected(std::string(chain::block_error_name(executed.error().code)) +
                                        ": " + executed.error().message);

@@ -1,5 +1,5 @@
 // krnl-blocktest: runs official blockchain-test fixtures (BlockchainTests) on our chain code.
-//   krnl-blocktest PATH... [--fork Cancun] [--filter RE] [--jobs N] [--verbose]
+//   krnl-blocktest PATH... [--fork NETWORK] [--filter RE] [--jobs N] [--verbose]
 // Prints each failure with its test name and first difference, and ends with
 // "N passed, N failed, N skipped" (skipped = tests of other networks, malformed files).
 
@@ -28,7 +28,8 @@ void usage() {
     std::cerr << "usage: krnl-blocktest PATH... [--fork NAME] [--filter REGEX] [--jobs N]\n"
                  "  PATH      a blockchain-test JSON file or a folder searched recursively\n"
                  "  --fork    run the tests of this network only (default Cancun); others are\n"
-                 "            skipped, as are fork-transition networks\n"
+                 "            skipped. A fork (Paris .. Osaka, BPO1 ..) or a transition such as\n"
+                 "            PragueToOsakaAtTime15k (the second fork from timestamp 15000)\n"
                  "  --filter  run only tests whose name matches the regular expression\n"
                  "  --jobs    worker threads (default: number of cores)\n"
                  "  --verbose print how each rejected block was rejected\n"
@@ -36,7 +37,7 @@ void usage() {
                  "2 for a usage error.\n";
 }
 
-FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision rev,
+FileReport run_file(const fs::path& file, const std::string& fork,
                     const std::optional<std::regex>& filter, bool verbose,
                     evm::AnalysisCache& cache) {
     FileReport report;
@@ -52,8 +53,15 @@ FileReport run_file(const fs::path& file, const std::string& fork, evm::Revision
             ++report.other_network;
             continue;
         }
-        const blocktest::TestResult r = blocktest::run_test(test, rev, cache);
         const std::string where = test.name + " (" + file.string() + ")";
+        // Each test carries its own blob schedule in its config.
+        const auto schedule = blocktest::fork_schedule(test.network, test.blob_schedule);
+        if (!schedule) {
+            ++report.failed;
+            report.text += "FAIL " + where + ": " + schedule.error() + "\n";
+            continue;
+        }
+        const blocktest::TestResult r = blocktest::run_test(test, *schedule, cache);
         if (verbose)
             for (const std::string& note : r.notes)
                 report.text += "  " + where + ": " + note + "\n";
@@ -115,10 +123,15 @@ int main(int argc, char** argv) {
         usage();
         return 2;
     }
-    const auto rev = evm::parse_revision(fork);
-    if (!rev || *rev < evm::Revision::Paris) {
-        std::cerr << "krnl-blocktest: unsupported fork " << fork
-                  << " (proof-of-stake forks from Paris/Merge on)\n";
+    // A BPO fork's parameters come from each test's blob schedule: give it one to check the name.
+    const blocktest::BlobSchedule any_bpo = [] {
+        blocktest::BlobSchedule s;
+        for (int i = 1; i <= 9; ++i)
+            s["BPO" + std::to_string(i)] = chain::default_blob_params(evm::Revision::Osaka);
+        return s;
+    }();
+    if (const auto schedule = blocktest::fork_schedule(fork, any_bpo); !schedule) {
+        std::cerr << "krnl-blocktest: " << schedule.error() << "\n";
         return 2;
     }
 
@@ -142,7 +155,7 @@ int main(int argc, char** argv) {
     evm::AnalysisCache cache;
     auto worker = [&] {
         for (size_t i; (i = next.fetch_add(1)) < files.size();)
-            reports[i] = run_file(files[i], fork, *rev, filter, verbose, cache);
+            reports[i] = run_file(files[i], fork, filter, verbose, cache);
     };
     // Workers run on threads with large stacks: a chain of 1024 nested calls recurses through the
     // interpreter once per level, which needs more than the default 8 MiB under the sanitizers.
