@@ -60,7 +60,28 @@ private:
     bool committed_ = false;
 };
 
+// The hash of block `n`: stored, or in fork mode the upstream's below the fork block.
+hash256 block_hash_at(const ChainStore& store, const Database::Txn& txn, const FlatState& flat,
+                      int64_t n) {
+    if (n < 0) return {};
+    if (auto h = store.hash(txn, static_cast<uint64_t>(n))) return *h;
+    const state::RemoteSource* remote = flat.remote();
+    if (remote != nullptr && static_cast<uint64_t>(n) < remote->fork_block())
+        return remote->block_hash(static_cast<uint64_t>(n)).value_or(hash256{});
+    return {};
+}
+
 }  // namespace
+
+Transaction with_placeholder_signature(Transaction tx, const address& sender) {
+    uint8_t r_bytes[32] = {};
+    std::copy_n(sender.data(), 20, r_bytes + 12);
+    tx.r = uint256::load_be(r_bytes);
+    tx.s = 1;
+    tx.y_parity = 0;
+    if (tx.type == TxType::Legacy) tx.v = tx.chain_id ? *tx.chain_id * 2 + 35 : 27;
+    return tx;
+}
 
 ChainReader::ChainReader(Database::Txn txn, const ChainStore& store, const FlatState& flat)
     : txn_(std::move(txn)), store_(store), flat_(flat), head_(store.head(txn_).value_or(0)) {}
@@ -82,19 +103,20 @@ std::unique_ptr<StateView> ChainReader::state_at(uint64_t number) const {
 }
 
 BlockHashFn ChainReader::block_hashes() const {
-    return [this](int64_t number) {
-        return number < 0 ? hash256{} : hash(static_cast<uint64_t>(number)).value_or(hash256{});
-    };
+    return [this](int64_t number) { return block_hash_at(store_, txn_, flat_, number); };
 }
 
 Chain::Chain(ChainConfig config, std::unique_ptr<Database> db)
     : config_(std::move(config)),
+      chain_id_(config_.chain_id),
       db_(std::move(db)),
       flat_(*db_),
       store_(*db_),
       pool_(config_.pool),
       coinbase_(config_.coinbase),
-      gas_limit_(config_.gas_limit) {}
+      gas_limit_(config_.gas_limit) {
+    if (config_.fork) flat_.set_remote(config_.fork->remote);
+}
 
 std::expected<std::unique_ptr<Chain>, std::string> Chain::open(
     ChainConfig config, const Database::Options& db_options) {
@@ -131,6 +153,11 @@ std::expected<void, std::string> Chain::init() {
             return std::unexpected(db_->file() + " holds another chain (chain id " +
                                    std::to_string(state::load_be64(*stored)) + "), not chain " +
                                    std::to_string(config_.chain_id));
+        if (config_.fork &&
+            store_.number_of(txn, config_.fork->hash) != config_.fork->header.number)
+            return std::unexpected(db_->file() + " holds another chain than a fork at block " +
+                                   std::to_string(config_.fork->header.number) +
+                                   ": give the fork block it was created at, or a new data dir");
         // Every stored block was executed at one hardfork; replaying or extending them at another
         // would give other states and traces. A directory written before the record existed gets
         // the configured one.
@@ -174,6 +201,31 @@ std::expected<void, std::string> Chain::init() {
         if (db_->entries(txn, db_->table(name)) != 0)
             throw db_->corrupted("it holds data (table " + std::string(name) +
                                  ") but no head block");
+    if (config_.fork) {
+        // Over the upstream's state: the alloc funds the dev accounts (nonce and code stay the
+        // upstream's), nothing is installed, and the first block is the upstream's fork block.
+        std::vector<address> funded;
+        for (const auto& [addr, genesis] : config_.alloc)
+            funded.push_back(addr);
+        config_.fork->remote->prefetch(funded);
+        StateView view(flat_, txn);
+        State st(view);
+        for (const auto& [addr, genesis] : config_.alloc)
+            st.get_or_create(addr).balance = genesis.balance;
+        TrieGuard guard(flat_);
+        flat_.commit(txn, 0, st.changes());
+        Block first;
+        first.header = config_.fork->header;
+        if (first.header.withdrawals_root) first.withdrawals.emplace();
+        store_.put_block(txn, first, config_.fork->hash, {}, {}, 0);
+        bytes id;
+        state::append_be64(id, config_.chain_id);
+        txn.put(meta, chain_id_key, id);
+        txn.put(meta, hardfork_key, fork_record);
+        txn.commit();
+        guard.committed();
+        return {};
+    }
     const evm::Revision rev = config_.revision;
     StateView view(flat_, txn);
     State st(view);
@@ -234,14 +286,15 @@ std::expected<hash256, SubmitError> Chain::submit(const Transaction& tx) {
         return std::unexpected(SubmitError{
             SubmitError::Kind::Unsupported,
             "blob transactions are not supported: this chain has no blob sidecars (EIP-4844)"});
-    auto sender = check_transaction(tx, config_.revision, config_.chain_id);
+    const uint64_t chain_id = this->chain_id();
+    auto sender = check_transaction(tx, config_.revision, chain_id);
     if (!sender) {
         std::string message(tx_error_message(sender.error()));
         // geth reports signer errors as an invalid sender.
         if (sender.error() == TxError::WrongChainId)
             message = "invalid sender: " + message + ": have " +
                       (tx.chain_id ? std::to_string(*tx.chain_id) : std::string("none")) +
-                      " want " + std::to_string(config_.chain_id);
+                      " want " + std::to_string(chain_id);
         else if (sender.error() == TxError::InvalidSignature)
             message = "invalid sender: " + message;
         if (sender.error() == TxError::IntrinsicGasTooLow)
@@ -259,15 +312,8 @@ std::expected<hash256, SubmitError> Chain::submit_as(Transaction tx, const addre
         return std::unexpected(SubmitError{
             SubmitError::Kind::Unsupported,
             "blob transactions are not supported: this chain has no blob sidecars (EIP-4844)"});
-    // A placeholder signature: r holds the sender, so equal transactions of different senders
-    // get different hashes. It does not recover to anyone; the sender is stored with it.
-    uint8_t r_bytes[32] = {};
-    std::copy_n(sender.data(), 20, r_bytes + 12);
-    tx.r = uint256::load_be(r_bytes);
-    tx.s = 1;
-    tx.y_parity = 0;
-    if (tx.type == TxType::Legacy) tx.v = tx.chain_id ? *tx.chain_id * 2 + 35 : 27;
-    if (auto error = validate_transaction(tx, config_.revision, config_.chain_id))
+    tx = with_placeholder_signature(std::move(tx), sender);
+    if (auto error = validate_transaction(tx, config_.revision, chain_id()))
         return std::unexpected(
             SubmitError{SubmitError::Kind::Invalid, std::string(tx_error_message(*error))});
     std::lock_guard lock(mutex_);
@@ -396,7 +442,8 @@ std::expected<uint64_t, std::string> Chain::next_timestamp_locked(const BlockHea
     return std::max(static_cast<uint64_t>(clamped), parent.timestamp + 1);
 }
 
-std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> timestamp) {
+std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> timestamp,
+                                                        const std::vector<PooledTx>* chosen) {
     TrieGuard guard(flat_);
     auto txn = db_->write();
     const uint64_t head = store_.head(txn).value_or(0);
@@ -428,11 +475,9 @@ std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> 
     attributes.gas_limit = gas_limit_;
     attributes.base_fee = next_base_fee_;
     attributes.prev_randao = keccak256(block_hash(parent).view());
-    BlockHashFn hashes = [&](int64_t n) {
-        return n < 0 ? hash256{} : store_.hash(txn, static_cast<uint64_t>(n)).value_or(hash256{});
-    };
-    BlockBuilder builder(st, config_.revision, parent, attributes, config_.chain_id, hashes,
-                         cache_);
+    BlockHashFn hashes = [&](int64_t n) { return block_hash_at(store_, txn, flat_, n); };
+    BlockBuilder builder(st, config_.revision, parent, attributes, chain_id(), hashes, cache_,
+                         ChainRules{.deposit_contract = config_.deposit_contract});
     const uint256 base_fee = builder.header().base_fee_per_gas.value_or(uint256{});
 
     std::vector<hash256> dropped;
@@ -440,10 +485,15 @@ std::expected<uint64_t, std::string> Chain::mine_locked(std::optional<uint64_t> 
         const state::Account* acc = st.find(a);
         return acc != nullptr ? acc->nonce : uint64_t{0};
     };
-    for (const PooledTx* p : pool_.executable(nonce_of, base_fee)) {
-        if (builder.gas_remaining() < 21000) break;
-        auto receipt = builder.add_transaction(p->tx, p->sender);
-        if (!receipt && is_permanent(receipt.error())) dropped.push_back(p->hash);
+    if (chosen != nullptr) {
+        for (const PooledTx& p : *chosen)
+            (void)builder.add_transaction(p.tx, p.sender);  // one that fails is left out
+    } else {
+        for (const PooledTx* p : pool_.executable(nonce_of, base_fee)) {
+            if (builder.gas_remaining() < 21000) break;
+            auto receipt = builder.add_transaction(p->tx, p->sender);
+            if (!receipt && is_permanent(receipt.error())) dropped.push_back(p->hash);
+        }
     }
     if (auto finished = builder.finish(); !finished)
         return std::unexpected("cannot finish the block: " + finished.error().message);
@@ -680,6 +730,61 @@ bool Chain::revert(uint64_t id) {
     // Pooled transactions the reverted blocks had mined are gone with them; those left behind
     // wait for their nonces again.
     return true;
+}
+
+std::expected<void, std::string> Chain::rollback_locked(uint64_t depth) {
+    auto txn = db_->write();
+    const uint64_t head = store_.head(txn).value_or(0);
+    if (depth > head - std::min(head, first_block()))
+        return std::unexpected(
+            "rollback depth must not exceed the current chain height: height " +
+            std::to_string(head) + ", depth " + std::to_string(depth) +
+            (first_block() != 0 ? ", fork block " + std::to_string(first_block()) : std::string()));
+    if (depth == 0) return {};
+    const uint64_t target = head - depth;
+    // The state the first removed block was built on: every commit is a version of its own.
+    const std::optional<uint64_t> first_removed = store_.version_of(txn, target + 1);
+    if (!first_removed || *first_removed == 0 || *first_removed > store_.version(txn))
+        throw db_->corrupted("block " + std::to_string(target + 1) + " has no valid state version");
+    const uint64_t version = *first_removed - 1;
+    flat_.revert_to(txn, version, store_.version(txn));
+    store_.truncate(txn, target);
+    store_.set_version(txn, version);
+    txn.commit();
+    std::erase_if(snapshots_, [&](const auto& entry) { return entry.second.version > version; });
+    next_base_fee_.reset();
+    return {};
+}
+
+std::expected<void, std::string> Chain::rollback(uint64_t depth) {
+    std::lock_guard lock(mutex_);
+    try {
+        return rollback_locked(depth);
+    } catch (const state::DatabaseError& e) {
+        return std::unexpected(std::string(e.what()));
+    }
+}
+
+std::expected<uint64_t, std::string> Chain::reorg(uint64_t depth,
+                                                  std::vector<std::vector<PooledTx>> blocks) {
+    if (depth == 0) return std::unexpected("reorg depth must be at least 1");
+    if (blocks.size() > depth)
+        return std::unexpected("a reorg of depth " + std::to_string(depth) + " has no block " +
+                               std::to_string(blocks.size() - 1));
+    blocks.resize(depth);
+    std::lock_guard lock(mutex_);
+    try {
+        if (auto r = rollback_locked(depth); !r) return std::unexpected(r.error());
+        uint64_t head = 0;
+        for (const std::vector<PooledTx>& txs : blocks) {
+            auto mined = mine_locked(std::nullopt, &txs);
+            if (!mined) return std::unexpected(mined.error());
+            head = *mined;
+        }
+        return head;
+    } catch (const state::DatabaseError& e) {
+        return std::unexpected(std::string(e.what()));
+    }
 }
 
 std::map<uint64_t, uint64_t> Chain::snapshot_heads() const {

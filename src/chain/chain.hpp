@@ -3,6 +3,7 @@
 // take a `ChainReader`, a consistent snapshot of the committed chain that never waits for them.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -29,6 +30,9 @@ struct ChainConfig {
     uint64_t chain_id = 31337;
     std::string name = "krnl";
     evm::Revision revision = evm::Revision::Osaka;
+    // EIP-6110: the deposit contract whose DepositEvent logs become deposit requests. None by
+    // default: a dev chain has no beacon chain to deposit to.
+    std::optional<address> deposit_contract;
     uint64_t gas_limit = 30'000'000;
     uint256 initial_base_fee = 1'000'000'000;
     uint64_t genesis_timestamp = 0;  // 0: the time the chain is created
@@ -38,6 +42,16 @@ struct ChainConfig {
     TxPool::Limits pool;
     // Gas for eth_call and eth_estimateGas when the call gives none, and their upper bound.
     uint64_t call_gas_cap = 50'000'000;
+    // Fork mode: the chain continues another node's chain from its block `header.number`, stored
+    // as this chain's first block under the upstream's `hash`; state absent locally (and block
+    // hashes below the fork block) is read from `remote`, which must outlive the chain. The
+    // alloc only sets balances over the upstream's accounts; predeploys are not installed.
+    struct Fork {
+        const state::RemoteSource* remote = nullptr;
+        BlockHeader header;
+        hash256 hash;
+    };
+    std::optional<Fork> fork;
 };
 
 // Why a transaction was not accepted, with the message an RPC client sees.
@@ -88,6 +102,11 @@ private:
     uint64_t head_ = 0;
 };
 
+// `tx` with the placeholder signature of a transaction sent as `sender` without its key
+// (impersonation): r holds the sender, so equal transactions of different senders get different
+// hashes. It does not recover to anyone; the sender travels beside it.
+Transaction with_placeholder_signature(Transaction tx, const address& sender);
+
 class Chain {
 public:
     // Opens (or creates, from the config's genesis) the chain in `db_options.dir`; an empty dir
@@ -96,6 +115,11 @@ public:
         ChainConfig config, const state::Database::Options& db_options);
 
     const ChainConfig& config() const { return config_; }
+    // The id transactions are signed for and CHAINID answers: the config's, until set_chain_id
+    // (anvil_setChainId) changes it for what follows. Not persisted: a restart takes the
+    // config's again, and the database keeps the id it was created with.
+    uint64_t chain_id() const { return chain_id_.load(std::memory_order_relaxed); }
+    void set_chain_id(uint64_t id) { chain_id_.store(id, std::memory_order_relaxed); }
     ChainReader reader() const;
 
     // --- Transactions.
@@ -162,6 +186,21 @@ public:
     void impersonate(const address& addr, bool on);
     bool is_impersonated(const address& addr) const;
 
+    // --- History edits (anvil_rollback, anvil_reorg). A storage failure is an error.
+    // Removes the last `depth` blocks (0: nothing), restoring the state the first of them was
+    // built on (dev edits made before it stay). Their transactions are gone with them, as anvil
+    // drops them; pooled transactions stay. Snapshots taken after that state are used up.
+    // Refused past the first stored block (genesis, or the fork block in fork mode).
+    std::expected<void, std::string> rollback(uint64_t depth);
+    // The first block this chain stores: 0, or the fork block in fork mode.
+    uint64_t first_block() const { return config_.fork ? config_.fork->header.number : 0; }
+    // Replaces the last `depth` (>= 1) blocks with `depth` new ones, block i holding
+    // `blocks[i]`'s transactions in that order (`blocks` may be shorter; the others are empty).
+    // Transactions that fail in their block are left out, as anvil leaves them out. The pool is
+    // not mined from. Returns the new head.
+    std::expected<uint64_t, std::string> reorg(uint64_t depth,
+                                               std::vector<std::vector<PooledTx>> blocks);
+
     // --- Snapshots: the whole chain (blocks, state, time) as it is now.
     uint64_t snapshot();
     // Restores a snapshot; it and every later one are used up. False for an unknown id.
@@ -180,7 +219,10 @@ private:
     Chain(ChainConfig config, std::unique_ptr<state::Database> db);
     std::expected<void, std::string> init();
     std::expected<hash256, SubmitError> add_locked(const Transaction& tx, const address& sender);
-    std::expected<uint64_t, std::string> mine_locked(std::optional<uint64_t> timestamp);
+    // Mines from the pool, or exactly `chosen` when given.
+    std::expected<uint64_t, std::string> mine_locked(std::optional<uint64_t> timestamp,
+                                                     const std::vector<PooledTx>* chosen = nullptr);
+    std::expected<void, std::string> rollback_locked(uint64_t depth);
     std::expected<uint64_t, std::string> next_timestamp_locked(const BlockHeader& parent);
     template <typename Edit>
     void edit_state_locked(Edit edit);
@@ -188,6 +230,7 @@ private:
     std::vector<hash256> drop_locked(std::vector<hash256> hashes);
 
     ChainConfig config_;
+    std::atomic<uint64_t> chain_id_;
     std::unique_ptr<state::Database> db_;
     state::FlatState flat_;
     ChainStore store_;

@@ -144,7 +144,8 @@ AccessStatus Host::access_storage(const address& addr, const uint256& key) {
 
 evm::Result Host::execute_code(const evm::Message& msg) {
     if (evm::is_precompile(msg.code_address, rev_)) {
-        evm::PrecompileResult p = evm::run_precompile(msg.code_address, msg.input, msg.gas, rev_);
+        evm::PrecompileResult p =
+            evm::run_precompile(msg.code_address, msg.input, msg.gas, rev_, tx_.chain_id.low64());
         evm::Result r;
         r.status = p.success ? StatusCode::Success : StatusCode::PrecompileFailure;
         r.gas_left = p.success ? msg.gas - p.gas_used : 0;

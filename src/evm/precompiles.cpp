@@ -17,6 +17,7 @@
 #include "evm/bls12_381.hpp"
 #include "evm/bn254.hpp"
 #include "evm/cancellation.hpp"
+#include "evm/ecrecover_override.hpp"
 #include "evm/kzg.hpp"
 
 namespace krnl::evm {
@@ -521,7 +522,7 @@ bool is_precompile(const address& addr, Revision rev) {
 }
 
 PrecompileResult run_precompile(const address& addr, bytes_view input, int64_t gas_limit,
-                                Revision rev) {
+                                Revision rev, uint64_t chain_id) {
     const uint8_t n = precompile_number(addr, rev);
     if (n == 0) return failure(gas_limit);
     const Precompile& p = kPrecompiles[n - 1];
@@ -532,6 +533,10 @@ PrecompileResult run_precompile(const address& addr, bytes_view input, int64_t g
     if (stop_requested()) [[unlikely]]
         return failure(gas_limit);
 
+    // anvil_impersonateSignature's signers come first, whatever the digest and v, as in anvil.
+    if (n == 1)
+        if (auto signer = recover_override(chain_id, input))
+            return {true, static_cast<int64_t>(cost), left_pad_32(signer->view())};
     // Resource exhaustion (a modexp operand too large to allocate) is a failed call, not a crash.
     try {
         auto output = p.run(input, rev);

@@ -32,8 +32,9 @@ bool is_precompile(const address& addr, Revision rev);
 // Runs it. If the gas cost exceeds gas_limit or the input is invalid: success=false,
 // gas_used=gas_limit, empty output (all gas consumed, as the spec says). ecrecover never fails
 // on bad signatures: it succeeds with empty output. An address that is not a precompile at `rev`
-// is treated as invalid input.
+// is treated as invalid input. `chain_id` selects the chain's anvil_impersonateSignature entries
+// (ecrecover_override.hpp).
 PrecompileResult run_precompile(const address& addr, bytes_view input, int64_t gas_limit,
-                                Revision rev);
+                                Revision rev, uint64_t chain_id = 0);
 
 }  // namespace krnl::evm

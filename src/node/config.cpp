@@ -343,7 +343,35 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
         ChainEntry entry;
         auto id = read_uint<uint64_t>(*t, "chain_id", 0, where);
         if (!id) return std::unexpected(id.error());
-        if (*id == 0) return std::unexpected(where + "chain_id: required, and not 0");
+        if (const toml::node* url = t->get("fork_url")) {
+            const auto text = url->value<std::string>();
+            if (!text || !text->starts_with("http://"))
+                return std::unexpected(where + "fork_url: expected an http:// URL");
+            entry.fork_url = *text;
+            auto block = read_uint<uint64_t>(*t, "fork_block", 0, where);
+            if (!block) return std::unexpected(block.error());
+            if (t->get("fork_block") != nullptr) entry.fork_block = *block;
+            auto timeout = read_uint<uint64_t>(*t, "fork_timeout_ms", 10'000, where);
+            if (!timeout) return std::unexpected(timeout.error());
+            if (*timeout == 0 || *timeout > 600'000)
+                return std::unexpected(where + "fork_timeout_ms: from 1 to 600000");
+            entry.fork_timeout_ms = *timeout;
+            auto retries = read_uint<uint32_t>(*t, "fork_retries", 2, where);
+            if (!retries) return std::unexpected(retries.error());
+            if (*retries > 10) return std::unexpected(where + "fork_retries: at most 10");
+            entry.fork_retries = *retries;
+            auto cache = read_uint<uint64_t>(*t, "fork_cache_keys", 1'000'000, where);
+            if (!cache) return std::unexpected(cache.error());
+            if (*cache == 0) return std::unexpected(where + "fork_cache_keys: at least 1");
+            entry.fork_cache_keys = *cache;
+        } else {
+            for (const char* key :
+                 {"fork_block", "fork_timeout_ms", "fork_retries", "fork_cache_keys"})
+                if (t->get(key) != nullptr)
+                    return std::unexpected(where + key + ": needs fork_url");
+        }
+        if (*id == 0 && entry.fork_url.empty())
+            return std::unexpected(where + "chain_id: required, and not 0");
         entry.chain.chain_id = *id;
         entry.chain.name = (*t)["name"].value_or(std::string("chain-" + std::to_string(*id)));
         auto port = read_uint<uint16_t>(*t, "port", 0, where);
@@ -365,6 +393,13 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
             auto rev = parse_hardfork(*name);
             if (!rev) return std::unexpected(where + "hardfork: " + rev.error());
             entry.chain.revision = *rev;
+        }
+        if (const toml::node* deposit = t->get("deposit_contract")) {
+            const auto text = deposit->value<std::string>();
+            const auto addr = text ? fixed_from_hex<20>(*text) : std::nullopt;
+            if (!addr)
+                return std::unexpected(where + "deposit_contract: not a 20-byte hex address");
+            entry.chain.deposit_contract = *addr;
         }
         auto block_time = read_uint<uint64_t>(*t, "block_time_ms", 0, where);
         if (!block_time) return std::unexpected(block_time.error());

@@ -18,6 +18,16 @@ struct ChainEntry {
     chain::ChainConfig chain;
     uint16_t port = 8545;
     uint64_t block_time_ms = 0;  // 0: automine, a block per transaction
+    // Fork mode (`fork_url`, `fork_block`): the chain continues the upstream's from its block
+    // `fork_block` (default: its latest at start) with its chain id (`chain_id` may then be
+    // left out), reading state lazily from it (node/fork_source.hpp).
+    std::string fork_url;
+    std::optional<uint64_t> fork_block;
+    // Bounds of the upstream reads: time per request, retries after it (backoff 200 ms,
+    // doubling), and the accounts and slots cached (past it the cache starts over).
+    uint64_t fork_timeout_ms = 10'000;
+    uint32_t fork_retries = 2;
+    uint64_t fork_cache_keys = 1'000'000;
 };
 
 // The kernel engine: which chain holds the registry and apps, who signs, and what it may reach.
@@ -90,11 +100,6 @@ struct LimitsConfig {
     uint64_t max_blocks_mined_per_request = rpc::EthApiOptions{}.max_blocks_mined_per_request;
     uint64_t max_fee_history_blocks = rpc::EthApiOptions{}.max_fee_history_blocks;
     size_t max_fee_history_percentiles = rpc::EthApiOptions{}.max_fee_history_percentiles;
-    // The EVM on behalf of callers (eth_call, eth_estimateGas, eth_createAccessList,
-    // debug_trace*): time per request (0: none), requests running and waiting per chain, trace
-    // output, state-override code; transactions in and the pool; the code-analysis cache.
-    uint64_t evm_timeout_ms = rpc::EvmLimits{}.timeout.count();
-    size_t max_concurrent_evm_calls = rpc::EvmAdmission{}.max_concurrent;
     // eth_send*TransactionSync: the wait without a timeout argument, the longest one asked for,
     // requests waiting at once.
     uint64_t tx_sync_default_timeout_ms = rpc::EthApiOptions{}.tx_sync_default_timeout.count();
@@ -104,6 +109,11 @@ struct LimitsConfig {
     size_t max_bundle_calls = rpc::EthApiOptions{}.max_bundle_calls;
     uint64_t max_trace_filter_blocks = rpc::EthApiOptions{}.max_trace_filter_blocks;
     uint64_t max_ots_scan_blocks = rpc::EthApiOptions{}.max_ots_scan_blocks;
+    // The EVM on behalf of callers (eth_call, eth_estimateGas, eth_createAccessList,
+    // debug_trace*): time per request (0: none), requests running and waiting per chain, trace
+    // output, state-override code; transactions in and the pool; the code-analysis cache.
+    uint64_t evm_timeout_ms = rpc::EvmLimits{}.timeout.count();
+    size_t max_concurrent_evm_calls = rpc::EvmAdmission{}.max_concurrent;
     size_t evm_call_queue = rpc::EvmAdmission{}.max_queued;
     uint64_t trace_max_steps = rpc::EvmLimits{}.trace_max_steps;
     uint64_t trace_max_bytes = rpc::EvmLimits{}.trace_max_bytes;

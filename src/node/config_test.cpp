@@ -301,3 +301,60 @@ hardfork = "cancun"
     EXPECT_EQ(parse_hardfork("prague"), evm::Revision::Prague);
     EXPECT_FALSE(parse_hardfork("shanghai").has_value());
 }
+
+TEST(NodeConfig, DepositContractIsNoneUnlessTheChainNamesOne) {
+    auto config = parse_config(R"(
+[[chains]]
+chain_id = 1
+port = 9001
+[[chains]]
+chain_id = 2
+port = 9002
+deposit_contract = "0x00000000219ab540356cBB839Cbe05303d7705Fa"
+)");
+    ASSERT_TRUE(config.has_value()) << config.error();
+    EXPECT_FALSE(config->chains[0].chain.deposit_contract.has_value());
+    EXPECT_EQ(config->chains[1].chain.deposit_contract,
+              fixed_from_hex<20>("0x00000000219ab540356cbb839cbe05303d7705fa"));
+    EXPECT_EQ(
+        parse_config("[[chains]]\nchain_id = 1\nport = 1\ndeposit_contract = \"0x12\"\n").error(),
+        "chains[0].deposit_contract: not a 20-byte hex address");
+}
+
+TEST(NodeConfig, AForkedChainTakesItsIdFromTheUpstream) {
+    auto config = parse_config(R"(
+[[chains]]
+port = 9001
+fork_url = "http://127.0.0.1:8545"
+fork_block = 12
+[[chains]]
+chain_id = 5
+port = 9002
+fork_url = "http://upstream.example/rpc"
+)");
+    ASSERT_TRUE(config.has_value()) << config.error();
+    EXPECT_EQ(config->chains[0].fork_url, "http://127.0.0.1:8545");
+    EXPECT_EQ(config->chains[0].fork_block, 12u);
+    EXPECT_EQ(config->chains[0].chain.chain_id, 0u);  // the upstream's, asked at start
+    EXPECT_FALSE(config->chains[1].fork_block.has_value());
+    EXPECT_EQ(config->chains[1].fork_timeout_ms, 10'000u);
+    EXPECT_EQ(config->chains[1].fork_retries, 2u);
+    auto bounded = parse_config(
+        "[[chains]]\nport = 1\nfork_url = \"http://a\"\nfork_timeout_ms = 500\nfork_retries = "
+        "0\nfork_cache_keys = 10\n");
+    ASSERT_TRUE(bounded.has_value()) << bounded.error();
+    EXPECT_EQ(bounded->chains[0].fork_timeout_ms, 500u);
+    EXPECT_EQ(bounded->chains[0].fork_retries, 0u);
+    EXPECT_EQ(bounded->chains[0].fork_cache_keys, 10u);
+    EXPECT_EQ(
+        parse_config("[[chains]]\nport = 1\nfork_url = \"http://a\"\nfork_retries = 11\n").error(),
+        "chains[0].fork_retries: at most 10");
+    EXPECT_EQ(parse_config("[[chains]]\nchain_id = 1\nport = 1\nfork_retries = 1\n").error(),
+              "chains[0].fork_retries: needs fork_url");
+    EXPECT_EQ(parse_config("[[chains]]\nport = 1\n").error(),
+              "chains[0].chain_id: required, and not 0");
+    EXPECT_EQ(parse_config("[[chains]]\nchain_id = 1\nport = 1\nfork_block = 3\n").error(),
+              "chains[0].fork_block: needs fork_url");
+    EXPECT_EQ(parse_config("[[chains]]\nchain_id = 1\nport = 1\nfork_url = \"ws://x\"\n").error(),
+              "chains[0].fork_url: expected an http:// URL");
+}

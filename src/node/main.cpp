@@ -17,6 +17,7 @@
 #include "node/account_attestation_hook.hpp"
 #include "node/chains.hpp"
 #include "node/config.hpp"
+#include "node/fork_source.hpp"
 #include "node/interval_miner.hpp"
 #include "node/predeploys.hpp"
 #include "rpc/eth_api.hpp"
@@ -41,6 +42,9 @@ void usage(std::ostream& out) {
            "  --block-time MS    mine a block every MS milliseconds instead of per transaction\n"
            "  --hardfork NAME    run every chain at cancun, prague or osaka (the default)\n"
            "  --threads N        RPC threads per chain (default 4)\n"
+           "  --fork-url URL     the first chain forks the node at URL: its chain id, its\n"
+           "                     state read lazily at the fork block, local blocks on top\n"
+           "  --fork-block-number N  the fork block (default: the upstream's latest)\n"
            "  --load-state FILE  load an anvil state file into the first chain at start\n"
            "  --dump-state FILE  write the first chain's state to FILE (anvil's JSON) at exit\n"
            "  --state FILE       both: load FILE if it exists, write it at exit\n"
@@ -128,6 +132,8 @@ int main(int argc, char** argv) {
     std::optional<unsigned> threads;
     std::optional<std::string> load_state_path, dump_state_path;
     bool load_state_if_present = false;  // --state: a missing file is a fresh start
+    std::optional<std::string> fork_url;
+    std::optional<uint64_t> fork_block;
     bool quiet = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -188,6 +194,10 @@ int main(int argc, char** argv) {
             if (!(dump_state_path = value())) return 2;
             load_state_path = dump_state_path;
             load_state_if_present = true;
+        } else if (arg == "--fork-url") {
+            if (!(fork_url = value())) return 2;
+        } else if (arg == "--fork-block-number") {
+            if (!(fork_block = number(std::numeric_limits<uint64_t>::max()))) return 2;
         } else if (arg == "--threads") {
             auto n = number(256);
             if (!n || *n == 0) return 2;
@@ -222,6 +232,37 @@ int main(int argc, char** argv) {
     if (hardfork)
         for (auto& c : config.chains)
             c.chain.revision = *hardfork;
+    // --fork-url forks the first chain, as --port moves it.
+    if (fork_block && !fork_url) {
+        std::cerr << "krnld: --fork-block-number needs --fork-url\n";
+        return 2;
+    }
+    if (fork_url && !config.chains.empty()) {
+        config.chains.front().fork_url = *fork_url;
+        config.chains.front().fork_block = fork_block;
+    }
+    // The upstreams of forked chains, which outlive the chains reading from them.
+    std::vector<std::unique_ptr<node::ForkSource>> fork_sources;
+    for (auto& c : config.chains) {
+        if (c.fork_url.empty()) continue;
+        auto source =
+            node::ForkSource::open({.url = c.fork_url,
+                                    .block = c.fork_block,
+                                    .timeout = std::chrono::milliseconds(c.fork_timeout_ms),
+                                    .retries = static_cast<int>(c.fork_retries),
+                                    .max_cached_keys = c.fork_cache_keys});
+        if (!source) {
+            std::cerr << "krnld: fork: " << source.error() << "\n";
+            return 1;
+        }
+        c.chain.chain_id = (*source)->chain_id();
+        c.chain.fork =
+            chain::ChainConfig::Fork{source->get(), (*source)->header(), (*source)->hash()};
+        if (!quiet)
+            std::cout << "forking " << c.fork_url << " at block " << (*source)->fork_block()
+                      << " (chain " << (*source)->chain_id() << ")\n";
+        fork_sources.push_back(std::move(*source));
+    }
 
     std::vector<rpc::DevAccount> accounts;
     if (!config.mnemonic.empty()) {
@@ -308,6 +349,14 @@ int main(int argc, char** argv) {
         api_options.max_blocks_mined_per_request = limits.max_blocks_mined_per_request;
         api_options.max_fee_history_blocks = limits.max_fee_history_blocks;
         api_options.max_fee_history_percentiles = limits.max_fee_history_percentiles;
+        api_options.tx_sync_default_timeout =
+            std::chrono::milliseconds(limits.tx_sync_default_timeout_ms);
+        api_options.tx_sync_max_timeout = std::chrono::milliseconds(limits.tx_sync_max_timeout_ms);
+        api_options.max_tx_sync_waiters = limits.max_tx_sync_waiters;
+        api_options.max_storage_values = limits.max_storage_values;
+        api_options.max_bundle_calls = limits.max_bundle_calls;
+        api_options.max_trace_filter_blocks = limits.max_trace_filter_blocks;
+        api_options.max_ots_scan_blocks = limits.max_ots_scan_blocks;
         api_options.evm.timeout = std::chrono::milliseconds(limits.evm_timeout_ms);
         api_options.evm.trace_max_steps = limits.trace_max_steps;
         api_options.evm.trace_max_bytes = limits.trace_max_bytes;
@@ -343,14 +392,6 @@ int main(int argc, char** argv) {
                 if (key >= accounts.size()) {
                     std::cerr << "krnld: bundler.dev_key " << key << ": only " << accounts.size()
                               << " dev accounts\n";
-        api_options.tx_sync_default_timeout =
-            std::chrono::milliseconds(limits.tx_sync_default_timeout_ms);
-        api_options.tx_sync_max_timeout = std::chrono::milliseconds(limits.tx_sync_max_timeout_ms);
-        api_options.max_tx_sync_waiters = limits.max_tx_sync_waiters;
-        api_options.max_storage_values = limits.max_storage_values;
-        api_options.max_bundle_calls = limits.max_bundle_calls;
-        api_options.max_trace_filter_blocks = limits.max_trace_filter_blocks;
-        api_options.max_ots_scan_blocks = limits.max_ots_scan_blocks;
                     return 1;
                 }
                 bundler_options.key_address = accounts[key].addr;

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rpc/json_rpc.hpp"
 
@@ -21,6 +23,10 @@ public:
     // The result, or the server's error object, or a transport error (code kInternalError with a
     // message naming the URL and what failed).
     Result<json> call(const std::string& method, json params = json::array());
+    // Several calls in one JSON-RPC batch (one HTTP round trip): a result or error per call, in
+    // order, or a transport error for the whole batch.
+    Result<std::vector<Result<json>>> call_batch(
+        const std::vector<std::pair<std::string, json>>& calls);
 
     const std::string& url() const { return url_; }
 

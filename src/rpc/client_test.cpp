@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "rpc/server.hpp"
 
 using namespace krnl::rpc;
@@ -49,4 +51,34 @@ TEST(Client, TransportErrorsNameTheUrl) {
     EXPECT_EQ(r.error().code, code::kInternalError);
     EXPECT_NE(r.error().message.find("http://127.0.0.1:1"), std::string::npos);
     EXPECT_FALSE(Client("https://example.org").call("x").has_value());
+}
+
+TEST(Client, BatchesAnswerEachCallInOrder) {
+    Served served;
+    Client client(served.url());
+    auto replies = client.call_batch(
+        {{"echo", json::array({1})}, {"fail", json::array()}, {"echo", json::array({"x"})}});
+    ASSERT_TRUE(replies.has_value()) << replies.error().message;
+    ASSERT_EQ(replies->size(), 3u);
+    EXPECT_EQ((*replies)[0].value(), json::array({1}));
+    EXPECT_EQ((*replies)[1].error().message, "nonce too low");
+    EXPECT_EQ((*replies)[2].value(), json::array({"x"}));
+    EXPECT_TRUE(client.call_batch({})->empty());
+}
+
+TEST(Client, AServerThatDoesNotAnswerIsATimeout) {
+    MethodTable methods;
+    methods.add("slow", [](const json&, CallContext&) -> Result<json> {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        return true;
+    });
+    auto server = Server::bind({.host = "127.0.0.1", .port = 0}, methods);
+    ASSERT_TRUE(server.has_value());
+    (*server)->start(2);
+    Client client("http://127.0.0.1:" + std::to_string((*server)->port()),
+                  std::chrono::milliseconds(100));
+    auto r = client.call("slow");
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("no answer within 100 ms"), std::string::npos)
+        << r.error().message;
 }

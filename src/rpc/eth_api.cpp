@@ -84,7 +84,7 @@ Result<uint64_t> EthApi::resolve(const ChainReader& reader, const BlockRef& ref)
 }
 
 chain::BlockInfo EthApi::block_info(const chain::BlockHeader& header) const {
-    return chain::block_info(header, chain_.config().chain_id);
+    return chain::block_info(header, chain_.chain_id());
 }
 
 const DevAccount* EthApi::dev_account(const address& addr) const {
@@ -116,7 +116,7 @@ void EthApi::register_state(MethodTable& m) {
     m.add("eth_config", [this](const json& params, CallContext&) -> Result<json> {
         if (auto r = Params(params).at_most(0); !r) return std::unexpected(r.error());
         auto reader = chain_.reader();
-        return eth_config_json(chain_.config().revision, chain_.config().chain_id,
+        return eth_config_json(chain_.config().revision, chain_.chain_id(),
                                chain::block_hash(*reader.header(0)));
     });
     m.add("web3_sha3", [](const json& params, CallContext&) -> Result<json> {
@@ -125,12 +125,12 @@ void EthApi::register_state(MethodTable& m) {
         return to_hex(keccak256(data));
     });
     m.add("net_version", [this](const json&, CallContext&) -> Result<json> {
-        return std::to_string(chain_.config().chain_id);
+        return std::to_string(chain_.chain_id());
     });
     m.add("net_listening", [](const json&, CallContext&) -> Result<json> { return true; });
     m.add("net_peerCount", [](const json&, CallContext&) -> Result<json> { return "0x0"; });
     m.add("eth_chainId", [this](const json&, CallContext&) -> Result<json> {
-        return to_quantity(chain_.config().chain_id);
+        return to_quantity(chain_.chain_id());
     });
     m.add("eth_blockNumber", [this](const json&, CallContext&) -> Result<json> {
         return to_quantity(chain_.reader().head());

@@ -92,6 +92,9 @@ private:
     // anvil's and Hardhat's aliases of the methods above and anvil's smaller methods
     // (eth_api_anvil.cpp); registered last, since aliases copy registered handlers.
     void register_anvil(MethodTable& m);
+    // anvil's edits of history and identity (rollback, reorg, chain id, ecrecover signers), its
+    // blob getters and geth's debug_dbGet (eth_api_anvil_history.cpp); called by register_anvil.
+    void register_anvil_history(MethodTable& m);
     // Sets the token's storage slot that the view `calldata` (balanceOf, allowance) reads to
     // `amount`, found as anvil finds it (the slots the view reads, each tried); null, or an error
     // naming `what` when no slot holds the view's answer.

@@ -100,6 +100,8 @@ void EthApi::mine_at_interval(uint64_t interval_ms) {
 }
 
 void EthApi::register_anvil(MethodTable& m) {
+    register_anvil_history(m);
+
     // Same handler, same answer.
     for (const auto& [name, existing] : {
              std::pair{"anvil_snapshot", "evm_snapshot"},

@@ -104,7 +104,7 @@ void EthApi::register_dev_node(MethodTable& m) {
             {"transactionOrder", "fees"},
             {"environment",
              {{"baseFee", to_quantity(base_fee)},
-              {"chainId", chain_.config().chain_id},
+              {"chainId", chain_.chain_id()},
               {"gasLimit", to_quantity(chain_.block_gas_limit())},
               {"gasPrice", to_quantity(base_fee + options_.suggested_tip)}}},
             {"forkConfig",
@@ -122,7 +122,7 @@ void EthApi::register_dev_node(MethodTable& m) {
         return json{
             {"clientVersion",
              client_version_with_fork(options_.client_version, chain_.config().revision)},
-            {"chainId", chain_.config().chain_id},
+            {"chainId", chain_.chain_id()},
             {"instanceId", instance_id()},
             {"latestBlockNumber", head},
             {"latestBlockHash", to_hex(*r.hash(head))},

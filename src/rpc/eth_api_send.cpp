@@ -68,7 +68,7 @@ Result<EthApi::FilledTx> EthApi::fill_transaction(const json& obj, bool require_
 
     auto reader = chain_.reader();
     chain::Transaction& tx = filled.tx;
-    tx.chain_id = chain_.config().chain_id;
+    tx.chain_id = chain_.chain_id();
     tx.nonce = explicit_nonce ? *explicit_nonce : chain_.pending_nonce(filled.from);
     tx.to = request.to;
     tx.value = request.value;

@@ -147,7 +147,7 @@ void EthApi::register_simulate(MethodTable& m) {
             h.transactions_root = kEmptyTrieRoot;
             h.receipts_root = kEmptyTrieRoot;
             h.state_root = parent.state_root;  // (not recomputed for a simulated block)
-            chain::BlockInfo info = chain::block_info(h, chain_.config().chain_id);
+            chain::BlockInfo info = chain::block_info(h, chain_.chain_id());
             chain::apply_overrides(st, b.state);
 
             chain::Block block;

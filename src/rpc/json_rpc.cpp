@@ -1,5 +1,7 @@
 #include "rpc/json_rpc.hpp"
 
+#include "state/remote_source.hpp"
+
 #include <algorithm>
 
 namespace krnl::rpc {
@@ -126,6 +128,8 @@ std::optional<json> MethodTable::handle_request(const json& request, CallContext
                               : [&]() -> Result<json> {
         try {
             return method->second(params, ctx);
+        } catch (const state::RemoteStateError& e) {
+            return error(code::kUpstreamUnavailable, e.what());
         } catch (const std::exception& e) {
             return error(code::kInternalError, std::string("internal error: ") + e.what());
         }

@@ -26,6 +26,8 @@ inline constexpr int kInvalidParams = -32602;
 inline constexpr int kInternalError = -32603;
 inline constexpr int kServerError = -32000;  // geth: transaction and state errors
 inline constexpr int kLimitExceeded = -32005;
+// Fork mode: the upstream node did not answer a state read within its timeout and retries.
+inline constexpr int kUpstreamUnavailable = -32010;
 inline constexpr int kExecutionReverted = 3;  // eth_call / eth_estimateGas with revert data
 }  // namespace code
 

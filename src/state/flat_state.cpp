@@ -163,7 +163,9 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
             const bytes skey = slot_key(addr, key);
             const std::optional<bytes_view> old = txn.get(storage_, skey);
             const bytes encoded = value ? encode_value(value) : bytes{};
-            if (old ? *old == encoded : encoded.empty()) continue;
+            // Forked, a zero written over an absent key may delete an upstream value: it is
+            // recorded, so that reads know the key is local now.
+            if (old ? *old == encoded : encoded.empty() && remote_ == nullptr) continue;
             record_history(txn, storage_history_, skey, number, old ? bytes(*old) : bytes{});
             if (encoded.empty())
                 txn.del(storage_, skey);
@@ -184,7 +186,7 @@ hash256 FlatState::commit(Database::Txn& txn, uint64_t number,
             if (change.code != nullptr)
                 txn.put_if_absent(code_, change.info->code_hash.view(), *change.code);
         }
-        if (new_record == old_record) continue;
+        if (new_record == old_record && !(remote_ != nullptr && new_record.empty())) continue;
         record_history(txn, account_history_, addr.view(), number, old_record);
         if (new_record.empty()) {
             txn.del(accounts_, addr.view());
@@ -213,10 +215,29 @@ std::optional<StateView::AccountRecord> StateView::read_record(const address& ad
     return decode_record(flat_.database(), *record);
 }
 
+bool StateView::written_locally(Table history, bytes_view key) const {
+    Cursor cursor(txn_, history);
+    auto entry = cursor.seek(history_key(key, 0));
+    if (!entry || entry->first.size() != key.size() + 8 ||
+        entry->first.substr(0, key.size()) != key)
+        return false;
+    return !block_ || load_be64(entry->first.substr(key.size())) <= *block_;
+}
+
 std::optional<AccountInfo> StateView::read_account(const address& addr) const {
     auto record = read_record(addr);
-    if (!record) return std::nullopt;
-    return record->info;
+    const RemoteSource* remote = flat_.remote();
+    if (remote == nullptr) return record ? std::optional(record->info) : std::nullopt;
+    if (record) {
+        // The local record's storage root covers the slots written here only; the upstream's
+        // slots of the same account are still readable.
+        AccountInfo info = record->info;
+        if (!info.has_storage)
+            if (auto upstream = remote->account(addr)) info.has_storage = upstream->has_storage;
+        return info;
+    }
+    if (written_locally(flat_.account_history(), addr.view())) return std::nullopt;
+    return remote->account(addr);
 }
 
 uint256 StateView::read_storage(const address& addr, const uint256& key) const {
@@ -224,13 +245,20 @@ uint256 StateView::read_storage(const address& addr, const uint256& key) const {
     std::optional<bytes_view> value;
     if (block_) value = value_at(txn_, flat_.storage_history(), skey, *block_);
     if (!value) value = txn_.get(flat_.storage(), skey);
-    if (!value || value->empty()) return {};
-    return decode_value(flat_.database(), *value);
+    if (value && !value->empty()) return decode_value(flat_.database(), *value);
+    const RemoteSource* remote = flat_.remote();
+    if (remote == nullptr || written_locally(flat_.storage_history(), skey)) return {};
+    // Contracts created here and accounts without storage upstream cost no request per slot.
+    const std::optional<AccountInfo> upstream = remote->account(addr);
+    if (!upstream || !upstream->has_storage) return {};
+    return remote->storage(addr, key);
 }
 
 bytes StateView::read_code(const hash256& code_hash) const {
     auto code = txn_.get(flat_.code(), code_hash.view());
-    return code ? bytes(*code) : bytes{};
+    if (code) return bytes(*code);
+    const RemoteSource* remote = flat_.remote();
+    return remote != nullptr ? remote->code(code_hash) : bytes{};
 }
 
 std::vector<std::pair<bytes, bytes>> StateView::account_leaves() const {

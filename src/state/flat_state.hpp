@@ -18,6 +18,7 @@
 
 #include "state/database.hpp"
 #include "state/merkle_trie.hpp"
+#include "state/remote_source.hpp"
 #include "state/state.hpp"
 
 namespace krnl::state {
@@ -53,6 +54,12 @@ public:
     Table storage_history() const { return storage_history_; }
     const Database& database() const { return db_; }
 
+    // Fork mode: keys never written locally are read from `remote` (which must outlive this);
+    // a key written locally, even deleted since, is the local value from the version it was
+    // written at. Set before the first read; null (the default) for a chain of its own.
+    void set_remote(const RemoteSource* remote) { remote_ = remote; }
+    const RemoteSource* remote() const { return remote_; }
+
 private:
     MerkleTrie& storage_trie(const Database::Txn& txn, const address& addr) const;
     MerkleTrie& account_trie(const Database::Txn& txn) const;
@@ -64,6 +71,7 @@ private:
     Table accounts_, storage_, code_, account_history_, storage_history_, block_changes_;
     mutable std::unique_ptr<MerkleTrie> account_trie_;
     mutable std::unordered_map<address, MerkleTrie> storage_tries_;
+    const RemoteSource* remote_ = nullptr;
 };
 
 // The state as of a block, read through an open transaction (which must outlive the view).
@@ -96,6 +104,10 @@ public:
         const std::function<void(const uint256& key, const uint256& value)>& fn) const;
 
 private:
+    // Whether `key` of a history table was written locally at or before this view's version:
+    // then the local tables hold its value, and an absent key is deleted, not remote.
+    bool written_locally(Table history, bytes_view key) const;
+
     const FlatState& flat_;
     const Database::Txn& txn_;
     std::optional<uint64_t> block_;

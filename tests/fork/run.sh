@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Fork mode end to end: tests/fork/fork.test.mjs starts an upstream krnld, a counting proxy and a
+# forked krnld (KRNLD, default build/src/node/krnld), and prints the upstream requests per forked
+# eth_call. Extra arguments go to `node --test`.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export KRNLD="${KRNLD:-$ROOT/build/src/node/krnld}"
+if [[ ! -x "$KRNLD" ]]; then
+  echo "fork: krnld not found at $KRNLD (set KRNLD)" >&2
+  exit 2
+fi
+exec node --test --test-reporter=tap "$@" "$ROOT/tests/fork/fork.test.mjs"
