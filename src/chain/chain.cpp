@@ -197,6 +197,16 @@ std::expected<void, std::string> Chain::init() {
     }
 
     // No head: a new database, unless a table holds something (a head record lost to damage).
+    // A new chain's first block is stored with its chain id and hardfork records, in one commit.
+    auto commit_new_chain = [&](TrieGuard& guard) -> std::expected<void, std::string> {
+        bytes id;
+        state::append_be64(id, config_.chain_id);
+        txn.put(meta, chain_id_key, id);
+        txn.put(meta, hardfork_key, fork_record);
+        txn.commit();
+        guard.committed();
+        return {};
+    };
     for (std::string_view name : all_tables())
         if (db_->entries(txn, db_->table(name)) != 0)
             throw db_->corrupted("it holds data (table " + std::string(name) +
@@ -218,13 +228,7 @@ std::expected<void, std::string> Chain::init() {
         first.header = config_.fork->header;
         if (first.header.withdrawals_root) first.withdrawals.emplace();
         store_.put_block(txn, first, config_.fork->hash, {}, {}, 0);
-        bytes id;
-        state::append_be64(id, config_.chain_id);
-        txn.put(meta, chain_id_key, id);
-        txn.put(meta, hardfork_key, fork_record);
-        txn.commit();
-        guard.committed();
-        return {};
+        return commit_new_chain(guard);
     }
     const evm::Revision rev = config_.revision;
     StateView view(flat_, txn);
@@ -268,13 +272,7 @@ std::expected<void, std::string> Chain::init() {
     }
     if (rev >= evm::Revision::Prague) h.requests_hash = requests_hash({});
     store_.put_block(txn, genesis, block_hash(h), {}, {}, 0);
-    bytes id;
-    state::append_be64(id, config_.chain_id);
-    txn.put(meta, chain_id_key, id);
-    txn.put(meta, hardfork_key, fork_record);
-    txn.commit();
-    guard.committed();
-    return {};
+    return commit_new_chain(guard);
 }
 
 ChainReader Chain::reader() const {
