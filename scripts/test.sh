@@ -65,10 +65,16 @@ count_tap() {  # count_tap NAME LOG STATUS
         failures+=("$name: no test summary (exit $status)")
         return
     fi
-    local test_line
+    # TAP's "not ok" lines, or the spec reporter's "✖" lines (each failure is listed twice there).
+    local test_line named=0
     while IFS= read -r test_line; do
         failures+=("$name: $test_line")
-    done < <(grep -E '^\s*not ok ' "$log" | sed -E 's/^\s+//' | head -20)
+        named=$((named + 1))
+    done < <(grep -E '^\s*(not ok |✖ )' "$log" | grep -v '✖ failing tests:' | sed -E 's/^\s+//' |
+        awk '!seen[$0]++' | head -20)
+    if [ "$failed" -gt 0 ] && [ "$named" -eq 0 ]; then
+        failures+=("$name: $failed failed (no test name found in its output)")
+    fi
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + failed))
     if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
