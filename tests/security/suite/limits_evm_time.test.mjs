@@ -93,10 +93,13 @@ test('4 concurrent batches of 4 ecrecover-loop estimates: eth_blockNumber answer
   for (const answers of result) {
     assert.ok(Array.isArray(answers), JSON.stringify(answers).slice(0, 300));
     for (const a of answers) {
-      // Aborted at geth's default limit, or refused while too many run.
+      // Aborted at geth's default limit, refused while too many run, or, on a machine fast enough
+      // to finish the search inside the limit, answered (a quiet 2-core machine here did once; the
+      // whole-search limit itself is checked above on a node with a 1 s limit).
       assert.ok(
         (a.error?.code === -32000 && a.error.message === 'execution aborted (timeout = 5s)') ||
-          (a.error?.code === -32005 && /limits\.max_concurrent_evm_calls/.test(a.error.message)),
+          (a.error?.code === -32005 && /limits\.max_concurrent_evm_calls/.test(a.error.message)) ||
+          (a.error === undefined && /^0x[0-9a-f]+$/.test(a.result) && BigInt(a.result) > 21000n),
         JSON.stringify(a).slice(0, 300),
       );
     }
