@@ -137,26 +137,35 @@ EvmGate::Slot::~Slot() {
 
 // ---------------------------------------------------------------- EvmRun
 
+namespace {
+// Threads that answer connections never run as batch work; other threads running the EVM turn
+// to it once, at their first EvmRun, and stay so (two scheduler calls per request were a sixth
+// of a cheap eth_call's CPU).
+thread_local bool answers_connections = false;
+thread_local bool runs_as_batch = false;
+}  // namespace
+
+void mark_connection_thread() {
+    answers_connections = true;
+}
+
 EvmRun::EvmRun(DeadlineTimer& timer, std::chrono::milliseconds timeout)
     : timer_(timer), scope_(cancellation_) {
     if (timeout.count() > 0) {
         timer_id_ = timer_.arm(cancellation_, std::chrono::steady_clock::now() + timeout);
     }
+    if (answers_connections || runs_as_batch) return;
+    runs_as_batch = true;
     int policy = 0;
     sched_param param{};
     if (pthread_getschedparam(pthread_self(), &policy, &param) == 0 && policy == SCHED_OTHER) {
         sched_param batch{};
-        if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch) == 0)
-            previous_policy_ = policy;
+        pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
     }
 }
 
 EvmRun::~EvmRun() {
     if (timer_id_ != 0) timer_.disarm(timer_id_);
-    if (previous_policy_ >= 0) {
-        sched_param param{};
-        pthread_setschedparam(pthread_self(), previous_policy_, &param);
-    }
 }
 
 }  // namespace krnl::rpc

@@ -116,8 +116,12 @@ private:
 };
 
 // One EVM request while it runs: a cancellation raised at its deadline and in scope on this thread
-// (every execution the request starts here stops once it is raised). The thread runs as batch work
-// (SCHED_BATCH) meanwhile, so the threads answering other requests win the CPU when they wake.
+// (every execution the request starts here stops once it is raised). A thread that runs EVM
+// requests off the connections' threads (the blocking pool, the bundler) runs as batch work
+// (SCHED_BATCH) from its first one on, so the threads answering requests win the CPU when they
+// wake; those threads (mark_connection_thread) keep their class.
+void mark_connection_thread();
+
 class EvmRun {
 public:
     EvmRun(DeadlineTimer& timer, std::chrono::milliseconds timeout);
@@ -132,7 +136,6 @@ private:
     evm::Cancellation cancellation_;
     DeadlineTimer::Id timer_id_ = 0;
     evm::CancellationScope scope_;
-    int previous_policy_ = -1;  // the thread's scheduling policy before, restored after
 };
 
 }  // namespace krnl::rpc

@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <sstream>
 
 #include "common/thread.hpp"
 
@@ -136,7 +137,15 @@ struct Server::Impl {
     ServerOptions options;
     const MethodTable& methods;
     std::shared_ptr<ConnectionLimiter> connections;
-    net::io_context ioc;
+    // HTTP connections: one io_context per I/O thread, each connection on one of them from accept
+    // to close. A context run by a single thread needs no strand, and a handler never wakes
+    // another thread: one context shared by all threads spent a quarter of the CPU of a cheap
+    // request on futex wake-ups and context switches (perf, issue 15). The acceptor is on the
+    // first.
+    std::vector<std::unique_ptr<net::io_context>> io_contexts;
+    net::io_context& ioc;
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> io_work;
+    size_t next_context = 0;  // round robin, on the acceptor's thread
     // WebSocket sessions run on threads of their own, so delivering notifications to many
     // subscribers never queues ahead of HTTP requests.
     net::io_context ws_ioc;
@@ -162,7 +171,16 @@ struct Server::Impl {
         : options(std::move(opts)),
           methods(m),
           connections(options.connections ? options.connections
-                                          : make_connection_limiter(options.max_connections)) {}
+                                          : make_connection_limiter(options.max_connections)),
+          io_contexts(one_context()),
+          ioc(*io_contexts.front()) {}
+    static std::vector<std::unique_ptr<net::io_context>> one_context() {
+        std::vector<std::unique_ptr<net::io_context>> contexts;
+        contexts.push_back(std::make_unique<net::io_context>(1));
+        return contexts;
+    }
+    // The context of the next connection.
+    net::io_context& pick_context() { return *io_contexts[next_context++ % io_contexts.size()]; }
     void accept();
 
     // A place on the blocking pool, or null when options.max_blocking_requests are queued or
@@ -424,11 +442,19 @@ private:
     std::vector<std::function<void()>> close_handlers_;
 };
 
+// One HTTP/1.1 connection. The socket is read into a buffer of the session's own and Beast's
+// parser runs over it (chunked bodies, limits, pipelined requests); the answer to a JSON-RPC
+// request is written as one gathered send of a header formatted here and the reply text. Beast's
+// composed read and write operations and its per-operation stream timer cost more CPU than the
+// rest of an eth_blockNumber together (perf, issue 15), so the session does that part itself.
 class HttpSession final : public std::enable_shared_from_this<HttpSession>,
                           public ConnectionLimiter::Evictable {
 public:
-    HttpSession(tcp::socket&& socket, Server::Impl& server, ConnectionSlot slot)
-        : stream_(std::move(socket)),
+    using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
+
+    HttpSession(Socket&& socket, Server::Impl& server, ConnectionSlot slot)
+        : socket_(std::move(socket)),
+          timer_(socket_.get_executor()),
           server_(server),
           limiter_(server.connections),
           slot_(std::move(slot)) {
@@ -437,20 +463,24 @@ public:
     ~HttpSession() { limiter_->untrack(*this); }
 
     void run() {
-        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+        net::dispatch(socket_.get_executor(),
+                      [self = shared_from_this()] { self->next_request(); });
     }
 
     // Under the limiter's lock: only posts. The session may have a request by the time it runs.
     void evict() override {
         if (auto self = weak_from_this().lock())
-            net::post(stream_.get_executor(), [self = std::move(self)] {
+            net::post(socket_.get_executor(), [self = std::move(self)] {
                 if (!self->waiting_) return;
                 self->evicted_ = true;
-                self->stream_.close();
+                self->close_socket();
             });
     }
 
 private:
+    using Clock = std::chrono::steady_clock;
+    static constexpr size_t kReadChunk = 16384;
+
     // Between requests (or draining after the last answer) the connection is idle: it may be
     // evicted to make room for a new one.
     void set_waiting(bool waiting) {
@@ -458,92 +488,178 @@ private:
         set_idle(waiting);
     }
 
-    void read() {
-        parser_.emplace();
-        parser_->body_limit(server_.options.max_body_bytes);
-        stream_.expires_after(server_.options.http_idle_timeout);
-        set_waiting(true);
-        http::async_read(
-            stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    // The connection is closed at `deadline_` unless moved on by then. One timer, re-armed only
+    // when it fires early or a nearer deadline is set: not a timer operation per request.
+    void set_deadline(Clock::duration timeout) {
+        deadline_ = Clock::now() + timeout;
+        if (timer_waits_ == 0 || deadline_ < timer_.expiry()) arm_timer();
+    }
+    void arm_timer() {
+        timer_.expires_at(deadline_);  // cancels a wait already pending (it counts itself out)
+        ++timer_waits_;
+        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            --self->timer_waits_;
+            if (ec || self->closed_) return;
+            if (Clock::now() < self->deadline_) {
+                if (self->timer_waits_ == 0) self->arm_timer();
+                return;
+            }
+            self->close_socket();
+        });
     }
 
-    void on_read(beast::error_code ec) {
+    void close_socket() {
+        closed_ = true;
+        beast::error_code ec;
+        socket_.close(ec);
+        timer_.cancel();
+    }
+
+    void next_request() {
+        parser_.emplace();
+        parser_->body_limit(server_.options.max_body_bytes);
+        parser_->eager(true);
+        set_deadline(server_.options.http_idle_timeout);
+        set_waiting(true);
+        parse_buffered();
+    }
+
+    // Feeds what is buffered to the parser (a pipelined request may already be there), then
+    // reads more until the request is whole.
+    void parse_buffered() {
+        while (buffer_.size() > 0) {
+            beast::error_code ec;
+            const size_t used = parser_->put(buffer_.data(), ec);
+            buffer_.consume(used);
+            if (ec == http::error::need_more) break;
+            if (ec) return on_parse_error(ec);
+            if (parser_->is_done()) return on_request();
+            if (used == 0) break;
+        }
+        // The header must fit the parser's limit, the body is consumed as it comes: the buffer
+        // stays within the header limit and a chunk.
+        socket_.async_read_some(
+            buffer_.prepare(kReadChunk),
+            [self = shared_from_this()](beast::error_code ec, size_t n) { self->on_read(ec, n); });
+    }
+
+    void on_read(beast::error_code ec, size_t n) {
+        if (closed_ || evicted_) return;
+        if (ec == net::error::eof) {
+            beast::error_code end;
+            parser_->put_eof(end);
+            if (!end && parser_->is_done()) return on_request();
+            return close_socket();
+        }
+        if (ec) return close_socket();
+        buffer_.commit(n);
+        parse_buffered();
+    }
+
+    void on_parse_error(beast::error_code ec) {
         set_waiting(false);
-        if (evicted_) return;
         if (ec == http::error::body_limit) {
             http::response<http::string_body> res{http::status::payload_too_large, 11};
             res.keep_alive(false);
+            res.set(http::field::content_type, "application/json");
             res.body() = body_limit_error(server_.options.max_body_bytes);
-            return write(std::move(res), /*close=*/true);
+            return write_message(std::move(res), /*close=*/true);
         }
-        if (ec) return shutdown();
+        shutdown();  // malformed HTTP: nothing sensible to answer
+    }
+
+    void on_request() {
+        set_waiting(false);
         http::request<http::string_body> req = parser_->release();
-        if (websocket::is_upgrade(req)) {
-            // The socket moves to the WebSocket threads (Impl::ws_ioc).
-            beast::error_code error;
-            tcp::socket socket = stream_.release_socket();
-            const auto protocol = socket.local_endpoint(error).protocol();
-            const auto fd = error ? -1 : socket.release(error);
-            if (error) return;
-            tcp::socket moved(net::make_strand(server_.ws_ioc));
-            if (moved.assign(protocol, fd, error); error) {
-                ::close(fd);
-                return;
-            }
-            std::make_shared<WsSession>(std::move(moved), server_, std::move(slot_))
-                ->run(std::move(req));
-            return;
-        }
-        http::response<http::string_body> res{http::status::ok, req.version()};
-        res.keep_alive(req.keep_alive());
+        if (websocket::is_upgrade(req)) return upgrade(std::move(req));
+        const bool close = !req.keep_alive();
         if (req.method() == http::verb::options) {
-            res.result(http::status::no_content);
+            http::response<http::string_body> res{http::status::no_content, req.version()};
+            res.keep_alive(req.keep_alive());
             res.set(http::field::access_control_allow_methods, "POST, GET, OPTIONS");
             const auto requested = req[http::field::access_control_request_headers];
             res.set(http::field::access_control_allow_headers,
                     requested.empty() ? beast::string_view("Content-Type") : requested);
             res.set(http::field::access_control_max_age, "600");
-            return write(std::move(res), !req.keep_alive());
+            return write_message(std::move(res), close);
         }
         if (req.method() != http::verb::post) {
-            res.result(http::status::method_not_allowed);
+            http::response<http::string_body> res{http::status::method_not_allowed, req.version()};
+            res.keep_alive(req.keep_alive());
             res.set(http::field::content_type, "text/plain");
             res.body() = "JSON-RPC requests are POSTed (or sent over a WebSocket)\n";
-            return write(std::move(res), !req.keep_alive());
+            return write_message(std::move(res), close);
         }
-        res.set(http::field::content_type, "application/json");
-        const bool close = !req.keep_alive();
-        // Parsed once: the routing below and the methods see the same JSON.
+        version_ = req.version();
+        // Parsed once: the routing and the methods see the same JSON.
         auto request = MethodTable::parse(req.body());
-        if (!request) {
-            res.body() = MethodTable::parse_error();
-            return write(std::move(res), close);
-        }
-        // The response is handed over once answered (on this thread, or from the pool).
-        auto pending = std::make_shared<http::response<http::string_body>>(std::move(res));
-        server_.answer(
-            std::move(*request), nullptr,
-            [self = shared_from_this(), pending, close](std::string reply, bool on_io_thread) {
-                pending->body() = std::move(reply);
-                if (on_io_thread) return self->write(std::move(*pending), close);
-                net::post(self->stream_.get_executor(),
-                          [self, pending, close] { self->write(std::move(*pending), close); });
-            });
+        if (!request) return write_json(MethodTable::parse_error(), close);
+        // The reply is written once answered (on this thread, or from the pool).
+        server_.answer(std::move(*request), nullptr,
+                       [self = shared_from_this(), close](std::string reply, bool on_io_thread) {
+                           if (on_io_thread) return self->write_json(std::move(reply), close);
+                           net::post(self->socket_.get_executor(),
+                                     [self, close, reply = std::move(reply)]() mutable {
+                                         self->write_json(std::move(reply), close);
+                                     });
+                       });
     }
 
-    void write(http::response<http::string_body> res, bool close) {
+    // The socket moves to the WebSocket threads (Impl::ws_ioc).
+    void upgrade(http::request<http::string_body> req) {
+        beast::error_code error;
+        const auto protocol = socket_.local_endpoint(error).protocol();
+        const auto fd = error ? -1 : socket_.release(error);
+        timer_.cancel();
+        closed_ = true;
+        if (error) return;
+        tcp::socket moved(net::make_strand(server_.ws_ioc));
+        if (moved.assign(protocol, fd, error); error) {
+            ::close(fd);
+            return;
+        }
+        std::make_shared<WsSession>(std::move(moved), server_, std::move(slot_))
+            ->run(std::move(req));
+    }
+
+    void write_json(std::string body, bool close) {
+        head_.clear();
+        head_.append(version_ == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n");
+        head_.append("Content-Type: application/json\r\nAccess-Control-Allow-Origin: ");
+        head_.append(server_.options.cors_origin);
+        head_.append("\r\nServer: krnld\r\nContent-Length: ");
+        head_.append(std::to_string(body.size()));
+        // What Beast's keep_alive() writes: HTTP/1.1 keeps the connection unless told, 1.0 closes.
+        if (close && version_ != 10) head_.append("\r\nConnection: close");
+        if (!close && version_ == 10) head_.append("\r\nConnection: keep-alive");
+        head_.append("\r\n\r\n");
+        body_ = std::move(body);
+        send(close);
+    }
+
+    // The rare answers (CORS preflight, errors, the dashboard's files) go through Beast's writer.
+    void write_message(http::response<http::string_body> res, bool close) {
         res.set(http::field::access_control_allow_origin, server_.options.cors_origin);
         res.set(http::field::server, "krnld");
-        if (res.result() == http::status::payload_too_large)
-            res.set(http::field::content_type, "application/json");
         res.prepare_payload();
-        auto owned = std::make_shared<http::response<http::string_body>>(std::move(res));
-        http::async_write(stream_, *owned,
-                          [self = shared_from_this(), owned, close](beast::error_code ec, size_t) {
-                              if (ec || close) return self->shutdown();
-                              self->read();
-                          });
+        std::ostringstream text;
+        text << res;
+        head_ = std::move(text).str();
+        body_.clear();
+        send(close);
+    }
+
+    // The client has the idle timeout to take the answer.
+    void send(bool close) {
+        set_deadline(server_.options.http_idle_timeout);
+        const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+        net::async_write(socket_, buffers,
+                         [self = shared_from_this(), close](beast::error_code ec, size_t) {
+                             if (self->closed_) return;
+                             if (ec) return self->close_socket();
+                             if (close) return self->shutdown();
+                             self->next_request();
+                         });
     }
 
     // Closes our side, then reads until the client closes its own: closing with unread input
@@ -551,34 +667,43 @@ private:
     // answer.
     void shutdown() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream_.expires_after(std::chrono::seconds(10));
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        set_deadline(std::chrono::seconds(10));
         set_waiting(true);
         drain();
     }
 
     void drain() {
-        stream_.async_read_some(net::buffer(scratch_),
+        buffer_.clear();
+        socket_.async_read_some(buffer_.prepare(kReadChunk),
                                 [self = shared_from_this()](beast::error_code ec, size_t) {
-                                    if (!ec) self->drain();
+                                    if (ec || self->closed_) return self->close_socket();
+                                    self->drain();
                                 });
     }
 
-    beast::tcp_stream stream_;
+    Socket socket_;
+    net::basic_waitable_timer<Clock, net::wait_traits<Clock>, net::io_context::executor_type>
+        timer_;
+    Clock::time_point deadline_ = Clock::time_point::max();
+    int timer_waits_ = 0;
     Server::Impl& server_;
     std::shared_ptr<ConnectionLimiter> limiter_;
     ConnectionSlot slot_;   // moves to the WebSocket session on an upgrade
     bool waiting_ = false;  // on the strand: reading the next request, or draining
     bool evicted_ = false;
+    bool closed_ = false;
+    unsigned version_ = 11;  // of the request being answered
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::array<char, 16384> scratch_;
+    std::string head_;  // what is being written: the header (or a whole rare answer)...
+    std::string body_;  // ...and the JSON-RPC reply
 };
 
 }  // namespace
 
 void Server::Impl::accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(pick_context(), [this](beast::error_code ec, HttpSession::Socket socket) {
         if (ec == net::error::operation_aborted) return;
         if (ec == net::error::connection_aborted) return accept();  // the client gave up
         if (ec) {
@@ -631,34 +756,49 @@ uint16_t Server::port() const {
 }
 
 void Server::start(unsigned threads) {
-    impl_->inline_evm_cap = std::max(1u, threads) - 1;
+    threads = std::max(1u, threads);
+    impl_->inline_evm_cap = threads - 1;
     impl_->blocking = std::make_unique<ThreadPool>(impl_->options.blocking_threads);
-    impl_->accept();
     // Methods run the EVM, which recurses once per call depth: the threads get large stacks
     // (reserved address space; only what is touched is committed).
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, kEvmThreadStack);
-    auto spawn = [&](void* (*run)(void*)) {
+    auto spawn = [&](void* (*run)(void*), void* arg) {
         pthread_t thread;
-        if (pthread_create(&thread, &attr, run, impl_.get()) == 0) impl_->threads.push_back(thread);
+        if (pthread_create(&thread, &attr, run, arg) != 0) return false;
+        impl_->threads.push_back(thread);
+        return true;
     };
-    for (unsigned i = 0; i < std::max(1u, threads); ++i)
-        spawn([](void* arg) -> void* {
-            static_cast<Impl*>(arg)->ioc.run();
-            return nullptr;
-        });
+    auto run_context = [](void* arg) -> void* {
+        mark_connection_thread();
+        static_cast<net::io_context*>(arg)->run();
+        return nullptr;
+    };
+    // A context whose thread could not start takes no connections (the first, the acceptor's,
+    // is kept: without it nothing is served either way).
+    std::vector<std::unique_ptr<net::io_context>> started;
+    for (unsigned i = 0; i < threads; ++i) {
+        auto context =
+            i == 0 ? std::move(impl_->io_contexts.front()) : std::make_unique<net::io_context>(1);
+        impl_->io_work.emplace_back(context->get_executor());
+        if (spawn(run_context, context.get()) || i == 0) {
+            started.push_back(std::move(context));
+        } else {
+            impl_->io_work.pop_back();
+        }
+    }
+    impl_->io_contexts = std::move(started);
     for (unsigned i = 0; i < std::max(1u, threads / 2); ++i)
-        spawn([](void* arg) -> void* {
-            static_cast<Impl*>(arg)->ws_ioc.run();
-            return nullptr;
-        });
+        spawn(run_context, &impl_->ws_ioc);
     pthread_attr_destroy(&attr);
+    net::post(impl_->ioc, [impl = impl_.get()] { impl->accept(); });
 }
 
 bool Server::stop(std::chrono::milliseconds grace) {
     if (!impl_) return true;
-    impl_->ioc.stop();
+    for (auto& context : impl_->io_contexts)
+        context->stop();
     impl_->ws_ioc.stop();
     for (pthread_t t : impl_->threads)
         pthread_join(t, nullptr);
