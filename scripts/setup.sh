@@ -10,6 +10,8 @@ packages=(
     zlib1g-dev
     # tests/fuzz: libFuzzer, a clang whose <expected> works, llvm-symbolizer for crash stacks
     clang-19 libclang-rt-19-dev llvm-19
+    # tests/dashboard: the page in a real browser (driven by npm playwright-core)
+    chromium
 )
 missing=()
 for p in "${packages[@]}"; do

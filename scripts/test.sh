@@ -160,6 +160,8 @@ CONTRACTS_OUT="$PWD/build/contracts" NODE_TARGET=krnld KRNLD="$PWD/build/src/nod
 # The seed's use case through the kernel engine: one test, passed when the story runs to its end.
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "krnl_* engine over RPC" tests/krnl/run.sh
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "quorum: 2 of 3 krnld engines" tests/quorum/run.sh
+# The dashboard (web/, GET /) in chromium: the three dev chains, then the use case's executions.
+KRNLD="$PWD/build/src/node/krnld" run_node_suite "dashboard: the page in chromium" tests/dashboard/run.sh
 # Fork mode: a krnld forked from another krnld through a counting proxy (its own ports).
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "fork: krnld forked from krnld" tests/fork/run.sh
 # Each finding of the hostile-caller review over RPC (docs/security.md); every file starts its own nodes.

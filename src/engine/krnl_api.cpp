@@ -55,6 +55,30 @@ void add_node_info(rpc::MethodTable& methods, const std::shared_ptr<KrnlService>
                 });
 }
 
+// krnl_recentExecutions [limit?]: the newest executions first, all the log holds by default.
+void add_recent_executions(rpc::MethodTable& methods, const std::shared_ptr<KrnlService>& service) {
+    methods.add(
+        "krnl_recentExecutions",
+        [service](const json& params, rpc::CallContext&) -> rpc::Result<json> {
+            rpc::Params p(params);
+            if (auto r = p.at_most(1); !r) return std::unexpected(r.error());
+            const ExecutionLog& log = service->executions();
+            size_t limit = log.capacity();
+            if (p.has(0)) {
+                KRNL_RPC_TRY(asked, p.number_u64(0));
+                if (asked > log.capacity())
+                    return std::unexpected(rpc::Params::invalid(
+                        0, "limit " + std::to_string(asked) + " is above the " +
+                               std::to_string(log.capacity()) + " executions this node keeps"));
+                limit = asked;
+            }
+            json out = json::array();
+            for (const auto& r : log.recent(limit))
+                out.push_back(execution_record_to_json(r));
+            return out;
+        });
+}
+
 }  // namespace
 json kernel_to_json(const KernelInfo& k) {
     static const char* kinds[] = {"evm-read", "http", "evm-compute"};
@@ -186,6 +210,7 @@ void register_krnl_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> s
             return dry_run_result_to_json(result);
         });
     add_node_info(methods, service);
+    add_recent_executions(methods, service);
 }
 
 void register_peer_api(rpc::MethodTable& methods, std::shared_ptr<KrnlService> service) {

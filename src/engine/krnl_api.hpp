@@ -6,6 +6,7 @@
 //   krnl_listKernels []                 -> [kernel...] (ids 1..kernelCount() via kernel(id))
 //   krnl_quote [app, [ids]]             -> {kernelIds, kernelFees, nodeFee, total}
 //   krnl_nodeInfo []                    -> {signer, chainId, registry, vault, version}
+//   krnl_recentExecutions [limit?]      -> [execution...], newest first (engine/execution_log.hpp)
 //   krnl_dryRunKernel [spec, context?]  -> {kind, specHash, canonical, outputs, decoded, timeMs,
 //                                          error?} (engine/dry_run.hpp)
 // Errors carry the codes of engine::krnl_code (-33000 ...) or -32602 for malformed parameters.

@@ -84,7 +84,8 @@ KrnlService::KrnlService(ServiceConfig config, std::shared_ptr<ChainAccess> chai
       orchestrator_(std::make_shared<KernelRunner>(chains, config_.runner), config_.orchestrator),
       request_slots_(std::make_shared<InFlightLimit>(config_.max_requests_in_flight)),
       kernel_slots_(std::make_shared<InFlightLimit>(config_.max_kernels_in_flight)),
-      nonces_(config_.max_cosign_nonces) {
+      nonces_(config_.max_cosign_nonces),
+      executions_(std::make_unique<ExecutionLog>(config_.recent_executions)) {
     for (const auto& url : config_.peers)
         peers_.push_back(std::make_shared<rpc::Client>(url, config_.peer_timeout));
 }
@@ -597,7 +598,63 @@ ServiceResult<InFlightLimit::Ticket> KrnlService::admit() const {
     return std::move(*ticket);
 }
 
+namespace {
+
+// What the log keeps of an execution's outcome (the kernels were noted as they answered).
+void complete_record(ExecutionRecord& record, const ServiceResult<ExecuteResult>& result) {
+    record.timestamp_ms =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+    if (result) {
+        record.verdict = ExecutionRecord::Verdict::Approved;
+        record.attested = true;
+        record.signers = result->signers;
+        record.nonce = result->nonce;
+        record.expiry = result->expiry;
+        record.digest = result->digest;
+        record.fee_total = result->fees.node_fee;
+        for (const auto& fee : result->fees.kernel_fees)
+            record.fee_total += fee;
+        return;
+    }
+    const ServiceError& e = result.error();
+    record.error_code = e.code;
+    record.verdict = e.code == krnl_code::kPolicyRefused ? ExecutionRecord::Verdict::Refused
+                                                         : ExecutionRecord::Verdict::Failed;
+    record.reason = e.message;
+    if (e.data && e.data->is_object()) {
+        if (auto it = e.data->find("reason"); it != e.data->end() && it->is_string())
+            record.reason = it->get<std::string>();
+        // A required kernel that failed answers its responses in the error only.
+        if (record.kernels.empty())
+            if (auto it = e.data->find("responses"); it != e.data->end())
+                if (auto responses = responses_from_json(*it))
+                    for (auto& r : *responses)
+                        record.kernels.push_back(
+                            {r.kernel_id, std::move(r.result), false, std::move(r.err), {}});
+    }
+}
+
+}  // namespace
+
 ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request) const {
+    const auto start = Clock::now();
+    ExecutionRecord record;
+    record.app = request.app;
+    record.sender = request.sender;
+    record.chain_id = request.chain_id;
+    record.function = request.function;
+    record.call_binding = request.binding == Binding::Call;
+    auto result = execute_traced(request, record);
+    record.total_ms = ms_since(start);
+    complete_record(record, result);
+    executions_->record(std::move(record));
+    return result;
+}
+
+ServiceResult<ExecuteResult> KrnlService::execute_traced(const ExecuteRequest& request,
+                                                         ExecutionRecord& record) const {
     const auto start = Clock::now();
     auto admitted = request_slots_->ticket();
     if (!admitted) return busy_requests();
@@ -618,8 +675,10 @@ ServiceResult<ExecuteResult> KrnlService::execute(const ExecuteRequest& request)
     KRNL_RPC_TRY(results, run(p, request));
     ExecuteResult out;
     out.responses = to_responses(results);
-    for (const auto& r : results)
+    for (const auto& r : results) {
         out.kernel_ms.push_back(r.ms);
+        record.kernels.push_back({r.kernel_id, r.result, false, r.err, r.ms});
+    }
     if (auto ok = evaluate_policy(p, out.responses); !ok) return std::unexpected(ok.error());
     KRNL_RPC_TRY(terms, attestation_terms(p.kernels, chain_now(p.home),
                                           config_.attestation_lifetime_s, config_.min_lifetime_s));

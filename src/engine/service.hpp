@@ -18,6 +18,7 @@
 
 #include "engine/attestation.hpp"
 #include "engine/chain_access.hpp"
+#include "engine/execution_log.hpp"
 #include "engine/in_flight.hpp"
 #include "engine/orchestrator.hpp"
 #include "engine/peer_protocol.hpp"
@@ -112,6 +113,8 @@ struct ServiceConfig {
     RunnerOptions runner;
     OrchestratorOptions orchestrator;
     std::chrono::milliseconds peer_timeout{75'000};  // peers re-run the kernels
+    // Executions krnl_recentExecutions keeps (engine/execution_log.hpp).
+    size_t recent_executions = ExecutionLog::kDefaultCapacity;
     std::string version = "0.1.0";
 };
 
@@ -121,6 +124,7 @@ public:
     static std::expected<std::shared_ptr<KrnlService>, std::string> create(
         ServiceConfig config, std::shared_ptr<ChainAccess> chains);
 
+    // Every execution, approved or not, is kept in executions() as well.
     ServiceResult<ExecuteResult> execute(const ExecuteRequest& request) const;
     // For peers: checks who asks (a signature by a signer of the app's token authority), the
     // pins and the request's time (within config().pin_window of this node's view), the node fee
@@ -144,11 +148,15 @@ public:
     ServiceResult<DryRunResult> dry_run(const json& spec, const DryRunContext& context) const;
 
     const ServiceConfig& config() const { return config_; }
+    const ExecutionLog& executions() const { return *executions_; }
 
 private:
     KrnlService(ServiceConfig config, std::shared_ptr<ChainAccess> chains, address signer);
 
     struct Prepared;
+    // execute, noting in `record` what the log keeps of it as it goes (kernels, policy).
+    ServiceResult<ExecuteResult> execute_traced(const ExecuteRequest& request,
+                                                ExecutionRecord& record) const;
     // Validates a request and reads what it needs from the registry, vault and token authority,
     // all at one block of the home chain. Peers take the executing node's pins from the request.
     ServiceResult<Prepared> prepare(const ExecuteRequest& request, bool pins_from_request) const;
@@ -195,6 +203,7 @@ private:
     std::shared_ptr<InFlightLimit> request_slots_;
     std::shared_ptr<InFlightLimit> kernel_slots_;
     mutable NonceSet nonces_;
+    std::unique_ptr<ExecutionLog> executions_;
     struct ReadCache {
         hash256 state_id;  // of the home chain's block the entries were read at
         std::map<address, AppView> apps;

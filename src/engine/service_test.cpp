@@ -635,5 +635,32 @@ TEST(KrnlApi, MethodsAnswerWithTypedParams) {
               to_hex(*secp256k1::address_from_secret(key(7))));
 }
 
+TEST(KrnlService, EveryExecutionIsLoggedWithItsVerdict) {
+    auto chain = standard_chain();
+    auto service = make_service(chain, 7);
+    ASSERT_TRUE(service->execute(request({1, 2})));
+    EXPECT_FALSE(service->execute(request({1}, 99)));  // the policy refuses
+    EXPECT_FALSE(service->execute(request({9})));      // an unknown kernel
+    const auto log = service->executions().recent(10);
+    ASSERT_EQ(log.size(), 3u);
+    EXPECT_EQ(log[2].verdict, ExecutionRecord::Verdict::Approved);
+    EXPECT_TRUE(log[2].attested);
+    EXPECT_EQ(log[2].signers, std::vector<address>{*secp256k1::address_from_secret(key(7))});
+    ASSERT_EQ(log[2].kernels.size(), 2u);
+    EXPECT_EQ(log[2].kernels[1].result, word(51));
+    EXPECT_TRUE(log[2].kernels[1].ms.has_value());
+    EXPECT_EQ(log[2].fee_total, uint256(1350));
+    EXPECT_EQ(log[1].verdict, ExecutionRecord::Verdict::Refused);
+    EXPECT_EQ(log[1].reason, "score too high");
+    EXPECT_FALSE(log[1].attested);
+    ASSERT_EQ(log[1].kernels.size(), 1u);
+    EXPECT_EQ(log[1].kernels[0].result, word(100));
+    EXPECT_EQ(log[0].verdict, ExecutionRecord::Verdict::Failed);
+    EXPECT_EQ(log[0].error_code, krnl_code::kUnknownKernel);
+    EXPECT_EQ(log[0].reason.substr(0, 16), "unknown kernel 9");
+    EXPECT_EQ(log[0].app, kApp);
+    EXPECT_EQ(log[0].function, "trade(uint256,uint256,bytes)");
+}
+
 }  // namespace
 }  // namespace krnl::engine

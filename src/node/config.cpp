@@ -219,6 +219,11 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
                 "engine.max_kernels_in_flight: 0 (unbounded) or at least 32, the kernels one "
                 "request may name");
         engine.max_kernels_in_flight = *kernels;
+        auto recent = read_uint<uint32_t>(*e, "recent_executions", 256, "engine.");
+        if (!recent) return std::unexpected(recent.error());
+        if (*recent == 0 || *recent > 65'536)
+            return std::unexpected("engine.recent_executions: from 1 to 65536");
+        engine.recent_executions = *recent;
         for (const std::string& entry : engine.http_allowed_hosts)
             if (auto allowed = engine::parse_allowed_host(entry); !allowed)
                 return std::unexpected("engine.http_allowed_hosts: " + allowed.error());
@@ -275,6 +280,17 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
             if (!v) return std::unexpected(v.error());
             if (*v == 0) return std::unexpected(std::string("bundler.") + key + ": at least 1");
             *out = *v;
+        }
+    }
+    if (const toml::table* u = doc["ui"].as_table()) {
+        for (const auto& [key, value] : *u)
+            if (key.str() != "enabled")
+                return std::unexpected("ui." + std::string(key.str()) + ": unknown key");
+        if (const toml::node* n = u->get("enabled")) {
+            // as_boolean: value<bool> would take 1 for true.
+            const auto* v = n->as_boolean();
+            if (!v) return std::unexpected("ui.enabled: expected true or false");
+            config.ui.enabled = v->get();
         }
     }
     if (const toml::table* l = doc["limits"].as_table()) {
@@ -458,6 +474,12 @@ bool api_enabled(const std::vector<std::string>& apis, std::string_view method) 
     // The dev methods of anvil and Hardhat come under one name.
     if (ns == "evm" || ns == "hardhat" || ns == "anvil") ns = "dev";
     return std::ranges::find(apis, ns) != apis.end();
+}
+
+bool ui_enabled(const NodeConfig& config) {
+    if (config.ui.enabled) return *config.ui.enabled;
+    const std::string_view host = config.host;
+    return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
 void fund_dev_accounts(NodeConfig& config, const std::vector<address>& accounts) {

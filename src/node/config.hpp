@@ -63,6 +63,14 @@ struct EngineConfig {
     // Engine requests and kernels running at once (0: unbounded); past them, -33017.
     size_t max_requests_in_flight = 64;
     size_t max_kernels_in_flight = 256;
+    // Executions krnl_recentExecutions keeps in memory (the dashboard's view of the engine).
+    size_t recent_executions = 256;
+};
+
+// [ui]: the dashboard (web/) at GET / on every chain's port. Unset: on when the node listens on a
+// loopback address, off otherwise (it shows the node's activity to whoever reaches the port).
+struct UiConfig {
+    std::optional<bool> enabled;
 };
 
 // [limits]: bounds on what any caller of a public port can make the node hold or do. Defaults are
@@ -140,7 +148,12 @@ struct NodeConfig {
     EngineConfig engine;
     BundlerConfig bundler;
     LimitsConfig limits;
+    UiConfig ui;
 };
+
+// Whether the chain ports serve the dashboard: [ui] enabled, or by default whether `host` is a
+// loopback address (127.0.0.0/8, ::1, localhost).
+bool ui_enabled(const NodeConfig& config);
 
 // The namespaces [node] apis may name.
 inline constexpr std::string_view kApiNamespaces[] = {"eth",    "net",      "web3", "debug",

@@ -358,3 +358,26 @@ fork_url = "http://upstream.example/rpc"
     EXPECT_EQ(parse_config("[[chains]]\nchain_id = 1\nport = 1\nfork_url = \"ws://x\"\n").error(),
               "chains[0].fork_url: expected an http:// URL");
 }
+
+TEST(NodeConfig, TheDashboardIsOnForLoopbackOnlyUnlessConfigured) {
+    const char* chain = "[[chains]]\nchain_id = 5\nport = 9000\n";
+    auto local = parse_config(chain);
+    ASSERT_TRUE(local.has_value()) << local.error();
+    EXPECT_TRUE(ui_enabled(*local));
+    auto exposed = parse_config(std::string("[node]\nhost = \"0.0.0.0\"\n") + chain);
+    ASSERT_TRUE(exposed.has_value()) << exposed.error();
+    EXPECT_FALSE(ui_enabled(*exposed));
+    auto forced =
+        parse_config(std::string("[node]\nhost = \"0.0.0.0\"\n[ui]\nenabled = true\n") + chain);
+    ASSERT_TRUE(forced.has_value()) << forced.error();
+    EXPECT_TRUE(ui_enabled(*forced));
+    auto off = parse_config(std::string("[ui]\nenabled = false\n") + chain);
+    ASSERT_TRUE(off.has_value()) << off.error();
+    EXPECT_FALSE(ui_enabled(*off));
+    auto bad = parse_config(std::string("[ui]\nenabled = 1\n") + chain);
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_NE(bad.error().find("ui.enabled"), std::string::npos);
+    auto unknown = parse_config(std::string("[ui]\nport = 1\n") + chain);
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_NE(unknown.error().find("ui.port"), std::string::npos);
+}

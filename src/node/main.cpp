@@ -16,6 +16,7 @@
 #include "engine/krnl_api.hpp"
 #include "node/account_attestation_hook.hpp"
 #include "node/chains.hpp"
+#include "node/chains_method.hpp"
 #include "node/config.hpp"
 #include "node/fork_source.hpp"
 #include "node/interval_miner.hpp"
@@ -414,6 +415,7 @@ int main(int argc, char** argv) {
         rpc::ServerOptions server_options = limited_server_options(config.limits, connections);
         server_options.host = config.host;
         server_options.port = entry.port;
+        server_options.serve_ui = node::ui_enabled(config);
         auto server = rpc::Server::bind(server_options, rc->methods);
         if (!server) {
             std::cerr << "krnld: chain " << entry.chain.chain_id << ": " << server.error() << "\n";
@@ -421,6 +423,14 @@ int main(int argc, char** argv) {
         }
         rc->server = std::move(*server);
         running.push_back(std::move(rc));
+    }
+    {
+        std::vector<node::ServedChain> served;
+        for (const auto& rc : running)
+            served.push_back({rc->entry.chain.chain_id, rc->entry.chain.name, rc->server->port(),
+                              rc->chain.get()});
+        for (auto& rc : running)
+            node::register_chains_method(rc->methods, served);
     }
     // The kernel engine answers krnl_* on every chain's port, and on its own port if it has one.
     std::shared_ptr<engine::KrnlService> service;
@@ -473,6 +483,7 @@ int main(int argc, char** argv) {
         sc.max_cosign_nonces = config.engine.max_cosign_nonces;
         sc.max_requests_in_flight = config.engine.max_requests_in_flight;
         sc.max_kernels_in_flight = config.engine.max_kernels_in_flight;
+        sc.recent_executions = config.engine.recent_executions;
         sc.orchestrator.max_parallel = config.engine.max_parallel_kernels;
         sc.version = kVersion;
         auto created = engine::KrnlService::create(sc, router);
@@ -568,6 +579,9 @@ int main(int argc, char** argv) {
                           : "  automine")
                   << "\n";
     }
+    if (node::ui_enabled(config) && !running.empty())
+        std::cout << "dashboard  http://" << config.host << ":" << running.front()->server->port()
+                  << "/  (on every chain's port; [ui] enabled = false turns it off)\n";
     std::cout << "krnld " << kVersion << " ready" << std::endl;
 
     while (!g_stop)

@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "common/thread.hpp"
+#include "rpc/static_files.hpp"
 
 namespace krnl::rpc {
 
@@ -583,6 +584,8 @@ private:
             res.set(http::field::access_control_max_age, "600");
             return write_message(std::move(res), close);
         }
+        if (req.method() == http::verb::get && server_.options.serve_ui)
+            return write_message(static_file_response(req), close);
         if (req.method() != http::verb::post) {
             http::response<http::string_body> res{http::status::method_not_allowed, req.version()};
             res.keep_alive(req.keep_alive());

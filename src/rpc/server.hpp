@@ -45,6 +45,8 @@ struct ServerOptions {
     std::chrono::seconds http_idle_timeout{60};
     // EVM requests (MethodTable::add_evm) running and waiting at once on this port.
     EvmAdmission evm;
+    // GET answers the dashboard's files (rpc/static_files.hpp); otherwise GET is 405.
+    bool serve_ui = false;
 };
 
 class Server {

@@ -1,0 +1,211 @@
+// The dashboard (web/, served by krnld at GET /) in Debian's chromium, driven by playwright-core:
+// krnld serves config/dev.toml's three chains on free ports; the page must load with no console
+// errors, list the three chains, and once the seed's use case has run (examples/rwa-did/run.mjs)
+// show its kernels, the approved execution and the one the policy refused, with the reason.
+// Run by tests/dashboard/run.sh (KRNLD, CHROMIUM, KRNL_CONTRACTS_OUT, DASHBOARD_OUT).
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { keccak256, toHex } from 'viem';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const { KRNLD, CHROMIUM, DASHBOARD_OUT, KRNL_CONTRACTS_OUT } = process.env;
+if (!KRNLD || !CHROMIUM || !DASHBOARD_OUT) throw new Error('run through tests/dashboard/run.sh');
+
+const work = mkdtempSync(join(tmpdir(), 'krnl-dashboard-'));
+const children = [];
+let ports, browser, page;
+const consoleErrors = [];
+
+function freePort() {
+  return new Promise((done) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => done(port));
+    });
+  });
+}
+
+async function rpcRaw(port, method, params = []) {
+  const r = await fetch(`http://127.0.0.1:${port}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  return r.json();
+}
+
+// Starts krnld on a config file; resolves once it prints "ready".
+function startKrnld(config) {
+  const child = spawn(KRNLD, ['--config', config, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let log = '';
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`krnld not ready after 60 s:\n${log}`)), 60_000);
+    const seen = (d) => {
+      log += d;
+      if (log.includes(' ready')) {
+        clearTimeout(timer);
+        done(child);
+      }
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
+    child.on('exit', (code) => fail(new Error(`krnld exited (${code}):\n${log}`)));
+  });
+}
+
+function run(command, args, env) {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? done(out) : fail(new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}`))));
+  });
+}
+
+before(async () => {
+  ports = [await freePort(), await freePort(), await freePort()];
+  const toml = readFileSync(join(ROOT, 'config/dev.toml'), 'utf8')
+    .replace(/^port = 8545$/m, `port = ${ports[0]}`)
+    .replace(/^port = 8546$/m, `port = ${ports[1]}`)
+    .replace(/^port = 8547$/m, `port = ${ports[2]}`);
+  writeFileSync(join(work, 'dev.toml'), toml);
+  await startKrnld(join(work, 'dev.toml'));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+});
+
+after(async () => {
+  await browser?.close();
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('GET / is the page, with a strict CSP and an ETag; unknown paths are 404; POST stays JSON-RPC', async () => {
+  const base = `http://127.0.0.1:${ports[0]}`;
+  const page = await fetch(`${base}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  const csp = page.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /connect-src 'self'/);
+  const etag = page.headers.get('etag');
+  assert.ok(etag);
+  assert.equal((await fetch(`${base}/`, { headers: { 'if-none-match': etag } })).status, 304);
+  assert.match((await fetch(`${base}/app.js`)).headers.get('content-type'), /^text\/javascript/);
+  assert.equal((await fetch(`${base}/nope`)).status, 404);
+  assert.equal((await fetch(`${base}/../config/dev.toml`)).status, 404);
+  assert.equal((await rpcRaw(ports[0], 'eth_chainId')).result, '0x7a69');
+});
+
+test('the page loads without console errors and lists the three dev chains', async () => {
+  await page.goto(`http://127.0.0.1:${ports[1]}/`);
+  await page.locator('#this-chain', { hasText: 'chain 31338' }).waitFor();
+  const chains = page.locator('#chains-body tr');
+  await page.waitForFunction(() => document.querySelectorAll('#chains-body tr th').length === 3);
+  assert.deepEqual(await chains.locator('th').allTextContents(), ['31337', '31338', '31339']);
+  assert.equal(await page.locator('#chains-body tr.here th').textContent(), '31338');
+  await page.locator('#blocks-body tr td', { hasText: /^0$/ }).first().waitFor();
+  await page.screenshot({ path: join(DASHBOARD_OUT, 'chains.png'), fullPage: true });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('after the use case: its kernels, the approved execution and the refusal with its reason', async () => {
+  await page.goto(`http://127.0.0.1:${ports[0]}/`);
+  await page.locator('#this-chain', { hasText: 'chain 31337' }).waitFor();
+  const out = await run('node', [join(ROOT, 'examples/rwa-did/run.mjs')], {
+    KRNL_HOME_RPC: `http://127.0.0.1:${ports[0]}`,
+    KRNL_RWA_RPC: `http://127.0.0.1:${ports[1]}`,
+    KRNL_DID_RPC: `http://127.0.0.1:${ports[2]}`,
+    ...(KRNL_CONTRACTS_OUT ? { KRNL_CONTRACTS_OUT } : {}),
+  });
+  assert.match(out, /OK: wallet A traded/);
+  // The page follows by itself (new heads, and a poll for what makes no block).
+  await page.locator('li.execution.approved').first().waitFor({ timeout: 15_000 });
+  await page.locator('li.execution.refused').first().waitFor({ timeout: 15_000 });
+  assert.ok((await page.locator('#kernels-body tr').count()) >= 3, 'the three kernels of the use case');
+  assert.ok((await page.locator('#blocks-body tr').count()) > 1);
+  assert.ok((await page.locator('#latency rect').count()) >= 2, 'a bar per execution');
+
+  // The engine's own record agrees with what the page shows.
+  const { result: executions } = await rpcRaw(ports[0], 'krnl_recentExecutions', [10]);
+  const refused = executions.find((x) => x.verdict === 'refused');
+  const approved = executions.find((x) => x.verdict === 'approved');
+  assert.ok(refused && approved);
+  assert.ok(refused.reason.length > 0);
+  assert.equal(approved.attested, true);
+  assert.equal(approved.kernels.length, 3);
+  assert.ok(approved.kernels.every((k) => k.ms !== null && !k.error));
+
+  // Keyboard: the refused execution opens with Enter on its summary and shows the policy's reason.
+  // Wallet A traded twice, each time consuming an attestation the engine issued (matched by digest).
+  const approvedIds = executions.filter((x) => x.verdict === 'approved').map((x) => x.id);
+  assert.equal(approvedIds.length, 2);
+  for (const id of approvedIds)
+    await page.locator('#attestations-body tr td', { hasText: new RegExp(`^#${id}$`) }).waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('#attestations-body tr').count(), 2);
+
+  const item = page.locator('li.execution.refused').first();
+  await item.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  await item.locator('.reason', { hasText: refused.reason }).waitFor();
+  assert.equal(await item.locator('table.kernels tbody tr').count(), refused.kernels.length);
+  const good = page.locator('li.execution.approved').first();
+  await good.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  await good.locator('dd', { hasText: 'issued, signed by' }).waitFor();
+  // A new execution (failed: the app is not registered) redraws the list; what was open stays open.
+  const failed = await rpcRaw(ports[0], 'krnl_executeKernels', [{
+    app: '0x00000000000000000000000000000000000000aa', chainId: '0x7a69', sender: '0x00000000000000000000000000000000000000bb',
+    function: 'trade(uint256,uint256,bytes)', args: `0x${'00'.repeat(64)}`, kernels: [{ id: '0x1' }],
+  }]);
+  assert.equal(failed.error?.code, -33005);
+  await page.locator('li.execution.failed').first().waitFor({ timeout: 15_000 });
+  assert.equal(await item.locator('details').getAttribute('open'), '');
+  assert.equal(await good.locator('details').getAttribute('open'), '');
+  await page.screenshot({ path: join(DASHBOARD_OUT, 'executions.png'), fullPage: true });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("the page's AttestationConsumed topic is TokenAuthority's event", () => {
+  const script = readFileSync(join(ROOT, 'web/app.js'), 'utf8');
+  const topic = script.match(/ATTESTATION_CONSUMED = '(0x[0-9a-f]{64})'/)?.[1];
+  assert.equal(topic, keccak256(toHex('AttestationConsumed(uint256,address,bytes4,bytes32,address[],uint256)')));
+  const source = readFileSync(join(ROOT, 'contracts/src/krnl/TokenAuthority.sol'), 'utf8');
+  assert.match(source.replace(/\s+/g, ' '), /event AttestationConsumed\( uint256 indexed nonce, address indexed sender, bytes4 selector, bytes32 digest, address\[\] signers, uint256 charged \);/);
+});
+
+test('krnl_recentExecutions: newest first, a bounded limit, -32602 on malformed parameters', async () => {
+  const { result: one } = await rpcRaw(ports[0], 'krnl_recentExecutions', [1]);
+  const { result: all } = await rpcRaw(ports[0], 'krnl_recentExecutions', []);
+  assert.equal(one.length, 1);
+  assert.equal(one[0].id, all[0].id);
+  assert.ok(all.every((x, i) => i === 0 || all[i - 1].id > x.id));
+  for (const params of [[257], ['ten'], [-1], [1.5], [1, 2]])
+    assert.equal((await rpcRaw(ports[0], 'krnl_recentExecutions', params)).error?.code, -32602, JSON.stringify(params));
+});
+
+test('[ui] enabled = false: GET / is refused and JSON-RPC still answers', async () => {
+  const port = await freePort();
+  const config = join(work, 'off.toml');
+  writeFileSync(config, `[ui]\nenabled = false\n\n[engine]\nenabled = false\n\n[[chains]]\nchain_id = 31337\nport = ${port}\n`);
+  const child = await startKrnld(config);
+  try {
+    assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 405);
+    assert.equal((await rpcRaw(port, 'eth_chainId')).result, '0x7a69');
+  } finally {
+    child.kill('SIGTERM');
+  }
+});

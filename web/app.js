@@ -1,0 +1,249 @@
+// The krnld dashboard: one WebSocket to the port that served this page (eth_subscribe newHeads
+// and read-only calls; the Content-Security-Policy allows this origin only). Other chains are
+// listed by krnl_chains. Text from the node is only ever set as textContent, never as markup.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const MAX_BLOCKS = 10, MAX_TXS = 15, MAX_EXECUTIONS = 50, LOG_BLOCKS = 5000;
+// TokenAuthority's AttestationConsumed(uint256 indexed nonce, address indexed sender, bytes4
+// selector, bytes32 digest, address[] signers, uint256 charged): keccak256 of that signature.
+const ATTESTATION_CONSUMED = '0xd11a7d74eb8eb9971cea02d7b79b6a2a73c5de17d2a93824c2d78a6f42e16153';
+let executionsByDigest = new Map();
+// Executions opened by the reader stay open across refreshes; an unchanged list is not redrawn
+// (so focus stays where it is).
+const openExecutions = new Set();
+let shownExecutions = '';
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const c of children) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+const svg = (tag, attrs) => {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+};
+const num = (q) => (q === null || q === undefined ? '' : BigInt(q).toString());
+const short = (hex) => (hex && hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex || '');
+const when = (seconds) => new Date(Number(seconds) * 1000).toLocaleTimeString();
+const code = (text, title) => h('code', title ? { title } : {}, text);
+// Replaces a table's rows, unless they are the same as shown (a redraw would lose the focus).
+function fill(body, rows, empty, columns) {
+  if (!rows.length) rows = [h('tr', {}, h('td', { colspan: columns, class: 'muted' }, empty))];
+  const shown = rows.map((r) => r.outerHTML).join('');
+  if (body.dataset.shown === shown) return;
+  body.dataset.shown = shown;
+  body.replaceChildren(...rows);
+}
+function status(text, bad) {
+  $('status').textContent = text;
+  $('status').className = bad ? 'bad' : '';
+}
+
+// JSON-RPC over the page's own WebSocket; reconnects after a drop.
+const rpc = {
+  ws: null, next: 1, pending: new Map(), onHead: null,
+  connect() {
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`);
+    this.ws = ws;
+    ws.onopen = () => start().catch((e) => status(`error: ${e.message}`, true));
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(e.data);
+      if (msg.method === 'eth_subscription') return this.onHead && this.onHead(msg.params.result);
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      msg.error ? p.reject(Object.assign(new Error(msg.error.message), { code: msg.error.code })) : p.resolve(msg.result);
+    };
+    ws.onclose = () => {
+      for (const p of this.pending.values()) p.reject(new Error('connection closed'));
+      this.pending.clear();
+      status('disconnected; retrying…', true);
+      setTimeout(() => this.connect(), 2000);
+    };
+  },
+  call(method, params = []) {
+    return new Promise((resolve, reject) => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return reject(new Error('not connected'));
+      const id = this.next++;
+      this.pending.set(id, { resolve, reject });
+      this.ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  },
+};
+
+let chainId = null;
+const blocks = [];  // newest first
+const txs = [];
+
+async function start() {
+  status('connected');
+  chainId = await rpc.call('eth_chainId');
+  $('this-chain').textContent = `chain ${num(chainId)} on port ${location.port || '80'}`;
+  document.title = `krnld ${num(chainId)} dashboard`;
+  rpc.onHead = (head) => addBlock(head.number).then(refreshSlow).then(renderAttestations)
+    .catch((e) => status(`error: ${e.message}`, true));
+  await rpc.call('eth_subscribe', ['newHeads']);
+  const head = Number(await rpc.call('eth_blockNumber'));
+  blocks.length = 0;
+  txs.length = 0;
+  for (let n = Math.max(0, head - MAX_BLOCKS + 1); n <= head; n++) await addBlock(`0x${n.toString(16)}`, true);
+  renderBlocks();
+  await refreshSlow();
+  await renderAttestations();
+}
+
+async function addBlock(number, quiet) {
+  const b = await rpc.call('eth_getBlockByNumber', [number, true]);
+  if (!b || blocks.some((x) => x.hash === b.hash)) return;
+  blocks.unshift(b);
+  blocks.length = Math.min(blocks.length, MAX_BLOCKS);
+  for (const tx of b.transactions) txs.unshift(tx);
+  txs.length = Math.min(txs.length, MAX_TXS);
+  if (!quiet) renderBlocks();
+}
+
+function renderBlocks() {
+  fill($('blocks-body'), blocks.map((b) => h('tr', {},
+    h('td', {}, num(b.number)), h('td', {}, code(short(b.hash), b.hash)), h('td', {}, b.transactions.length),
+    h('td', {}, num(b.gasUsed)), h('td', {}, when(b.timestamp)))), 'no blocks', 5);
+  fill($('txs-body'), txs.map((t) => h('tr', {},
+    h('td', {}, num(t.blockNumber)), h('td', {}, code(short(t.hash), t.hash)), h('td', {}, code(short(t.from), t.from)),
+    h('td', {}, t.to ? code(short(t.to), t.to) : 'create'),
+    h('td', {}, t.input && t.input.length >= 10 ? code(t.input.slice(0, 10), 'selector') : 'transfer'),
+    h('td', {}, num(t.value)))), 'no transactions yet', 6);
+}
+
+// What changes without a block of this chain (other chains, refused executions) is polled too.
+let slowBusy = false;
+async function refreshSlow() {
+  if (slowBusy) return;
+  slowBusy = true;
+  try {
+    await Promise.all([renderChains(), renderKernels(), renderExecutions()]);
+  } finally {
+    slowBusy = false;
+  }
+}
+
+async function renderChains() {
+  let chains;
+  try {
+    chains = await rpc.call('krnl_chains');
+  } catch {
+    chains = [{ chainId, name: '', port: Number(location.port), head: blocks[0] && blocks[0].number, timestamp: blocks[0] && blocks[0].timestamp }];
+  }
+  fill($('chains-body'), chains.map((c) => {
+    const here = BigInt(c.chainId) === BigInt(chainId);
+    return h('tr', here ? { class: 'here' } : {},
+      h('th', { scope: 'row' }, num(c.chainId)), h('td', {}, c.name), h('td', {}, c.port),
+      h('td', {}, num(c.head)), h('td', {}, c.timestamp ? when(c.timestamp) : ''),
+      h('td', {}, here ? 'this page' : h('a', { href: `${location.protocol}//${location.hostname}:${c.port}/` }, `open :${c.port}`)));
+  }), 'no chains', 6);
+}
+
+function engineMissing(e, note) {
+  // -32601: this node serves no engine on this port.
+  $(note).textContent = e.code === -32601 ? 'The kernel engine is not served on this port.' : `unavailable: ${e.message}`;
+}
+
+async function renderKernels() {
+  let kernels;
+  try {
+    kernels = await rpc.call('krnl_listKernels');
+  } catch (e) {
+    return engineMissing(e, 'kernels-note');
+  }
+  $('kernels-note').textContent = `${kernels.length} registered on the engine's home chain`;
+  fill($('kernels-body'), kernels.map((k) => h('tr', {},
+    h('th', { scope: 'row' }, num(k.id)), h('td', {}, k.kind), h('td', {}, code(short(k.owner), k.owner)),
+    h('td', {}, num(k.fee)), h('td', {}, k.active ? 'yes' : 'no'),
+    h('td', {}, specSummary(k.spec)))), 'no kernels registered', 6);
+}
+
+function specSummary(spec) {
+  if (typeof spec !== 'object' || spec === null) return code(String(spec).slice(0, 60));
+  const text = spec.name || spec.description || JSON.stringify(spec).slice(0, 80);
+  return h('span', { title: JSON.stringify(spec) }, text);
+}
+
+async function renderExecutions() {
+  let list;
+  try {
+    list = await rpc.call('krnl_recentExecutions', [MAX_EXECUTIONS]);
+  } catch (e) {
+    return engineMissing(e, 'executions-note');
+  }
+  $('executions-note').textContent = list.length ? `${list.length} most recent, newest first` : 'no executions yet';
+  const shown = list.map((x) => x.id).join();
+  if (shown === shownExecutions) return;
+  shownExecutions = shown;
+  $('executions-list').replaceChildren(...list.map(executionItem));
+  executionsByDigest = new Map(list.filter((x) => x.digest).map((x) => [x.digest, x.id]));
+  drawLatency(list.slice().reverse());
+}
+
+function executionItem(x) {
+  const summary = h('summary', {},
+    h('span', { class: `badge ${x.verdict}` }, x.verdict), ' ',
+    `#${x.id} ${x.function || '(no function)'} by `, code(short(x.sender), x.sender),
+    ` for app `, code(short(x.app), x.app), ` — ${x.totalMs} ms, ${new Date(x.timestamp).toLocaleTimeString()}`);
+  const facts = h('dl', {},
+    h('dt', {}, 'Policy'), h('dd', { class: 'reason' }, x.verdict === 'approved' ? 'passed' : x.reason || '(no reason)'),
+    h('dt', {}, 'Attestation'), h('dd', {}, x.attested ? `issued, signed by ${x.signers.join(', ')}; fee ${num(x.feeTotal)} wei` : 'none'));
+  if (x.errorCode !== null) facts.append(h('dt', {}, 'Error code'), h('dd', {}, x.errorCode));
+  const kernels = h('table', { class: 'kernels' },
+    h('caption', {}, 'Kernel responses'),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Kernel'), h('th', { scope: 'col' }, 'Time'), h('th', { scope: 'col' }, 'Response'))),
+    h('tbody', {}, ...x.kernels.map((k) => h('tr', {},
+      h('th', { scope: 'row' }, num(k.kernelId)), h('td', {}, k.ms === null ? '—' : `${k.ms} ms`),
+      h('td', {}, k.error ? h('span', { class: 'failed' }, k.error) : code(short(k.result), k.result))))));
+  const details = h('details', openExecutions.has(x.id) ? { open: '' } : {}, summary, facts, kernels);
+  details.addEventListener('toggle', () => (details.open ? openExecutions.add(x.id) : openExecutions.delete(x.id)));
+  return h('li', { class: `execution ${x.verdict}` }, details);
+}
+
+// The consumed attestations of the last LOG_BLOCKS blocks, newest first, from their events.
+async function renderAttestations() {
+  const head = blocks[0] ? Number(blocks[0].number) : 0;
+  const logs = await rpc.call('eth_getLogs', [{
+    fromBlock: `0x${Math.max(0, head - LOG_BLOCKS).toString(16)}`, toBlock: 'latest', topics: [ATTESTATION_CONSUMED],
+  }]);
+  const word = (data, i) => data.slice(2 + 64 * i, 2 + 64 * (i + 1));
+  fill($('attestations-body'), logs.reverse().slice(0, 20).map((l) => {
+    const digest = `0x${word(l.data, 1)}`;
+    const signersAt = Number(BigInt(`0x${word(l.data, 2)}`)) / 32;
+    const count = Number(BigInt(`0x${word(l.data, signersAt)}`));
+    const signers = Array.from({ length: count }, (_, i) => `0x${word(l.data, signersAt + 1 + i).slice(24)}`);
+    const execution = executionsByDigest.get(digest);
+    return h('tr', {},
+      h('td', {}, num(l.blockNumber)), h('td', {}, code(short(l.transactionHash), l.transactionHash)),
+      h('td', {}, code(short(l.address), l.address)), h('td', {}, code(short(`0x${l.topics[2].slice(26)}`), `0x${l.topics[2].slice(26)}`)),
+      h('td', {}, code(`0x${word(l.data, 0).slice(0, 8)}`)),
+      h('td', {}, execution ? `#${execution}` : code(short(digest), `digest ${digest}`)),
+      h('td', { title: signers.join(', ') }, signers.length), h('td', {}, BigInt(`0x${word(l.data, 3)}`).toString()));
+  }), `none in the last ${LOG_BLOCKS} blocks`, 8);
+}
+
+function drawLatency(list) {
+  const chart = $('latency');
+  const W = 600, H = 120, pad = 14;
+  const max = Math.max(1, ...list.map((x) => x.totalMs));
+  const bar = list.length ? (W - pad) / list.length : 0;
+  const nodes = [svg('line', { x1: pad, y1: H - pad, x2: W, y2: H - pad, class: 'axis' })];
+  list.forEach((x, i) => {
+    const height = Math.max(1, ((H - 2 * pad) * x.totalMs) / max);
+    const rect = svg('rect', { x: pad + i * bar + 1, y: H - pad - height, width: Math.max(1, bar - 2), height, class: x.verdict });
+    rect.append(Object.assign(svg('title', {}), { textContent: `#${x.id} ${x.verdict}: ${x.totalMs} ms` }));
+    nodes.push(rect);
+  });
+  chart.replaceChildren(...nodes);
+  $('latency-cap').firstChild.textContent = list.length
+    ? `Latency of the ${list.length} recent executions, oldest left, tallest ${max} ms (`
+    : 'No executions yet (';
+}
+
+rpc.connect();
+setInterval(() => rpc.ws && rpc.ws.readyState === WebSocket.OPEN && refreshSlow().catch((e) => status(e.message, true)), 2000);
