@@ -162,8 +162,9 @@ KRNLD="$PWD/build/src/node/krnld" run_node_suite "krnl_* engine over RPC" tests/
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "quorum: 2 of 3 krnld engines" tests/quorum/run.sh
 # The dashboard (web/, GET /) in chromium: the three dev chains, then the use case's executions.
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "dashboard: the page in chromium" tests/dashboard/run.sh
-# Fork mode: a krnld forked from another krnld through a counting proxy (its own ports).
-KRNLD="$PWD/build/src/node/krnld" run_node_suite "fork: krnld forked from krnld" tests/fork/run.sh
+# Fork mode: krnld forked from another krnld and from an anvil, through a counting proxy (its own
+# ports); anvil_reset / hardhat_reset / anvil_setRpcUrl, history below the fork block, the disk cache.
+KRNLD="$PWD/build/src/node/krnld" run_node_suite "fork: krnld forked from krnld and anvil" tests/fork/run.sh
 # Each finding of the hostile-caller review over RPC (docs/security.md); every file starts its own nodes.
 KRNLD="$PWD/build/src/node/krnld" run_node_suite "security: hostile callers" tests/security/run.sh
 # The ERC-4337 bundler over RPC, judged by viem and permissionless; every file starts its own node.

@@ -115,7 +115,10 @@ Chain::Chain(ChainConfig config, std::unique_ptr<Database> db)
       pool_(config_.pool),
       coinbase_(config_.coinbase),
       gas_limit_(config_.gas_limit) {
-    if (config_.fork) flat_.set_remote(config_.fork->remote);
+    if (config_.fork) {
+        flat_.set_remote(config_.fork->remote);
+        first_block_.store(config_.fork->header.number, std::memory_order_relaxed);
+    }
 }
 
 std::expected<std::unique_ptr<Chain>, std::string> Chain::open(
@@ -153,6 +156,12 @@ std::expected<void, std::string> Chain::init() {
             return std::unexpected(db_->file() + " holds another chain (chain id " +
                                    std::to_string(state::load_be64(*stored)) + "), not chain " +
                                    std::to_string(config_.chain_id));
+        // (anvil_reset may have made a chain of its own a fork, or ended a fork, on disk.)
+        if (!config_.fork && !store_.hash(txn, 0))
+            return std::unexpected(
+                db_->file() +
+                " holds a fork of another node (it has no genesis block): "
+                "start it with the fork it was last reset to, or a new data dir");
         if (config_.fork &&
             store_.number_of(txn, config_.fork->hash) != config_.fork->header.number)
             return std::unexpected(db_->file() + " holds another chain than a fork at block " +
@@ -197,38 +206,56 @@ std::expected<void, std::string> Chain::init() {
     }
 
     // No head: a new database, unless a table holds something (a head record lost to damage).
-    // A new chain's first block is stored with its chain id and hardfork records, in one commit.
-    auto commit_new_chain = [&](TrieGuard& guard) -> std::expected<void, std::string> {
-        bytes id;
-        state::append_be64(id, config_.chain_id);
-        txn.put(meta, chain_id_key, id);
-        txn.put(meta, hardfork_key, fork_record);
-        txn.commit();
-        guard.committed();
-        return {};
-    };
     for (std::string_view name : all_tables())
         if (db_->entries(txn, db_->table(name)) != 0)
             throw db_->corrupted("it holds data (table " + std::string(name) +
                                  ") but no head block");
+    TrieGuard guard(flat_);
+    if (auto r = write_first_block(txn); !r) return r;
+    txn.commit();
+    guard.committed();
+    return {};
+}
+
+std::expected<void, std::string> Chain::write_first_block(Database::Txn& txn) {
+    static constexpr std::string_view kChainIdKey = "chain_id";
+    static constexpr std::string_view kHardforkKey = "hardfork";
+    const bytes_view chain_id_key{reinterpret_cast<const uint8_t*>(kChainIdKey.data()),
+                                  kChainIdKey.size()};
+    const bytes_view hardfork_key{reinterpret_cast<const uint8_t*>(kHardforkKey.data()),
+                                  kHardforkKey.size()};
+    const std::string_view fork_name = evm::revision_name(config_.revision);
+    const state::Table meta = db_->table("meta");
+    // A new chain's first block is stored with its chain id and hardfork records, in one commit.
+    auto put_records = [&] {
+        bytes id;
+        state::append_be64(id, config_.chain_id);
+        txn.put(meta, chain_id_key, id);
+        txn.put(meta, hardfork_key,
+                bytes_view{reinterpret_cast<const uint8_t*>(fork_name.data()), fork_name.size()});
+    };
     if (config_.fork) {
         // Over the upstream's state: the alloc funds the dev accounts (nonce and code stay the
-        // upstream's), nothing is installed, and the first block is the upstream's fork block.
-        std::vector<address> funded;
+        // upstream's), and the first block is the upstream's fork block. Only the system
+        // contracts the upstream lacks are installed (a dev node upstream, such as anvil, may
+        // have none): blocks past Prague cannot be finished without them.
+        std::vector<address> read = {kBeaconRootsAddress, kHistoryStorageAddress,
+                                     kWithdrawalRequestAddress, kConsolidationRequestAddress};
         for (const auto& [addr, genesis] : config_.alloc)
-            funded.push_back(addr);
-        config_.fork->remote->prefetch(funded);
+            read.push_back(addr);
+        config_.fork->remote->prefetch(read);
         StateView view(flat_, txn);
         State st(view);
         for (const auto& [addr, genesis] : config_.alloc)
             st.get_or_create(addr).balance = genesis.balance;
-        TrieGuard guard(flat_);
+        install_system_contracts(st, config_.revision);
         flat_.commit(txn, 0, st.changes());
         Block first;
         first.header = config_.fork->header;
         if (first.header.withdrawals_root) first.withdrawals.emplace();
         store_.put_block(txn, first, config_.fork->hash, {}, {}, 0);
-        return commit_new_chain(guard);
+        put_records();
+        return {};
     }
     const evm::Revision rev = config_.revision;
     StateView view(flat_, txn);
@@ -249,7 +276,6 @@ std::expected<void, std::string> Chain::init() {
                                             config_.gas_limit, config_.predeploys, cache_);
         !installed)
         return std::unexpected(installed.error());
-    TrieGuard guard(flat_);
     const hash256 root = flat_.commit(txn, 0, st.changes());
 
     Block genesis;
@@ -272,7 +298,8 @@ std::expected<void, std::string> Chain::init() {
     }
     if (rev >= evm::Revision::Prague) h.requests_hash = requests_hash({});
     store_.put_block(txn, genesis, block_hash(h), {}, {}, 0);
-    return commit_new_chain(guard);
+    put_records();
+    return {};
 }
 
 ChainReader Chain::reader() const {
@@ -761,6 +788,52 @@ std::expected<void, std::string> Chain::rollback(uint64_t depth) {
     } catch (const state::DatabaseError& e) {
         return std::unexpected(std::string(e.what()));
     }
+}
+
+std::expected<void, std::string> Chain::reset(std::optional<ChainConfig::Fork> fork,
+                                              std::optional<uint64_t> chain_id) {
+    std::lock_guard lock(mutex_);
+    std::optional<ChainConfig::Fork> previous = config_.fork;
+    auto restore = [&] {
+        config_.fork = previous;
+        flat_.set_remote(previous ? previous->remote : nullptr);
+    };
+    try {
+        auto txn = db_->write();
+        TrieGuard guard(flat_);
+        // Emptied in the same transaction that writes the new first block: readers see the old
+        // chain or the new one, never none.
+        for (std::string_view name : all_tables()) {
+            state::Cursor cursor(txn, db_->table(name));
+            while (cursor.first())
+                cursor.del();
+        }
+        flat_.invalidate_tries();
+        config_.fork = std::move(fork);
+        flat_.set_remote(config_.fork ? config_.fork->remote : nullptr);
+        if (auto r = write_first_block(txn); !r) {
+            restore();
+            return r;
+        }
+        txn.commit();
+        guard.committed();
+    } catch (const state::DatabaseError& e) {
+        restore();
+        return std::unexpected(std::string(e.what()));
+    }
+    first_block_.store(config_.fork ? config_.fork->header.number : 0, std::memory_order_relaxed);
+    chain_id_.store(chain_id.value_or(config_.chain_id), std::memory_order_relaxed);
+    pool_.clear();
+    snapshots_.clear();
+    impersonated_.clear();
+    time_offset_ = 0;
+    next_timestamp_.reset();
+    timestamp_interval_.reset();
+    coinbase_ = config_.coinbase;
+    gas_limit_ = config_.gas_limit;
+    next_base_fee_.reset();
+    min_gas_price_ = 0;
+    return {};
 }
 
 std::expected<uint64_t, std::string> Chain::reorg(uint64_t depth,

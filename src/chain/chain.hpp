@@ -193,7 +193,14 @@ public:
     // Refused past the first stored block (genesis, or the fork block in fork mode).
     std::expected<void, std::string> rollback(uint64_t depth);
     // The first block this chain stores: 0, or the fork block in fork mode.
-    uint64_t first_block() const { return config_.fork ? config_.fork->header.number : 0; }
+    uint64_t first_block() const { return first_block_.load(std::memory_order_relaxed); }
+    // anvil_reset: a fresh chain in place of this one, as if just created: the config's genesis
+    // (fork nullopt), or the fork block of `fork` over its upstream state. Blocks, state, the
+    // pool, snapshots, impersonations and the dev settings of the next blocks are all gone; the
+    // chain id becomes `chain_id` (the config's when nullopt). On an error (the upstream failing
+    // while the dev accounts are funded, a storage failure) the chain is as it was.
+    std::expected<void, std::string> reset(std::optional<ChainConfig::Fork> fork,
+                                           std::optional<uint64_t> chain_id = std::nullopt);
     // Replaces the last `depth` (>= 1) blocks with `depth` new ones, block i holding
     // `blocks[i]`'s transactions in that order (`blocks` may be shorter; the others are empty).
     // Transactions that fail in their block are left out, as anvil leaves them out. The pool is
@@ -218,6 +225,8 @@ public:
 private:
     Chain(ChainConfig config, std::unique_ptr<state::Database> db);
     std::expected<void, std::string> init();
+    // Writes the first block (genesis, or the fork block) and its records into an empty store.
+    std::expected<void, std::string> write_first_block(state::Database::Txn& txn);
     std::expected<hash256, SubmitError> add_locked(const Transaction& tx, const address& sender);
     // Mines from the pool, or exactly `chosen` when given.
     std::expected<uint64_t, std::string> mine_locked(std::optional<uint64_t> timestamp,
@@ -229,8 +238,9 @@ private:
     uint256 next_block_base_fee_locked(const BlockHeader& head) const;
     std::vector<hash256> drop_locked(std::vector<hash256> hashes);
 
-    ChainConfig config_;
+    ChainConfig config_;  // its `fork` changes only under `mutex_` (reset)
     std::atomic<uint64_t> chain_id_;
+    std::atomic<uint64_t> first_block_{0};
     std::unique_ptr<state::Database> db_;
     state::FlatState flat_;
     ChainStore store_;

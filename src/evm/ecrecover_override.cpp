@@ -53,6 +53,13 @@ size_t recover_override_count() {
     return t.signers.size();
 }
 
+void clear_recover_overrides(uint64_t chain_id) {
+    Table& t = table();
+    std::unique_lock lock(t.mutex);
+    std::erase_if(t.signers, [&](const auto& entry) { return entry.first.first == chain_id; });
+    t.any.store(!t.signers.empty(), std::memory_order_release);
+}
+
 void clear_recover_overrides() {
     Table& t = table();
     std::unique_lock lock(t.mutex);

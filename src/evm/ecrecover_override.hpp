@@ -27,6 +27,8 @@ bool add_recover_override(uint64_t chain_id, const RecoverSignature& signature,
 // 128 bytes), if any. Costs one atomic load while the table is empty.
 std::optional<address> recover_override(uint64_t chain_id, bytes_view input);
 size_t recover_override_count();
+// Forgets the signers registered on `chain_id` (anvil_reset of that chain).
+void clear_recover_overrides(uint64_t chain_id);
 // For tests.
 void clear_recover_overrides();
 

@@ -82,3 +82,18 @@ TEST_F(EcrecoverOverride, TableIsBounded) {
     RecoverSignature existing{};
     EXPECT_TRUE(add_recover_override(kChain, existing, address{{1}}));  // a replacement still fits
 }
+
+TEST_F(EcrecoverOverride, ClearingOneChainLeavesTheOthers) {
+    const address signer{{0xab, 0xcd}};
+    const RecoverSignature sig = signature(0x11, 0x22, 27);
+    ASSERT_TRUE(add_recover_override(kChain, sig, signer));
+    ASSERT_TRUE(add_recover_override(kChain + 1, sig, signer));
+    clear_recover_overrides(kChain);
+    const bytes input = ecrecover_input(0, 27, 0x11, 0x22);
+    EXPECT_FALSE(recover_override(kChain, input));
+    EXPECT_EQ(recover_override(kChain + 1, input), signer);
+    EXPECT_EQ(recover_override_count(), 1u);
+    clear_recover_overrides(kChain + 1);
+    EXPECT_EQ(recover_override_count(), 0u);
+    EXPECT_FALSE(recover_override(kChain + 1, input));
+}

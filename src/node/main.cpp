@@ -18,6 +18,7 @@
 #include "node/chains.hpp"
 #include "node/chains_method.hpp"
 #include "node/config.hpp"
+#include "node/fork_control.hpp"
 #include "node/fork_source.hpp"
 #include "node/interval_miner.hpp"
 #include "node/predeploys.hpp"
@@ -242,21 +243,37 @@ int main(int argc, char** argv) {
         config.chains.front().fork_url = *fork_url;
         config.chains.front().fork_block = fork_block;
     }
-    // The upstreams of forked chains, which outlive the chains reading from them.
+    // The upstreams of the chains (one per chain, in order: none installed for a chain of its
+    // own until anvil_reset forks it), which outlive the chains reading from them.
     std::vector<std::unique_ptr<node::ForkSource>> fork_sources;
     for (auto& c : config.chains) {
-        if (c.fork_url.empty()) continue;
-        auto source =
-            node::ForkSource::open({.url = c.fork_url,
-                                    .block = c.fork_block,
-                                    .timeout = std::chrono::milliseconds(c.fork_timeout_ms),
-                                    .retries = static_cast<int>(c.fork_retries),
-                                    .max_cached_keys = c.fork_cache_keys});
+        const node::ForkSource::Options fork_options{
+            .url = c.fork_url,
+            .block = c.fork_block,
+            .timeout = std::chrono::milliseconds(c.fork_timeout_ms),
+            .retries = static_cast<int>(c.fork_retries),
+            .max_cached_keys = c.fork_cache_keys};
+        if (c.fork_url.empty()) {
+            fork_sources.push_back(std::make_unique<node::ForkSource>(fork_options));
+            continue;
+        }
+        auto source = node::ForkSource::open(fork_options);
         if (!source) {
             std::cerr << "krnld: fork: " << source.error() << "\n";
             return 1;
         }
         c.chain.chain_id = (*source)->chain_id();
+        // With a data dir, what the upstream answered is kept beside the chain (a chain of its
+        // own that anvil_reset forks caches in memory only).
+        if (config.data_dir) {
+            auto disk = node::ForkDiskCache::open(*config.data_dir /
+                                                  std::to_string(c.chain.chain_id) / "fork-cache");
+            if (!disk) {
+                std::cerr << "krnld: fork cache: " << disk.error() << "\n";
+                return 1;
+            }
+            (*source)->attach_disk_cache(std::move(*disk));
+        }
         c.chain.fork =
             chain::ChainConfig::Fork{source->get(), (*source)->header(), (*source)->hash()};
         if (!quiet)
@@ -372,6 +389,8 @@ int main(int argc, char** argv) {
             rc->chain->set_automine(false);
             rc->api->mine_at_interval(entry.block_time_ms);
         }
+        rc->api->fork_control =
+            std::make_shared<node::ChainForkControl>(*fork_sources[running.size()]);
         rc->api->register_methods(rc->methods);
         if (config.bundler.enabled && (!accounts.empty() || config.bundler.keystore)) {
             const node::BundlerConfig& bc = config.bundler;

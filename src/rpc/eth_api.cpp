@@ -9,6 +9,7 @@
 #include "chain/receipt.hpp"
 #include "common/keccak.hpp"
 #include "rpc/eth_config.hpp"
+#include "rpc/fork_control.hpp"
 #include "state/trie_proof.hpp"
 
 namespace krnl::rpc {
@@ -227,6 +228,10 @@ void EthApi::register_state(MethodTable& m) {
         KRNL_RPC_TRY(number, resolve(reader, ref));
         auto state = reader.state_at(number);
         const auto record = state->read_record(addr);
+        // Fork mode: an account this chain never wrote is the upstream's at the fork block, and
+        // so is its proof (exact against the fork block's root).
+        if (!record && fork_control && fork_control->url() && state->read_account(addr))
+            return fork_control->account_proof(addr, p.at(1));
         json out = {{"address", to_hex(addr)},
                     {"accountProof", proof_json(state::trie_proof(state->account_leaves(),
                                                                   keccak256(addr.view()).view()))},
@@ -281,9 +286,18 @@ void EthApi::register_blocks(MethodTable& m) {
             auto reader = chain_.reader();
             KRNL_RPC_TRY(number, find_block(reader, p, 0, by_hash));
             const bool full = p.has(1) && p.at(1).is_boolean() && p.at(1).get<bool>();
-            if (!number) return json(nullptr);
-            auto block = reader.block(*number);
-            if (!block) return json(nullptr);
+            auto block = number ? reader.block(*number) : std::nullopt;
+            if (!block) {
+                // Fork mode: the upstream's blocks below the fork block.
+                if (by_hash) {
+                    KRNL_RPC_TRY(h, p.hash(0));
+                    return fork_history("eth_getBlockByHash", json::array({to_hex(h), full}),
+                                        "number");
+                }
+                if (!number) return json(nullptr);
+                return fork_history("eth_getBlockByNumber",
+                                    json::array({to_quantity(*number), full}), "number");
+            }
             return block_json(*block, *reader.hash(*number), reader.senders(*number), full);
         };
     };
@@ -327,7 +341,8 @@ void EthApi::register_blocks(MethodTable& m) {
               auto after = chain_.reader();
               if (auto loc = after.find_transaction(h))
                   return tx_at(after, loc->block_number, loc->index);
-              return json(nullptr);
+              return fork_history("eth_getTransactionByHash", json::array({to_hex(h)}),
+                                  "blockNumber");
           });
     m.add("eth_getTransactionByBlockNumberAndIndex",
           [this, tx_at](const json& params, CallContext&) -> Result<json> {
@@ -360,7 +375,9 @@ void EthApi::register_blocks(MethodTable& m) {
               KRNL_RPC_TRY(h, p.hash(0));
               auto reader = chain_.reader();
               auto loc = reader.find_transaction(h);
-              if (!loc) return json(nullptr);
+              if (!loc)
+                  return fork_history("eth_getTransactionReceipt", json::array({to_hex(h)}),
+                                      "blockNumber");
               json all = block_receipts(reader, loc->block_number);
               return all.is_array() && loc->index < all.size() ? all[loc->index] : json(nullptr);
           });

@@ -16,6 +16,8 @@
 
 namespace krnl::rpc {
 
+class ForkControl;
+
 struct DevAccount {
     address addr;
     bytes32 secret;
@@ -63,6 +65,9 @@ public:
     std::function<void(uint64_t interval_ms)> set_interval_mining;
     // Sets the interval through `set_interval_mining` and remembers it (anvil_getIntervalMining).
     void mine_at_interval(uint64_t interval_ms);
+    // Fork mode's upstream, which the node owns: anvil_reset with forking and anvil_setRpcUrl
+    // need it (without it, anvil_reset only returns the chain to its genesis).
+    std::shared_ptr<ForkControl> fork_control;
 
 private:
     // Registration of each group (eth_api.cpp, eth_api_send.cpp, eth_api_dev.cpp,
@@ -95,6 +100,13 @@ private:
     // anvil's edits of history and identity (rollback, reorg, chain id, ecrecover signers), its
     // blob getters and geth's debug_dbGet (eth_api_anvil_history.cpp); called by register_anvil.
     void register_anvil_history(MethodTable& m);
+    // anvil_reset, hardhat_reset, anvil_setRpcUrl (eth_api_fork.cpp); called by register_anvil.
+    void register_fork(MethodTable& m);
+    // Fork mode: the upstream's answer to a historic read this chain cannot answer (a block,
+    // transaction or receipt of the upstream's chain), kept only when its `number_field` is at
+    // or below the fork block; null otherwise, and for a chain that is not a fork.
+    Result<json> fork_history(const std::string& method, json params,
+                              const char* number_field) const;
     // Sets the token's storage slot that the view `calldata` (balanceOf, allowance) reads to
     // `amount`, found as anvil finds it (the slots the view reads, each tried); null, or an error
     // naming `what` when no slot holds the view's answer.

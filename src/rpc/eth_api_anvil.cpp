@@ -101,6 +101,7 @@ void EthApi::mine_at_interval(uint64_t interval_ms) {
 
 void EthApi::register_anvil(MethodTable& m) {
     register_anvil_history(m);
+    register_fork(m);
 
     // Same handler, same answer.
     for (const auto& [name, existing] : {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <span>
 #include <unordered_map>
@@ -56,9 +57,12 @@ public:
 
     // Fork mode: keys never written locally are read from `remote` (which must outlive this);
     // a key written locally, even deleted since, is the local value from the version it was
-    // written at. Set before the first read; null (the default) for a chain of its own.
-    void set_remote(const RemoteSource* remote) { remote_ = remote; }
-    const RemoteSource* remote() const { return remote_; }
+    // written at. Null (the default) for a chain of its own. Set by the writer (a chain's reset
+    // may fork it or end its fork) while readers read.
+    void set_remote(const RemoteSource* remote) {
+        remote_.store(remote, std::memory_order_release);
+    }
+    const RemoteSource* remote() const { return remote_.load(std::memory_order_acquire); }
 
 private:
     MerkleTrie& storage_trie(const Database::Txn& txn, const address& addr) const;
@@ -71,7 +75,7 @@ private:
     Table accounts_, storage_, code_, account_history_, storage_history_, block_changes_;
     mutable std::unique_ptr<MerkleTrie> account_trie_;
     mutable std::unordered_map<address, MerkleTrie> storage_tries_;
-    const RemoteSource* remote_ = nullptr;
+    std::atomic<const RemoteSource*> remote_{nullptr};
 };
 
 // The state as of a block, read through an open transaction (which must outlive the view).

@@ -21,7 +21,7 @@ const children = [];
 let proxy;
 let upstreamUrl, forkUrl, upstream;
 const counts = { http: 0, calls: 0 };
-let contract, forkBlock;
+let contract, forkBlock, deployHash, transferHash;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -84,9 +84,9 @@ before(async () => {
   await waitUp(upstreamUrl, upstream);
 
   // The upstream's state: a contract with storage, a funded account, dev0 at nonce 2.
-  const deploy = await rpc(upstreamUrl, 'eth_sendTransaction', [{ from: DEV0, data: INITCODE }]);
-  contract = (await rpc(upstreamUrl, 'eth_getTransactionReceipt', [deploy])).contractAddress;
-  await rpc(upstreamUrl, 'eth_sendTransaction', [
+  deployHash = await rpc(upstreamUrl, 'eth_sendTransaction', [{ from: DEV0, data: INITCODE }]);
+  contract = (await rpc(upstreamUrl, 'eth_getTransactionReceipt', [deployHash])).contractAddress;
+  transferHash = await rpc(upstreamUrl, 'eth_sendTransaction', [
     { from: DEV0, to: FUNDED, value: '0x14d1120d7b160000' }, // 1.5 ETH
   ]);
   forkBlock = Number(await rpc(upstreamUrl, 'eth_blockNumber'));
@@ -205,6 +205,37 @@ test('BLOCKHASH below and at the fork block is the upstream hash', async () => {
     const block = await rpc(upstreamUrl, 'eth_getBlockByNumber', ['0x' + n.toString(16), false]);
     assert.equal(got, block.hash, `block ${n}`);
   }
+});
+
+test('blocks, transactions and receipts below the fork block are the upstream\'s, fetched once', async () => {
+  const below = '0x' + (forkBlock - 1).toString(16);
+  const upstreamBlock = await rpc(upstreamUrl, 'eth_getBlockByNumber', [below, true]);
+  const before = counts.calls;
+  assert.deepEqual(await rpc(forkUrl, 'eth_getBlockByNumber', [below, true]), upstreamBlock);
+  assert.deepEqual(await rpc(forkUrl, 'eth_getBlockByNumber', [below, true]), upstreamBlock);
+  assert.equal(counts.calls, before + 1, 'a historic block is fetched once');
+  const byHash = await rpc(forkUrl, 'eth_getBlockByHash', [upstreamBlock.hash, false]);
+  assert.equal(byHash.number, below);
+  assert.deepEqual(byHash.transactions, upstreamBlock.transactions.map((t) => t.hash));
+  assert.equal((await rpc(forkUrl, 'eth_getBlockByNumber', ['earliest', false])).number, '0x0');
+  // The fork block's and an earlier block's transactions and receipts.
+  for (const hash of [deployHash, transferHash]) {
+    assert.deepEqual(
+      await rpc(forkUrl, 'eth_getTransactionByHash', [hash]),
+      await rpc(upstreamUrl, 'eth_getTransactionByHash', [hash]),
+    );
+    assert.deepEqual(
+      await rpc(forkUrl, 'eth_getTransactionReceipt', [hash]),
+      await rpc(upstreamUrl, 'eth_getTransactionReceipt', [hash]),
+    );
+  }
+  // What the upstream mined after the fork block is not this chain's.
+  const later = await rpc(upstreamUrl, 'eth_sendTransaction', [{ from: DEV0, to: FUNDED, value: '0x1' }]);
+  assert.equal(await rpc(forkUrl, 'eth_getTransactionByHash', [later]), null);
+  assert.equal(await rpc(forkUrl, 'eth_getTransactionReceipt', [later]), null);
+  const laterBlock = (await rpc(upstreamUrl, 'eth_getTransactionReceipt', [later])).blockHash;
+  assert.equal(await rpc(forkUrl, 'eth_getBlockByHash', [laterBlock, false]), null);
+  assert.equal(await rpc(forkUrl, 'eth_getTransactionReceipt', ['0x' + '12'.repeat(32)]), null);
 });
 
 test('with the upstream gone, a read of an unfetched key is a clear error', async () => {
