@@ -13,14 +13,17 @@
 #include <boost/beast/http.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <expected>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -63,6 +66,7 @@ struct Options {
     std::vector<std::string> scenarios{"eth_blockNumber", "eth_getBalance", "eth_call",
                                        "transfers"};
     bool tsv = false;
+    int node_pid = 0;  // the node's process, when on this machine: its CPU per request is reported
 };
 
 bool parse_url(Options& o) {
@@ -469,7 +473,8 @@ struct Result {
     double rate = 0;  // ok per second (transfers: mined per second)
     double p50_ms = 0;
     double p99_ms = 0;
-    double client_cpu = 0;  // the client's CPU time over wall time (1.0 = one core)
+    double client_cpu = 0;    // the client's CPU time over wall time (1.0 = one core)
+    double node_cpu_us = -1;  // the node's CPU time per answered request (µs); -1: not measured
     std::vector<ErrorSample> samples;
     std::vector<std::string> notes;
 };
@@ -478,6 +483,24 @@ double cpu_seconds() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU time (user + system) a process has used so far, in seconds; -1 when it cannot be read.
+double process_cpu_seconds(int pid) {
+    if (pid <= 0) return -1;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the command name (which may hold spaces) start past its closing parenthesis.
+    const size_t close = text.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    unsigned long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14) utime = std::stoul(field);
+        if (i == 15) stime = std::stoul(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double percentile_ms(std::vector<uint32_t>& v, double q) {
@@ -498,6 +521,7 @@ Result run_load(const Options& o, Scenario& scenario, size_t connections) {
         conns.back()->connect();
     }
     const double cpu0 = cpu_seconds();
+    const double node_cpu0 = process_cpu_seconds(o.node_pid);
     const auto start = Clock::now();
     const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(o.seconds));
@@ -513,6 +537,7 @@ Result run_load(const Options& o, Scenario& scenario, size_t connections) {
     for (auto& c : conns)
         end = std::max(end, c->finished());
     const double cpu1 = cpu_seconds();
+    const double node_cpu1 = process_cpu_seconds(o.node_pid);
 
     Result r;
     r.name = scenario.name();
@@ -529,6 +554,10 @@ Result run_load(const Options& o, Scenario& scenario, size_t connections) {
     r.p50_ms = percentile_ms(all, 0.50);
     r.p99_ms = percentile_ms(all, 0.99);
     r.client_cpu = r.seconds > 0 ? (cpu1 - cpu0) / r.seconds : 0;
+    // The node's CPU over the same window, per request answered (transfers: per transfer mined,
+    // its mining included). Clock ticks are 10 ms: a window of seconds keeps that under 1%.
+    if (node_cpu0 >= 0 && node_cpu1 >= 0 && r.ok > 0)
+        r.node_cpu_us = (node_cpu1 - node_cpu0) * 1e6 / static_cast<double>(r.ok);
     r.samples = std::move(shared.samples);
     if (r.reconnects > 0)
         r.notes.push_back(std::to_string(r.reconnects) + " reconnects (server closed or failed)");
@@ -611,16 +640,18 @@ std::expected<std::string, std::string> deploy_storage_contract(SyncClient& rpc,
 // ---- output ----
 
 void print_result(const Options& o, const Result& r) {
-    std::printf("%-16s %10zu %11.1f %9.3f %9.3f %7zu %8.0f%%\n", r.name.c_str(), r.ok, r.rate,
+    std::printf("%-16s %10zu %11.1f %9.3f %9.3f %7zu %8.0f%%", r.name.c_str(), r.ok, r.rate,
                 r.p50_ms, r.p99_ms, r.errors, r.client_cpu * 100);
+    if (r.node_cpu_us >= 0) std::printf(" %10.1f", r.node_cpu_us);
+    std::printf("\n");
     for (const auto& n : r.notes)
         std::printf("  note: %s\n", n.c_str());
     for (const auto& s : r.samples)
         std::printf("  error: request %s\n         response %s\n", s.request.c_str(),
                     s.response.c_str());
     if (o.tsv)
-        std::printf("result\t%s\t%.3f\t%.4f\t%.4f\t%zu\t%zu\t%.3f\n", r.name.c_str(), r.rate,
-                    r.p50_ms, r.p99_ms, r.errors, r.ok, r.seconds);
+        std::printf("result\t%s\t%.3f\t%.4f\t%.4f\t%zu\t%zu\t%.3f\t%.2f\n", r.name.c_str(), r.rate,
+                    r.p50_ms, r.p99_ms, r.errors, r.ok, r.seconds, r.node_cpu_us);
     std::fflush(stdout);
 }
 
@@ -628,7 +659,7 @@ int usage() {
     std::cerr << "usage: krnl-rpc-bench [--url http://127.0.0.1:8545] [--connections 16] "
                  "[--seconds 5] [--warmup 1] [--threads 1|2]\n"
                  "                      [--scenarios eth_blockNumber,eth_getBalance,eth_call,"
-                 "transfers] [--presign N] [--tsv]\n";
+                 "transfers] [--presign N] [--tsv] [--node-pid PID]\n";
     return 2;
 }
 
@@ -676,6 +707,10 @@ int main(int argc, char** argv) {
                     if (!s.empty()) o.scenarios.push_back(s);
             } else if (arg == "--tsv") {
                 o.tsv = true;
+            } else if (arg == "--node-pid") {
+                auto v = value();
+                if (!v) return usage();
+                o.node_pid = std::stoi(*v);
             } else {
                 return usage();
             }
@@ -723,8 +758,8 @@ int main(int argc, char** argv) {
         "note: client and node share this machine (%u cores); the client's CPU use "
         "(last column) is taken from the node\n",
         std::thread::hardware_concurrency());
-    std::printf("%-16s %10s %11s %9s %9s %7s %9s\n", "scenario", "ok", "per second", "p50 ms",
-                "p99 ms", "errors", "client");
+    std::printf("%-16s %10s %11s %9s %9s %7s %9s%s\n", "scenario", "ok", "per second", "p50 ms",
+                "p99 ms", "errors", "client", o.node_pid > 0 ? "  node µs/req" : "");
 
     const std::string dev0 = to_hex(keys[0].addr);
     std::string contract;

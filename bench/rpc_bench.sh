@@ -124,11 +124,11 @@ run_against() {
     # it left unmined is reported, not a failure of this script.
     : >"$WORK/$name.out"
     if [[ -n "$READ_SCENARIOS" ]]; then
-      "$BENCH" --url "$url" --tsv "$@" --scenarios "$READ_SCENARIOS" |
+      "$BENCH" --url "$url" --node-pid "$NODE_PID" --tsv "$@" --scenarios "$READ_SCENARIOS" |
         tee "$WORK/$name.out" | grep -v '^result' || rc=$?
     fi
     if [[ -n "$WITH_TRANSFERS" ]]; then
-      "$BENCH" --url "$url" --tsv "$@" --scenarios transfers --warmup 0 |
+      "$BENCH" --url "$url" --node-pid "$NODE_PID" --tsv "$@" --scenarios transfers --warmup 0 |
         tee -a "$WORK/$name.out" | grep -v '^result' || true
     fi
     awk '/verification: .* has [0-9]+ mined, [0-9]+ acknowledged/ {
@@ -137,7 +137,7 @@ run_against() {
          END { if (a > 0) printf "anvil: %d of %d acknowledged transfers mined by the end of the run\n", m, a }' \
       "$WORK/$name.out" | tee -a "$WORK/notes"
   else
-    "$BENCH" --url "$url" --tsv "$@" | tee "$WORK/$name.out" | grep -v '^result' || rc=$?
+    "$BENCH" --url "$url" --node-pid "$NODE_PID" --tsv "$@" | tee "$WORK/$name.out" | grep -v '^result' || rc=$?
   fi
   printf 'rss\t%s\t%s\t%s\t%s\n' "$rss_before" "$(rss_kib "$NODE_PID")" "$anon_before" \
     "$(rss_anon_kib "$NODE_PID")" >>"$WORK/$name.out"
@@ -165,6 +165,7 @@ awk -F'\t' '
   $1 == "result" {
     if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
     rate[file, $2] = $3; p50[file, $2] = $4; p99[file, $2] = $5; err[file, $2] = $6
+    cpu[file, $2] = $9
   }
   function ratio(a, b) { return b > 0 ? sprintf("%.2fx", a / b) : "-" }
   END {
@@ -185,6 +186,16 @@ awk -F'\t' '
       }
     }
     print "(latencies in ms; transfers count only mined ones, checked by nonce)"
+    # Throughput on two cores shared with the client is bounded by the kernel loopback TCP and
+    # the client as much as by the node: the CPU each node spends per answer is the other figure.
+    printf "\n%-16s %12s %12s %12s %16s\n", "node CPU/answer", "krnld us", "anvil us", "hardhat us",
+      "anvil/krnld CPU"
+    for (i = 1; i <= n; i++) {
+      s = order[i]
+      if (!((1, s) in cpu)) continue
+      printf "%-16s %12.1f %12.1f %12.1f %16s\n", s, cpu[1, s], cpu[2, s], cpu[3, s],
+        ratio(cpu[2, s], cpu[1, s])
+    }
     printf "RSS of krnld before and after the load: %d KiB, %d KiB (anonymous: %d KiB, %d KiB; the rest is mapped database pages)\n", rss0[1], rss1[1], anon0[1], anon1[1]
     if (missed != "") print "targets (>= 1.5x anvil, p99 < 2 ms, >= 5000 transfers/s): NOT met for" missed
     else print "targets (>= 1.5x anvil, p99 < 2 ms, >= 5000 transfers/s): met for every scenario"
