@@ -121,6 +121,15 @@ Chain::Chain(ChainConfig config, std::unique_ptr<Database> db)
     }
 }
 
+namespace {
+// The meta table's records of a chain, checked when its data dir is opened again.
+constexpr std::string_view kChainIdKey = "chain_id";
+constexpr std::string_view kHardforkKey = "hardfork";
+bytes_view text_bytes(std::string_view text) {
+    return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+}  // namespace
+
 std::expected<std::unique_ptr<Chain>, std::string> Chain::open(
     ChainConfig config, const Database::Options& db_options) {
     const auto tables = all_tables();
@@ -136,15 +145,10 @@ std::expected<std::unique_ptr<Chain>, std::string> Chain::open(
 }
 
 std::expected<void, std::string> Chain::init() {
-    static constexpr std::string_view kChainIdKey = "chain_id";
-    static constexpr std::string_view kHardforkKey = "hardfork";
-    const bytes_view chain_id_key{reinterpret_cast<const uint8_t*>(kChainIdKey.data()),
-                                  kChainIdKey.size()};
-    const bytes_view hardfork_key{reinterpret_cast<const uint8_t*>(kHardforkKey.data()),
-                                  kHardforkKey.size()};
+    const bytes_view chain_id_key = text_bytes(kChainIdKey);
+    const bytes_view hardfork_key = text_bytes(kHardforkKey);
     const std::string_view fork_name = evm::revision_name(config_.revision);
-    const bytes_view fork_record{reinterpret_cast<const uint8_t*>(fork_name.data()),
-                                 fork_name.size()};
+    const bytes_view fork_record = text_bytes(fork_name);
     const state::Table meta = db_->table("meta");
     auto txn = db_->write();
     if (const std::optional<uint64_t> head = store_.head(txn)) {
@@ -218,21 +222,13 @@ std::expected<void, std::string> Chain::init() {
 }
 
 std::expected<void, std::string> Chain::write_first_block(Database::Txn& txn) {
-    static constexpr std::string_view kChainIdKey = "chain_id";
-    static constexpr std::string_view kHardforkKey = "hardfork";
-    const bytes_view chain_id_key{reinterpret_cast<const uint8_t*>(kChainIdKey.data()),
-                                  kChainIdKey.size()};
-    const bytes_view hardfork_key{reinterpret_cast<const uint8_t*>(kHardforkKey.data()),
-                                  kHardforkKey.size()};
-    const std::string_view fork_name = evm::revision_name(config_.revision);
     const state::Table meta = db_->table("meta");
     // A new chain's first block is stored with its chain id and hardfork records, in one commit.
     auto put_records = [&] {
         bytes id;
         state::append_be64(id, config_.chain_id);
-        txn.put(meta, chain_id_key, id);
-        txn.put(meta, hardfork_key,
-                bytes_view{reinterpret_cast<const uint8_t*>(fork_name.data()), fork_name.size()});
+        txn.put(meta, text_bytes(kChainIdKey), id);
+        txn.put(meta, text_bytes(kHardforkKey), text_bytes(evm::revision_name(config_.revision)));
     };
     if (config_.fork) {
         // Over the upstream's state: the alloc funds the dev accounts (nonce and code stay the

@@ -1,87 +1,28 @@
 // Fork mode end to end: one krnld is the upstream (a contract with storage deployed, an account
 // funded), a second krnld forks it through a counting proxy, and the fork's reads, calls, writes
 // and errors are checked against the upstream. Run by tests/fork/run.sh (KRNLD names the binary).
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import {
+  DEV0,
+  INITCODE,
+  RUNTIME,
+  countingProxy,
+  rpc,
+  rpcRaw,
+  startKrnld,
+  stop,
+  stopAll,
+} from './lib.mjs';
 
-const KRNLD = process.env.KRNLD;
-if (!KRNLD) throw new Error('set KRNLD to the krnld binary');
-
-// Runtime: no calldata returns slot 0; otherwise slot 0 = the first calldata word.
-const RUNTIME = '3615600c57600035600055005b60005460005260206000f3';
-// Constructor: slot 0 = 42, then returns RUNTIME (24 bytes, copied from offset 17).
-const INITCODE = '0x602a60005560186011600039601860' + '00f3' + RUNTIME;
 const FUNDED = '0x00000000000000000000000000000000000f0f01';
-const DEV0 = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266';
 
-const children = [];
-let proxy;
+let proxy, counts;
 let upstreamUrl, forkUrl, upstream;
-const counts = { http: 0, calls: 0 };
 let contract, forkBlock, deployHash, transferHash;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function rpcRaw(url, method, params = []) {
-  const r = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  return r.json();
-}
-
-async function rpc(url, method, params = []) {
-  const j = await rpcRaw(url, method, params);
-  if (j.error) throw new Error(`${method}: ${j.error.code} ${j.error.message}`);
-  return j.result;
-}
-
-function startKrnld(args) {
-  const child = spawn(KRNLD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  child.log = () => log;
-  children.push(child);
-  return child;
-}
-
-async function waitUp(url, child) {
-  for (let i = 0; i < 300; ++i) {
-    if (child.exitCode !== null) break;
-    try {
-      if ((await rpcRaw(url, 'eth_chainId')).result) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`krnld at ${url} did not start:\n${child.log()}`);
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
-}
-
 before(async () => {
-  const upstreamPort = await freePort();
-  upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-  upstream = startKrnld(['--dev', '--quiet', '--port', String(upstreamPort)]);
-  await waitUp(upstreamUrl, upstream);
+  ({ url: upstreamUrl, child: upstream } = await startKrnld());
 
   // The upstream's state: a contract with storage, a funded account, dev0 at nonce 2.
   deployHash = await rpc(upstreamUrl, 'eth_sendTransaction', [{ from: DEV0, data: INITCODE }]);
@@ -92,51 +33,14 @@ before(async () => {
   forkBlock = Number(await rpc(upstreamUrl, 'eth_blockNumber'));
 
   // A proxy in front of the upstream counts what the fork asks (HTTP requests and JSON-RPC calls).
-  proxy = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', async () => {
-      counts.http += 1;
-      try {
-        const parsed = JSON.parse(body);
-        counts.calls += Array.isArray(parsed) ? parsed.length : 1;
-        const r = await fetch(upstreamUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        res.writeHead(r.status, { 'content-type': 'application/json' });
-        res.end(await r.text());
-      } catch {
-        res.writeHead(502);
-        res.end();
-      }
-    });
-  });
-  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-  const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
-
-  const forkPort = await freePort();
-  forkUrl = `http://127.0.0.1:${forkPort}`;
-  const fork = startKrnld([
-    '--dev',
-    '--quiet',
-    '--port',
-    String(forkPort),
-    '--fork-url',
-    proxyUrl,
-    '--fork-block-number',
-    String(forkBlock),
-  ]);
-  await waitUp(forkUrl, fork);
+  proxy = await countingProxy(upstreamUrl);
+  counts = proxy.counts;
+  ({ url: forkUrl } = await startKrnld(['--fork-url', proxy.url, '--fork-block-number', String(forkBlock)]));
 });
 
 after(async () => {
-  for (const c of children) await stop(c);
-  if (proxy) {
-    proxy.closeAllConnections();
-    proxy.close();
-  }
+  await stopAll();
+  if (proxy) await proxy.close();
 });
 
 test('the fork starts at the upstream block with its chain id', async () => {
@@ -240,8 +144,7 @@ test('blocks, transactions and receipts below the fork block are the upstream\'s
 
 test('with the upstream gone, a read of an unfetched key is a clear error', async () => {
   await stop(upstream);
-  proxy.closeAllConnections();
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   const reply = await rpcRaw(forkUrl, 'eth_getBalance', [
     '0x00000000000000000000000000000000000f0f02',
     'latest',
