@@ -7,17 +7,13 @@
 #include <map>
 
 #include "state/flat_state.hpp"
+#include "state/flat_state_test_support.hpp"
 
 using namespace krnl;
 using namespace krnl::state;
+using namespace krnl::state::testing;
 
 namespace {
-
-address addr(uint8_t n) {
-    address a;
-    a.bytes[19] = n;
-    return a;
-}
 
 // The upstream at the fork block, counting what is asked.
 class FakeRemote final : public RemoteSource {
@@ -47,23 +43,6 @@ public:
     std::optional<hash256> block_hash(uint64_t) const override { return std::nullopt; }
     uint64_t fork_block() const override { return 100; }
 };
-
-std::unique_ptr<Database> open_ephemeral() {
-    auto db = Database::open({.durable = false}, FlatState::kTables);
-    EXPECT_TRUE(db.has_value()) << db.error();
-    return std::move(*db);
-}
-
-template <typename Edit>
-void commit_version(Database& db, const FlatState& flat, uint64_t version, Edit edit) {
-    auto txn = db.write();
-    StateView view(flat, txn);
-    State st(view);
-    edit(st);
-    st.finalize_transaction(true);
-    flat.commit(txn, version, st.changes());
-    txn.commit();
-}
 
 class RemoteReadThrough : public ::testing::Test {
 protected:
@@ -105,7 +84,7 @@ TEST_F(RemoteReadThrough, AbsentKeysComeFromTheRemote) {
 }
 
 TEST_F(RemoteReadThrough, LocalWritesWinAndLocalDeletionsStayDeleted) {
-    commit_version(*db, flat, 1, [](State& st) {
+    commit_block(*db, flat, 1, [](State& st) {
         st.add_balance(addr(1), 1);     // an upstream account changed here
         st.set_storage(addr(2), 7, 0);  // an upstream slot deleted here
         st.set_storage(addr(2), 9, 90);
@@ -120,13 +99,13 @@ TEST_F(RemoteReadThrough, LocalWritesWinAndLocalDeletionsStayDeleted) {
     EXPECT_EQ(view.read_storage(addr(2), 8), 80);  // never written: the remote's
     EXPECT_EQ(view.read_storage(addr(2), 9), 90);
     // A zero written straight over an upstream value is recorded as well.
-    commit_version(*db, flat, 2, [](State& st) { st.set_storage(addr(2), 8, 0); });
+    commit_block(*db, flat, 2, [](State& st) { st.set_storage(addr(2), 8, 0); });
     auto txn1 = db->read();
     EXPECT_EQ(StateView(flat, txn1).read_storage(addr(2), 8), 0);
     remote.accounts[addr(4)] = {1, 0, kEmptyKeccak, true};
     remote.slots[{addr(4), 10}] = 100;
     // The local record holds no slot of its own, yet the upstream's remain readable.
-    commit_version(*db, flat, 3, [](State& st) { st.add_balance(addr(4), 3); });
+    commit_block(*db, flat, 3, [](State& st) { st.add_balance(addr(4), 3); });
     auto txn2 = db->read();
     StateView latest(flat, txn2);
     auto contract = latest.read_account(addr(4));
@@ -138,8 +117,8 @@ TEST_F(RemoteReadThrough, LocalWritesWinAndLocalDeletionsStayDeleted) {
 }
 
 TEST_F(RemoteReadThrough, PastVersionsReadTheRemoteBeforeALocalWrite) {
-    commit_version(*db, flat, 0, [](State&) {});
-    commit_version(*db, flat, 3, [](State& st) { st.set_storage(addr(2), 8, 0); });
+    commit_block(*db, flat, 0, [](State&) {});
+    commit_block(*db, flat, 3, [](State& st) { st.set_storage(addr(2), 8, 0); });
     auto txn = db->read();
     EXPECT_EQ(StateView(flat, txn, 2).read_storage(addr(2), 8), 80);
     EXPECT_EQ(StateView(flat, txn, 3).read_storage(addr(2), 8), 0);
@@ -148,7 +127,7 @@ TEST_F(RemoteReadThrough, PastVersionsReadTheRemoteBeforeALocalWrite) {
 
 TEST_F(RemoteReadThrough, AnAccountRemovedLocallyIsAbsent) {
     remote.accounts[addr(3)] = {0, 50, kEmptyKeccak, false};
-    commit_version(*db, flat, 1, [](State& st) {
+    commit_block(*db, flat, 1, [](State& st) {
         st.sub_balance(addr(3), 50);  // empty now: EIP-158 removes it
         st.touch(addr(3));
     });
