@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "evm/bls12_381_field.hpp"
+#include "evm/bls12_381_tower.hpp"
 
 namespace krnl::evm::bls12_381 {
 
@@ -118,6 +118,25 @@ constexpr Jacobian<F> add_mixed(const Jacobian<F>& p, const Affine<F>& q) {
     const F y3 = r * (v - x3) - dbl(p.y * j);
     const F z3 = sqr(p.z + h) - z1z1 - hh;
     return {x3, y3, z3};
+}
+
+// P + Q in affine coordinates: one inversion and three products, for a single addition whose
+// result is wanted in affine form (cheaper than a Jacobian addition and the inversion after it).
+template <class F>
+constexpr Affine<F> add_affine(const Affine<F>& p, const Affine<F>& q) {
+    if (p.infinity) return q;
+    if (q.infinity) return p;
+    F lambda;
+    if (p.x == q.x) {
+        // Q = P doubles; Q = -P (also P = Q with y = 0) sums to infinity.
+        if (!(p.y == q.y) || p.y.is_zero()) return {F::zero(), F::zero(), true};
+        const F xx = sqr(p.x);
+        lambda = (dbl(xx) + xx) * inverse(dbl(p.y));
+    } else {
+        lambda = (q.y - p.y) * inverse(q.x - p.x);
+    }
+    const F x3 = sqr(lambda) - p.x - q.x;
+    return {x3, lambda * (p.x - x3) - p.y, false};
 }
 
 template <class F>

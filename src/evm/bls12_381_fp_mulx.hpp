@@ -1,5 +1,5 @@
 // Montgomery multiplication in the BLS12-381 base field in x86-64 assembly with mulx and the two
-// independent carry chains of adcx/adox (BMI2 and ADX). A part of bls12_381_field.hpp, included
+// independent carry chains of adcx/adox (BMI2 and ADX). A part of bls12_381_fp.hpp, included
 // there once kP and kPInv are defined: the assembly addresses them as globals (RIP-relative), which
 // leaves enough registers for the sanitizer build's frame pointer.
 #pragma once
@@ -9,7 +9,7 @@ namespace detail {
 
 #if defined(__x86_64__)
 
-// About 1.5 times the speed of the portable product-scanning code of bls12_381_field.hpp, which
+// About 1.5 times the speed of the portable product-scanning code of bls12_381_fp.hpp, which
 // it replaces at run time when the CPU has BMI2 and ADX. The unit tests compare the two on random
 // and extreme inputs.
 inline const bool kHasMulx = [] {
@@ -17,7 +17,7 @@ inline const bool kHasMulx = [] {
     return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
 }();
 
-// r = a*b/2^384 mod p, below 2p, for a, b < p < 2^381 (kP, kPInv). Each round adds
+// r = a*b/2^384 mod p, below 2p, for a, b < 2p < 2^382 (kP, kPInv). Each round adds
 // a*b[i], then q*p with q making the low word zero, and renames the registers instead of shifting
 // (generated code, one block per round).
 KRNL_BLS_INLINE inline void mont_mul_mulx(uint64_t r[6], const uint64_t* a, const uint64_t* b) {

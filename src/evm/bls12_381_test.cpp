@@ -234,6 +234,15 @@ TEST(Bls12381Field, MontgomeryInverseAndSquareRoots) {
         Fp2 root2;
         EXPECT_TRUE(sqrt(sqr(b), root2));
         EXPECT_TRUE(root2 == b || root2 == -b);
+        // Half of the random elements are non-squares: both square roots must agree on which.
+        const Fp2 c = rng.fp2();
+        Fp2 by_norm, by_fp2_pow;
+        const bool square = sqrt(c, by_norm);
+        EXPECT_EQ(square, sqrt_by_fp2_pow(c, by_fp2_pow));
+        if (square) EXPECT_EQ(sqr(by_norm), c);
+        const Fp2 real{c.c0, Fp::zero()};  // the a1 = 0 branch
+        EXPECT_TRUE(sqrt(real, by_norm));
+        EXPECT_EQ(sqr(by_norm), real);
     }
     // -1 is not a square in Fp (p = 3 mod 4), but u^2 = -1 in Fp2.
     Fp r;
@@ -262,6 +271,10 @@ TEST(Bls12381Field, FastMultiplicationMatchesPortable) {
         const detail::Wide v1 = detail::mul_wide(x.c1.m, y.c1.m);
         ASSERT_EQ((x * y).c0,
                   detail::redc(detail::wide_sub(detail::wide_add(v0, detail::kPSquared), v1)));
+        // Factors up to 2p - 2 (the unreduced sums of Fp2 products) give the same field element.
+        const Fp a2 = detail::add_unreduced(a, a), b2 = detail::add_unreduced(b, top);
+        ASSERT_EQ(a2 * b2, (a + a) * (b + top)) << i;
+        ASSERT_EQ(mul_portable(a2, b2), (a + a) * (b + top)) << i;
     }
 }
 
@@ -282,6 +295,17 @@ TEST(Bls12381Field, TowerLawsAndFrobenius) {
     Fp12 m = conj(a) * inverse(a);
     m = frobenius2(m) * m;
     EXPECT_EQ(cyclotomic_sqr(m), sqr(m));
+    // So do runs of Karabina's compressed squarings, decompressed at the end.
+    for (int run : {1, 2, 9, 32}) {
+        Fp12 squared = m;
+        CompressedFp12 c = compress(m);
+        for (int i = 0; i < run; ++i) {
+            squared = sqr(squared);
+            c = cyclotomic_sqr_compressed(c);
+        }
+        EXPECT_EQ(decompress(c), squared) << run;
+    }
+    EXPECT_EQ(decompress(compress(Fp12::one())), Fp12::one());
 }
 
 TEST(Bls12381Curve, GeneratorsHaveOrderR) {
@@ -299,6 +323,29 @@ TEST(Bls12381Curve, GeneratorsHaveOrderR) {
     limbs_sub(r_minus_1, kR, Limbs{{1}});
     EXPECT_TRUE(equal_points(scalar_mul(g1, r_minus_1), negate(g1)));
     EXPECT_TRUE(equal_points(scalar_mul(g2, r_minus_1), negate(g2)));
+}
+
+template <class F>
+void expect_affine_addition_matches_jacobian(Rng& rng, const F& b) {
+    for (int i = 0; i < 20; ++i) {
+        const Affine<F> p = random_curve_point(rng, b), q = random_curve_point(rng, b);
+        const Affine<F> minus_p{p.x, -p.y, false}, infinity{F::zero(), F::zero(), true};
+        const Jacobian<F> pj = Jacobian<F>::from_affine(p);
+        auto same = [](const Affine<F>& x, const Jacobian<F>& y) {
+            return equal_points(Jacobian<F>::from_affine(x), y);
+        };
+        EXPECT_TRUE(same(add_affine(p, q), add_mixed(pj, q)));
+        EXPECT_TRUE(same(add_affine(p, p), double_point(pj)));
+        EXPECT_TRUE(add_affine(p, minus_p).infinity);
+        EXPECT_TRUE(same(add_affine(p, infinity), pj));
+        EXPECT_TRUE(same(add_affine(infinity, p), pj));
+    }
+}
+
+TEST(Bls12381Curve, AffineAdditionMatchesJacobian) {
+    Rng rng{11};
+    expect_affine_addition_matches_jacobian(rng, kG1B);
+    expect_affine_addition_matches_jacobian(rng, kG2B);
 }
 
 TEST(Bls12381Curve, FastSubgroupChecksMatchTheDefinition) {
@@ -421,6 +468,31 @@ TEST(Bls12381Precompiles, EipTestVectors) {
         // Not there before Prague.
         EXPECT_FALSE(run(v.address, hex(v.input), evm::Revision::Cancun).success) << v.name;
     }
+}
+
+// The pairing check answers a product with a single pair free of infinity without a pairing
+// (non-degeneracy); the answers must be those of the pairing itself.
+TEST(Bls12381Precompiles, SingleFinitePairIsNotOne) {
+    const bytes g1 = hex(kEipVectors[0].input).substr(0, 128);  // the generator of G1
+    const bytes g2 = [] {
+        for (const EipVector& v : kEipVectors)
+            if (std::string_view(v.name) == "bls_g2add_g2+p2") return hex(v.input).substr(0, 256);
+        return bytes{};
+    }();
+    ASSERT_EQ(g2.size(), 256u);
+    const bytes no_g1(128, 0), no_g2(256, 0);
+    auto check = [](const bytes& in) {
+        const auto r = pairing_check(in);
+        return r ? (*r)[31] : 2;
+    };
+    EXPECT_EQ(check(g1 + g2), 0);
+    EXPECT_EQ(check(no_g1 + g2 + g1 + g2), 0);
+    EXPECT_EQ(check(g1 + g2 + g1 + no_g2), 0);
+    EXPECT_EQ(check(g1 + no_g2), 1);
+    EXPECT_EQ(check(no_g1 + g2 + g1 + no_g2), 1);
+    const G1Affine p[1] = {kG1Generator};
+    const G2Affine q[1] = {kG2Generator};
+    EXPECT_FALSE(pairing_product_is_one(p, q));
 }
 
 TEST(Bls12381Precompiles, ErrorCases) {

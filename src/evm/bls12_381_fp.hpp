@@ -1,8 +1,9 @@
-// Field arithmetic of BLS12-381: the base field Fp (381-bit p) in Montgomery form with 6x64-bit
-// limbs, and the tower Fp2 = Fp[u]/(u^2+1), Fp6 = Fp2[v]/(v^3 - xi) with xi = 1+u,
-// Fp12 = Fp6[w]/(w^2 - v). Same shape as bn254_field.hpp; derived constants (Montgomery factors,
-// Frobenius coefficients) are computed by the compiler from p, and the constants of the specs
-// (RFC 9380, EIP-2537) are written in hex exactly as the specs print them.
+// The base field of BLS12-381: Fp (381-bit p) in Montgomery form with 6x64-bit limbs, the limb
+// arithmetic under it (including double-width products and their Montgomery reduction), and the
+// run-time inverse. Same shape as bn254_field.hpp; derived constants (Montgomery factors,
+// exponents) are computed by the compiler from p, and the constants of the specs (RFC 9380,
+// EIP-2537) are written in hex exactly as the specs print them. The tower over it is
+// bls12_381_tower.hpp.
 #pragma once
 
 #include <algorithm>
@@ -183,10 +184,9 @@ KRNL_BLS_INLINE constexpr Fp reduce_once(const uint64_t x[kLimbs]) {
     uint64_t b = 0;
     for (int i = 0; i < kLimbs; ++i)
         t[i] = subb(x[i], kP.w[i], b, b);
-    const uint64_t keep_x = 0 - b;  // x < p: keep x
     Fp out;
     for (int i = 0; i < kLimbs; ++i)
-        out.m.w[i] = t[i] ^ ((t[i] ^ x[i]) & keep_x);
+        out.m.w[i] = b ? x[i] : t[i];  // x < p: keep x (compiled to cmov, not a branch)
     return out;
 }
 
@@ -206,11 +206,10 @@ KRNL_BLS_INLINE constexpr Fp operator-(const Fp& a, const Fp& b) {
     uint64_t br = 0;
     for (int i = 0; i < kLimbs; ++i)
         d[i] = detail::subb(a.m.w[i], b.m.w[i], br, br);
-    const uint64_t mask = 0 - br;  // wrapped below zero: add p back
     Fp out;
     uint64_t c = 0;
     for (int i = 0; i < kLimbs; ++i)
-        out.m.w[i] = detail::addc(d[i], kP.w[i] & mask, c, c);
+        out.m.w[i] = detail::addc(d[i], br ? kP.w[i] : 0, c, c);  // wrapped: add p back (cmov)
     return out;
 }
 
@@ -287,6 +286,20 @@ KRNL_BLS_INLINE constexpr Fp operator*(const Fp& x, const Fp& y) {
 #endif
     return mul_portable(x, y);
 }
+
+namespace detail {
+
+// a + b without the final subtraction of p: below 2p, so not a field element for anything but a
+// factor of the Montgomery product, which stays below 2p for factors below 2p (4p < 2^384).
+KRNL_BLS_INLINE constexpr Fp add_unreduced(const Fp& a, const Fp& b) {
+    Fp s;
+    uint64_t c = 0;
+    for (int i = 0; i < kLimbs; ++i)
+        s.m.w[i] = addc(a.m.w[i], b.m.w[i], c, c);
+    return s;
+}
+
+}  // namespace detail
 
 KRNL_BLS_INLINE constexpr Fp sqr(const Fp& a) {
     return a * a;
@@ -596,33 +609,6 @@ constexpr bool lexicographically_largest(const Fp& a) {
     return limbs_less(kPMinus1Over2, fp_to_limbs(a));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Fp2 = Fp[u]/(u^2 + 1): c0 + c1*u
-struct Fp2 {
-    Fp c0, c1;
-
-    static constexpr Fp2 zero() { return {}; }
-    static constexpr Fp2 one() { return {Fp::one(), Fp::zero()}; }
-    constexpr bool is_zero() const { return c0.is_zero() && c1.is_zero(); }
-    friend constexpr bool operator==(const Fp2&, const Fp2&) = default;
-};
-
-KRNL_BLS_INLINE constexpr Fp2 operator+(const Fp2& a, const Fp2& b) {
-    return {a.c0 + b.c0, a.c1 + b.c1};
-}
-KRNL_BLS_INLINE constexpr Fp2 operator-(const Fp2& a, const Fp2& b) {
-    return {a.c0 - b.c0, a.c1 - b.c1};
-}
-KRNL_BLS_INLINE constexpr Fp2 operator-(const Fp2& a) {
-    return {-a.c0, -a.c1};
-}
-KRNL_BLS_INLINE constexpr Fp2 dbl(const Fp2& a) {
-    return a + a;
-}
-KRNL_BLS_INLINE constexpr Fp2 conj(const Fp2& a) {
-    return {a.c0, -a.c1};
-}
-
 namespace detail {
 
 struct Wide {
@@ -706,213 +692,6 @@ constexpr Fp redc(const Wide& t) {
 
 inline constexpr Wide kPSquared = mul_wide(kP, kP);
 
-}  // namespace detail
-
-// Karatsuba with delayed reduction: three products, two reductions. c0 = a0b0 - a1b1 + p^2 and
-// c1 = (a0+a1)(b0+b1) - a0b0 - a1b1 lie in [0, 2p^2) and 2p^2 < pR (p < 2^381).
-constexpr Fp2 operator*(const Fp2& a, const Fp2& b) {
-#if defined(__x86_64__)
-    if (!std::is_constant_evaluated() && detail::kHasMulx) {
-        // Three fast Montgomery products beat three wide products and two reductions here.
-        const Fp v0 = a.c0 * b.c0;
-        const Fp v1 = a.c1 * b.c1;
-        return {v0 - v1, (a.c0 + a.c1) * (b.c0 + b.c1) - v0 - v1};
-    }
-#endif
-    const detail::Wide v0 = detail::mul_wide(a.c0.m, b.c0.m);
-    const detail::Wide v1 = detail::mul_wide(a.c1.m, b.c1.m);
-    Limbs sa, sb;
-    limbs_add(sa, a.c0.m, a.c1.m);
-    limbs_add(sb, b.c0.m, b.c1.m);
-    const detail::Wide v2 = detail::mul_wide(sa, sb);
-    const Fp c0 = detail::redc(detail::wide_sub(detail::wide_add(v0, detail::kPSquared), v1));
-    const Fp c1 = detail::redc(detail::wide_sub(v2, detail::wide_add(v0, v1)));
-    return {c0, c1};
-}
-
-KRNL_BLS_INLINE constexpr Fp2 operator*(const Fp2& a, const Fp& s) {
-    return {a.c0 * s, a.c1 * s};
-}
-
-constexpr Fp2 sqr(const Fp2& a) {
-    const Fp t = a.c0 * a.c1;
-    return {(a.c0 + a.c1) * (a.c0 - a.c1), t + t};
-}
-
-KRNL_BLS_INLINE constexpr Fp2& operator+=(Fp2& a, const Fp2& b) {
-    return a = a + b;
-}
-KRNL_BLS_INLINE constexpr Fp2& operator-=(Fp2& a, const Fp2& b) {
-    return a = a - b;
-}
-constexpr Fp2& operator*=(Fp2& a, const Fp2& b) {
-    return a = a * b;
-}
-
-constexpr Fp2 half(const Fp2& a) {
-    return {half(a.c0), half(a.c1)};
-}
-
-// Multiplication by xi = 1 + u: (a + bu)(1 + u) = (a - b) + (a + b)u.
-KRNL_BLS_INLINE constexpr Fp2 mul_by_xi(const Fp2& a) {
-    return {a.c0 - a.c1, a.c0 + a.c1};
-}
-
-constexpr Fp2 inverse(const Fp2& a) {
-    const Fp n = inverse(sqr(a.c0) + sqr(a.c1));
-    return {a.c0 * n, -(a.c1 * n)};
-}
-
-constexpr Fp2 fp2_from_u64(uint64_t c0, uint64_t c1) {
-    return {fp_from_u64(c0), fp_from_u64(c1)};
-}
-
-// A square root of a if there is one (Adj and Rodriguez-Henriquez, "Square root computation over
-// even extension fields", 2014, Algorithm 9, for p = 3 mod 4); false otherwise.
-constexpr bool sqrt(const Fp2& a, Fp2& root) {
-    const Fp2 a1 = pow(a, kPMinus3Over4);
-    const Fp2 alpha = sqr(a1) * a;
-    const Fp2 x0 = a1 * a;
-    const Fp2 minus_one = -Fp2::one();
-    if (alpha == minus_one) {
-        root = {-x0.c1, x0.c0};  // u * x0
-    } else {
-        const Fp2 b = pow(alpha + Fp2::one(), kPMinus1Over2);
-        root = b * x0;
-    }
-    return sqr(root) == a;
-}
-
-// RFC 9380 sgn0 for m = 2.
-constexpr bool sgn0(const Fp2& a) {
-    const bool sign0 = sgn0(a.c0);
-    const bool zero0 = a.c0.is_zero();
-    return sign0 || (zero0 && sgn0(a.c1));
-}
-
-// The compressed encodings' "lexicographically largest" for Fp2: decided by c1, or by c0 when
-// c1 is zero.
-constexpr bool lexicographically_largest(const Fp2& a) {
-    return a.c1.is_zero() ? lexicographically_largest(a.c0) : lexicographically_largest(a.c1);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fp6 = Fp2[v]/(v^3 - xi): c0 + c1*v + c2*v^2
-struct Fp6 {
-    Fp2 c0, c1, c2;
-
-    static constexpr Fp6 zero() { return {}; }
-    static constexpr Fp6 one() { return {Fp2::one(), Fp2::zero(), Fp2::zero()}; }
-    constexpr bool is_zero() const { return c0.is_zero() && c1.is_zero() && c2.is_zero(); }
-    friend constexpr bool operator==(const Fp6&, const Fp6&) = default;
-};
-
-constexpr Fp6 operator+(const Fp6& a, const Fp6& b) {
-    return {a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2};
-}
-constexpr Fp6 operator-(const Fp6& a, const Fp6& b) {
-    return {a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2};
-}
-constexpr Fp6 operator-(const Fp6& a) {
-    return {-a.c0, -a.c1, -a.c2};
-}
-
-constexpr Fp6 operator*(const Fp6& a, const Fp6& b) {
-    const Fp2 t0 = a.c0 * b.c0;
-    const Fp2 t1 = a.c1 * b.c1;
-    const Fp2 t2 = a.c2 * b.c2;
-    return {t0 + mul_by_xi((a.c1 + a.c2) * (b.c1 + b.c2) - t1 - t2),
-            (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1 + mul_by_xi(t2),
-            (a.c0 + a.c2) * (b.c0 + b.c2) - t0 - t2 + t1};
-}
-
-constexpr Fp6 operator*(const Fp6& a, const Fp2& s) {
-    return {a.c0 * s, a.c1 * s, a.c2 * s};
-}
-
-// a * (b0 + b1*v): five Fp2 multiplications.
-constexpr Fp6 mul_by_01(const Fp6& a, const Fp2& b0, const Fp2& b1) {
-    const Fp2 t0 = a.c0 * b0;
-    const Fp2 t1 = a.c1 * b1;
-    return {t0 + mul_by_xi(a.c2 * b1), (a.c0 + a.c1) * (b0 + b1) - t0 - t1, t1 + a.c2 * b0};
-}
-
-// a * (b1*v): three Fp2 multiplications.
-constexpr Fp6 mul_by_1(const Fp6& a, const Fp2& b1) {
-    return {mul_by_xi(a.c2 * b1), a.c0 * b1, a.c1 * b1};
-}
-
-constexpr Fp6 mul_by_v(const Fp6& a) {
-    return {mul_by_xi(a.c2), a.c0, a.c1};
-}
-
-constexpr Fp6 sqr(const Fp6& a) {
-    const Fp2 s0 = sqr(a.c0);
-    const Fp2 s1 = dbl(a.c0 * a.c1);
-    const Fp2 s2 = sqr(a.c0 - a.c1 + a.c2);
-    const Fp2 s3 = dbl(a.c1 * a.c2);
-    const Fp2 s4 = sqr(a.c2);
-    return {s0 + mul_by_xi(s3), s1 + mul_by_xi(s4), s1 + s2 + s3 - s0 - s4};
-}
-
-constexpr Fp6 inverse(const Fp6& a) {
-    const Fp2 t0 = sqr(a.c0) - mul_by_xi(a.c1 * a.c2);
-    const Fp2 t1 = mul_by_xi(sqr(a.c2)) - a.c0 * a.c1;
-    const Fp2 t2 = sqr(a.c1) - a.c0 * a.c2;
-    const Fp2 norm = a.c0 * t0 + mul_by_xi(a.c2 * t1 + a.c1 * t2);
-    const Fp2 n = inverse(norm);
-    return {t0 * n, t1 * n, t2 * n};
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fp12 = Fp6[w]/(w^2 - v). As a polynomial in w over Fp2 (w^6 = xi) the coefficient of w^k is:
-// k=0 c0.c0, k=1 c1.c0, k=2 c0.c1, k=3 c1.c1, k=4 c0.c2, k=5 c1.c2.
-struct Fp12 {
-    Fp6 c0, c1;
-
-    static constexpr Fp12 one() { return {Fp6::one(), Fp6::zero()}; }
-    friend constexpr bool operator==(const Fp12&, const Fp12&) = default;
-};
-
-constexpr Fp12 operator*(const Fp12& a, const Fp12& b) {
-    const Fp6 t0 = a.c0 * b.c0;
-    const Fp6 t1 = a.c1 * b.c1;
-    return {t0 + mul_by_v(t1), (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1};
-}
-
-constexpr Fp12 sqr(const Fp12& a) {
-    const Fp6 t = a.c0 * a.c1;
-    const Fp6 c0 = (a.c0 + a.c1) * (a.c0 + mul_by_v(a.c1)) - t - mul_by_v(t);
-    return {c0, t + t};
-}
-
-constexpr Fp12 conj(const Fp12& a) {
-    return {a.c0, -a.c1};
-}
-
-constexpr Fp12 inverse(const Fp12& a) {
-    const Fp6 n = inverse(sqr(a.c0) - mul_by_v(sqr(a.c1)));
-    return {a.c0 * n, -(a.c1 * n)};
-}
-
-// Multiplication by a line value a + b*w^2 + c*w^3 = (a + b*v) + (c*v)*w, the shape of the lines
-// of the M-type twist (bls12_381_pairing.cpp).
-constexpr Fp12 mul_by_line(const Fp12& f, const Fp2& a, const Fp2& b, const Fp2& c) {
-    const Fp6 t0 = mul_by_01(f.c0, a, b);
-    const Fp6 t1 = mul_by_1(f.c1, c);
-    const Fp6 c1 = mul_by_01(f.c0 + f.c1, a, b + c) - t0 - t1;
-    return {t0 + mul_by_v(t1), c1};
-}
-
-// ---------------------------------------------------------------------------------------------
-// Frobenius constants: gamma1[k] = xi^(k(p-1)/6), gamma2[k] = gamma1[k]^(p+1) (in Fp).
-namespace detail {
-
-struct FrobeniusConstants {
-    Fp2 gamma1[6];
-    Fp2 gamma2[6];
-};
-
 constexpr Limbs divide_small(const Limbs& n, uint64_t d) {
     Limbs q{};
     u128 rem = 0;
@@ -924,60 +703,6 @@ constexpr Limbs divide_small(const Limbs& n, uint64_t d) {
     return q;
 }
 
-constexpr FrobeniusConstants make_frobenius_constants() {
-    Limbs e;
-    limbs_sub(e, kP, Limbs{{1}});
-    const Fp2 g = pow(Fp2{Fp::one(), Fp::one()}, divide_small(e, 6));
-    FrobeniusConstants c{};
-    c.gamma1[0] = Fp2::one();
-    for (int k = 1; k < 6; ++k)
-        c.gamma1[k] = c.gamma1[k - 1] * g;
-    for (int k = 0; k < 6; ++k)
-        c.gamma2[k] = c.gamma1[k] * conj(c.gamma1[k]);
-    return c;
-}
-
 }  // namespace detail
-
-inline constexpr detail::FrobeniusConstants kFrob = detail::make_frobenius_constants();
-
-constexpr Fp12 frobenius(const Fp12& f) {
-    return {{conj(f.c0.c0), conj(f.c0.c1) * kFrob.gamma1[2], conj(f.c0.c2) * kFrob.gamma1[4]},
-            {conj(f.c1.c0) * kFrob.gamma1[1], conj(f.c1.c1) * kFrob.gamma1[3],
-             conj(f.c1.c2) * kFrob.gamma1[5]}};
-}
-
-constexpr Fp12 frobenius2(const Fp12& f) {
-    return {
-        {f.c0.c0, f.c0.c1 * kFrob.gamma2[2].c0, f.c0.c2 * kFrob.gamma2[4].c0},
-        {f.c1.c0 * kFrob.gamma2[1].c0, f.c1.c1 * kFrob.gamma2[3].c0, f.c1.c2 * kFrob.gamma2[5].c0}};
-}
-
-// Squaring in the cyclotomic subgroup (Granger-Scott), as in bn254_field.hpp.
-constexpr Fp12 cyclotomic_sqr(const Fp12& f) {
-    auto fp4_sqr = [](const Fp2& x, const Fp2& y, Fp2& out0, Fp2& out1) {
-        const Fp2 x2 = sqr(x);
-        const Fp2 y2 = sqr(y);
-        out0 = x2 + mul_by_xi(y2);
-        out1 = sqr(x + y) - x2 - y2;
-    };
-    const Fp2 &g0 = f.c0.c0, &g1 = f.c1.c0, &g2 = f.c0.c1, &g3 = f.c1.c1, &g4 = f.c0.c2,
-              &g5 = f.c1.c2;
-    Fp2 a0, a1, b0, b1, c0, c1;
-    fp4_sqr(g0, g3, a0, a1);
-    fp4_sqr(g1, g4, b0, b1);
-    fp4_sqr(g2, g5, c0, c1);
-    const Fp2 sc0 = mul_by_xi(c1);
-    const Fp2 sc1 = c0;
-    auto three_minus_two = [](const Fp2& sq, const Fp2& g) { return dbl(sq - g) + sq; };
-    auto three_plus_two = [](const Fp2& sq, const Fp2& g) { return dbl(sq + g) + sq; };
-    const Fp2 n0 = three_minus_two(a0, g0);
-    const Fp2 n3 = three_plus_two(a1, g3);
-    const Fp2 n1 = three_plus_two(sc0, g1);
-    const Fp2 n4 = three_minus_two(sc1, g4);
-    const Fp2 n2 = three_minus_two(b0, g2);
-    const Fp2 n5 = three_plus_two(b1, g5);
-    return {{n0, n2, n4}, {n1, n3, n5}};
-}
 
 }  // namespace krnl::evm::bls12_381
