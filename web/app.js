@@ -8,6 +8,29 @@ const MAX_BLOCKS = 10, MAX_TXS = 15, MAX_EXECUTIONS = 50, LOG_BLOCKS = 5000;
 // TokenAuthority's AttestationConsumed(uint256 indexed nonce, address indexed sender, bytes4
 // selector, bytes32 digest, address[] signers, uint256 charged): keccak256 of that signature.
 const ATTESTATION_CONSUMED = '0xd11a7d74eb8eb9971cea02d7b79b6a2a73c5de17d2a93824c2d78a6f42e16153';
+// Calls the page can name: 4-byte selector -> signature (the predeploys, ERC-20, the EntryPoint,
+// Kernel-v2 accounts, the rwa-did example). tests/dashboard checks each against viem.
+const SELECTORS = {
+  '0xc1129f3c': 'registerKernel(uint8,bytes,uint256)',
+  '0x52f7c988': 'setFee(uint256,uint256)',
+  '0x916b9bef': 'deactivate(uint256)',
+  '0xfce92894': 'registerOperator(address,string)',
+  '0xe9182752': 'registerApp(address,address,uint256[])',
+  '0xeb12d61e': 'addSigner(address)',
+  '0x960bfe04': 'setThreshold(uint256)',
+  '0xf340fa01': 'deposit(address)',
+  '0x765e827f': 'handleOps((address,uint256,bytes,bytes,bytes32,uint256,bytes32,bytes,bytes)[],address)',
+  '0xb760faf9': 'depositTo(address)',
+  '0xb61d27f6': 'execute(address,uint256,bytes)',
+  '0x34fcd5be': 'executeBatch((address,uint256,bytes)[])',
+  '0xa9059cbb': 'transfer(address,uint256)',
+  '0x095ea7b3': 'approve(address,uint256)',
+  '0x23b872dd': 'transferFrom(address,address,uint256)',
+  '0x4aa8b669': 'trade(uint256,uint256,bytes)',
+  '0xee0fcc75': 'setScore(address,uint256)',
+  '0x245afb5a': 'setApproval(address,uint256,bool)',
+};
+const ENTRY_POINTS = { '0x0000000071727de22e5e9d8baf0edac6f37da032': 'v0.7', '0x4337084d9e255ff0702461cf8895ce9e3b5ff108': 'v0.8' };
 let executionsByDigest = new Map();
 // Executions opened by the reader stay open across refreshes; an unchanged list is not redrawn
 // (so focus stays where it is).
@@ -29,6 +52,17 @@ const num = (q) => (q === null || q === undefined ? '' : BigInt(q).toString());
 const short = (hex) => (hex && hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-4)}` : hex || '');
 const when = (seconds) => new Date(Number(seconds) * 1000).toLocaleTimeString();
 const code = (text, title) => h('code', title ? { title } : {}, text);
+// A call's name from its selector when known (the full signature as its title), else the selector.
+function callName(input) {
+  if (!input || input.length < 10) return input && input.length > 2 ? code(input, 'data') : 'value transfer';
+  const selector = input.slice(0, 10).toLowerCase(), signature = SELECTORS[selector];
+  return signature ? h('span', { class: 'call', title: `${selector} ${signature}` }, signature.slice(0, signature.indexOf('('))) : code(selector, 'selector');
+}
+// Wei as ether with up to 4 decimals (exact value as the title).
+function ether(q) {
+  const wei = BigInt(q), whole = wei / 10n ** 18n, frac = (wei % 10n ** 18n).toString().padStart(18, '0').slice(0, 4).replace(/0+$/, '');
+  return h('span', { title: `${wei} wei` }, frac ? `${whole}.${frac}` : `${whole}`);
+}
 // Replaces a table's rows, unless they are the same as shown (a redraw would lose the focus).
 function fill(body, rows, empty, columns) {
   if (!rows.length) rows = [h('tr', {}, h('td', { colspan: columns, class: 'muted' }, empty))];
@@ -83,7 +117,7 @@ async function start() {
   chainId = await rpc.call('eth_chainId');
   $('this-chain').textContent = `chain ${num(chainId)} on port ${location.port || '80'}`;
   document.title = `krnld ${num(chainId)} dashboard`;
-  rpc.onHead = (head) => addBlock(head.number).then(refreshSlow).then(renderAttestations)
+  rpc.onHead = (head) => addBlock(head.number).then(refreshSlow).then(renderAttestations).then(renderAccounts)
     .catch((e) => status(`error: ${e.message}`, true));
   await rpc.call('eth_subscribe', ['newHeads']);
   const head = Number(await rpc.call('eth_blockNumber'));
@@ -93,6 +127,7 @@ async function start() {
   renderBlocks();
   await refreshSlow();
   await renderAttestations();
+  await renderAccounts();
 }
 
 async function addBlock(number, quiet) {
@@ -112,7 +147,7 @@ function renderBlocks() {
   fill($('txs-body'), txs.map((t) => h('tr', {},
     h('td', {}, num(t.blockNumber)), h('td', {}, code(short(t.hash), t.hash)), h('td', {}, code(short(t.from), t.from)),
     h('td', {}, t.to ? code(short(t.to), t.to) : 'create'),
-    h('td', {}, t.input && t.input.length >= 10 ? code(t.input.slice(0, 10), 'selector') : 'transfer'),
+    h('td', {}, t.to ? callName(t.input) : 'deploy'),
     h('td', {}, num(t.value)))), 'no transactions yet', 6);
 }
 
@@ -122,7 +157,7 @@ async function refreshSlow() {
   if (slowBusy) return;
   slowBusy = true;
   try {
-    await Promise.all([renderChains(), renderKernels(), renderExecutions()]);
+    await Promise.all([renderChains(), renderKernels(), renderExecutions(), renderMempool()]);
   } finally {
     slowBusy = false;
   }
@@ -142,6 +177,50 @@ async function renderChains() {
       h('td', {}, num(c.head)), h('td', {}, c.timestamp ? when(c.timestamp) : ''),
       h('td', {}, here ? 'this page' : h('a', { href: `${location.protocol}//${location.hostname}:${c.port}/` }, `open :${c.port}`)));
   }), 'no chains', 6);
+}
+
+// The node's accounts with their balance and nonce at this chain's head (on each new head).
+async function renderAccounts() {
+  const accounts = await rpc.call('eth_accounts');
+  const rows = await Promise.all(accounts.map(async (a) => {
+    const [balance, nonce] = await Promise.all([rpc.call('eth_getBalance', [a, 'latest']), rpc.call('eth_getTransactionCount', [a, 'latest'])]);
+    return h('tr', {}, h('th', { scope: 'row' }, code(a)), h('td', {}, ether(balance)), h('td', {}, num(nonce)));
+  }));
+  fill($('accounts-body'), rows, 'the node holds no accounts', 3);
+}
+
+// The bundler's pending user operations (per EntryPoint) and its reputation table; -32601 when
+// this port serves no bundler.
+async function renderMempool() {
+  let entryPoints, reputation;
+  try {
+    entryPoints = await rpc.call('eth_supportedEntryPoints');
+    reputation = await rpc.call('debug_bundler_dumpReputation', entryPoints.slice(0, 1));
+  } catch (e) {
+    $('mempool-note').textContent = e.code === -32601 ? 'The bundler is off on this port (no ERC-4337 methods).' : `unavailable: ${e.message}`;
+    fill($('mempool-body'), [], 'bundler off', 9);
+    fill($('reputation-body'), [], 'bundler off', 4);
+    return;
+  }
+  const pools = await Promise.all(entryPoints.map((ep) => rpc.call('debug_bundler_dumpMempool', [ep]).then((ops) => ops.map((op) => [ep, op]))));
+  const ops = pools.flat();
+  $('mempool-note').textContent = `${ops.length} pending for EntryPoint ${entryPoints.map((ep) => ENTRY_POINTS[ep.toLowerCase()] || ep).join(' and ')}`;
+  fill($('mempool-body'), ops.map(([ep, op]) => h('tr', {},
+    h('td', {}, ENTRY_POINTS[ep.toLowerCase()] || code(short(ep), ep)), h('td', {}, code(short(op.sender), op.sender)),
+    h('td', {}, opNonce(op.nonce)), h('td', {}, callName(op.callData)), h('td', {}, num(op.callGasLimit)),
+    h('td', {}, num(op.verificationGasLimit)), h('td', {}, num(op.preVerificationGas)),
+    h('td', {}, `${num(op.maxFeePerGas)} / ${num(op.maxPriorityFeePerGas)}`),
+    h('td', {}, op.paymaster ? code(short(op.paymaster), op.paymaster) : 'none'))), 'no pending user operations', 9);
+  const statuses = ['ok', 'throttled', 'banned'];
+  fill($('reputation-body'), reputation.map((r) => h('tr', {},
+    h('th', { scope: 'row' }, code(r.address)), h('td', {}, num(r.opsSeen)), h('td', {}, num(r.opsIncluded)),
+    h('td', { class: `rep-${statuses[r.status] || 'unknown'}` }, statuses[r.status] || String(r.status)))), 'no reputation entries', 4);
+}
+
+// An ERC-4337 nonce is key (192 bits) and sequence (64 bits): the sequence, with its key if not 0.
+function opNonce(q) {
+  const n = BigInt(q), key = n >> 64n, seq = n & 0xffffffffffffffffn;
+  return key ? h('span', { title: `key 0x${key.toString(16)}` }, `${seq} (key 0x${key.toString(16).slice(0, 6)}…)`) : seq.toString();
 }
 
 function engineMissing(e, note) {
@@ -183,6 +262,8 @@ async function renderExecutions() {
   $('executions-list').replaceChildren(...list.map(executionItem));
   executionsByDigest = new Map(list.filter((x) => x.digest).map((x) => [x.digest, x.id]));
   drawLatency(list.slice().reverse());
+  // A head may have drawn the attestations before this poll knew their executions.
+  await renderAttestations();
 }
 
 function executionItem(x) {

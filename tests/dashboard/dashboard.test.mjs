@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { keccak256, toHex } from 'viem';
+import { encodeFunctionData, keccak256, parseAbi, toFunctionSelector, toHex } from 'viem';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { KRNLD, CHROMIUM, DASHBOARD_OUT, KRNL_CONTRACTS_OUT } = process.env;
@@ -187,6 +187,98 @@ test("the page's AttestationConsumed topic is TokenAuthority's event", () => {
   assert.match(source.replace(/\s+/g, ' '), /event AttestationConsumed\( uint256 indexed nonce, address indexed sender, bytes4 selector, bytes32 digest, address\[\] signers, uint256 charged \);/);
 });
 
+test("the page's selector table: each selector is its signature's (viem), and the predeploys' names are theirs", () => {
+  const script = readFileSync(join(ROOT, 'web/app.js'), 'utf8');
+  const table = script.match(/const SELECTORS = \{([^}]*)\}/)[1];
+  const entries = [...table.matchAll(/'(0x[0-9a-f]{8})': '([^']+)'/g)];
+  assert.ok(entries.length >= 10, 'the table is read');
+  for (const [, selector, signature] of entries) assert.equal(selector, toFunctionSelector(signature), signature);
+  const registry = readFileSync(join(ROOT, 'contracts/src/krnl/KernelRegistry.sol'), 'utf8');
+  for (const name of ['registerKernel', 'setFee', 'deactivate', 'registerOperator', 'registerApp'])
+    assert.match(registry, new RegExp(`function ${name}\\(`), name);
+});
+
+test('after the use case: the transactions name their calls where the selector is known', async () => {
+  await page.goto(`http://127.0.0.1:${ports[0]}/`);
+  await page.locator('#this-chain', { hasText: 'chain 31337' }).waitFor();
+  // The use case's last transactions on the home chain are wallet A's two trade() calls.
+  const trade = page.locator('#txs-body td span.call', { hasText: /^trade$/ }).first();
+  await trade.waitFor({ timeout: 15_000 });
+  assert.match(await trade.getAttribute('title'), /^0x4aa8b669 trade\(uint256,uint256,bytes\)$/);
+  // A dev account's ERC-20-shaped call (to an account without code: it succeeds and does nothing).
+  const { result: accounts } = await rpcRaw(ports[0], 'eth_accounts');
+  const data = encodeFunctionData({ abi: parseAbi(['function approve(address,uint256)']), args: [accounts[2], 5n] });
+  const sent = await rpcRaw(ports[0], 'eth_sendTransaction', [{ from: accounts[1], to: accounts[3], data }]);
+  assert.ok(sent.result, JSON.stringify(sent.error));
+  await page.locator('#txs-body tr', { hasText: sent.result.slice(0, 8) }).locator('span.call', { hasText: /^approve$/ }).waitFor({ timeout: 15_000 });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("accounts: the node's accounts with their balances and nonces, refreshed on a new head", async () => {
+  await page.goto(`http://127.0.0.1:${ports[2]}/`);
+  await page.locator('#this-chain', { hasText: 'chain 31339' }).waitFor();
+  const { result: accounts } = await rpcRaw(ports[2], 'eth_accounts');
+  assert.ok(accounts.length > 0);
+  await page.waitForFunction((n) => document.querySelectorAll('#accounts-body tr th').length === n, accounts.length);
+  const row = (a) => page.locator('#accounts-body tr', { has: page.locator('th', { hasText: a }) });
+  const balance = BigInt((await rpcRaw(ports[2], 'eth_getBalance', [accounts[0], 'latest'])).result);
+  assert.ok(balance > 0n);
+  assert.equal(await row(accounts[0]).locator('td span').first().getAttribute('title'), `${balance} wei`);
+  assert.notEqual(await row(accounts[0]).locator('td').first().textContent(), '0');
+  const nonce = Number((await rpcRaw(ports[2], 'eth_getTransactionCount', [accounts[0], 'latest'])).result);
+  assert.equal(await row(accounts[0]).locator('td').nth(1).textContent(), String(nonce));
+  const sent = await rpcRaw(ports[2], 'eth_sendTransaction', [{ from: accounts[0], to: accounts[1], value: '0xde0b6b3a7640000' }]);
+  assert.ok(sent.result, JSON.stringify(sent.error));
+  await row(accounts[0]).locator('td', { hasText: new RegExp(`^${nonce + 1}$`) }).waitFor({ timeout: 15_000 });
+  const after = BigInt((await rpcRaw(ports[2], 'eth_getBalance', [accounts[1], 'latest'])).result);
+  await page.waitForFunction(([a, wei]) => [...document.querySelectorAll('#accounts-body tr')]
+    .some((tr) => tr.querySelector('th').textContent === a && tr.querySelector('td').firstChild.title === `${wei} wei`), [accounts[1], after.toString()]);
+  await page.screenshot({ path: join(DASHBOARD_OUT, 'accounts.png'), fullPage: true });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('user operations: the empty mempool, then a pending op (decoded) and a reputation entry, as the bundler holds them', async () => {
+  const port = ports[1];
+  const entryPoint = '0x0000000071727De22E5E9d8BAf0edAc6f37da032';
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.locator('#this-chain', { hasText: 'chain 31338' }).waitFor();
+  assert.deepEqual((await rpcRaw(port, 'debug_bundler_dumpMempool', [entryPoint])).result, []);
+  await page.locator('#mempool-body td', { hasText: 'no pending user operations' }).waitFor();
+  await page.locator('#mempool-note', { hasText: /^0 pending for EntryPoint v0\.7 and v0\.8$/ }).waitFor();
+
+  // Manual mode, an op added without validation (as the bundler spec tests do): it waits in the pool.
+  assert.equal((await rpcRaw(port, 'debug_bundler_setBundlingMode', ['manual'])).result, 'ok');
+  const sender = '0x00000000000000000000000000000000000000c1';
+  const callData = encodeFunctionData({ abi: parseAbi(['function execute(address,uint256,bytes)']), args: [sender, 0n, '0x'] });
+  const op = {
+    sender, nonce: '0x3', callData, callGasLimit: '0x186a0', verificationGasLimit: '0x30d40', preVerificationGas: '0xc350',
+    maxFeePerGas: '0x77359400', maxPriorityFeePerGas: '0x3b9aca00', signature: `0x${'11'.repeat(65)}`,
+  };
+  const added = await rpcRaw(port, 'debug_bundler_addUserOps', [[op], entryPoint]);
+  assert.equal(added.result, 'ok', JSON.stringify(added.error));
+  const reputation = await rpcRaw(port, 'debug_bundler_setReputation', [[{ address: sender, opsSeen: '0x20', opsIncluded: '0x1' }], entryPoint]);
+  assert.equal(reputation.result, 'ok', JSON.stringify(reputation.error));
+  try {
+    const row = page.locator('#mempool-body tr', { has: page.locator(`code[title="${sender}"]`) });
+    await row.waitFor({ timeout: 15_000 });
+    assert.deepEqual(await row.locator('td').allTextContents(),
+      ['v0.7', '0x000000…00c1', '3', 'execute', '100000', '200000', '50000', '2000000000 / 1000000000', 'none']);
+    const entry = page.locator('#reputation-body tr', { has: page.locator('th', { hasText: sender }) });
+    await entry.waitFor({ timeout: 15_000 });
+    const { result: dumped } = await rpcRaw(port, 'debug_bundler_dumpReputation', [entryPoint]);
+    const mine = dumped.find((r) => r.address.toLowerCase() === sender);
+    assert.deepEqual((await entry.locator('td').allTextContents()).slice(0, 2), ['32', '1']);
+    assert.equal(await entry.locator('td').nth(2).textContent(), ['ok', 'throttled', 'banned'][mine.status]);
+    await page.screenshot({ path: join(DASHBOARD_OUT, 'mempool.png'), fullPage: true });
+  } finally {
+    await rpcRaw(port, 'debug_bundler_clearState');
+    await rpcRaw(port, 'debug_bundler_setBundlingMode', ['auto']);
+  }
+  await page.locator('#mempool-body td', { hasText: 'no pending user operations' }).waitFor({ timeout: 15_000 });
+  await page.locator('#reputation-body td', { hasText: 'no reputation entries' }).waitFor({ timeout: 15_000 });
+  assert.deepEqual(consoleErrors, []);
+});
+
 test('krnl_recentExecutions: newest first, a bounded limit, -32602 on malformed parameters', async () => {
   const { result: one } = await rpcRaw(ports[0], 'krnl_recentExecutions', [1]);
   const { result: all } = await rpcRaw(ports[0], 'krnl_recentExecutions', []);
@@ -195,6 +287,24 @@ test('krnl_recentExecutions: newest first, a bounded limit, -32602 on malformed 
   assert.ok(all.every((x, i) => i === 0 || all[i - 1].id > x.id));
   for (const params of [[257], ['ten'], [-1], [1.5], [1, 2]])
     assert.equal((await rpcRaw(ports[0], 'krnl_recentExecutions', params)).error?.code, -32602, JSON.stringify(params));
+});
+
+test('[bundler] enabled = false: the page says the bundler is off', async () => {
+  const port = await freePort();
+  const config = join(work, 'no-bundler.toml');
+  writeFileSync(config, `[bundler]\nenabled = false\n\n[engine]\nenabled = false\n\n[[chains]]\nchain_id = 31337\nport = ${port}\n`);
+  const child = await startKrnld(config);
+  try {
+    assert.equal((await rpcRaw(port, 'eth_supportedEntryPoints')).error?.code, -32601);
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.locator('#mempool-note', { hasText: 'The bundler is off on this port' }).waitFor();
+    assert.equal(await page.locator('#mempool-body td').textContent(), 'bundler off');
+    await page.locator('#accounts-body tr').first().waitFor();
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await page.goto('about:blank');
+    child.kill('SIGTERM');
+  }
 });
 
 test('[ui] enabled = false: GET / is refused and JSON-RPC still answers', async () => {
