@@ -8,6 +8,53 @@ const MAX_BLOCKS = 10, MAX_TXS = 15, MAX_EXECUTIONS = 50, LOG_BLOCKS = 5000;
 // TokenAuthority's AttestationConsumed(uint256 indexed nonce, address indexed sender, bytes4
 // selector, bytes32 digest, address[] signers, uint256 charged): keccak256 of that signature.
 const ATTESTATION_CONSUMED = '0xd11a7d74eb8eb9971cea02d7b79b6a2a73c5de17d2a93824c2d78a6f42e16153';
+// KrnlVault's Settled(address indexed app, uint256 kernelFees, uint256 nodeFeePaid), emitted by
+// settle() just before the token authority's AttestationConsumed, in the same transaction.
+const SETTLED = '0x468aeeec0e901c52363552a06c1e39331d44c3cc886eb200af127ded3f380f82';
+const MAX_EVENTS = 50;
+// Events the page can name: topic0 -> signature (the predeploys, ERC-20, the EntryPoint).
+// tests/dashboard checks each against viem and the Solidity sources.
+const EVENTS = {
+  // KernelRegistry
+  '0xa1e81cf3369b1ab98afedd0481c208d85785c6afa7b8970db2bb0b3345318d0b': 'KernelRegistered(uint256,address,uint8,bytes32,bytes,uint256)',
+  '0x2b34479593c5b1fa3184c01c04b61c2e2dd6adc28ce4665d05649ddea396e7df': 'KernelFeeScheduled(uint256,uint256,uint64)',
+  '0xb07a3aa28b4f602ba3c27bccd2860800ce13aceeb42fb8811b4b3480df9dd273': 'KernelDeactivationScheduled(uint256,uint64)',
+  '0x08b3e988bdf299aca6f9da2f00105cf2f82430aa9add4dc5ffdcf02e3e7f37dc': 'KernelOwnerChanged(uint256,address)',
+  '0x046d2940002530f4a8a98e882274b793a68468e87a32b2fe7b954a4253beea10': 'OperatorRegistered(address,address,string,uint256)',
+  '0x638fd8ff81a7074c8e3fd1a7bcdc10a90da5b74fdd36e0cd2f2b4e0b0d5160c2': 'OperatorUpdated(address,address,string)',
+  '0x1449c6dd7851abc30abf37f57715f492010519147cc2652fbc38202c18a6ee90': 'Staked(address,uint256,uint256)',
+  '0x21020437c0e4b58b34bd7ac1f1cef55e7820d1bcd93824ceb273cad96eea704c': 'UnstakeRequested(address,uint256,uint64)',
+  '0xb7c918e0e249f999e965cafeb6c664271b3f4317d296461500e71da39f0cbda3': 'StakeWithdrawn(address,address,uint256)',
+  '0xce51242cac1831b57d375e0c5a0cb168d7b83a417a5e01cab7227dbdc417bb00': 'AppRegistered(address,address,uint256[])',
+  '0x6eecb719c8f124d0d280ca24e661b7ffe12b44987183b92d0c30112544386d50': 'AppUpdated(address,address,uint256[])',
+  // TokenAuthority (one per app)
+  '0x47d1c22a25bb3a5d4e481b9b1e6944c2eade3181a0a20b495ed61d35b5323f24': 'SignerAdded(address)',
+  '0x3525e22824a8a7df2c9a6029941c824cf95b6447f1e13d5128fd3826d35afe8b': 'SignerRemoved(address)',
+  '0x6c4ce60fd690e1216286a10b875c5662555f10774484e58142cedd7a90781baa': 'ThresholdChanged(uint256)',
+  '0xde8d86656eb7227e7818c1da8f274d3f03a9b4bae7d28c40103a20b9f523edba': 'PolicyChanged(address)',
+  '0xd11a7d74eb8eb9971cea02d7b79b6a2a73c5de17d2a93824c2d78a6f42e16153': 'AttestationConsumed(uint256,address,bytes4,bytes32,address[],uint256)',
+  // solady Ownable (TokenAuthority, and apps built on it)
+  '0x8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0': 'OwnershipTransferred(address,address)',
+  // KrnlVault
+  '0x8752a472e571a816aea92eec8dae9baf628e840f4929fbcc2d155e6233ff68a7': 'Deposited(address,address,uint256)',
+  '0x2cd6435b1b961c13f55202979edd0765a809f69a539d8a477436c94c1211e43e': 'DepositWithdrawn(address,address,uint256)',
+  '0x468aeeec0e901c52363552a06c1e39331d44c3cc886eb200af127ded3f380f82': 'Settled(address,uint256,uint256)',
+  '0x7084f5476618d8e60b11ef0d7d3f06914655adb8793e28ff7f018d4c76d505d5': 'Withdrawn(address,uint256)',
+  // ERC-20
+  '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef': 'Transfer(address,address,uint256)',
+  '0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925': 'Approval(address,address,uint256)',
+  // EntryPoint v0.7 / v0.8
+  '0x49628fd1471006c1482da88028e9ce4dbb080b815c9b0344d39e5a8e6ec1419f': 'UserOperationEvent(bytes32,address,address,uint256,bool,uint256,uint256)',
+  '0xd51a9c61267aa6196961883ecf5ff2da6619c37dac0fa92122513fb32c032d2d': 'AccountDeployed(bytes32,address,address,address)',
+  '0xbb47ee3e183a558b1a2ff0874b079f3fc5478b7454eacf2bfc5af2ff5878f972': 'BeforeExecution()',
+};
+// The predeploys whose events the page names, at their manifest addresses (contracts/build.mjs).
+const CONTRACTS = {
+  '0xdd6779478dd37ed0ad783cf821997d44649739b6': 'KernelRegistry',
+  '0xa15456fff7658a7e0361761faaa2d1037037a40e': 'KrnlVault',
+  '0x0000000071727de22e5e9d8baf0edac6f37da032': 'EntryPoint v0.7',
+  '0x4337084d9e255ff0702461cf8895ce9e3b5ff108': 'EntryPoint v0.8',
+};
 // Calls the page can name: 4-byte selector -> signature (the predeploys, ERC-20, the EntryPoint,
 // Kernel-v2 accounts, the rwa-did example). tests/dashboard checks each against viem.
 const SELECTORS = {
@@ -117,7 +164,7 @@ async function start() {
   chainId = await rpc.call('eth_chainId');
   $('this-chain').textContent = `chain ${num(chainId)} on port ${location.port || '80'}`;
   document.title = `krnld ${num(chainId)} dashboard`;
-  rpc.onHead = (head) => addBlock(head.number).then(refreshSlow).then(renderAttestations).then(renderAccounts)
+  rpc.onHead = (head) => addBlock(head.number).then(refreshSlow).then(renderAttestations).then(renderEvents).then(renderAccounts)
     .catch((e) => status(`error: ${e.message}`, true));
   await rpc.call('eth_subscribe', ['newHeads']);
   const head = Number(await rpc.call('eth_blockNumber'));
@@ -127,6 +174,7 @@ async function start() {
   renderBlocks();
   await refreshSlow();
   await renderAttestations();
+  await renderEvents();
   await renderAccounts();
 }
 
@@ -286,14 +334,36 @@ function executionItem(x) {
   return h('li', { class: `execution ${x.verdict}` }, details);
 }
 
-// The consumed attestations of the last LOG_BLOCKS blocks, newest first, from their events.
+const word = (data, i) => data.slice(2 + 64 * i, 2 + 64 * (i + 1));
+const uint = (data, i) => BigInt(`0x${word(data, i) || '0'}`);
+// The Settled log of an attestation's settlement: the vault's last one before it in its transaction.
+function settlementOf(consumed, settled) {
+  let found = null;
+  for (const s of settled)
+    if (s.transactionHash === consumed.transactionHash && Number(s.logIndex) < Number(consumed.logIndex)
+        && (!found || Number(s.logIndex) > Number(found.logIndex))) found = s;
+  return found && { kernelFees: uint(found.data, 0), nodeFee: uint(found.data, 1) };
+}
+
+// The consumed attestations of the last LOG_BLOCKS blocks, newest first, from their events, with
+// the fees the vault settled for each.
 async function renderAttestations() {
   const head = blocks[0] ? Number(blocks[0].number) : 0;
-  const logs = await rpc.call('eth_getLogs', [{
-    fromBlock: `0x${Math.max(0, head - LOG_BLOCKS).toString(16)}`, toBlock: 'latest', topics: [ATTESTATION_CONSUMED],
-  }]);
-  const word = (data, i) => data.slice(2 + 64 * i, 2 + 64 * (i + 1));
-  fill($('attestations-body'), logs.reverse().slice(0, 20).map((l) => {
+  const range = { fromBlock: `0x${Math.max(0, head - LOG_BLOCKS).toString(16)}`, toBlock: 'latest' };
+  const [logs, settled] = await Promise.all([
+    rpc.call('eth_getLogs', [{ ...range, topics: [ATTESTATION_CONSUMED] }]),
+    rpc.call('eth_getLogs', [{ ...range, topics: [SETTLED] }]),
+  ]);
+  const shown = logs.reverse().slice(0, 20);
+  const totals = { kernelFees: 0n, nodeFee: 0n, charged: 0n };
+  const rows = shown.map((l) => {
+    const fees = settlementOf(l, settled);
+    const charged = uint(l.data, 3);
+    if (fees) {
+      totals.kernelFees += fees.kernelFees;
+      totals.nodeFee += fees.nodeFee;
+    }
+    totals.charged += charged;
     const digest = `0x${word(l.data, 1)}`;
     const signersAt = Number(BigInt(`0x${word(l.data, 2)}`)) / 32;
     const count = Number(BigInt(`0x${word(l.data, signersAt)}`));
@@ -304,8 +374,39 @@ async function renderAttestations() {
       h('td', {}, code(short(l.address), l.address)), h('td', {}, code(short(`0x${l.topics[2].slice(26)}`), `0x${l.topics[2].slice(26)}`)),
       h('td', {}, code(`0x${word(l.data, 0).slice(0, 8)}`)),
       h('td', {}, execution ? `#${execution}` : code(short(digest), `digest ${digest}`)),
-      h('td', { title: signers.join(', ') }, signers.length), h('td', {}, BigInt(`0x${word(l.data, 3)}`).toString()));
-  }), `none in the last ${LOG_BLOCKS} blocks`, 8);
+      h('td', { title: signers.join(', ') }, signers.length),
+      h('td', { class: 'fee-kernels' }, fees ? fees.kernelFees.toString() : '—'),
+      h('td', { class: 'fee-node' }, fees ? fees.nodeFee.toString() : '—'), h('td', {}, charged.toString()));
+  });
+  fill($('attestations-body'), rows, `none in the last ${LOG_BLOCKS} blocks`, 10);
+  $('attestations-foot').replaceChildren(...(shown.length ? [h('tr', {},
+    h('th', { scope: 'row', colspan: 7 }, `Total of the ${shown.length} shown`),
+    h('td', { class: 'fee-kernels' }, totals.kernelFees.toString()), h('td', { class: 'fee-node' }, totals.nodeFee.toString()),
+    h('td', {}, totals.charged.toString()))] : []));
+}
+
+// The last MAX_EVENTS logs of this chain, newest first, named where the event is known. Over the
+// attestations' range, or the shown blocks' when that range holds more logs than the node returns.
+async function renderEvents() {
+  const head = blocks[0] ? Number(blocks[0].number) : 0;
+  const query = (span) => rpc.call('eth_getLogs', [{ fromBlock: `0x${Math.max(0, head - span).toString(16)}`, toBlock: 'latest' }]);
+  let logs, span = LOG_BLOCKS;
+  try {
+    logs = await query(span);
+  } catch {
+    span = MAX_BLOCKS - 1;
+    logs = await query(span);
+  }
+  $('events-note').textContent = `${Math.min(logs.length, MAX_EVENTS)} of ${logs.length} in the last ${span + 1} blocks, newest first`;
+  fill($('events-body'), logs.slice(-MAX_EVENTS).reverse().map((l) => {
+    const topic = l.topics[0], signature = topic && EVENTS[topic.toLowerCase()];
+    const contract = CONTRACTS[l.address.toLowerCase()];
+    return h('tr', {},
+      h('td', {}, signature ? h('span', { class: 'event', title: `${topic} ${signature}` }, signature.slice(0, signature.indexOf('(')))
+        : topic ? code(short(topic), topic) : '(anonymous, no topics)'),
+      h('td', {}, contract ? h('span', { title: l.address }, contract) : code(short(l.address), l.address)),
+      h('td', {}, num(l.blockNumber)), h('td', {}, code(short(l.transactionHash), l.transactionHash)), h('td', {}, num(l.logIndex)));
+  }), `no events in the last ${span + 1} blocks`, 5);
 }
 
 function drawLatency(list) {

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { encodeFunctionData, keccak256, parseAbi, toFunctionSelector, toHex } from 'viem';
+import { encodeFunctionData, keccak256, parseAbi, toEventSelector, toFunctionSelector, toHex } from 'viem';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { KRNLD, CHROMIUM, DASHBOARD_OUT, KRNL_CONTRACTS_OUT } = process.env;
@@ -77,7 +77,9 @@ before(async () => {
   const toml = readFileSync(join(ROOT, 'config/dev.toml'), 'utf8')
     .replace(/^port = 8545$/m, `port = ${ports[0]}`)
     .replace(/^port = 8546$/m, `port = ${ports[1]}`)
-    .replace(/^port = 8547$/m, `port = ${ports[2]}`);
+    .replace(/^port = 8547$/m, `port = ${ports[2]}`)
+    // A node fee, so that the attestations table shows one beside the kernel fees.
+    .replace(/^node_fee = 0$/m, 'node_fee = 7000');
   writeFileSync(join(work, 'dev.toml'), toml);
   await startKrnld(join(work, 'dev.toml'));
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -185,6 +187,68 @@ test("the page's AttestationConsumed topic is TokenAuthority's event", () => {
   assert.equal(topic, keccak256(toHex('AttestationConsumed(uint256,address,bytes4,bytes32,address[],uint256)')));
   const source = readFileSync(join(ROOT, 'contracts/src/krnl/TokenAuthority.sol'), 'utf8');
   assert.match(source.replace(/\s+/g, ' '), /event AttestationConsumed\( uint256 indexed nonce, address indexed sender, bytes4 selector, bytes32 digest, address\[\] signers, uint256 charged \);/);
+});
+
+test("the page's event table: each topic is its signature's (viem), each signature an event of the sources", () => {
+  const script = readFileSync(join(ROOT, 'web/app.js'), 'utf8');
+  const entries = [...script.match(/const EVENTS = \{([^}]*)\}/)[1].matchAll(/'(0x[0-9a-f]{64})': '([^']+)'/g)];
+  assert.ok(entries.length >= 20, 'the table is read');
+  // Each source's events as canonical signatures: parameter names and `indexed` dropped.
+  const sources = ['contracts/src/krnl/KernelRegistry.sol', 'contracts/src/krnl/TokenAuthority.sol', 'contracts/src/krnl/KrnlVault.sol',
+    'node_modules/solady/src/tokens/ERC20.sol', 'node_modules/solady/src/auth/Ownable.sol', 'node_modules/@account-abstraction/contracts-v07/interfaces/IEntryPoint.sol'];
+  const declared = new Set();
+  for (const file of sources)
+    for (const [, name, params] of readFileSync(join(ROOT, file), 'utf8').matchAll(/\bevent\s+(\w+)\s*\(([^)]*)\)\s*;/g))
+      declared.add(`${name}(${params.split(',').map((p) => p.trim().split(/\s+/)[0]).filter(Boolean).join(',')})`);
+  for (const [, topic, signature] of entries) {
+    assert.equal(topic, toEventSelector(signature), signature);
+    assert.ok(declared.has(signature), `${signature} is declared in ${sources.join(', ')}`);
+  }
+  for (const name of ['AttestationConsumed', 'Settled', 'KernelRegistered', 'Transfer', 'UserOperationEvent'])
+    assert.ok(entries.some(([, , signature]) => signature.startsWith(`${name}(`)), name);
+  assert.equal(script.match(/const SETTLED = '(0x[0-9a-f]{64})'/)?.[1], toEventSelector('Settled(address,uint256,uint256)'));
+  // The named contracts are the predeploys at their manifest addresses.
+  const manifest = JSON.parse(readFileSync(join(KRNL_CONTRACTS_OUT, 'predeploys.json'), 'utf8')).predeploys;
+  const at = (name) => manifest.find((p) => p.name === name).address.toLowerCase();
+  const contracts = Object.fromEntries([...script.match(/const CONTRACTS = \{([^}]*)\}/)[1].matchAll(/'(0x[0-9a-f]{40})': '([^']+)'/g)].map(([, a, n]) => [n, a]));
+  assert.deepEqual(contracts, { KernelRegistry: at('KernelRegistry'), KrnlVault: at('KrnlVault'),
+    'EntryPoint v0.7': at('EntryPointV07'), 'EntryPoint v0.8': at('EntryPointV08') });
+});
+
+test("after the use case: each attestation's kernel and node fees are its Settled log's, with a total; the events are named", async () => {
+  await page.goto(`http://127.0.0.1:${ports[0]}/`);
+  await page.locator('#this-chain', { hasText: 'chain 31337' }).waitFor();
+  const range = { fromBlock: '0x0', toBlock: 'latest' };
+  const { result: consumed } = await rpcRaw(ports[0], 'eth_getLogs', [{ ...range, topics: [toEventSelector('AttestationConsumed(uint256,address,bytes4,bytes32,address[],uint256)')] }]);
+  const { result: settled } = await rpcRaw(ports[0], 'eth_getLogs', [{ ...range, topics: [toEventSelector('Settled(address,uint256,uint256)')] }]);
+  assert.equal(consumed.length, 2, 'the use case consumed two attestations');
+  let kernelTotal = 0n, nodeTotal = 0n;
+  for (const c of consumed) {
+    const mine = settled.filter((s) => s.transactionHash === c.transactionHash);
+    assert.equal(mine.length, 1, 'one settlement per attestation');
+    const kernelFees = BigInt(`0x${mine[0].data.slice(2, 66)}`), nodeFee = BigInt(`0x${mine[0].data.slice(66, 130)}`);
+    assert.ok(kernelFees > 0n && nodeFee > 0n, `the use case pays both: ${kernelFees}, ${nodeFee}`);
+    assert.equal(kernelFees + nodeFee, BigInt(`0x${c.data.slice(2 + 64 * 3, 2 + 64 * 4)}`), 'charged = kernel fees + node fee');
+    kernelTotal += kernelFees;
+    nodeTotal += nodeFee;
+    const row = page.locator('#attestations-body tr', { has: page.locator(`code[title="${c.transactionHash}"]`) });
+    await row.locator('td.fee-node', { hasText: new RegExp(`^${nodeFee}$`) }).waitFor({ timeout: 15_000 });
+    assert.equal(await row.locator('td.fee-kernels').textContent(), kernelFees.toString());
+  }
+  assert.equal(await page.locator('#attestations-foot td.fee-kernels').textContent(), kernelTotal.toString());
+  assert.equal(await page.locator('#attestations-foot td.fee-node').textContent(), nodeTotal.toString());
+  assert.match(await page.locator('#attestations caption').textContent(), /Settled/);
+
+  // Latest events: the settlement's two events, named, from the vault (a predeploy, named) and the token authority.
+  const settledRow = page.locator('#events-body tr', { has: page.locator('span.event', { hasText: /^Settled$/ }) }).first();
+  await settledRow.waitFor({ timeout: 15_000 });
+  assert.equal(await settledRow.locator('td').nth(1).textContent(), 'KrnlVault');
+  const consumedRow = page.locator('#events-body tr', { has: page.locator('span.event', { hasText: /^AttestationConsumed$/ }) }).first();
+  await consumedRow.waitFor({ timeout: 15_000 });
+  assert.equal(await consumedRow.locator('td code').first().getAttribute('title'), consumed.at(-1).address);
+  assert.ok((await page.locator('#events-body tr').count()) <= 50);
+  await page.screenshot({ path: join(DASHBOARD_OUT, 'attestations.png'), fullPage: true });
+  assert.deepEqual(consoleErrors, []);
 });
 
 test("the page's selector table: each selector is its signature's (viem), and the predeploys' names are theirs", () => {
