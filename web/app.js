@@ -12,40 +12,41 @@ const ATTESTATION_CONSUMED = '0xd11a7d74eb8eb9971cea02d7b79b6a2a73c5de17d2a93824
 // settle() just before the token authority's AttestationConsumed, in the same transaction.
 const SETTLED = '0x468aeeec0e901c52363552a06c1e39331d44c3cc886eb200af127ded3f380f82';
 const MAX_EVENTS = 50;
-// Events the page can name: topic0 -> signature (the predeploys, ERC-20, the EntryPoint).
+// Events the page can name: topic0 -> signature with its indexed parameters marked (the topic is the
+// hash of the signature without them); the predeploys, ERC-20, the EntryPoint.
 // tests/dashboard checks each against viem and the Solidity sources.
 const EVENTS = {
   // KernelRegistry
-  '0xa1e81cf3369b1ab98afedd0481c208d85785c6afa7b8970db2bb0b3345318d0b': 'KernelRegistered(uint256,address,uint8,bytes32,bytes,uint256)',
-  '0x2b34479593c5b1fa3184c01c04b61c2e2dd6adc28ce4665d05649ddea396e7df': 'KernelFeeScheduled(uint256,uint256,uint64)',
-  '0xb07a3aa28b4f602ba3c27bccd2860800ce13aceeb42fb8811b4b3480df9dd273': 'KernelDeactivationScheduled(uint256,uint64)',
-  '0x08b3e988bdf299aca6f9da2f00105cf2f82430aa9add4dc5ffdcf02e3e7f37dc': 'KernelOwnerChanged(uint256,address)',
-  '0x046d2940002530f4a8a98e882274b793a68468e87a32b2fe7b954a4253beea10': 'OperatorRegistered(address,address,string,uint256)',
-  '0x638fd8ff81a7074c8e3fd1a7bcdc10a90da5b74fdd36e0cd2f2b4e0b0d5160c2': 'OperatorUpdated(address,address,string)',
-  '0x1449c6dd7851abc30abf37f57715f492010519147cc2652fbc38202c18a6ee90': 'Staked(address,uint256,uint256)',
-  '0x21020437c0e4b58b34bd7ac1f1cef55e7820d1bcd93824ceb273cad96eea704c': 'UnstakeRequested(address,uint256,uint64)',
-  '0xb7c918e0e249f999e965cafeb6c664271b3f4317d296461500e71da39f0cbda3': 'StakeWithdrawn(address,address,uint256)',
-  '0xce51242cac1831b57d375e0c5a0cb168d7b83a417a5e01cab7227dbdc417bb00': 'AppRegistered(address,address,uint256[])',
-  '0x6eecb719c8f124d0d280ca24e661b7ffe12b44987183b92d0c30112544386d50': 'AppUpdated(address,address,uint256[])',
+  '0xa1e81cf3369b1ab98afedd0481c208d85785c6afa7b8970db2bb0b3345318d0b': 'KernelRegistered(uint256 indexed,address indexed,uint8,bytes32,bytes,uint256)',
+  '0x2b34479593c5b1fa3184c01c04b61c2e2dd6adc28ce4665d05649ddea396e7df': 'KernelFeeScheduled(uint256 indexed,uint256,uint64)',
+  '0xb07a3aa28b4f602ba3c27bccd2860800ce13aceeb42fb8811b4b3480df9dd273': 'KernelDeactivationScheduled(uint256 indexed,uint64)',
+  '0x08b3e988bdf299aca6f9da2f00105cf2f82430aa9add4dc5ffdcf02e3e7f37dc': 'KernelOwnerChanged(uint256 indexed,address indexed)',
+  '0x046d2940002530f4a8a98e882274b793a68468e87a32b2fe7b954a4253beea10': 'OperatorRegistered(address indexed,address,string,uint256)',
+  '0x638fd8ff81a7074c8e3fd1a7bcdc10a90da5b74fdd36e0cd2f2b4e0b0d5160c2': 'OperatorUpdated(address indexed,address,string)',
+  '0x1449c6dd7851abc30abf37f57715f492010519147cc2652fbc38202c18a6ee90': 'Staked(address indexed,uint256,uint256)',
+  '0x21020437c0e4b58b34bd7ac1f1cef55e7820d1bcd93824ceb273cad96eea704c': 'UnstakeRequested(address indexed,uint256,uint64)',
+  '0xb7c918e0e249f999e965cafeb6c664271b3f4317d296461500e71da39f0cbda3': 'StakeWithdrawn(address indexed,address,uint256)',
+  '0xce51242cac1831b57d375e0c5a0cb168d7b83a417a5e01cab7227dbdc417bb00': 'AppRegistered(address indexed,address indexed,uint256[])',
+  '0x6eecb719c8f124d0d280ca24e661b7ffe12b44987183b92d0c30112544386d50': 'AppUpdated(address indexed,address indexed,uint256[])',
   // TokenAuthority (one per app)
-  '0x47d1c22a25bb3a5d4e481b9b1e6944c2eade3181a0a20b495ed61d35b5323f24': 'SignerAdded(address)',
-  '0x3525e22824a8a7df2c9a6029941c824cf95b6447f1e13d5128fd3826d35afe8b': 'SignerRemoved(address)',
+  '0x47d1c22a25bb3a5d4e481b9b1e6944c2eade3181a0a20b495ed61d35b5323f24': 'SignerAdded(address indexed)',
+  '0x3525e22824a8a7df2c9a6029941c824cf95b6447f1e13d5128fd3826d35afe8b': 'SignerRemoved(address indexed)',
   '0x6c4ce60fd690e1216286a10b875c5662555f10774484e58142cedd7a90781baa': 'ThresholdChanged(uint256)',
-  '0xde8d86656eb7227e7818c1da8f274d3f03a9b4bae7d28c40103a20b9f523edba': 'PolicyChanged(address)',
-  '0xd11a7d74eb8eb9971cea02d7b79b6a2a73c5de17d2a93824c2d78a6f42e16153': 'AttestationConsumed(uint256,address,bytes4,bytes32,address[],uint256)',
+  '0xde8d86656eb7227e7818c1da8f274d3f03a9b4bae7d28c40103a20b9f523edba': 'PolicyChanged(address indexed)',
+  '0xd11a7d74eb8eb9971cea02d7b79b6a2a73c5de17d2a93824c2d78a6f42e16153': 'AttestationConsumed(uint256 indexed,address indexed,bytes4,bytes32,address[],uint256)',
   // solady Ownable (TokenAuthority, and apps built on it)
-  '0x8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0': 'OwnershipTransferred(address,address)',
+  '0x8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0': 'OwnershipTransferred(address indexed,address indexed)',
   // KrnlVault
-  '0x8752a472e571a816aea92eec8dae9baf628e840f4929fbcc2d155e6233ff68a7': 'Deposited(address,address,uint256)',
-  '0x2cd6435b1b961c13f55202979edd0765a809f69a539d8a477436c94c1211e43e': 'DepositWithdrawn(address,address,uint256)',
-  '0x468aeeec0e901c52363552a06c1e39331d44c3cc886eb200af127ded3f380f82': 'Settled(address,uint256,uint256)',
-  '0x7084f5476618d8e60b11ef0d7d3f06914655adb8793e28ff7f018d4c76d505d5': 'Withdrawn(address,uint256)',
+  '0x8752a472e571a816aea92eec8dae9baf628e840f4929fbcc2d155e6233ff68a7': 'Deposited(address indexed,address indexed,uint256)',
+  '0x2cd6435b1b961c13f55202979edd0765a809f69a539d8a477436c94c1211e43e': 'DepositWithdrawn(address indexed,address indexed,uint256)',
+  '0x468aeeec0e901c52363552a06c1e39331d44c3cc886eb200af127ded3f380f82': 'Settled(address indexed,uint256,uint256)',
+  '0x7084f5476618d8e60b11ef0d7d3f06914655adb8793e28ff7f018d4c76d505d5': 'Withdrawn(address indexed,uint256)',
   // ERC-20
-  '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef': 'Transfer(address,address,uint256)',
-  '0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925': 'Approval(address,address,uint256)',
+  '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef': 'Transfer(address indexed,address indexed,uint256)',
+  '0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925': 'Approval(address indexed,address indexed,uint256)',
   // EntryPoint v0.7 / v0.8
-  '0x49628fd1471006c1482da88028e9ce4dbb080b815c9b0344d39e5a8e6ec1419f': 'UserOperationEvent(bytes32,address,address,uint256,bool,uint256,uint256)',
-  '0xd51a9c61267aa6196961883ecf5ff2da6619c37dac0fa92122513fb32c032d2d': 'AccountDeployed(bytes32,address,address,address)',
+  '0x49628fd1471006c1482da88028e9ce4dbb080b815c9b0344d39e5a8e6ec1419f': 'UserOperationEvent(bytes32 indexed,address indexed,address indexed,uint256,bool,uint256,uint256)',
+  '0xd51a9c61267aa6196961883ecf5ff2da6619c37dac0fa92122513fb32c032d2d': 'AccountDeployed(bytes32 indexed,address indexed,address,address)',
   '0xbb47ee3e183a558b1a2ff0874b079f3fc5478b7454eacf2bfc5af2ff5878f972': 'BeforeExecution()',
 };
 // The predeploys whose events the page names, at their manifest addresses (contracts/build.mjs).
@@ -104,6 +105,89 @@ function callName(input) {
   if (!input || input.length < 10) return input && input.length > 2 ? code(input, 'data') : 'value transfer';
   const selector = input.slice(0, 10).toLowerCase(), signature = SELECTORS[selector];
   return signature ? h('span', { class: 'call', title: `${selector} ${signature}` }, signature.slice(0, signature.indexOf('('))) : code(selector, 'selector');
+}
+// ABI arguments as short text. Static types from their words; dynamic ones (bytes, string, T[],
+// tuples) as a summary read through their offset. Every offset and length is checked against the
+// data as BigInt and nothing loops over a length, so hostile data gives '(malformed)', never a throw.
+const BAD = '(malformed)';
+function abiTypes(list) {
+  const out = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] === '(') depth++;
+    else if (list[i] === ')') depth--;
+    else if (list[i] === ',' && !depth) out.push(list.slice(start, i)), (start = i + 1);
+  }
+  if (list) out.push(list.slice(start));
+  return out;
+}
+const arrayOf = (t) => t.match(/^(.*)\[(\d*)\]$/);
+const isTuple = (t) => t.startsWith('(');
+const isDynamic = (t) => t === 'bytes' || t === 'string' || (arrayOf(t) ? !arrayOf(t)[2] || isDynamic(arrayOf(t)[1]) : isTuple(t) && abiTypes(t.slice(1, -1)).some(isDynamic));
+// Bytes a type takes in the head: 32 for dynamic ones, a static tuple's or fixed array's all.
+function headSize(t) {
+  if (isDynamic(t)) return 32;
+  if (arrayOf(t)) return Number(arrayOf(t)[2]) * headSize(arrayOf(t)[1]);
+  return isTuple(t) ? abiTypes(t.slice(1, -1)).reduce((n, c) => n + headSize(c), 0) : 32;
+}
+// One static word (64 hex digits) as a value of type t.
+function abiWord(t, w) {
+  const v = BigInt(`0x${w}`);
+  if (t === 'address') return `0x${w.slice(24)}`;
+  if (t === 'bool') return v < 2n ? String(v === 1n) : BAD;
+  if (/^uint\d*$/.test(t)) return v.toString();
+  if (/^int\d*$/.test(t)) return BigInt.asIntN(256, v).toString();
+  const fixed = t.match(/^bytes(\d+)$/);
+  return fixed ? `0x${w.slice(0, 2 * Number(fixed[1]))}` : w;
+}
+const typeName = (t) => t.replace(/^\(.*\)/, 'tuple');
+// The arguments of types in hex (no 0x), as text, one a type.
+function abiDecode(types, hex) {
+  if (hex.length % 2 || /[^0-9a-f]/i.test(hex)) return types.map(() => BAD);
+  const size = BigInt(hex.length / 2);
+  const at = (byte) => (byte + 32n <= size ? hex.slice(Number(byte) * 2, Number(byte) * 2 + 64) : null);
+  let head = 0n;
+  return types.map((t) => {
+    const here = head, word = at(here);
+    head += BigInt(headSize(t));
+    if (!isDynamic(t)) {
+      if (here + BigInt(headSize(t)) > size) return BAD;
+      return headSize(t) === 32 && !isTuple(t) && !arrayOf(t) ? abiWord(t, word) : typeName(t);
+    }
+    if (word === null) return BAD;
+    const offset = BigInt(`0x${word}`), lengthWord = at(offset);
+    if (lengthWord === null) return BAD;
+    const length = BigInt(`0x${lengthWord}`), array = arrayOf(t);
+    if (array ? array[2] : isTuple(t)) return typeName(t);
+    const unit = array ? BigInt(headSize(array[1])) : 1n;
+    if (offset + 32n + length * unit > size) return BAD;
+    if (array) return `${typeName(array[1])}[${length}]`;
+    if (t === 'bytes') return `bytes(${length})`;
+    const bytes = Uint8Array.from(hex.slice(Number(offset) * 2 + 64, Number(offset + 32n + length) * 2).match(/../g) || [], (b) => parseInt(b, 16));
+    const text = new TextDecoder().decode(bytes);
+    return `string "${text.length > 32 ? `${text.slice(0, 32)}…` : text}"`;
+  });
+}
+const typesOf = (signature) => abiTypes(signature.slice(signature.indexOf('(') + 1, -1));
+// A known call's arguments (calldata with its selector), or null when the selector is unknown.
+function decodeCall(input) {
+  const signature = input && SELECTORS[input.slice(0, 10).toLowerCase()];
+  return signature ? abiDecode(typesOf(signature), input.slice(10)) : null;
+}
+// A known event's arguments: indexed static ones from the topics, indexed dynamic ones as their
+// topic (a hash), the rest from the data; null when the event is unknown.
+function decodeLog(log) {
+  const signature = log.topics[0] && EVENTS[log.topics[0].toLowerCase()];
+  if (!signature) return null;
+  const params = typesOf(signature).map((p) => ({ type: p.replace(/ indexed$/, ''), indexed: p.endsWith(' indexed') }));
+  const fromData = abiDecode(params.filter((p) => !p.indexed).map((p) => p.type), (log.data || '0x').slice(2));
+  let topic = 1;
+  return params.map((p) => {
+    if (!p.indexed) return fromData.shift();
+    const t = log.topics[topic++];
+    if (typeof t !== 'string' || !/^0x[0-9a-f]{64}$/i.test(t)) return BAD;
+    return isDynamic(p.type) || headSize(p.type) !== 32 || isTuple(p.type) ? `hash ${t}` : abiWord(p.type, t.slice(2));
+  });
 }
 // Wei as ether with up to 4 decimals (exact value as the title).
 function ether(q) {
@@ -195,8 +279,19 @@ function renderBlocks() {
   fill($('txs-body'), txs.map((t) => h('tr', {},
     h('td', {}, num(t.blockNumber)), h('td', {}, code(short(t.hash), t.hash)), h('td', {}, code(short(t.from), t.from)),
     h('td', {}, t.to ? code(short(t.to), t.to) : 'create'),
-    h('td', {}, t.to ? callName(t.input) : 'deploy'),
+    h('td', {}, t.to ? callCell(t) : 'deploy'),
     h('td', {}, num(t.value)))), 'no transactions yet', 6);
+}
+// A transaction's call: its name, and where the selector is known its decoded arguments in a
+// disclosure that stays open across redraws once opened.
+const openCalls = new Set();
+function callCell(t) {
+  const args = decodeCall(t.input);
+  if (!args) return callName(t.input);
+  const details = h('details', openCalls.has(t.hash) ? { open: '', class: 'args' } : { class: 'args' },
+    h('summary', {}, callName(t.input)), h('code', {}, args.length ? args.join(', ') : '(no arguments)'));
+  details.addEventListener('toggle', () => (details.open ? openCalls.add(t.hash) : openCalls.delete(t.hash)));
+  return details;
 }
 
 // What changes without a block of this chain (other chains, refused executions) is polled too.
@@ -400,13 +495,14 @@ async function renderEvents() {
   $('events-note').textContent = `${Math.min(logs.length, MAX_EVENTS)} of ${logs.length} in the last ${span + 1} blocks, newest first`;
   fill($('events-body'), logs.slice(-MAX_EVENTS).reverse().map((l) => {
     const topic = l.topics[0], signature = topic && EVENTS[topic.toLowerCase()];
-    const contract = CONTRACTS[l.address.toLowerCase()];
+    const contract = CONTRACTS[l.address.toLowerCase()], args = decodeLog(l), text = args ? args.join(', ') : '';
     return h('tr', {},
       h('td', {}, signature ? h('span', { class: 'event', title: `${topic} ${signature}` }, signature.slice(0, signature.indexOf('(')))
         : topic ? code(short(topic), topic) : '(anonymous, no topics)'),
       h('td', {}, contract ? h('span', { title: l.address }, contract) : code(short(l.address), l.address)),
+      h('td', { class: 'args', title: text }, text.length > 60 ? `${text.slice(0, 60)}…` : text),
       h('td', {}, num(l.blockNumber)), h('td', {}, code(short(l.transactionHash), l.transactionHash)), h('td', {}, num(l.logIndex)));
-  }), `no events in the last ${span + 1} blocks`, 5);
+  }), `no events in the last ${span + 1} blocks`, 6);
 }
 
 function drawLatency(list) {

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { encodeFunctionData, keccak256, parseAbi, toEventSelector, toFunctionSelector, toHex } from 'viem';
+import { decodeFunctionData, encodeAbiParameters, encodeEventTopics, encodeFunctionData, keccak256, parseAbi, parseAbiParameters, toEventSelector, toFunctionSelector, toHex } from 'viem';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { KRNLD, CHROMIUM, DASHBOARD_OUT, KRNL_CONTRACTS_OUT } = process.env;
@@ -199,10 +199,12 @@ test("the page's event table: each topic is its signature's (viem), each signatu
   const declared = new Set();
   for (const file of sources)
     for (const [, name, params] of readFileSync(join(ROOT, file), 'utf8').matchAll(/\bevent\s+(\w+)\s*\(([^)]*)\)\s*;/g))
-      declared.add(`${name}(${params.split(',').map((p) => p.trim().split(/\s+/)[0]).filter(Boolean).join(',')})`);
-  for (const [, topic, signature] of entries) {
-    assert.equal(topic, toEventSelector(signature), signature);
-    assert.ok(declared.has(signature), `${signature} is declared in ${sources.join(', ')}`);
+      declared.add(`${name}(${params.split(',').map((p) => p.trim().split(/\s+/)).filter((w) => w[0])
+        .map((w) => (w[1] === 'indexed' ? `${w[0]} indexed` : w[0])).join(',')})`);
+  // Entries mark the indexed parameters (as the sources do); the topic hashes the signature without them.
+  for (const [, topic, marked] of entries) {
+    assert.equal(topic, toEventSelector(marked.replaceAll(' indexed', '')), marked);
+    assert.ok(declared.has(marked), `${marked} is declared, with the same parameters indexed, in ${sources.join(', ')}`);
   }
   for (const name of ['AttestationConsumed', 'Settled', 'KernelRegistered', 'Transfer', 'UserOperationEvent'])
     assert.ok(entries.some(([, , signature]) => signature.startsWith(`${name}(`)), name);
@@ -243,11 +245,89 @@ test("after the use case: each attestation's kernel and node fees are its Settle
   const settledRow = page.locator('#events-body tr', { has: page.locator('span.event', { hasText: /^Settled$/ }) }).first();
   await settledRow.waitFor({ timeout: 15_000 });
   assert.equal(await settledRow.locator('td').nth(1).textContent(), 'KrnlVault');
+  // Its arguments: the app (indexed, from the topic) and the two fees (from the data), as eth_getLogs has them.
+  const last = settled.at(-1);
+  const settledArgs = `0x${last.topics[1].slice(26)}, ${BigInt(`0x${last.data.slice(2, 66)}`)}, ${BigInt(`0x${last.data.slice(66, 130)}`)}`;
+  assert.equal(await settledRow.locator('td.args').getAttribute('title'), settledArgs);
+  assert.equal(await settledRow.locator('td.args').textContent(), settledArgs.length > 60 ? `${settledArgs.slice(0, 60)}…` : settledArgs);
   const consumedRow = page.locator('#events-body tr', { has: page.locator('span.event', { hasText: /^AttestationConsumed$/ }) }).first();
   await consumedRow.waitFor({ timeout: 15_000 });
   assert.equal(await consumedRow.locator('td code').first().getAttribute('title'), consumed.at(-1).address);
   assert.ok((await page.locator('#events-body tr').count()) <= 50);
   await page.screenshot({ path: join(DASHBOARD_OUT, 'attestations.png'), fullPage: true });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("the page's ABI decoder: viem's encodings come back as text; malformed data gives (malformed) and never throws", async () => {
+  await page.goto(`http://127.0.0.1:${ports[0]}/`);
+  await page.locator('#this-chain', { hasText: 'chain 31337' }).waitFor();
+  const a = '0x00000000000000000000000000000000000000c1', b = '0x1234567890abcdef1234567890abcdef12345678';
+  const abi = parseAbi(['function registerKernel(uint8,bytes,uint256)', 'function transfer(address,uint256)',
+    'function registerApp(address,address,uint256[])', 'function registerOperator(address,string)', 'function setApproval(address,uint256,bool)',
+    'function execute(address,uint256,bytes)']);
+  const call = (functionName, args) => encodeFunctionData({ abi, functionName, args });
+  const calls = [
+    [call('registerKernel', [2, `0x${'ab'.repeat(68)}`, 10n ** 18n]), ['2', 'bytes(68)', '1000000000000000000']],
+    [call('transfer', [a, 2n ** 256n - 1n]), [a, (2n ** 256n - 1n).toString()]],
+    [call('registerApp', [a, b, [1n, 2n]]), [a, b, 'uint256[2]']],
+    [call('registerOperator', [b, 'x'.repeat(40)]), [b, `string "${'x'.repeat(32)}…"`]],
+    [call('setApproval', [a, 7n, true]), [a, '7', 'true']],
+    [call('execute', [a, 0n, '0x']), [a, '0', 'bytes(0)']],
+  ];
+  assert.deepEqual(await page.evaluate((inputs) => inputs.map((i) => decodeCall(i)), calls.map(([input]) => input)), calls.map(([, want]) => want));
+  assert.equal(await page.evaluate(() => decodeCall('0x12345678')), null, 'an unknown selector');
+
+  const types = 'int256,int8,bytes4,bool,string,bytes,address,uint256[],(address,uint256,bytes)[]';
+  const encoded = encodeAbiParameters(parseAbiParameters(types), [-123456789n, -1, '0xdeadbeef', false, 'héllo', '0x0102', a, [], [{ 0: a, 1: 1n, 2: '0x' }].map(Object.values)]);
+  assert.deepEqual(await page.evaluate(([t, hex]) => abiDecode(t, hex), [types.split(/,(?![^(]*\))/), encoded.slice(2)]),
+    ['-123456789', '-1', '0xdeadbeef', 'false', 'string "héllo"', 'bytes(2)', a, 'uint256[0]', 'tuple[1]']);
+
+  const event = (signature, args, types, values) => {
+    const topics = encodeEventTopics({ abi: parseAbi([`event ${signature}`]), args });
+    return { topics, data: encodeAbiParameters(parseAbiParameters(types), values) };
+  };
+  const hash = keccak256(toHex('spec'));
+  const logs = [
+    [event('Settled(address indexed app, uint256 kernelFees, uint256 nodeFeePaid)', { app: b }, 'uint256,uint256', [5n, 7n]), [b, '5', '7']],
+    [event('KernelRegistered(uint256 indexed id, address indexed owner, uint8 kind, bytes32 specHash, bytes spec, uint256 fee)', { id: 3n, owner: a },
+      'uint8,bytes32,bytes,uint256', [1, hash, '0x0102', 9n]), ['3', a, '1', hash, 'bytes(2)', '9']],
+    [event('AttestationConsumed(uint256 indexed nonce, address indexed sender, bytes4 selector, bytes32 digest, address[] signers, uint256 charged)',
+      { nonce: 11n, sender: a }, 'bytes4,bytes32,address[],uint256', ['0x4aa8b669', hash, [a, b], 42n]), ['11', a, '0x4aa8b669', hash, 'address[2]', '42']],
+    [event('ThresholdChanged(uint256 threshold)', {}, 'uint256', [2n]), ['2']],
+  ];
+  assert.deepEqual(await page.evaluate((ls) => ls.map((l) => decodeLog(l)), logs.map(([l]) => l)), logs.map(([, want]) => want));
+
+  // Hostile data: each case decodes to (malformed) where it is broken, and nothing throws.
+  const word = (n) => BigInt(n).toString(16).padStart(64, '0');
+  const kernel = calls[0][0];
+  const bad = await page.evaluate(({ kernel, word, settled }) => ({
+    truncated: decodeCall(kernel.slice(0, 10 + 64 * 2)),
+    oddLength: decodeCall(kernel.slice(0, -1)),
+    notHex: decodeCall(`${kernel.slice(0, -2)}zz`),
+    offsetPastEnd: abiDecode(['bytes'], word.offset),
+    hugeOffset: abiDecode(['string'], word.hugeOffset),
+    hugeLength: abiDecode(['string', 'uint256[]'], word.hugeLength),
+    notBool: abiDecode(['bool'], word.two),
+    noTopic: decodeLog({ topics: [settled.topics[0]], data: settled.data }),
+    noData: decodeLog({ topics: settled.topics, data: '0x' }),
+    badTopic: decodeLog({ topics: [settled.topics[0], null], data: settled.data }),
+  }), {
+    kernel, settled: logs[0][0],
+    word: { offset: word(0x1000), hugeOffset: word(2n ** 256n - 1n), two: word(2),
+      hugeLength: word(0x40) + word(0x40) + word(2n ** 255n) },
+  });
+  assert.deepEqual(bad, {
+    truncated: ['2', '(malformed)', '(malformed)'],
+    oddLength: ['(malformed)', '(malformed)', '(malformed)'],
+    notHex: ['(malformed)', '(malformed)', '(malformed)'],
+    offsetPastEnd: ['(malformed)'],
+    hugeOffset: ['(malformed)'],
+    hugeLength: ['(malformed)', '(malformed)'],
+    notBool: ['(malformed)'],
+    noTopic: ['(malformed)', '5', '7'],
+    noData: [b, '(malformed)', '(malformed)'],
+    badTopic: ['(malformed)', '5', '7'],
+  });
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -269,12 +349,28 @@ test('after the use case: the transactions name their calls where the selector i
   const trade = page.locator('#txs-body td span.call', { hasText: /^trade$/ }).first();
   await trade.waitFor({ timeout: 15_000 });
   assert.match(await trade.getAttribute('title'), /^0x4aa8b669 trade\(uint256,uint256,bytes\)$/);
+  // Its arguments, behind a disclosure opened by keyboard, are what the transaction's input encodes.
+  const tradeRow = page.locator('#txs-body tr', { has: page.locator('span.call', { hasText: /^trade$/ }) }).first();
+  const hash = await tradeRow.locator('td').nth(1).locator('code').getAttribute('title');
+  const { result: tx } = await rpcRaw(ports[0], 'eth_getTransactionByHash', [hash]);
+  const { args: [a, b, payload] } = decodeFunctionData({ abi: parseAbi(['function trade(uint256,uint256,bytes)']), data: tx.input });
+  const tradeArgs = tradeRow.locator('details.args > code');
+  assert.equal(await tradeArgs.isVisible(), false);
+  await tradeRow.locator('details.args > summary').focus();
+  await page.keyboard.press('Enter');
+  await tradeArgs.waitFor({ state: 'visible' });
+  assert.equal(await tradeArgs.textContent(), `${a}, ${b}, bytes(${(payload.length - 2) / 2})`);
   // A dev account's ERC-20-shaped call (to an account without code: it succeeds and does nothing).
   const { result: accounts } = await rpcRaw(ports[0], 'eth_accounts');
   const data = encodeFunctionData({ abi: parseAbi(['function approve(address,uint256)']), args: [accounts[2], 5n] });
   const sent = await rpcRaw(ports[0], 'eth_sendTransaction', [{ from: accounts[1], to: accounts[3], data }]);
   assert.ok(sent.result, JSON.stringify(sent.error));
-  await page.locator('#txs-body tr', { hasText: sent.result.slice(0, 8) }).locator('span.call', { hasText: /^approve$/ }).waitFor({ timeout: 15_000 });
+  const approveRow = page.locator('#txs-body tr', { hasText: sent.result.slice(0, 8) });
+  await approveRow.locator('span.call', { hasText: /^approve$/ }).waitFor({ timeout: 15_000 });
+  assert.equal(await approveRow.locator('details.args > code').textContent(), `${accounts[2].toLowerCase()}, 5`);
+  // The disclosure opened above stays open across the redraw the new transaction caused.
+  assert.equal(await tradeRow.locator('details.args').getAttribute('open'), '');
+  await page.screenshot({ path: join(DASHBOARD_OUT, 'transactions.png'), fullPage: true });
   assert.deepEqual(consoleErrors, []);
 });
 
