@@ -449,6 +449,18 @@ test('krnl_recentExecutions: newest first, a bounded limit, -32602 on malformed 
     assert.equal((await rpcRaw(ports[0], 'krnl_recentExecutions', params)).error?.code, -32602, JSON.stringify(params));
 });
 
+test('krnl_chains: every served chain with its port and head, the same from each port; -32602 on parameters', async () => {
+  const answers = await Promise.all(ports.map((port) => rpcRaw(port, 'krnl_chains', [])));
+  const chains = answers[0].result;
+  assert.deepEqual(chains.map((c) => Number(c.chainId)), [31337, 31338, 31339]);
+  assert.deepEqual(chains.map((c) => c.port), ports);
+  for (const c of chains)
+    assert.equal(c.head, (await rpcRaw(c.port, 'eth_blockNumber', [])).result, `chain ${c.chainId}`);
+  for (const a of answers.slice(1)) assert.deepEqual(a.result.map((c) => c.chainId), chains.map((c) => c.chainId));
+  for (const params of [[1], ['all'], [{}]])
+    assert.equal((await rpcRaw(ports[0], 'krnl_chains', params)).error?.code, -32602, JSON.stringify(params));
+});
+
 test('[bundler] enabled = false: the page says the bundler is off', async () => {
   const port = await freePort();
   const config = join(work, 'no-bundler.toml');
