@@ -15,6 +15,7 @@ import {
   hex,
   rpc,
   rpcError,
+  send,
   startAnvil,
   startKrnld,
   stop,
@@ -34,17 +35,13 @@ const proxies = [];
 before(async () => {
   krnlUp = await startKrnld();
   krnlContract = await deploy(krnlUp.url);
-  await rpc(krnlUp.url, 'eth_sendTransaction', [
-    { from: DEV0, to: FUNDED, value: hex(1500000000000000000n) },
-  ]);
+  await send(krnlUp.url, { from: DEV0, to: FUNDED, value: hex(1500000000000000000n) });
   krnlBlock = Number(await rpc(krnlUp.url, 'eth_blockNumber'));
 
   anvilUp = await startAnvil(['--chain-id', String(ANVIL_CHAIN)]);
   anvilContract = await deploy(anvilUp.url);
-  await rpc(anvilUp.url, 'eth_sendTransaction', [{ from: DEV0, to: anvilContract, data: word(7) }]);
-  await rpc(anvilUp.url, 'eth_sendTransaction', [
-    { from: DEV0, to: FUNDED, value: hex(2000000000000000000n) },
-  ]);
+  await send(anvilUp.url, { from: DEV0, to: anvilContract, data: word(7) });
+  await send(anvilUp.url, { from: DEV0, to: FUNDED, value: hex(2000000000000000000n) });
   anvilBlock = Number(await rpc(anvilUp.url, 'eth_blockNumber'));
 
   own = await startKrnld();

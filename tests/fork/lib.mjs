@@ -134,15 +134,21 @@ export async function countingProxy(target) {
   return { url: `http://127.0.0.1:${server.address().port}`, counts, close };
 }
 
-// Deploys the test contract (slot 0 = 42) from dev0; its address.
-export async function deploy(url) {
-  const hash = await rpc(url, 'eth_sendTransaction', [{ from: DEV0, data: INITCODE }]);
-  for (let i = 0; i < 100; ++i) {
+// Sends `tx` from the node's unlocked accounts and waits for its receipt: anvil seals the block
+// after it answers, so a read straight after eth_sendTransaction can still see the old head.
+export async function send(url, tx) {
+  const hash = await rpc(url, 'eth_sendTransaction', [tx]);
+  for (let i = 0; i < 200; ++i) {
     const receipt = await rpc(url, 'eth_getTransactionReceipt', [hash]);
-    if (receipt) return receipt.contractAddress;
+    if (receipt) return receipt;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error('the deployment was not mined');
+  throw new Error(`${hash} was not mined`);
+}
+
+// Deploys the test contract (slot 0 = 42) from dev0; its address.
+export async function deploy(url) {
+  return (await send(url, { from: DEV0, data: INITCODE })).contractAddress;
 }
 
 export async function stopAll() {
