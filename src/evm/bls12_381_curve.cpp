@@ -1,5 +1,7 @@
 #include "evm/bls12_381_curve.hpp"
 
+#include <array>
+
 #include <algorithm>
 #include <type_traits>
 #include <vector>
@@ -309,6 +311,31 @@ G1 msm_subgroup(std::span<const G1Affine> points, std::span<const Limbs> scalars
 
 G2 msm_subgroup(std::span<const G2Affine> points, std::span<const Limbs> scalars) {
     return msm_in_subgroup(points, scalars);
+}
+
+G1 g1_generator_mul(const Limbs& k) {
+    constexpr int kWindows = 64;  // 4-bit windows of a 256-bit scalar
+    constexpr int kDigits = 15;
+    using Table = std::array<std::array<G1Affine, kDigits>, kWindows>;
+    static const Table* const table = [] {
+        auto* t = new Table;
+        G1 base = G1::from_affine(kG1Generator);  // 16^i G
+        for (auto& window : *t) {
+            G1 multiple = base;
+            for (G1Affine& entry : window) {
+                entry = to_affine(multiple);
+                multiple = add_points(multiple, base);
+            }
+            base = multiple;  // 16 * 16^i G
+        }
+        return t;
+    }();
+    G1 acc = G1::infinity();
+    for (int i = 0; i < kWindows; ++i) {
+        const unsigned digit = static_cast<unsigned>(k.w[i / 16] >> (4 * (i % 16))) & 15;
+        if (digit != 0) acc = add_mixed(acc, (*table)[static_cast<size_t>(i)][digit - 1]);
+    }
+    return acc;
 }
 
 G1 clear_cofactor(const G1& p) {

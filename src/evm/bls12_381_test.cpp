@@ -397,6 +397,21 @@ TEST(Bls12381Curve, SubgroupMsmMatchesSumOfProducts) {
     }
 }
 
+TEST(Bls12381Curve, GeneratorTableMatchesScalarMul) {
+    Rng rng{9};
+    const G1 g1 = G1::from_affine(kG1Generator);
+    Limbs all_ones;
+    for (uint64_t& w : all_ones.w)
+        w = 0;
+    for (int i = 0; i < 4; ++i)
+        all_ones.w[i] = ~uint64_t{0};
+    Limbs r_minus_1;
+    limbs_sub(r_minus_1, kR, Limbs{{1}});
+    for (const Limbs& k : {Limbs{}, Limbs{{1}}, Limbs{{16}}, r_minus_1, kR, all_ones, rng.scalar(),
+                           rng.scalar(), rng.scalar()})
+        EXPECT_TRUE(equal_points(g1_generator_mul(k), scalar_mul(g1, k)));
+}
+
 TEST(Bls12381Curve, MsmMatchesSumOfProducts) {
     Rng rng{4};
     for (size_t n : {size_t{1}, size_t{2}, size_t{7}, size_t{33}, size_t{70}}) {

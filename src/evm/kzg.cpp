@@ -93,15 +93,14 @@ const G2& tau_g2() {
 
 // e(C - [y]G1, -G2) * e(proof, [tau]G2 - [z]G2) == 1, rearranged as
 // e(C - [y]G1 + [z]proof, -G2) * e(proof, [tau]G2) == 1 so that both scalar multiplications are
-// in G1 (and share one two-point MSM) instead of one of them in G2.
+// in G1 (the fixed-base one from a table) and both G2 points are fixed, their lines prepared.
 bool verify_kzg_proof(const G1Affine& commitment, const Limbs& z, const Limbs& y,
                       const G1Affine& proof) {
     static const PreparedG2 tau = prepare_g2(to_affine(tau_g2()));
     static const PreparedG2 minus_g2 = prepare_g2(to_affine(negate(G2::from_affine(kG2Generator))));
-    const G1Affine minus_g1{kG1Generator.x, -kG1Generator.y, false};
-    const G1Affine points[2] = {minus_g1, proof};
-    const Limbs scalars[2] = {y, z};
-    const G1 lhs = add_mixed(msm_subgroup(std::span<const G1Affine>(points), scalars), commitment);
+    const G1 z_proof =
+        msm_subgroup(std::span<const G1Affine>(&proof, 1), std::span<const Limbs>(&z, 1));
+    const G1 lhs = add_mixed(add_points(z_proof, negate(g1_generator_mul(y))), commitment);
     const G1Affine ps[2] = {to_affine(lhs), proof};
     const PreparedG2* const qs[2] = {&minus_g2, &tau};
     return pairing_product_is_one(ps, qs);
