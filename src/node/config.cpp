@@ -380,9 +380,14 @@ std::expected<NodeConfig, std::string> parse_config(std::string_view text) {
             if (!cache) return std::unexpected(cache.error());
             if (*cache == 0) return std::unexpected(where + "fork_cache_keys: at least 1");
             entry.fork_cache_keys = *cache;
+            auto disk = read_uint<uint64_t>(*t, "fork_disk_cache_mib", 1024, where);
+            if (!disk) return std::unexpected(disk.error());
+            if (*disk == 0 || *disk > (uint64_t{1} << 20))
+                return std::unexpected(where + "fork_disk_cache_mib: from 1 to 1048576");
+            entry.fork_disk_cache_mib = *disk;
         } else {
-            for (const char* key :
-                 {"fork_block", "fork_timeout_ms", "fork_retries", "fork_cache_keys"})
+            for (const char* key : {"fork_block", "fork_timeout_ms", "fork_retries",
+                                    "fork_cache_keys", "fork_disk_cache_mib"})
                 if (t->get(key) != nullptr)
                     return std::unexpected(where + key + ": needs fork_url");
         }

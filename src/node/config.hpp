@@ -28,6 +28,8 @@ struct ChainEntry {
     uint64_t fork_timeout_ms = 10'000;
     uint32_t fork_retries = 2;
     uint64_t fork_cache_keys = 1'000'000;
+    // The disk cache's bound with --data-dir (node/fork_disk_cache.hpp).
+    uint64_t fork_disk_cache_mib = 1024;
 };
 
 // The kernel engine: which chain holds the registry and apps, who signs, and what it may reach.

@@ -341,11 +341,17 @@ fork_url = "http://upstream.example/rpc"
     EXPECT_EQ(config->chains[1].fork_retries, 2u);
     auto bounded = parse_config(
         "[[chains]]\nport = 1\nfork_url = \"http://a\"\nfork_timeout_ms = 500\nfork_retries = "
-        "0\nfork_cache_keys = 10\n");
+        "0\nfork_cache_keys = 10\nfork_disk_cache_mib = 3\n");
     ASSERT_TRUE(bounded.has_value()) << bounded.error();
     EXPECT_EQ(bounded->chains[0].fork_timeout_ms, 500u);
     EXPECT_EQ(bounded->chains[0].fork_retries, 0u);
     EXPECT_EQ(bounded->chains[0].fork_cache_keys, 10u);
+    EXPECT_EQ(bounded->chains[0].fork_disk_cache_mib, 3u);
+    EXPECT_EQ(config->chains[1].fork_disk_cache_mib, 1024u);
+    EXPECT_EQ(
+        parse_config("[[chains]]\nport = 1\nfork_url = \"http://a\"\nfork_disk_cache_mib = 0\n")
+            .error(),
+        "chains[0].fork_disk_cache_mib: from 1 to 1048576");
     EXPECT_EQ(
         parse_config("[[chains]]\nport = 1\nfork_url = \"http://a\"\nfork_retries = 11\n").error(),
         "chains[0].fork_retries: at most 10");

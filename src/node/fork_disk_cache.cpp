@@ -44,16 +44,19 @@ std::optional<std::optional<state::AccountInfo>> decode_account(bytes_view v) {
 }  // namespace
 
 std::expected<std::unique_ptr<ForkDiskCache>, std::string> ForkDiskCache::open(
-    const std::filesystem::path& dir) {
+    const std::filesystem::path& dir, uint64_t max_bytes) {
     // Not flushed on each write: after a crash the cache may lack the last entries, which are
-    // simply fetched again.
-    auto db = state::Database::open({.dir = dir, .durable = false}, kTables);
+    // simply fetched again. The map size is a hard bound on the file as well: a write past it
+    // fails (MDB_MAP_FULL), which put() takes as a miss.
+    auto db = state::Database::open(
+        {.dir = dir, .durable = false, .map_size = static_cast<size_t>(max_bytes)}, kTables);
     if (!db) return std::unexpected(db.error());
-    return std::unique_ptr<ForkDiskCache>(new ForkDiskCache(std::move(*db)));
+    return std::unique_ptr<ForkDiskCache>(new ForkDiskCache(std::move(*db), max_bytes));
 }
 
-ForkDiskCache::ForkDiskCache(std::unique_ptr<state::Database> db)
+ForkDiskCache::ForkDiskCache(std::unique_ptr<state::Database> db, uint64_t max_bytes)
     : db_(std::move(db)),
+      max_bytes_(max_bytes),
       meta_(db_->table("meta")),
       accounts_(db_->table("accounts")),
       slots_(db_->table("slots")),
@@ -61,6 +64,7 @@ ForkDiskCache::ForkDiskCache(std::unique_ptr<state::Database> db)
       block_hashes_(db_->table("block_hashes")) {}
 
 std::optional<bytes> ForkDiskCache::get(state::Table table, bytes_view key) const {
+    if (!usable_) return std::nullopt;
     try {
         auto txn = db_->read();
         auto v = txn.get(table, key);
@@ -70,7 +74,16 @@ std::optional<bytes> ForkDiskCache::get(state::Table table, bytes_view key) cons
     }
 }
 
+bool ForkDiskCache::has_room() const {
+    try {
+        return usable_ && db_->data_bytes() < max_bytes_ / 8 * 7;
+    } catch (const state::DatabaseError&) {
+        return false;
+    }
+}
+
 void ForkDiskCache::put(state::Table table, bytes_view key, bytes_view value) {
+    if (!has_room()) return;
     try {
         auto txn = db_->write();
         txn.put(table, key, value);
@@ -83,7 +96,10 @@ void ForkDiskCache::set_point(const hash256& point) {
     try {
         auto txn = db_->write();
         auto stored = txn.get(meta_, text(kPointKey));
-        if (stored && *stored == point.view()) return;
+        if (stored && *stored == point.view()) {
+            usable_ = true;
+            return;
+        }
         for (state::Table t : {accounts_, slots_, codes_, block_hashes_}) {
             state::Cursor cursor(txn, t);
             while (cursor.first())
@@ -91,7 +107,9 @@ void ForkDiskCache::set_point(const hash256& point) {
         }
         txn.put(meta_, text(kPointKey), point.view());
         txn.commit();
+        usable_ = true;
     } catch (const state::DatabaseError&) {
+        usable_ = false;
     }
 }
 
@@ -102,6 +120,7 @@ std::optional<std::optional<state::AccountInfo>> ForkDiskCache::account(const ad
 
 void ForkDiskCache::put_accounts(
     std::span<const std::pair<address, std::optional<state::AccountInfo>>> accounts) {
+    if (!has_room()) return;
     try {
         auto txn = db_->write();
         for (const auto& [addr, info] : accounts)

@@ -266,8 +266,9 @@ int main(int argc, char** argv) {
         // With a data dir, what the upstream answered is kept beside the chain (a chain of its
         // own that anvil_reset forks caches in memory only).
         if (config.data_dir) {
-            auto disk = node::ForkDiskCache::open(*config.data_dir /
-                                                  std::to_string(c.chain.chain_id) / "fork-cache");
+            auto disk = node::ForkDiskCache::open(
+                *config.data_dir / std::to_string(c.chain.chain_id) / "fork-cache",
+                c.fork_disk_cache_mib << 20);
             if (!disk) {
                 std::cerr << "krnld: fork cache: " << disk.error() << "\n";
                 return 1;

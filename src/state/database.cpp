@@ -182,6 +182,19 @@ DatabaseError Database::corrupted(const std::string& what) const {
     return DatabaseError(message, DatabaseError::Kind::Corrupted);
 }
 
+uint64_t Database::data_bytes() const {
+    auto txn = read();
+    uint64_t pages = 0;
+    uint64_t page_size = 0;
+    for (const auto& [name, dbi] : tables_) {
+        MDB_stat stat{};
+        if (mdb_stat(txn.handle(), dbi, &stat) != MDB_SUCCESS) continue;
+        pages += stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages;
+        page_size = stat.ms_psize;
+    }
+    return pages * page_size;
+}
+
 std::optional<std::string> Database::failure() const {
     std::lock_guard lock(failure_mutex_);
     return failure_;

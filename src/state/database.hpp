@@ -69,6 +69,9 @@ public:
     Table table(std::string_view name) const;
     // The data file ("<dir>/data.mdb"), or a description of an in-memory database.
     const std::string& file() const { return file_; }
+    // The bytes of the pages the tables' entries take (their B-trees and overflow pages), which
+    // deletions give back; the data file's high-water mark does not shrink.
+    uint64_t data_bytes() const;
 
     // Marks the database damaged (a record that does not decode, an LMDB corruption code): every
     // later write transaction is refused with this message. Returns the error to throw.
