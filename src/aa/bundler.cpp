@@ -69,6 +69,14 @@ Bundler::Bundler(chain::Chain& chain, EntryPointSimulator simulator, BundlerOpti
         lookup_.on_block(event);
         on_block(event);
     });
+    // A reset chain (anvil_reset) has none of the old chain's ops or entities: the persisted
+    // ops went with its tables, and what is in memory goes here.
+    chain_.on_reset([this] {
+        lookup_.clear();
+        std::lock_guard lock(mutex_);
+        pool_.clear();
+        reputation_.clear();
+    });
     restore_persisted();
     // Ops that waited across a restart wait for an explicit bundle, as before it.
     if (pool_.size() != 0) mode_ = BundlingMode::Manual;

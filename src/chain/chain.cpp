@@ -714,6 +714,11 @@ void Chain::on_block(std::function<void(const BlockEvent&)> listener) {
     block_listeners_.push_back(std::move(listener));
 }
 
+void Chain::on_reset(std::function<void()> listener) {
+    std::lock_guard lock(mutex_);
+    reset_listeners_.push_back(std::move(listener));
+}
+
 void Chain::on_pending_transaction(std::function<void(const PooledTx&)> listener) {
     std::lock_guard lock(mutex_);
     pending_listeners_.push_back(std::move(listener));

@@ -218,6 +218,9 @@ public:
     // --- Events, called on the writer's thread after the commit; keep them short.
     void on_block(std::function<void(const BlockEvent&)> listener);
     void on_pending_transaction(std::function<void(const PooledTx&)> listener);
+    // After reset() has made a fresh chain: what was kept about the old one (a bundler's pool and
+    // reputation, indexes) must go with it. Called under the writer's lock: no calls back.
+    void on_reset(std::function<void()> listener);
 
     // The EVM analysis cache shared by everything that runs code on this chain.
     evm::AnalysisCache& analysis_cache() { return cache_; }
@@ -267,6 +270,7 @@ private:
     uint64_t next_snapshot_id_ = 1;
     std::vector<std::function<void(const BlockEvent&)>> block_listeners_;
     std::vector<std::function<void(const PooledTx&)>> pending_listeners_;
+    std::vector<std::function<void()>> reset_listeners_;
 };
 
 }  // namespace krnl::chain

@@ -111,6 +111,8 @@ std::expected<void, std::string> Chain::reset(std::optional<ChainConfig::Fork> f
     gas_limit_ = config_.gas_limit;
     next_base_fee_.reset();
     min_gas_price_ = 0;
+    for (const auto& listener : reset_listeners_)
+        listener();
     return {};
 }
 

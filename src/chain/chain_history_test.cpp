@@ -1,5 +1,5 @@
-// Edits of the chain's history and identity: rollback, reorg (anvil_rollback, anvil_reorg) and a
-// changed chain id (anvil_setChainId).
+// Edits of the chain's history and identity: rollback, reorg, reset (anvil_rollback, anvil_reorg,
+// anvil_reset) and a changed chain id (anvil_setChainId).
 #include <gtest/gtest.h>
 
 #include "chain/chain.hpp"
@@ -65,6 +65,30 @@ TEST(ChainHistory, RollbackRemovesBlocksAndTheirState) {
     ASSERT_TRUE(chain->submit(transfer(key, 1, kRecipient, 5)));
     EXPECT_EQ(chain->reader().head(), 2u);
     EXPECT_EQ(balance_of(*chain, kRecipient), uint256(6));
+}
+
+TEST(ChainHistory, ResetStartsOverAndTellsItsListenersOnce) {
+    const DevKey key = dev_key(0);
+    auto chain = open_chain(key);
+    const hash256 genesis = *chain->reader().hash(0);
+    int resets = 0;
+    chain->on_reset([&] { ++resets; });
+    const auto mined = chain->submit(transfer(key, 0, kRecipient, 1));
+    ASSERT_TRUE(mined);
+    chain->set_automine(false);
+    ASSERT_TRUE(chain->submit(transfer(key, 1, kRecipient, 2)));
+    ASSERT_EQ(chain->pool_contents().size(), 1u);
+    EXPECT_EQ(resets, 0);
+
+    ASSERT_TRUE(chain->reset(std::nullopt, std::nullopt));
+    EXPECT_EQ(resets, 1);
+    auto r = chain->reader();
+    EXPECT_EQ(r.head(), 0u);
+    EXPECT_EQ(*r.hash(0), genesis);
+    EXPECT_FALSE(r.find_transaction(*mined).has_value());
+    EXPECT_EQ(balance_of(*chain, kRecipient), uint256{});
+    EXPECT_EQ(nonce_of(*chain, key.addr), 0u);
+    EXPECT_TRUE(chain->pool_contents().empty());
 }
 
 TEST(ChainHistory, RollbackKeepsDevEditsMadeBeforeTheRemovedBlocks) {

@@ -64,3 +64,30 @@ test('the node still answers, and sendBundleNow with nothing pooled bundles noth
   assert.equal(assertOk(await call('sendBundleNow', [])), null);
   assert.ok(assertOk(await rpc(node.url, 'eth_blockNumber', [])));
 });
+
+test('anvil_reset empties the mempool and the reputation with the chain', async () => {
+  const ep = ENTRY_POINTS['0.7'];
+  const sender = `0x${'a1'.repeat(20)}`;
+  const op = {
+    sender,
+    nonce: '0x0',
+    callData: '0x',
+    callGasLimit: '0x10000',
+    verificationGasLimit: '0x10000',
+    preVerificationGas: '0x10000',
+    maxFeePerGas: '0x3b9aca00',
+    maxPriorityFeePerGas: '0x3b9aca00',
+    signature: '0x',
+  };
+  // Manual: the unchecked op waits in the pool instead of going into a bundle that drops it.
+  assert.equal(assertOk(await call('setBundlingMode', ['manual'])), 'ok');
+  assert.equal(assertOk(await call('addUserOps', [[op], ep])), 'ok');
+  assert.equal(assertOk(await call('setReputation', [[{ address: NOT_AN_ENTRY_POINT, opsSeen: '0x5', opsIncluded: '0x1' }], ep])), 'ok');
+  assert.equal(assertOk(await call('dumpMempool', [ep])).length, 1);
+  assert.equal(assertOk(await call('dumpReputation', [ep])).length, 1);
+
+  assert.equal(assertOk(await rpc(node.url, 'anvil_reset', [])), null);
+  assert.deepEqual(assertOk(await call('dumpMempool', [ep])), [], 'the old chain\'s ops are gone');
+  assert.deepEqual(assertOk(await call('dumpReputation', [ep])), [], 'and what was counted of its entities');
+  assert.equal(assertOk(await rpc(node.url, 'eth_blockNumber', [])), '0x0');
+});
