@@ -21,6 +21,8 @@
 // tower and curve functions, and the calls cost about as much as the additions themselves.
 #define KRNL_BLS_INLINE [[gnu::always_inline]]
 
+#include "evm/binary_gcd_inverse.hpp"
+
 namespace krnl::evm::bls12_381 {
 
 using u128 = unsigned __int128;
@@ -422,14 +424,11 @@ inline constexpr Limbs kPMinus3Over4 = detail::p_minus_3_over_4();
 
 namespace detail {
 
-// Pornin's batched binary GCD ("Optimized binary GCD for modular inversion", ePrint 2020/972,
-// algorithm 2), variable time: 31 steps at a time run on 64-bit approximations of a and b (their
-// low 31 and top 33 bits), then one update of the full values by the collected factors. Each
-// update divides the u, v side by 2^64 (a one-word Montgomery reduction) where a and b were
-// divided by 2^31: after j rounds the result carries a factor 2^(33j), taken out at the end with
-// one multiplication by kInverseFixup[j] = the Montgomery form of R^2 * 2^(33j).
-inline constexpr int kInverseMaxRounds = 40;  // 761 steps suffice: 25 rounds
+// The inversion of binary_gcd_inverse.hpp: 761 steps suffice, 25 rounds of 31.
+inline constexpr int kInverseMaxRounds = 40;
 
+// kInverseFixup.k[j] = the Montgomery form of R^2 * 2^(33j), which takes out the factor j rounds
+// leave on the result.
 struct InverseFixups {
     Fp k[kInverseMaxRounds + 1];
 };
@@ -445,134 +444,21 @@ constexpr InverseFixups make_inverse_fixups() {
 
 inline constexpr InverseFixups kInverseFixup = make_inverse_fixups();
 
-// (f*x + g*y) >> 31 for |f|, |g| <= 2^31 and x, y < 2^384; returns whether it was negative (then
-// the magnitude is stored).
-inline bool linear_combination_shift31(uint64_t out[kLimbs], const uint64_t x[kLimbs],
-                                       const uint64_t y[kLimbs], int64_t f, int64_t g) {
-    using i128 = __int128;
-    uint64_t t[kLimbs + 1];
-    i128 carry = 0;
-    for (int i = 0; i < kLimbs; ++i) {
-        // |f*x_i + g*y_i| < 2^96 and |carry| < 2^33: no overflow.
-        const i128 sum = static_cast<i128>(f) * static_cast<i128>(x[i]) +
-                         static_cast<i128>(g) * static_cast<i128>(y[i]) + carry;
-        t[i] = static_cast<uint64_t>(sum);
-        carry = sum >> 64;
-    }
-    t[kLimbs] = static_cast<uint64_t>(carry);
-    const bool negative = carry < 0;
-    if (negative) {
-        uint64_t c = 1;
-        for (int i = 0; i <= kLimbs; ++i) {
-            t[i] = addc(~t[i], 0, c, c);
-        }
-    }
-    for (int i = 0; i < kLimbs; ++i)
-        out[i] = (t[i] >> 31) | (t[i + 1] << 33);
-    return negative;
-}
-
-// (f*u + g*v) / 2^64 mod p for field elements u, v (raw limbs) and |f|, |g| <= 2^31.
-inline Fp combine_mod_p(const Fp& u, const Fp& v, int64_t f, int64_t g) {
-    const Fp us = f < 0 ? -u : u;
-    const Fp vs = g < 0 ? -v : v;
-    const uint64_t fa = static_cast<uint64_t>(f < 0 ? -f : f);
-    const uint64_t ga = static_cast<uint64_t>(g < 0 ? -g : g);
-    uint64_t t[kLimbs + 1];
-    u128 carry = 0;
-    for (int i = 0; i < kLimbs; ++i) {
-        carry += static_cast<u128>(fa) * us.m.w[i] + static_cast<u128>(ga) * vs.m.w[i];
-        t[i] = static_cast<uint64_t>(carry);
-        carry >>= 64;
-    }
-    t[kLimbs] = static_cast<uint64_t>(carry);  // t < 2^32 * 2^382
-    // t + q*p is divisible by 2^64, and (t + q*p) / 2^64 < 2^350 + p < 2p.
-    const uint64_t q = t[0] * kPInv;
-    carry = 0;
-    uint64_t r[kLimbs + 1];
-    for (int i = 0; i < kLimbs; ++i) {
-        carry += static_cast<u128>(q) * kP.w[i] + t[i];
-        r[i] = static_cast<uint64_t>(carry);
-        carry >>= 64;
-    }
-    r[kLimbs] = static_cast<uint64_t>(carry + t[kLimbs]);
-    return reduce_once(r + 1);
-}
-
-inline unsigned bit_length(const uint64_t x[kLimbs]) {
-    for (int i = kLimbs - 1; i >= 0; --i)
-        if (x[i] != 0) return static_cast<unsigned>(64 * i + 64 - __builtin_clzll(x[i]));
-    return 0;
-}
-
-// Bits [shift, shift + 64) of x (shift < 384).
-inline uint64_t bits_at(const uint64_t x[kLimbs], unsigned shift) {
-    const unsigned limb = shift / 64, bit = shift % 64;
-    uint64_t lo = x[limb] >> bit;
-    if (bit != 0 && limb + 1 < kLimbs) lo |= x[limb + 1] << (64 - bit);
-    return lo;
-}
+struct GcdField {
+    static constexpr int kLimbs = bls12_381::kLimbs;
+    static constexpr int kMaxRounds = kInverseMaxRounds;
+    static constexpr uint64_t kPInv = bls12_381::kPInv;
+    using Element = Fp;
+    static const uint64_t* modulus() { return kP.w; }
+    static Fp negate(const Fp& a) { return -a; }
+    static Fp reduce(const uint64_t* words) { return reduce_once(words); }
+    static Fp fixup(int rounds) { return kInverseFixup.k[rounds]; }
+};
 
 // Montgomery form of the inverse of a non-zero element; false if the rounds ran out (never
 // expected; the caller then falls back to binary_inverse).
 inline bool batched_gcd_inverse(const Fp& y, Fp& out) {
-    uint64_t a[kLimbs], b[kLimbs];
-    for (int i = 0; i < kLimbs; ++i) {
-        a[i] = y.m.w[i];
-        b[i] = kP.w[i];
-    }
-    Fp u{Limbs{{1}}}, v = Fp::zero();  // a = u*y*c, b = v*y*c (mod p), c = 2^(33*round)
-    int round = 0;
-    while (!limbs_is_zero(Limbs{{a[0], a[1], a[2], a[3], a[4], a[5]}})) {
-        if (round == kInverseMaxRounds) return false;
-        const unsigned n = std::max({bit_length(a), bit_length(b), 64u});
-        constexpr uint64_t kLow31 = (uint64_t{1} << 31) - 1;
-        uint64_t xa = (a[0] & kLow31) | (bits_at(a, n - 33) << 31);
-        uint64_t xb = (b[0] & kLow31) | (bits_at(b, n - 33) << 31);
-        int64_t f0 = 1, g0 = 0, f1 = 0, g1 = 1;
-        // Branch-free: the branches of the textbook loop are unpredictable.
-        for (int i = 0; i < 31; ++i) {
-            const uint64_t odd = 0 - (xa & 1);
-            const uint64_t swap = odd & (0 - static_cast<uint64_t>(xa < xb));
-            const uint64_t dx = (xa ^ xb) & swap;
-            xa ^= dx;
-            xb ^= dx;
-            const int64_t sw = static_cast<int64_t>(swap);
-            const int64_t df = (f0 ^ f1) & sw, dg = (g0 ^ g1) & sw;
-            f0 ^= df;
-            f1 ^= df;
-            g0 ^= dg;
-            g1 ^= dg;
-            const int64_t odd_s = static_cast<int64_t>(odd);
-            xa -= xb & odd;
-            f0 -= f1 & odd_s;
-            g0 -= g1 & odd_s;
-            xa >>= 1;
-            f1 *= 2;
-            g1 *= 2;
-        }
-        uint64_t na[kLimbs], nb[kLimbs];
-        if (linear_combination_shift31(na, a, b, f0, g0)) {
-            f0 = -f0;
-            g0 = -g0;
-        }
-        if (linear_combination_shift31(nb, a, b, f1, g1)) {
-            f1 = -f1;
-            g1 = -g1;
-        }
-        const Fp nu = combine_mod_p(u, v, f0, g0);
-        const Fp nv = combine_mod_p(u, v, f1, g1);
-        for (int i = 0; i < kLimbs; ++i) {
-            a[i] = na[i];
-            b[i] = nb[i];
-        }
-        u = nu;
-        v = nv;
-        ++round;
-    }
-    if (!limbs_is_one(Limbs{{b[0], b[1], b[2], b[3], b[4], b[5]}})) return false;
-    out = v * kInverseFixup.k[round];
-    return true;
+    return gcd_inverse::inverse<GcdField>(y, out);
 }
 
 }  // namespace detail

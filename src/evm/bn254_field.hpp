@@ -13,6 +13,8 @@
 #include <x86intrin.h>
 #endif
 
+#include "evm/binary_gcd_inverse.hpp"
+
 namespace krnl::evm::bn254 {
 
 using u128 = unsigned __int128;
@@ -292,11 +294,45 @@ constexpr Fp binary_inverse(const Fp& a) {
     return limbs_is_one(u) ? x1 : x2;
 }
 
+// The inversion of binary_gcd_inverse.hpp (about four times binary_inverse's speed): 507
+// steps suffice, 17 rounds of 31.
+inline constexpr int kInverseMaxRounds = 30;
+
+struct InverseFixups {
+    Fp k[kInverseMaxRounds + 1];  // the Montgomery form of R^2 * 2^(33j)
+};
+
+constexpr InverseFixups make_inverse_fixups() {
+    InverseFixups f{};
+    f.k[0] = fp_from_limbs(kMontR2);
+    const Fp two_33 = fp_from_u64(uint64_t{1} << 33);
+    for (int j = 1; j <= kInverseMaxRounds; ++j)
+        f.k[j] = f.k[j - 1] * two_33;
+    return f;
+}
+
+inline constexpr InverseFixups kInverseFixup = make_inverse_fixups();
+
+struct GcdField {
+    static constexpr int kLimbs = 4;
+    static constexpr int kMaxRounds = kInverseMaxRounds;
+    static constexpr uint64_t kPInv = bn254::kPInv;
+    using Element = Fp;
+    static const uint64_t* modulus() { return kP.w; }
+    static Fp negate(const Fp& a) { return -a; }
+    static Fp reduce(const uint64_t* w) { return reduce_once(w[0], w[1], w[2], w[3]); }
+    static Fp fixup(int rounds) { return kInverseFixup.k[rounds]; }
+};
+
 }  // namespace detail
 
 // Zero maps to zero.
 constexpr Fp inverse(const Fp& a) {
     if (a.is_zero()) return a;
+    if (!std::is_constant_evaluated()) {
+        Fp out;
+        if (gcd_inverse::inverse<detail::GcdField>(a, out)) return out;
+    }
     return detail::binary_inverse(a);
 }
 

@@ -236,6 +236,31 @@ TEST(Bn254Field, MontgomeryRoundTripAndInverse) {
     EXPECT_EQ(inverse(fp_from_limbs(p_minus_1)), fp_from_limbs(p_minus_1));
 }
 
+TEST(Bn254Field, BatchedGcdInverseOnExtremeInputs) {
+    // Raw Montgomery representations (the inverse runs on them): 1, 2^k, p - 2^k, p - 1 and all
+    // ones below 2^254, where the 64-bit approximations are coarsest; each against a^(p-2) and
+    // the binary Euclid it replaced.
+    std::vector<Limbs> raws = {Limbs{{1, 0, 0, 0}}, Limbs{{2, 0, 0, 0}}};
+    for (unsigned k : {31u, 62u, 63u, 64u, 128u, 200u, 252u, 253u}) {
+        Limbs l{};
+        l.w[k / 64] = uint64_t{1} << (k % 64);
+        raws.push_back(l);
+        Limbs below_p;
+        limbs_sub(below_p, kP, l);
+        raws.push_back(below_p);
+    }
+    Limbs p_minus_1;
+    limbs_sub(p_minus_1, kP, Limbs{{1, 0, 0, 0}});
+    raws.push_back(p_minus_1);
+    raws.push_back(Limbs{{~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, (uint64_t{1} << 62) - 1}});
+    for (const Limbs& raw : raws) {
+        const Fp a{raw};
+        EXPECT_EQ(inverse(a), inverse_by_fermat(a));
+        EXPECT_EQ(inverse(a), detail::binary_inverse(a));
+        EXPECT_EQ(a * inverse(a), Fp::one());
+    }
+}
+
 TEST(Bn254Field, TowerInversesAndFrobenius) {
     Rng rng{2};
     const Fp2 a = rng.fp2();
