@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Compares krnld with anvil and Hardhat under the same JSON-RPC load (krnl-rpc-bench): starts one
-# node at a time on a free port, runs every scenario against it, stops it, and prints the three with
+# Compares krnld with anvil and Hardhat under the same JSON-RPC load (krnl-rpc-bench): starts the
+# three on free ports, runs each scenario against the three back to back, and prints them with
 # krnld's ratios. anvil is the baseline of the targets (issue 15): >= 1.5x its throughput on the
 # reads and eth_call, p99 < 2 ms, >= 5,000 mined transfers/s; krnld's RSS before and after the load.
 #   bench/rpc_bench.sh KRNLD KRNL_RPC_BENCH [krnl-rpc-bench options, e.g. --seconds 10]
@@ -36,18 +36,19 @@ if [[ ! -x "$ANVIL" ]]; then
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/krnl-rpc-bench.XXXXXX")"
-NODE_PID=""
-stop_node() {
-  if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
-    kill "$NODE_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$NODE_PID" 2>/dev/null || true
-    wait "$NODE_PID" 2>/dev/null || true
+declare -A PID URL
+stop_node() {  # stop_node NAME
+  local pid="${PID[$1]:-}"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   fi
-  NODE_PID=""
+  PID[$1]=""
 }
 cleanup() {
-  stop_node
+  for name in krnld anvil hardhat; do stop_node "$name"; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -57,106 +58,108 @@ free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
-wait_ready() {
-  local url="$1" log="$2"
+wait_ready() {  # wait_ready NAME
+  local name="$1"
   for _ in $(seq 1 300); do
-    if ! kill -0 "$NODE_PID" 2>/dev/null; then break; fi
+    if ! kill -0 "${PID[$name]}" 2>/dev/null; then break; fi
     if curl -sf -X POST -H 'content-type: application/json' \
-      --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$url" 2>/dev/null |
+      --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "${URL[$name]}" 2>/dev/null |
       grep -q '"result"'; then
       return 0
     fi
     sleep 0.2
   done
-  echo "rpc_bench: no answer at $url; node log:" >&2
-  cat "$log" >&2
+  echo "rpc_bench: no answer at ${URL[$name]}; $name's log:" >&2
+  cat "$WORK/$name.log" >&2
   return 1
 }
 
-# The scenarios asked for (krnl-rpc-bench's --scenarios, the last one given; default all four),
-# split for anvil's run: the reads, and whether transfers are among them.
+# The scenarios asked for (krnl-rpc-bench's --scenarios, the last one given; default all four).
 SCENARIOS=eth_blockNumber,eth_getBalance,eth_call,transfers
 args=("$@")
 for ((i = 0; i + 1 < ${#args[@]}; i++)); do
   [[ "${args[i]}" == --scenarios ]] && SCENARIOS="${args[i + 1]}"
 done
-READ_SCENARIOS=$(tr ',' '\n' <<<"$SCENARIOS" | grep -v '^transfers$' | paste -sd, -)
-WITH_TRANSFERS=$(tr ',' '\n' <<<"$SCENARIOS" | grep '^transfers$' || true)
+IFS=, read -ra SCENARIO_LIST <<<"$SCENARIOS"
 
 # Resident memory in KiB: all of it, and the anonymous part (heap, stacks). The rest is mapped
 # files, mostly the chain database's pages, which grow with the blocks mined, not with a leak.
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 rss_anon_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# run_against NAME: starts the node, benchmarks it into $WORK/NAME.out, stops it.
-status=0
-run_against() {
-  local name="$1" port url
-  shift
+start_node() {  # start_node NAME: on a free port, into PID and URL
+  local name="$1" port
   port="$(free_port)"
-  url="http://127.0.0.1:$port"
+  URL[$name]="http://127.0.0.1:$port"
   case "$name" in
     krnld)
       "$KRNLD" --dev --quiet --port "$port" >"$WORK/$name.log" 2>&1 &
-      NODE_PID=$!
       ;;
     anvil)
       # Its defaults (automine, the same dev mnemonic as krnld --dev), its log silenced as krnld's.
       "$ANVIL" --port "$port" --silent >"$WORK/$name.log" 2>&1 &
-      NODE_PID=$!
       ;;
     hardhat)
       # One process (not npx) so that stop_node stops exactly it.
       KRNL_E2E_HARDHAT_DIR="$WORK/hardhat" node "$ROOT/node_modules/hardhat/internal/cli/bootstrap.js" \
         --config "$HARDHAT_CONFIG" node --hostname 127.0.0.1 --port "$port" >"$WORK/$name.log" 2>&1 &
-      NODE_PID=$!
       ;;
   esac
-  wait_ready "$url" "$WORK/$name.log"
-  # Other work on the machine skews every figure: the load average goes with them.
-  echo "== $name at $url (load average before the run: $(cut -d' ' -f1-3 /proc/loadavg))"
-  local rc=0 rss_before anon_before
-  rss_before=$(rss_kib "$NODE_PID")
-  anon_before=$(rss_anon_kib "$NODE_PID")
-  if [[ "$name" == anvil ]]; then
-    # anvil leaves part of a burst of transfers pending (unmined, yet acknowledged), so its
-    # transfer warm-up would stop the measured run: the transfers run once, unwarmed, and what
-    # it left unmined is reported, not a failure of this script.
-    : >"$WORK/$name.out"
-    if [[ -n "$READ_SCENARIOS" ]]; then
-      "$BENCH" --url "$url" --node-pid "$NODE_PID" --tsv "$@" --scenarios "$READ_SCENARIOS" |
-        tee "$WORK/$name.out" | grep -v '^result' || rc=$?
-    fi
-    if [[ -n "$WITH_TRANSFERS" ]]; then
-      "$BENCH" --url "$url" --node-pid "$NODE_PID" --tsv "$@" --scenarios transfers --warmup 0 |
-        tee -a "$WORK/$name.out" | grep -v '^result' || true
-    fi
-    awk '/verification: .* has [0-9]+ mined, [0-9]+ acknowledged/ {
-           for (i = 1; i <= NF; i++) { if ($i == "mined,") m += $(i - 1); if ($i == "acknowledged") a += $(i - 1) }
-         }
-         END { if (a > 0) printf "anvil: %d of %d acknowledged transfers mined by the end of the run\n", m, a }' \
-      "$WORK/$name.out" | tee -a "$WORK/notes"
-  else
-    "$BENCH" --url "$url" --node-pid "$NODE_PID" --tsv "$@" | tee "$WORK/$name.out" | grep -v '^result' || rc=$?
-  fi
-  printf 'rss\t%s\t%s\t%s\t%s\n' "$rss_before" "$(rss_kib "$NODE_PID")" "$anon_before" \
-    "$(rss_anon_kib "$NODE_PID")" >>"$WORK/$name.out"
-  if [[ $rc -ne 0 ]]; then
-    echo "rpc_bench: krnl-rpc-bench against $name exited with $rc (errors above)" >&2
-    status=1
-  fi
-  if ! kill -0 "$NODE_PID" 2>/dev/null; then
-    echo "rpc_bench: $name died during the run; last lines of its log:" >&2
-    tail -n 20 "$WORK/$name.log" >&2
-    status=1
-  fi
-  stop_node
-  echo
+  PID[$name]=$!
+  wait_ready "$name"
 }
 
-run_against krnld "$@"
-run_against anvil "$@"
-run_against hardhat "$@"
+# The three nodes run at once and each scenario runs against them back to back (krnld, anvil,
+# Hardhat): on a shared machine the speed drifts over minutes, and a ratio should compare runs made
+# under the same conditions. An idle node takes no CPU. A node's transfers come last, and the node
+# stops after them: anvil leaves part of a burst pending and would go on mining it during the next
+# node's run.
+status=0
+for name in krnld anvil hardhat; do
+  start_node "$name"
+  : >"$WORK/$name.out"
+done
+rss_before=$(rss_kib "${PID[krnld]}")
+anon_before=$(rss_anon_kib "${PID[krnld]}")
+rss_after="" anon_after=""
+for scenario in "${SCENARIO_LIST[@]}"; do
+  for name in krnld anvil hardhat; do
+    # Other work on the machine skews every figure: the load average goes with them.
+    echo "== $scenario on $name at ${URL[$name]} (load average before the run: $(cut -d' ' -f1-3 /proc/loadavg))"
+    extra=()
+    # anvil's transfer warm-up would leave a backlog in the measured run: its transfers run
+    # unwarmed, and what it left unmined is reported, not a failure of this script.
+    [[ "$name" == anvil && "$scenario" == transfers ]] && extra=(--warmup 0)
+    rc=0
+    "$BENCH" --url "${URL[$name]}" --node-pid "${PID[$name]}" --tsv "$@" --scenarios "$scenario" \
+      "${extra[@]}" | tee -a "$WORK/$name.out" | grep -v '^result' || rc=$?
+    if [[ $rc -ne 0 && ! ("$name" == anvil && "$scenario" == transfers) ]]; then
+      echo "rpc_bench: krnl-rpc-bench against $name exited with $rc (errors above)" >&2
+      status=1
+    fi
+    if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+      echo "rpc_bench: $name died during the run; last lines of its log:" >&2
+      tail -n 20 "$WORK/$name.log" >&2
+      status=1
+    fi
+    if [[ "$scenario" == transfers ]]; then
+      if [[ "$name" == krnld ]]; then
+        rss_after=$(rss_kib "${PID[krnld]}")
+        anon_after=$(rss_anon_kib "${PID[krnld]}")
+      fi
+      stop_node "$name"
+    fi
+    echo
+  done
+done
+[[ -z "$rss_after" ]] && rss_after=$(rss_kib "${PID[krnld]}") anon_after=$(rss_anon_kib "${PID[krnld]}")
+printf 'rss\t%s\t%s\t%s\t%s\n' "$rss_before" "$rss_after" "$anon_before" "$anon_after" >>"$WORK/krnld.out"
+awk '/verification: .* has [0-9]+ mined, [0-9]+ acknowledged/ {
+       for (i = 1; i <= NF; i++) { if ($i == "mined,") m += $(i - 1); if ($i == "acknowledged") a += $(i - 1) }
+     }
+     END { if (a > 0) printf "anvil: %d of %d acknowledged transfers mined by the end of the run\n", m, a }' \
+  "$WORK/anvil.out" >>"$WORK/notes"
+for name in krnld anvil hardhat; do stop_node "$name"; done
 
 echo "== krnld vs anvil and Hardhat (throughput: requests/s, transfers: mined/s; ratio = krnld / other)"
 awk -F'\t' '
