@@ -24,6 +24,22 @@ namespace krnl::evm::gcd_inverse {
 //   static Element fixup(int rounds);              // Montgomery form of R^2 * 2^(33 rounds)
 //   Element * Element                              // Montgomery multiplication
 
+// fixup(j) for j = 0..Rounds: the Montgomery form of R^2 * 2^(33j), built from the Montgomery forms
+// of R^2 and 2^33 by the field's own multiplication (at compile time).
+template <class Element, int Rounds>
+struct Fixups {
+    Element k[Rounds + 1];
+};
+
+template <class Element, int Rounds>
+constexpr Fixups<Element, Rounds> make_fixups(const Element& mont_r2, const Element& two_33) {
+    Fixups<Element, Rounds> f{};
+    f.k[0] = mont_r2;
+    for (int j = 1; j <= Rounds; ++j)
+        f.k[j] = f.k[j - 1] * two_33;
+    return f;
+}
+
 template <int N>
 unsigned bit_length(const uint64_t x[N]) {
     for (int i = N - 1; i >= 0; --i)

@@ -427,22 +427,9 @@ namespace detail {
 // The inversion of binary_gcd_inverse.hpp: 761 steps suffice, 25 rounds of 31.
 inline constexpr int kInverseMaxRounds = 40;
 
-// kInverseFixup.k[j] = the Montgomery form of R^2 * 2^(33j), which takes out the factor j rounds
-// leave on the result.
-struct InverseFixups {
-    Fp k[kInverseMaxRounds + 1];
-};
-
-constexpr InverseFixups make_inverse_fixups() {
-    InverseFixups f{};
-    f.k[0] = fp_from_limbs(kMontR2);
-    const Fp two_33 = fp_from_u64(uint64_t{1} << 33);
-    for (int j = 1; j <= kInverseMaxRounds; ++j)
-        f.k[j] = f.k[j - 1] * two_33;
-    return f;
-}
-
-inline constexpr InverseFixups kInverseFixup = make_inverse_fixups();
+// kInverseFixup.k[j] takes out the factor 2^(33j) that j rounds leave on the result.
+inline constexpr auto kInverseFixup = gcd_inverse::make_fixups<Fp, kInverseMaxRounds>(
+    fp_from_limbs(kMontR2), fp_from_u64(uint64_t{1} << 33));
 
 struct GcdField {
     static constexpr int kLimbs = bls12_381::kLimbs;

@@ -298,20 +298,8 @@ constexpr Fp binary_inverse(const Fp& a) {
 // steps suffice, 17 rounds of 31.
 inline constexpr int kInverseMaxRounds = 30;
 
-struct InverseFixups {
-    Fp k[kInverseMaxRounds + 1];  // the Montgomery form of R^2 * 2^(33j)
-};
-
-constexpr InverseFixups make_inverse_fixups() {
-    InverseFixups f{};
-    f.k[0] = fp_from_limbs(kMontR2);
-    const Fp two_33 = fp_from_u64(uint64_t{1} << 33);
-    for (int j = 1; j <= kInverseMaxRounds; ++j)
-        f.k[j] = f.k[j - 1] * two_33;
-    return f;
-}
-
-inline constexpr InverseFixups kInverseFixup = make_inverse_fixups();
+inline constexpr auto kInverseFixup = gcd_inverse::make_fixups<Fp, kInverseMaxRounds>(
+    fp_from_limbs(kMontR2), fp_from_u64(uint64_t{1} << 33));
 
 struct GcdField {
     static constexpr int kLimbs = 4;
