@@ -33,13 +33,18 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
     // Validation runs the EVM: admitted as the other EVM methods are. With the engine attesting
     // ops on the way in, they may also wait on kernels and peers: on the pool, never on an I/O
     // thread.
-    const auto add_admission = [&](std::string name, rpc::Method method) {
+    // Sending an op or a bundle changes the pool and the chain: those never run twice
+    // (add_evm_writer); an estimate may be tried inline and run again.
+    enum class Effect { reads, writes };
+    const auto add_admission = [&](std::string name, Effect effect, rpc::Method method) {
         if (bundler.completes_signatures())
             m.add_blocking_evm(std::move(name), std::move(method));
+        else if (effect == Effect::writes)
+            m.add_evm_writer(std::move(name), std::move(method));
         else
             m.add_evm(std::move(name), std::move(method));
     };
-    add_admission("eth_sendUserOperation",
+    add_admission("eth_sendUserOperation", Effect::writes,
                   [&bundler](const json& params, CallContext&) -> Result<json> {
                       Params p(params);
                       if (auto r = p.at_most(2); !r) return std::unexpected(r.error());
@@ -49,7 +54,7 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
                       return to_hex(hash);
                   });
 
-    add_admission("eth_estimateUserOperationGas",
+    add_admission("eth_estimateUserOperationGas", Effect::reads,
                   [&bundler](const json& params, CallContext&) -> Result<json> {
                       Params p(params);
                       if (auto r = p.at_most(3); !r) return std::unexpected(r.error());
@@ -92,7 +97,8 @@ void register_bundler_methods(rpc::MethodTable& m, Bundler& bundler) {
 
     // A bundle may renew attestations (the engine runs kernels): admitted like the op methods.
     add_admission(
-        "debug_bundler_sendBundleNow", [&bundler](const json&, CallContext&) -> Result<json> {
+        "debug_bundler_sendBundleNow", Effect::writes,
+        [&bundler](const json&, CallContext&) -> Result<json> {
             KRNL_RPC_TRY(outcome, bundler.bundle_now());
             json dropped = json::array();
             for (const auto& [hash, why] : outcome.dropped)

@@ -307,9 +307,9 @@ void EthApi::register_anvil(MethodTable& m) {
         return set_erc20_slot(token, erc20_call(kBalanceOf, {account}), amount, "balanceOf");
     };
     for (const char* name : {"anvil_dealERC20", "hardhat_dealERC20", "anvil_setERC20Balance"})
-        m.add_evm(name, deal);
+        m.add_evm_writer(name, deal);
     // [owner, spender, token, amount] -> null; the slot allowance(owner, spender) reads is set.
-    m.add_evm("anvil_setERC20Allowance", [this](const json& params, CallContext&) -> Result<json> {
+    m.add_evm_writer("anvil_setERC20Allowance", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         if (auto r = p.at_most(4); !r) return std::unexpected(r.error());
         KRNL_RPC_TRY(owner, p.address(0));

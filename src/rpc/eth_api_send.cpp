@@ -196,8 +196,9 @@ void EthApi::register_send(MethodTable& m) {
             std::move(overrides)};
     };
 
-    // The EVM methods are admitted by the server (add_evm: EvmGate's bound, an I/O thread always
-    // left free), so a flood of them never holds up the methods that answer everything else.
+    // The EVM methods are admitted by the server (add_evm: EvmGate's bound, a short inline
+    // budget on an I/O thread), so a flood of them never holds up the methods that answer
+    // everything else.
     m.add_evm("eth_call", [this, setup](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         if (auto r = p.at_most(4); !r) return std::unexpected(r.error());
@@ -255,7 +256,7 @@ void EthApi::register_send(MethodTable& m) {
     });
 
     // Blocking as the EVM methods are: without a gas limit it runs an estimate.
-    m.add_evm("eth_sendTransaction", [this](const json& params, CallContext&) -> Result<json> {
+    m.add_evm_writer("eth_sendTransaction", [this](const json& params, CallContext&) -> Result<json> {
         KRNL_RPC_TRY(hash, send_transaction(params));
         return to_hex(hash);
     });

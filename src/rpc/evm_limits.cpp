@@ -38,8 +38,13 @@ Result<void> check_override_code(
 
 // ---------------------------------------------------------------- DeadlineTimer
 
-DeadlineTimer::DeadlineTimer(std::chrono::milliseconds idle_tick)
-    : idle_tick_(idle_tick), thread_([this] { run(); }) {}
+DeadlineTimer::DeadlineTimer(std::chrono::milliseconds idle_tick,
+                             std::chrono::milliseconds busy_tick,
+                             std::chrono::milliseconds busy_linger)
+    : idle_tick_(idle_tick),
+      busy_tick_(busy_tick),
+      busy_linger_(busy_linger),
+      thread_([this] { run(); }) {}
 
 DeadlineTimer::~DeadlineTimer() {
     {
@@ -55,6 +60,7 @@ DeadlineTimer::Id DeadlineTimer::arm(evm::Cancellation& c,
     std::lock_guard lock(mutex_);
     const Id id = next_id_++;
     by_id_.emplace(id, armed_.emplace(deadline, std::make_pair(id, &c)));
+    last_armed_ = std::chrono::steady_clock::now();
     if (deadline < wakes_at_) changed_.notify_all();
     return id;
 }
@@ -68,8 +74,8 @@ void DeadlineTimer::disarm(Id id) {
 }
 
 void DeadlineTimer::run() {
-    // With nothing armed the thread still wakes every idle tick, so that arming a deadline
-    // later than that never has to wake it.
+    // With nothing armed the thread still wakes every idle tick, and every busy tick while
+    // deadlines are being armed, so that arming a deadline later than that never has to wake it.
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         const auto now = std::chrono::steady_clock::now();
@@ -81,8 +87,8 @@ void DeadlineTimer::run() {
             armed_.erase(armed_.begin());
             continue;
         }
-        wakes_at_ =
-            armed_.empty() ? now + idle_tick_ : std::min(armed_.begin()->first, now + idle_tick_);
+        const auto tick = now - last_armed_ < busy_linger_ ? busy_tick_ : idle_tick_;
+        wakes_at_ = armed_.empty() ? now + tick : std::min(armed_.begin()->first, now + tick);
         changed_.wait_until(lock, wakes_at_);
     }
 }
@@ -149,11 +155,33 @@ void mark_connection_thread() {
     answers_connections = true;
 }
 
+namespace {
+thread_local InlineBudget* current_budget = nullptr;
+}  // namespace
+
+InlineBudget::InlineBudget(std::chrono::milliseconds budget)
+    : deadline_(std::chrono::steady_clock::now() + budget), previous_(current_budget) {
+    current_budget = this;
+}
+
+InlineBudget::~InlineBudget() {
+    current_budget = previous_;
+}
+
+InlineBudget* InlineBudget::current() {
+    return current_budget;
+}
+
 EvmRun::EvmRun(DeadlineTimer& timer, std::chrono::milliseconds timeout)
     : timer_(timer), scope_(cancellation_) {
-    if (timeout.count() > 0) {
-        timer_id_ = timer_.arm(cancellation_, std::chrono::steady_clock::now() + timeout);
+    auto deadline = timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
+                                        : std::chrono::steady_clock::time_point::max();
+    if (current_budget != nullptr && current_budget->deadline_ < deadline) {
+        budget_ = current_budget;
+        deadline = budget_->deadline_;
     }
+    if (deadline != std::chrono::steady_clock::time_point::max())
+        timer_id_ = timer_.arm(cancellation_, deadline);
     if (answers_connections || runs_as_batch) return;
     runs_as_batch = true;
     int policy = 0;
@@ -166,6 +194,9 @@ EvmRun::EvmRun(DeadlineTimer& timer, std::chrono::milliseconds timeout)
 
 EvmRun::~EvmRun() {
     if (timer_id_ != 0) timer_.disarm(timer_id_);
+    // Stopped at the budget's deadline (a tracer past its output bound stops a run too; running
+    // that again on the pool reaches the same bound and answers the same).
+    if (budget_ != nullptr && cancellation_.cancelled()) budget_->exceeded_ = true;
 }
 
 }  // namespace krnl::rpc

@@ -51,12 +51,16 @@ Result<void> check_override_code(
     const std::vector<std::pair<address, chain::AccountOverride>>& overrides, size_t limit);
 
 // Raises cancellations when their deadlines pass, from one thread of its own. Arming costs a lock,
-// never a wakeup of that thread: it sleeps until the earliest deadline, or a tick when none is
-// armed, and a deadline after its wake-up time waits for it (every request of a chain has the
-// same timeout, so a new deadline is nearly always the latest).
+// and wakes that thread only when it sleeps past the new deadline: while deadlines are being
+// armed (within the last `busy_linger`) it wakes every `busy_tick` (so a deadline a few ticks away,
+// an inline budget, needs no wake-up, and fires at most a tick late), and otherwise sleeps until
+// the earliest deadline or an idle tick (every request of a chain has the same timeout, so a new
+// deadline is nearly always the latest).
 class DeadlineTimer {
 public:
-    explicit DeadlineTimer(std::chrono::milliseconds idle_tick = std::chrono::seconds(1));
+    explicit DeadlineTimer(std::chrono::milliseconds idle_tick = std::chrono::seconds(1),
+                           std::chrono::milliseconds busy_tick = std::chrono::milliseconds(1),
+                           std::chrono::milliseconds busy_linger = std::chrono::milliseconds(200));
     ~DeadlineTimer();
     DeadlineTimer(const DeadlineTimer&) = delete;
     DeadlineTimer& operator=(const DeadlineTimer&) = delete;
@@ -74,8 +78,11 @@ private:
     std::multimap<std::chrono::steady_clock::time_point, std::pair<Id, evm::Cancellation*>> armed_;
     std::unordered_map<Id, decltype(armed_)::iterator> by_id_;
     std::chrono::steady_clock::time_point wakes_at_ = std::chrono::steady_clock::time_point::max();
+    std::chrono::steady_clock::time_point last_armed_{};
     Id next_id_ = 1;
     const std::chrono::milliseconds idle_tick_;
+    const std::chrono::milliseconds busy_tick_;
+    const std::chrono::milliseconds busy_linger_;
     bool stopping_ = false;
     std::thread thread_;
 };
@@ -122,6 +129,8 @@ private:
 // wake; those threads (mark_connection_thread) keep their class.
 void mark_connection_thread();
 
+class InlineBudget;
+
 class EvmRun {
 public:
     EvmRun(DeadlineTimer& timer, std::chrono::milliseconds timeout);
@@ -135,7 +144,33 @@ private:
     DeadlineTimer& timer_;
     evm::Cancellation cancellation_;
     DeadlineTimer::Id timer_id_ = 0;
+    InlineBudget* budget_ = nullptr;  // the budget it was armed for, when that came first
     evm::CancellationScope scope_;
+};
+
+// A short time budget for the EVM requests a server tries on the I/O thread that read them.
+// While one is in scope on a thread, each EvmRun there stops at the budget's deadline when that
+// comes before its own, and the budget records that it was exceeded: the server then drops the
+// answer and runs the request again on its pool, under the full time limit. So a long call holds
+// up the other connections of an I/O thread for no more than the budget (plus the timer's tick),
+// and a short one, nearly every call, saves the two thread hops of the pool. Only requests that
+// change nothing are tried so (MethodTable::add_evm): running one twice answers the same.
+class InlineBudget {
+public:
+    explicit InlineBudget(std::chrono::milliseconds budget);
+    ~InlineBudget();
+    InlineBudget(const InlineBudget&) = delete;
+    InlineBudget& operator=(const InlineBudget&) = delete;
+
+    bool exceeded() const { return exceeded_; }
+    // The budget in scope on this thread, or null.
+    static InlineBudget* current();
+
+private:
+    friend class EvmRun;
+    std::chrono::steady_clock::time_point deadline_;
+    bool exceeded_ = false;
+    InlineBudget* previous_;
 };
 
 }  // namespace krnl::rpc

@@ -91,3 +91,60 @@ TEST(EvmLimits, ARunPutsItsCancellationInScopeUntilItEnds) {
     }
     EXPECT_FALSE(evm::stop_requested());
 }
+
+TEST(EvmLimits, AnInlineBudgetStopsARunAndRecordsThatItWasExceeded) {
+    DeadlineTimer timer;
+    InlineBudget budget(5ms);
+    EXPECT_EQ(InlineBudget::current(), &budget);
+    {
+        EvmRun run(timer, 5000ms);  // its own limit is far later: the budget's deadline counts
+        while (!evm::stop_requested())
+            std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_TRUE(budget.exceeded());
+}
+
+TEST(EvmLimits, ARunThatEndsWithinItsInlineBudgetLeavesItUnexceeded) {
+    DeadlineTimer timer;
+    InlineBudget budget(std::chrono::hours(1));
+    { EvmRun run(timer, 5000ms); }
+    EXPECT_FALSE(budget.exceeded());
+}
+
+TEST(EvmLimits, ARunWhoseOwnLimitComesFirstDoesNotExceedTheBudget) {
+    // Stopped by its own time limit: the answer is that limit's error, not a retry on the pool.
+    DeadlineTimer timer;
+    InlineBudget budget(std::chrono::hours(1));
+    {
+        EvmRun run(timer, 5ms);
+        while (!evm::stop_requested())
+            std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_FALSE(budget.exceeded());
+}
+
+TEST(EvmLimits, TheBudgetIsOnlyInScopeOnItsThreadAndUntilItEnds) {
+    {
+        InlineBudget budget(5ms);
+        InlineBudget* seen = &budget;
+        std::thread([&] { seen = InlineBudget::current(); }).join();
+        EXPECT_EQ(seen, nullptr);
+    }
+    EXPECT_EQ(InlineBudget::current(), nullptr);
+}
+
+TEST(EvmLimits, WhileBusyTheTimerRaisesANearDeadlineWithinATick) {
+    // Deadlines armed in a stream keep the timer on its busy tick, and a deadline after its next
+    // tick does not wake it: the tick itself must raise it.
+    DeadlineTimer timer(std::chrono::hours(1), 1ms, std::chrono::hours(1));
+    evm::Cancellation first;
+    timer.arm(first, std::chrono::steady_clock::now() + 1ms);
+    while (!first.cancelled())
+        std::this_thread::sleep_for(1ms);
+    evm::Cancellation near;
+    const auto armed_at = std::chrono::steady_clock::now();
+    timer.arm(near, armed_at + 2ms);
+    while (!near.cancelled())
+        std::this_thread::sleep_for(1ms);
+    EXPECT_LT(std::chrono::steady_clock::now() - armed_at, std::chrono::minutes(1));
+}

@@ -21,6 +21,7 @@ bool MethodTable::alias(std::string name, const std::string& existing) {
     if (it == methods_.end()) return false;
     if (blocking_.contains(existing)) blocking_.insert(name);
     if (evm_.contains(existing)) evm_.insert(name);
+    if (evm_writers_.contains(existing)) evm_writers_.insert(name);
     Method method = it->second;
     methods_[std::move(name)] = std::move(method);
     return true;
@@ -46,16 +47,21 @@ void MethodTable::add_evm(std::string name, Method method) {
     add(std::move(name), std::move(method));
 }
 
+void MethodTable::add_evm_writer(std::string name, Method method) {
+    evm_writers_.insert(name);
+    add_evm(std::move(name), std::move(method));
+}
+
 void MethodTable::add_blocking_evm(std::string name, Method method) {
     blocking_.insert(name);
-    evm_.insert(name);
-    add(std::move(name), std::move(method));
+    add_evm_writer(std::move(name), std::move(method));
 }
 
 void MethodTable::retain(const std::function<bool(std::string_view)>& keep) {
     std::erase_if(methods_, [&](const auto& entry) { return !keep(entry.first); });
     std::erase_if(blocking_, [&](const std::string& name) { return !keep(name); });
     std::erase_if(evm_, [&](const std::string& name) { return !keep(name); });
+    std::erase_if(evm_writers_, [&](const std::string& name) { return !keep(name); });
 }
 
 MethodTable::Route MethodTable::route(const json& request) const {
@@ -70,6 +76,10 @@ MethodTable::Route MethodTable::route(const json& request) const {
     };
     if (!request.is_array()) {
         visit(request);
+        if (route.evm) {
+            const auto& name = request.find("method")->get_ref<const std::string&>();
+            route.evm_rerunnable = !evm_writers_.contains(name);
+        }
     } else {
         for (const json& item : request)
             visit(item);

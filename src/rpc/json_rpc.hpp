@@ -117,12 +117,16 @@ public:
     // A method that waits on other services (peer nodes, HTTP APIs) for as long as they take: the
     // server answers requests that call one on a pool of their own, never on its I/O threads.
     void add_blocking(std::string name, Method method);
-    // A method that runs the EVM for its caller (eth_call, eth_estimateGas, debug_trace*): busy
-    // for up to the EVM time limit. The server admits a bounded number at once, on the I/O thread
-    // that read the request while others stay free for cheap calls, otherwise on its pool.
+    // A method that runs the EVM for its caller and changes nothing (eth_call, eth_estimateGas,
+    // debug_trace*): busy for up to the EVM time limit. The server admits a bounded number at once
+    // and tries one on the I/O thread that read it under a short budget (InlineBudget); past the
+    // budget it drops that answer and runs the request again on its pool.
     void add_evm(std::string name, Method method);
-    // Both: admitted as an EVM method, and run on the pool because it may also wait on other
-    // services (eth_sendUserOperation when the engine runs kernels for the op).
+    // An EVM method that changes state (eth_sendTransaction, anvil_deal, eth_sendUserOperation):
+    // admitted as the others, and always run on the pool, since it must not run twice.
+    void add_evm_writer(std::string name, Method method);
+    // Both blocking and an EVM writer: it may also wait on other services (eth_sendUserOperation
+    // when the engine runs kernels for the op).
     void add_blocking_evm(std::string name, Method method);
     bool contains(std::string_view name) const { return methods_.contains(std::string(name)); }
     // Registers `existing`'s handler, with its kind, under `name` too (anvil's and Hardhat's
@@ -138,7 +142,9 @@ public:
     // parsed names, so escapes in the text cannot hide one.
     struct Route {
         bool blocking = false;  // an add_blocking method: run it on the pool
-        bool evm = false;       // an add_evm method: admit it first
+        bool evm = false;       // an EVM method (add_evm, add_evm_writer): admit it first
+        // One request (not a batch) of an add_evm method: it may be tried inline and run again.
+        bool evm_rerunnable = false;
     };
     Route route(const json& request) const;
     bool may_block(const json& request) const { return route(request).blocking; }
@@ -158,6 +164,7 @@ private:
     std::unordered_map<std::string, Method> methods_;
     std::unordered_set<std::string> blocking_;
     std::unordered_set<std::string> evm_;
+    std::unordered_set<std::string> evm_writers_;  // a subset of evm_
 };
 
 json error_response(const json& id, const RpcError& err);

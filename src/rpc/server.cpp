@@ -26,32 +26,41 @@ std::string stopping_error() {
 void Server::Impl::answer(json request, std::shared_ptr<Connection> connection,
                           std::function<void(std::string, bool)> deliver) {
     const MethodTable::Route route = methods.route(request);
-    if (!route.blocking) {
-        std::optional<EvmGate::Slot> slot;
-        if (route.evm) {
-            if (inline_evm.fetch_add(1) < inline_evm_cap)
-                if (auto free = evm_gate.try_enter()) slot.emplace(std::move(*free));
-            if (!slot) inline_evm.fetch_sub(1);
-        }
-        if (!route.evm || slot) {
-            CallContext ctx{connection};
-            std::string reply = methods.handle_parsed(request, ctx, options.limits);
-            if (slot) {
-                slot.reset();
-                inline_evm.fetch_sub(1);
+    if (!route.blocking && !route.evm) {
+        CallContext ctx{connection};
+        return deliver(methods.handle_parsed(request, ctx, options.limits), true);
+    }
+    // An EVM request that changes nothing is tried here first, under a short budget; past it,
+    // or when it may not run here, it goes to the pool (with the gate's slot when it has one).
+    std::shared_ptr<EvmGate::Slot> slot;
+    if (route.evm_rerunnable && !route.blocking) {
+        if (inline_evm.fetch_add(1) < inline_evm_cap)
+            if (auto free = evm_gate.try_enter())
+                slot = std::make_shared<EvmGate::Slot>(std::move(*free));
+        if (slot) {
+            std::string reply;
+            bool exceeded = false;
+            {
+                InlineBudget budget(options.inline_evm_budget);
+                CallContext ctx{connection};
+                reply = methods.handle_parsed(request, ctx, options.limits);
+                exceeded = budget.exceeded();
             }
-            return deliver(std::move(reply), true);
+            inline_evm.fetch_sub(1);
+            if (!exceeded) return deliver(std::move(reply), true);
+        } else {
+            inline_evm.fetch_sub(1);
         }
     }
     auto ticket = reserve_blocking();
     if (!ticket) return deliver(MethodTable::refuse(request, blocking_limit_error()), true);
-    const bool posted = post_blocking([this, ticket, evm = route.evm, request = std::move(request),
+    const bool posted = post_blocking([this, ticket, evm = route.evm, slot = std::move(slot),
+                                       request = std::move(request),
                                        connection = std::move(connection), deliver]() mutable {
-        std::optional<EvmGate::Slot> slot;
-        if (evm) {
+        if (evm && !slot) {
             auto entered = evm_gate.enter();
             if (!entered) return deliver(MethodTable::refuse(request, entered.error()), false);
-            slot.emplace(std::move(*entered));
+            slot = std::make_shared<EvmGate::Slot>(std::move(*entered));
         }
         CallContext ctx{connection};
         deliver(methods.handle_parsed(request, ctx, options.limits), false);

@@ -45,6 +45,9 @@ struct ServerOptions {
     std::chrono::seconds http_idle_timeout{60};
     // EVM requests (MethodTable::add_evm) running and waiting at once on this port.
     EvmAdmission evm;
+    // How long an EVM request that changes nothing may run on the I/O thread that read it before
+    // it is stopped and run again on the pool (InlineBudget; the timer adds up to a millisecond).
+    std::chrono::milliseconds inline_evm_budget{2};
     // GET answers the dashboard's files (rpc/static_files.hpp); otherwise GET is 405.
     bool serve_ui = false;
 };

@@ -144,10 +144,12 @@ struct Server::Impl {
     std::atomic<size_t> blocking_requests{0};
     std::unique_ptr<ThreadPool> blocking;
 
-    // EVM requests: admitted by the gate; run on the I/O thread that read them while fewer than
-    // `inline_evm_cap` do so (one I/O thread always stays free for cheap calls), otherwise on the
-    // pool, where waiting for the gate holds no I/O thread. Inline saves two thread hops, which
-    // are most of an eth_call's cost.
+    // EVM requests: admitted by the gate. One that changes nothing is tried on the I/O thread
+    // that read it, under options.inline_evm_budget, while fewer than `inline_evm_cap` are (one
+    // I/O thread always stays free for cheap calls); past the budget, or when it may not be tried
+    // so, it runs on the pool, where waiting for the gate holds no I/O thread. Inline saves two
+    // thread hops, which are most of an eth_call's cost; the budget keeps a long call from holding
+    // up the other connections of its thread.
     EvmGate evm_gate{options.evm};
     std::atomic<size_t> inline_evm{0};
     size_t inline_evm_cap = 0;  // set at start: I/O threads - 1

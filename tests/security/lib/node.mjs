@@ -3,6 +3,7 @@
 // startNode() resolves once eth_chainId answers; a node that exits first rejects with its log.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -159,6 +160,39 @@ export async function rpcBody(url, body, { timeoutMs = 30_000 } = {}) {
   }
 }
 
+/**
+ * One JSON-RPC request over a connection of its own, closed after it (fetch keeps connections alive
+ * and reuses them): for tests about which connection, and so which I/O thread, a request lands on.
+ */
+export function rpcOwnConnection(url, method, params = [], { timeoutMs = 30_000 } = {}) {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params });
+  return new Promise((res, rej) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (d) => (text += d));
+        response.on('end', () => {
+          try {
+            res(JSON.parse(text));
+          } catch {
+            res({ httpStatus: response.statusCode, text });
+          }
+        });
+      },
+    );
+    req.once('error', rej);
+    req.end(body);
+  });
+}
+
 /** The result of a call, or throws with the JSON-RPC error (its code kept on the Error). */
 export async function call(url, method, params = [], opts) {
   const r = await rpc(url, method, params, opts);
@@ -171,10 +205,12 @@ export async function call(url, method, params = [], opts) {
  * Liveness checks measure with this; tests do not assert on time except as a liveness bound the
  * issue names (the node keeps answering within a second).
  */
-export async function blockNumberLatency(url, timeoutMs = 5_000) {
+export async function blockNumberLatency(url, timeoutMs = 5_000, { ownConnection = false } = {}) {
   const t0 = performance.now();
   try {
-    const r = await rpc(url, 'eth_blockNumber', [], { timeoutMs });
+    const r = ownConnection
+      ? await rpcOwnConnection(url, 'eth_blockNumber', [], { timeoutMs })
+      : await rpc(url, 'eth_blockNumber', [], { timeoutMs });
     if (!r.result) return Infinity;
   } catch {
     return Infinity;
@@ -182,13 +218,16 @@ export async function blockNumberLatency(url, timeoutMs = 5_000) {
   return performance.now() - t0;
 }
 
-/** Polls liveness every `everyMs` while `work` runs; resolves {result, worstMs}. */
-export async function whileLive(url, work, { everyMs = 200 } = {}) {
+/**
+ * Polls liveness every `everyMs` while `work` runs; resolves {result, worstMs}. With `ownConnection`
+ * each poll comes on a new connection, so the polls reach every I/O thread in turn (and the acceptor).
+ */
+export async function whileLive(url, work, { everyMs = 200, ownConnection = false } = {}) {
   let worst = 0;
   let done = false;
   const poller = (async () => {
     while (!done) {
-      worst = Math.max(worst, await blockNumberLatency(url));
+      worst = Math.max(worst, await blockNumberLatency(url, 5_000, { ownConnection }));
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();

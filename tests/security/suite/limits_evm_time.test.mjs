@@ -5,7 +5,17 @@
 // keeps eth_blockNumber waiting.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockNumberLatency, call, devToml, freePort, rpc, rpcBody, startNode, whileLive } from '../lib/node.mjs';
+import {
+  blockNumberLatency,
+  call,
+  devToml,
+  freePort,
+  rpc,
+  rpcBody,
+  rpcOwnConnection,
+  startNode,
+  whileLive,
+} from '../lib/node.mjs';
 
 // Copies 128 bytes of calldata to memory, then calls ecrecover (0x01) on them while more than
 // 100,000 gas is left: it succeeds at any gas, so eth_estimateGas bisects over the whole range.
@@ -24,6 +34,7 @@ const overrides = { [LOOP_ADDRESS]: { code: ECRECOVER_LOOP } };
 let fast; // evm_timeout_ms = 1000, blocks of 6M gas
 let tiny; // evm_timeout_ms = 100
 let defaults; // no [limits]: geth's 5 s
+let twoThreads; // evm_timeout_ms = 2000, two I/O threads
 
 before(async () => {
   const port = await freePort();
@@ -35,12 +46,19 @@ before(async () => {
   tiny = await startNode({ port: port1, toml: devToml({ port: port1, extra: '[limits]\nevm_timeout_ms = 100\n' }) });
   const port2 = await freePort();
   defaults = await startNode({ port: port2, toml: devToml({ port: port2 }) });
+  const port3 = await freePort();
+  twoThreads = await startNode({
+    port: port3,
+    args: ['--threads', '2'],
+    toml: devToml({ port: port3, extra: '[limits]\nevm_timeout_ms = 2000\n' }),
+  });
 });
 
 after(async () => {
   await fast?.stop();
   await tiny?.stop();
   await defaults?.stop();
+  await twoThreads?.stop();
 });
 
 test('eth_call past the time limit: -32000 "execution aborted (timeout = 100ms)"', async () => {
@@ -106,4 +124,27 @@ test('4 concurrent batches of 4 ecrecover-loop estimates: eth_blockNumber answer
   }
   assert.ok((await blockNumberLatency(defaults.url)) < 1000);
   assert.equal(await call(defaults.url, 'eth_blockNumber'), '0x0');
+});
+
+test('single ecrecover-loop estimates on connections of their own: eth_blockNumber answers within a second', async () => {
+  // A connection stays on the I/O thread it was given (in turn) from accept to close. The polls
+  // each come on a new connection, so while an estimate runs they reach its thread (or, when that
+  // is the acceptor's, wait to be accepted). An EVM request runs on its I/O thread only for a short
+  // budget, then on the pool: no poll waits for the estimate's whole time limit.
+  const { result, worstMs } = await whileLive(
+    twoThreads.url,
+    async () => {
+      const answers = [];
+      for (let i = 0; i < 2; ++i)
+        answers.push(await rpcOwnConnection(twoThreads.url, 'eth_estimateGas', [callObject(), 'latest', overrides]));
+      return answers;
+    },
+    { ownConnection: true },
+  );
+  assert.ok(worstMs < 1000, `eth_blockNumber took ${worstMs} ms during the estimates`);
+  for (const a of result) {
+    // Stopped at the 2 s limit (the search is about twenty runs of up to 30M gas of ecrecover).
+    assert.equal(a.error?.code, -32000, JSON.stringify(a).slice(0, 300));
+    assert.equal(a.error.message, 'execution aborted (timeout = 2s)');
+  }
 });
