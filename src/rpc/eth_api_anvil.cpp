@@ -309,15 +309,17 @@ void EthApi::register_anvil(MethodTable& m) {
     for (const char* name : {"anvil_dealERC20", "hardhat_dealERC20", "anvil_setERC20Balance"})
         m.add_evm_writer(name, deal);
     // [owner, spender, token, amount] -> null; the slot allowance(owner, spender) reads is set.
-    m.add_evm_writer("anvil_setERC20Allowance", [this](const json& params, CallContext&) -> Result<json> {
-        Params p(params);
-        if (auto r = p.at_most(4); !r) return std::unexpected(r.error());
-        KRNL_RPC_TRY(owner, p.address(0));
-        KRNL_RPC_TRY(spender, p.address(1));
-        KRNL_RPC_TRY(token, p.address(2));
-        KRNL_RPC_TRY(amount, p.number_u256(3));
-        return set_erc20_slot(token, erc20_call(kAllowance, {owner, spender}), amount, "allowance");
-    });
+    m.add_evm_writer("anvil_setERC20Allowance",
+                     [this](const json& params, CallContext&) -> Result<json> {
+                         Params p(params);
+                         if (auto r = p.at_most(4); !r) return std::unexpected(r.error());
+                         KRNL_RPC_TRY(owner, p.address(0));
+                         KRNL_RPC_TRY(spender, p.address(1));
+                         KRNL_RPC_TRY(token, p.address(2));
+                         KRNL_RPC_TRY(amount, p.number_u256(3));
+                         return set_erc20_slot(token, erc20_call(kAllowance, {owner, spender}),
+                                               amount, "allowance");
+                     });
 
     // Hardhat's answers: true, or its -32000 with the reason (under EIP-1559, always).
     m.add("hardhat_setMinGasPrice", [this](const json& params, CallContext&) -> Result<json> {

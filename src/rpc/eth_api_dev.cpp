@@ -59,8 +59,10 @@ void EthApi::register_dev(MethodTable& m) {
         }
         return json(nullptr);
     };
-    m.add("hardhat_mine", mine_many);
-    m.add("anvil_mine", mine_many);
+    // Up to max_blocks_mined_per_request blocks (seconds of work): on the pool, so that no I/O
+    // thread, nor the connections it serves, waits for them.
+    m.add_blocking("hardhat_mine", mine_many);
+    m.add_blocking("anvil_mine", mine_many);
 
     m.add("evm_snapshot", [this](const json&, CallContext&) -> Result<json> {
         return to_quantity(chain_.snapshot());

@@ -256,10 +256,11 @@ void EthApi::register_send(MethodTable& m) {
     });
 
     // Blocking as the EVM methods are: without a gas limit it runs an estimate.
-    m.add_evm_writer("eth_sendTransaction", [this](const json& params, CallContext&) -> Result<json> {
-        KRNL_RPC_TRY(hash, send_transaction(params));
-        return to_hex(hash);
-    });
+    m.add_evm_writer("eth_sendTransaction",
+                     [this](const json& params, CallContext&) -> Result<json> {
+                         KRNL_RPC_TRY(hash, send_transaction(params));
+                         return to_hex(hash);
+                     });
 
     // Signatures by dev accounts, as 65 bytes r ‖ s ‖ v with v = 27 + parity.
     auto sign_digest = [this](const address& addr, const hash256& digest) -> Result<json> {

@@ -14,8 +14,10 @@ constexpr size_t kMaxLoadStateBytes = size_t{64} << 20;
 }  // namespace
 
 void EthApi::register_state_file(MethodTable& m) {
+    // Both walk the whole state (and loading may mine up to 10,000 blocks): on the pool, so that
+    // no I/O thread, nor the connections it serves, waits for them.
     // [preserveHistoricalStates?]: anvil's flag; krnld keeps no historical states to add.
-    m.add("anvil_dumpState", [this](const json& params, CallContext&) -> Result<json> {
+    m.add_blocking("anvil_dumpState", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         if (p.has(0) && !p.at(0).is_boolean())
             return std::unexpected(Params::invalid(0, "expected a boolean"));
@@ -33,7 +35,7 @@ void EthApi::register_state_file(MethodTable& m) {
         return to_hex(*zipped);
     });
     // [state]: the hex of anvil's JSON, gzip-compressed or not.
-    m.add("anvil_loadState", [this](const json& params, CallContext&) -> Result<json> {
+    m.add_blocking("anvil_loadState", [this](const json& params, CallContext&) -> Result<json> {
         Params p(params);
         KRNL_RPC_TRY(data, p.data(0));
         auto file = chain::parse_state_bytes(data, kMaxLoadStateBytes);

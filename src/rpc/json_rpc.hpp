@@ -114,8 +114,9 @@ struct Limits {
 class MethodTable {
 public:
     void add(std::string name, Method method);
-    // A method that waits on other services (peer nodes, HTTP APIs) for as long as they take: the
-    // server answers requests that call one on a pool of their own, never on its I/O threads.
+    // A method that waits on other services (peer nodes, HTTP APIs) for as long as they take, or
+    // that can work for seconds (mining thousands of blocks, a state file): the server answers
+    // requests that call one on a pool of their own, never on its I/O threads.
     void add_blocking(std::string name, Method method);
     // A method that runs the EVM for its caller and changes nothing (eth_call, eth_estimateGas,
     // debug_trace*): busy for up to the EVM time limit. The server admits a bounded number at once

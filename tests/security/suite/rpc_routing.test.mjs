@@ -1,13 +1,14 @@
 // Finding 6: engine calls (MethodTable::add_blocking) are routed to their own pool by the parsed method
 // name, so `"krnl\u005f..."` cannot slip onto the I/O threads; and that pool is bounded
-// (limits.max_blocking_requests: past it, -32005 at once instead of an unbounded queue).
+// (limits.max_blocking_requests: past it, -32005 at once instead of an unbounded queue). Dev methods
+// that can work for seconds (mining many blocks, the state files) run on that pool too.
 //
 // A blocking call that hangs without any kernel: the engine's home chain is an upstream "node" that
 // accepts connections and never answers, so krnl_listKernels waits out the upstream client's timeout.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { blockNumberLatency, devToml, freePort, rpcBody, startNode } from '../lib/node.mjs';
+import { blockNumberLatency, call, devToml, freePort, rpcBody, startNode, whileLive } from '../lib/node.mjs';
 
 let hang;
 const sockets = new Set();
@@ -85,4 +86,23 @@ test('the blocking pool is bounded: past limits.max_blocking_requests, -32005 at
   // Everything else is served as usual.
   const latency = await blockNumberLatency(node.url);
   assert.ok(latency < 1000, `eth_blockNumber took ${latency} ms`);
+});
+
+test('long dev work (hardhat_mine of 100,000 blocks, anvil_dumpState) runs on the pool: eth_blockNumber answers on new connections', async () => {
+  const port = await freePort();
+  const node = await startNode({ port, toml: devToml({ port, node: 'threads = 2' }) });
+  nodes.push(node);
+  // Each poll on a new connection: connections are given to the two I/O threads in turn, and the
+  // first thread also accepts, so work held on either would keep some poll waiting for all of it.
+  const { worstMs } = await whileLive(
+    node.url,
+    async () => {
+      // The most one request may mine (max_blocks_mined_per_request): seconds of work.
+      assert.equal(await call(node.url, 'hardhat_mine', ['0x186a0'], { timeoutMs: 120_000 }), null);
+      assert.match(await call(node.url, 'anvil_dumpState'), /^0x1f8b/); // gzip
+    },
+    { ownConnection: true },
+  );
+  assert.ok(worstMs < 1000, `eth_blockNumber took ${worstMs} ms while the node mined`);
+  assert.equal(await call(node.url, 'eth_blockNumber'), '0x186a0');
 });
