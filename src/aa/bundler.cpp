@@ -77,6 +77,10 @@ Bundler::Bundler(chain::Chain& chain, EntryPointSimulator simulator, BundlerOpti
         pool_.clear();
         reputation_.clear();
     });
+    // Ops of removed blocks (a revert, rollback or reorg) are no longer included; blocks that
+    // take those numbers again may hold other transactions at the same places.
+    chain_.on_rewound(
+        [this](const chain::HeadRewound& event) { lookup_.forget_from(event.first_removed); });
     restore_persisted();
     // Ops that waited across a restart wait for an explicit bundle, as before it.
     if (pool_.size() != 0) mode_ = BundlingMode::Manual;

@@ -64,6 +64,11 @@ void UserOperationLookup::clear() {
     index_.clear();
 }
 
+void UserOperationLookup::forget_from(uint64_t first) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(index_, [&](const auto& entry) { return entry.second.block_number >= first; });
+}
+
 std::optional<IncludedOp> UserOperationLookup::find(const chain::ChainReader& reader,
                                                     const hash256& op_hash) {
     {

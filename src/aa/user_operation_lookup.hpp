@@ -26,6 +26,8 @@ public:
     // Indexes the UserOperationEvents of a new block.
     void on_block(const chain::BlockEvent& event);
     void clear();
+    // Forgets where ops were included in block `first` and later (blocks removed from the head).
+    void forget_from(uint64_t first);
 
     // null when the op is not (yet) in a block.
     json receipt(const hash256& op_hash);

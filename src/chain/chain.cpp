@@ -719,6 +719,11 @@ void Chain::on_reset(std::function<void()> listener) {
     reset_listeners_.push_back(std::move(listener));
 }
 
+void Chain::on_rewound(std::function<void(const HeadRewound&)> listener) {
+    std::lock_guard lock(mutex_);
+    rewound_listeners_.push_back(std::move(listener));
+}
+
 void Chain::on_pending_transaction(std::function<void(const PooledTx&)> listener) {
     std::lock_guard lock(mutex_);
     pending_listeners_.push_back(std::move(listener));

@@ -69,6 +69,19 @@ struct BlockEvent {
     std::vector<StoredReceipt> receipts;
 };
 
+class ChainReader;
+
+// Blocks taken off the head: by a snapshot's revert, rollback, reorg or reset. Blocks numbered
+// `first_removed` and up are gone, and later blocks may take their numbers again.
+struct HeadRewound {
+    uint64_t first_removed = 0;
+    uint64_t old_head = 0;
+    // For rollback and reorg, which model a reorg, the chain as it was, to read the removed blocks
+    // from (valid during the call): their logs are announced as removed, as a node announces a
+    // reorg's. Null for a revert and a reset, which put back a state (as anvil and Hardhat do).
+    const ChainReader* before = nullptr;
+};
+
 class ChainReader {
 public:
     uint64_t head() const { return head_; }
@@ -221,6 +234,9 @@ public:
     // After reset() has made a fresh chain: what was kept about the old one (a bundler's pool and
     // reputation, indexes) must go with it. Called under the writer's lock: no calls back.
     void on_reset(std::function<void()> listener);
+    // After blocks were taken off the head (revert, rollback, reorg before its new blocks, reset),
+    // under the writer's lock: no calls back.
+    void on_rewound(std::function<void(const HeadRewound&)> listener);
 
     // The EVM analysis cache shared by everything that runs code on this chain.
     evm::AnalysisCache& analysis_cache() { return cache_; }
@@ -271,6 +287,11 @@ private:
     std::vector<std::function<void(const BlockEvent&)>> block_listeners_;
     std::vector<std::function<void(const PooledTx&)>> pending_listeners_;
     std::vector<std::function<void()>> reset_listeners_;
+    std::vector<std::function<void(const HeadRewound&)>> rewound_listeners_;
+    void notify_rewound(const HeadRewound& event) const {
+        for (const auto& listener : rewound_listeners_)
+            listener(event);
+    }
 };
 
 }  // namespace krnl::chain

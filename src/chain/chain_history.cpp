@@ -23,6 +23,7 @@ bool Chain::revert(uint64_t id) {
     if (it == snapshots_.end()) return false;
     const Snapshot snap = it->second;
     auto txn = db_->write();
+    const uint64_t old_head = store_.head(txn).value_or(0);
     flat_.revert_to(txn, snap.version, store_.version(txn));
     store_.truncate(txn, snap.head);
     store_.set_version(txn, snap.version);
@@ -30,12 +31,16 @@ bool Chain::revert(uint64_t id) {
     time_offset_ = snap.time_offset;
     next_timestamp_ = snap.next_timestamp;
     snapshots_.erase(it, snapshots_.end());
+    notify_rewound({.first_removed = snap.head + 1, .old_head = old_head});
     // Pooled transactions the reverted blocks had mined are gone with them; those left behind
     // wait for their nonces again.
     return true;
 }
 
 std::expected<void, std::string> Chain::rollback_locked(uint64_t depth) {
+    // The chain as it was, for the listeners that announce the removed blocks' logs (a read
+    // transaction keeps seeing it after the commit).
+    const ChainReader before = reader();
     auto txn = db_->write();
     const uint64_t head = store_.head(txn).value_or(0);
     if (depth > head - std::min(head, first_block()))
@@ -56,6 +61,7 @@ std::expected<void, std::string> Chain::rollback_locked(uint64_t depth) {
     txn.commit();
     std::erase_if(snapshots_, [&](const auto& entry) { return entry.second.version > version; });
     next_base_fee_.reset();
+    notify_rewound({.first_removed = target + 1, .old_head = head, .before = &before});
     return {};
 }
 
@@ -76,8 +82,10 @@ std::expected<void, std::string> Chain::reset(std::optional<ChainConfig::Fork> f
         config_.fork = previous;
         flat_.set_remote(previous ? previous->remote : nullptr);
     };
+    uint64_t old_head = 0;
     try {
         auto txn = db_->write();
+        old_head = store_.head(txn).value_or(0);
         TrieGuard guard(flat_);
         // Emptied in the same transaction that writes the new first block: readers see the old
         // chain or the new one, never none.
@@ -113,6 +121,7 @@ std::expected<void, std::string> Chain::reset(std::optional<ChainConfig::Fork> f
     min_gas_price_ = 0;
     for (const auto& listener : reset_listeners_)
         listener();
+    notify_rewound({.first_removed = first_block() + 1, .old_head = old_head});
     return {};
 }
 

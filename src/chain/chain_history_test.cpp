@@ -217,3 +217,54 @@ TEST(ChainHistory, ChainIdChangesWhatTransactionsAreSignedFor) {
     ASSERT_TRUE(chain->submit(tx));
     EXPECT_EQ(balance_of(*chain, kRecipient), uint256(3));
 }
+
+TEST(ChainHistory, ListenersHearOfRemovedBlocksAndRollbackLetsThemReadWhatWasRemoved) {
+    const DevKey key = dev_key(0);
+    auto chain = open_chain(key);
+    ASSERT_TRUE(chain->submit(transfer(key, 0, kRecipient, 1)));
+    const auto removed = chain->submit(transfer(key, 1, kRecipient, 2));
+    ASSERT_TRUE(removed);
+    const hash256 block2 = *chain->reader().hash(2);
+    const uint64_t snapshot = chain->snapshot();
+    ASSERT_TRUE(chain->mine());  // block 3
+
+    struct Heard {
+        uint64_t first_removed, old_head;
+        std::optional<hash256> removed_hash;  // block 2 as the listener read it, when it could
+        std::optional<size_t> removed_transactions;
+    };
+    std::vector<Heard> heard;
+    chain->on_rewound([&](const HeadRewound& e) {
+        Heard h{e.first_removed, e.old_head, std::nullopt, std::nullopt};
+        if (e.before != nullptr) {
+            h.removed_hash = e.before->hash(2);
+            if (auto block = e.before->block(2))
+                h.removed_transactions = block->transactions.size();
+        }
+        heard.push_back(h);
+    });
+
+    ASSERT_TRUE(chain->revert(snapshot));  // removes block 3: a state put back, nothing to read
+    ASSERT_EQ(heard.size(), 1u);
+    EXPECT_EQ(heard[0].first_removed, 3u);
+    EXPECT_EQ(heard[0].old_head, 3u);
+    EXPECT_FALSE(heard[0].removed_hash.has_value());
+
+    ASSERT_TRUE(chain->rollback(1));  // removes block 2: its block is still readable for them
+    ASSERT_EQ(heard.size(), 2u);
+    EXPECT_EQ(heard[1].first_removed, 2u);
+    EXPECT_EQ(heard[1].old_head, 2u);
+    EXPECT_EQ(heard[1].removed_hash, block2);
+    EXPECT_EQ(heard[1].removed_transactions, 1u);
+    EXPECT_FALSE(chain->reader().find_transaction(*removed).has_value());
+
+    ASSERT_TRUE(chain->reorg(1, {}));  // block 1 replaced by an empty one
+    ASSERT_EQ(heard.size(), 3u);
+    EXPECT_EQ(heard[2].first_removed, 1u);
+    EXPECT_EQ(heard[2].old_head, 1u);
+
+    ASSERT_TRUE(chain->reset(std::nullopt));
+    ASSERT_EQ(heard.size(), 4u);
+    EXPECT_EQ(heard[3].first_removed, 1u);
+    EXPECT_FALSE(heard[3].removed_hash.has_value());
+}

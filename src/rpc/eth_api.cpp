@@ -31,6 +31,7 @@ EthApi::EthApi(chain::Chain& chain, std::vector<DevAccount> dev_accounts, EthApi
     : chain_(chain), dev_accounts_(std::move(dev_accounts)), options_(std::move(options)) {
     chain_.on_block([this](const chain::BlockEvent& e) { on_block(e); });
     chain_.on_pending_transaction([this](const chain::PooledTx& t) { on_pending(t); });
+    chain_.on_rewound([this](const chain::HeadRewound& e) { on_rewound(e); });
 }
 
 void EthApi::register_methods(MethodTable& m) {

@@ -160,6 +160,7 @@ private:
                       uint64_t to) const;
     void on_block(const chain::BlockEvent& event);
     void on_pending(const chain::PooledTx& tx);
+    void on_rewound(const chain::HeadRewound& event);
 
     chain::Chain& chain_;
     std::vector<DevAccount> dev_accounts_;
@@ -170,7 +171,11 @@ private:
         enum class Kind { Logs, Blocks, Pending } kind;
         LogFilter logs;
         uint64_t next_block = 0;  // the first block not yet reported
+        uint64_t rewinds = 0;     // how many times blocks were removed under it (on_rewound)
         std::vector<hash256> pending;
+        // Logs it had reported whose blocks a rollback or reorg removed: reported again, first,
+        // with removed: true (at most kMaxFilterBacklog).
+        std::vector<json> removed_logs;
         std::chrono::steady_clock::time_point last_poll;
     };
     // Subscriptions (eth_subscribe) of WebSocket connections.
@@ -178,6 +183,7 @@ private:
         enum class Kind { NewHeads, Logs, PendingTransactions } kind;
         LogFilter logs;
         bool full_transactions = false;
+        uint64_t first_block = 0;  // logs: the first block whose logs it was sent
         std::weak_ptr<Connection> connection;
         SharedText head;  // a notification's text up to its result, made once
     };

@@ -4,6 +4,9 @@
 namespace krnl::rpc {
 namespace {
 
+// What a polled filter keeps for its next poll: pending transaction hashes, removed logs.
+constexpr size_t kMaxFilterBacklog = 10'000;
+
 // A notification is sent as head + result + tail: the head names the subscription (made once per
 // subscription), the result is serialised once per event and shared by every subscriber.
 SharedText notification_head(const std::string& id) {
@@ -181,17 +184,21 @@ void EthApi::register_filters(MethodTable& m) {
         Params p(params);
         KRNL_RPC_TRY(id, p.string(0));
         Filter filter;
+        std::vector<json> removed_logs;
         {
             std::lock_guard lock(filters_mutex_);
             auto it = filters_.find(id);
             if (it == filters_.end()) return error(code::kServerError, "filter not found");
             it->second.last_poll = std::chrono::steady_clock::now();
+            removed_logs = std::exchange(it->second.removed_logs, {});
             filter = it->second;
             it->second.pending.clear();
         }
         auto reader = chain_.reader();
         const uint64_t head = reader.head();
         json out = json::array();
+        for (json& removed : removed_logs)
+            out.push_back(std::move(removed));
         if (filter.kind == Filter::Kind::Pending) {
             for (const hash256& h : filter.pending)
                 out.push_back(to_hex(h));
@@ -207,10 +214,15 @@ void EthApi::register_filters(MethodTable& m) {
                     out.push_back(to_hex(*reader.hash(n)));
             } else if (filter.next_block <= to) {
                 KRNL_RPC_TRY(l, logs(reader, filter.logs, filter.next_block, to));
-                out = std::move(l);
+                for (json& log : l)
+                    out.push_back(std::move(log));
             }
+            // Unless blocks were removed since this poll's read: then the filter reports from the
+            // first of them (on_rewound) at its next poll.
             std::lock_guard lock(filters_mutex_);
-            if (auto it = filters_.find(id); it != filters_.end()) it->second.next_block = head + 1;
+            if (auto it = filters_.find(id);
+                it != filters_.end() && it->second.rewinds == filter.rewinds)
+                it->second.next_block = head + 1;
         }
         return out;
     });
@@ -242,6 +254,7 @@ void EthApi::register_filters(MethodTable& m) {
             sub.kind = Subscription::Kind::NewHeads;
         } else if (kind == "logs") {
             sub.kind = Subscription::Kind::Logs;
+            sub.first_block = chain_.reader().head() + 1;
             if (p.has(1)) {
                 KRNL_RPC_TRY(filter, parse_log_filter(p.at(1)));
                 if (auto ok = check_filter_size(filter, options_); !ok)
@@ -339,11 +352,74 @@ void EthApi::on_block(const chain::BlockEvent& event) {
     }
 }
 
+void EthApi::on_rewound(const chain::HeadRewound& event) {
+    std::lock_guard lock(filters_mutex_);
+    // Where each log filter and subscription had got to: the removed blocks below that are the
+    // ones whose logs it was given.
+    std::vector<std::pair<Filter*, uint64_t>> filters;
+    for (auto& [id, filter] : filters_) {
+        if (filter.kind == Filter::Kind::Pending) continue;
+        if (filter.kind == Filter::Kind::Logs && filter.next_block > event.first_removed)
+            filters.emplace_back(&filter, filter.next_block);
+        // Blocks that take the removed ones' numbers are new to it.
+        filter.next_block = std::min(filter.next_block, event.first_removed);
+        ++filter.rewinds;
+    }
+    std::vector<std::pair<Subscription*, uint64_t>> subscriptions;
+    for (auto& [id, sub] : subscriptions_) {
+        if (sub.kind != Subscription::Kind::Logs) continue;
+        if (sub.first_block <= event.old_head) subscriptions.emplace_back(&sub, sub.first_block);
+        sub.first_block = std::min(sub.first_block, event.first_removed);
+    }
+    const chain::ChainReader* before = event.before;
+    if (before == nullptr || (filters.empty() && subscriptions.empty())) return;
+    // Newest first, and each block's logs last to first: the order in which they are undone.
+    for (uint64_t n = event.old_head; n >= event.first_removed && n > 0; --n) {
+        const auto header = before->header(n);
+        const auto receipts = before->receipts(n);
+        const auto block = before->block(n);
+        const auto hash = before->hash(n);
+        if (!header || !receipts || !block || !hash) continue;
+        std::vector<std::pair<size_t, const chain::Log*>> logs;
+        for (size_t i = 0; i < receipts->size(); ++i)
+            for (const chain::Log& log : (*receipts)[i].logs)
+                logs.emplace_back(i, &log);
+        const TxPosition base{*hash, n, 0, header->base_fee_per_gas.value_or(uint256{})};
+        for (size_t k = logs.size(); k-- > 0;) {
+            const auto [tx, log] = logs[k];
+            std::optional<json> removed;
+            auto removed_json = [&]() -> const json& {
+                if (!removed) {
+                    TxPosition p = base;
+                    p.index = tx;
+                    removed = log_json(*log, p, chain::transaction_hash(block->transactions[tx]), k,
+                                       header->timestamp);
+                    (*removed)["removed"] = true;
+                }
+                return *removed;
+            };
+            for (auto& [filter, reported_up_to] : filters) {
+                if (n >= reported_up_to || !log_matches(filter->logs, *log)) continue;
+                if (filter->removed_logs.size() < kMaxFilterBacklog)
+                    filter->removed_logs.push_back(removed_json());
+            }
+            SharedText text;
+            for (auto& [sub, first_sent] : subscriptions) {
+                if (n < first_sent || !log_matches(sub->logs, *log)) continue;
+                auto connection = sub->connection.lock();
+                if (!connection) continue;
+                if (!text) text = shared_text(removed_json());
+                connection->send({sub->head, text, kNotificationTail});
+            }
+        }
+    }
+}
+
 void EthApi::on_pending(const chain::PooledTx& tx) {
     const hash256& hash = tx.hash;
     std::lock_guard lock(filters_mutex_);
     for (auto& [id, filter] : filters_)
-        if (filter.kind == Filter::Kind::Pending && filter.pending.size() < 10'000)
+        if (filter.kind == Filter::Kind::Pending && filter.pending.size() < kMaxFilterBacklog)
             filter.pending.push_back(hash);
     // Serialised once, when the first subscriber of each form needs it.
     SharedText full, hash_only;

@@ -2,9 +2,22 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeEventLog, encodeEventTopics, encodeFunctionData, hexToBytes, keccak256, parseGwei } from 'viem';
-import { deploy, freshAccount, localWallet, nodeWallet, rpc, rpcError, toHex, waitReceipt, withoutAutomine } from '../lib/env.js';
+import {
+  deploy,
+  freshAccount,
+  isHardhat,
+  localWallet,
+  nodeWallet,
+  rpc,
+  rpcError,
+  toHex,
+  waitReceipt,
+  withSnapshot,
+  withoutAutomine,
+} from '../lib/env.js';
+import { openSocket } from '../lib/ws.js';
 import { pad32 } from '../lib/mpt.js';
-import { expected } from '../expectations.js';
+import { expected, skipWhereTargetDeparts } from '../expectations.js';
 
 let a;
 let b;
@@ -125,6 +138,57 @@ test('eth_newFilter / eth_getFilterChanges / eth_getFilterLogs / eth_uninstallFi
     const gone = await rpcError('eth_getFilterChanges', [id]);
     assert.equal(gone.code, expected.filterNotFound.code);
     assert.match(gone.message, expected.filterNotFound.message);
+  }
+});
+
+test('after evm_revert a log filter reports the logs of the blocks mined in place of the reverted ones', async () => {
+  await rpc('evm_mine'); // an empty head: Hardhat's filter reports the head block's logs too
+  const id = await rpc('eth_newFilter', [{ address: a.address, topics: [pingTopic()] }]);
+  try {
+    const snapshot = await rpc('evm_snapshot');
+    const reverted = await write(a, 'ping', [20n]);
+    const seen = await rpc('eth_getFilterChanges', [id]);
+    assert.deepEqual(seen.map((l) => l.transactionHash), [reverted.transactionHash]);
+    assert.equal(await rpc('evm_revert', [snapshot]), true);
+    const mined = await write(a, 'ping', [21n]);
+    assert.equal(mined.blockNumber, reverted.blockNumber, 'the new block takes the reverted one\'s number');
+    // A revert puts a state back: no removed logs (as anvil and Hardhat), only the new block's.
+    const changes = await rpc('eth_getFilterChanges', [id]);
+    assert.deepEqual(changes.map((l) => [l.transactionHash, l.removed]), [[mined.transactionHash, false]]);
+  } finally {
+    await rpc('eth_uninstallFilter', [id]);
+  }
+});
+
+test('anvil_reorg: a log filter and a logs subscription get the removed logs, then the new chain\'s', async (t) => {
+  if (isHardhat) return t.skip('krnld only: Hardhat has no anvil_reorg');
+  if (skipWhereTargetDeparts(t)) return;
+  const id = await rpc('eth_newFilter', [{ address: a.address, topics: [pingTopic()] }]);
+  const ws = await openSocket();
+  try {
+    const { result: sub } = await ws.request('eth_subscribe', ['logs', { address: a.address, topics: [pingTopic()] }]);
+    await withSnapshot(async () => {
+      const p1 = await write(a, 'ping', [30n]);
+      const p2 = await write(a, 'ping', [31n]);
+      assert.deepEqual((await rpc('eth_getFilterChanges', [id])).map((l) => l.transactionHash), [p1.transactionHash, p2.transactionHash]);
+      const sent = [await ws.notification(sub), await ws.notification(sub)];
+      // Replace both blocks: the first with a ping of another value, the second with nothing.
+      const replacement = {
+        from: nodeWallet().account.address,
+        to: a.address,
+        data: encodeFunctionData({ abi: a.abi, functionName: 'ping', args: [32n] }),
+      };
+      assert.equal(await rpc('anvil_reorg', [2, [[replacement, 0]]]), null);
+      const newLog = (await rpc('eth_getLogs', [{ fromBlock: toHex(p1.blockNumber), toBlock: toHex(p1.blockNumber), address: a.address }]))[0];
+      assert.equal(BigInt(newLog.data), 32n);
+      // Removed first, newest first, each as it was reported but with removed: true.
+      const undone = sent.slice().reverse().map((l) => ({ ...l, removed: true }));
+      assert.deepEqual(await rpc('eth_getFilterChanges', [id]), [...undone, newLog]);
+      assert.deepEqual([await ws.notification(sub), await ws.notification(sub), await ws.notification(sub)], [...undone, newLog]);
+    });
+  } finally {
+    ws.close();
+    await rpc('eth_uninstallFilter', [id]);
   }
 });
 
