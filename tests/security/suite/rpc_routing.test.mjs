@@ -106,3 +106,25 @@ test('long dev work (hardhat_mine of 100,000 blocks, anvil_dumpState) runs on th
   assert.ok(worstMs < 1000, `eth_blockNumber took ${worstMs} ms while the node mined`);
   assert.equal(await call(node.url, 'eth_blockNumber'), '0x186a0');
 });
+
+test('hardhat_mine and anvil_mine with malformed or hostile params: -32602 naming the argument, nothing mined', async () => {
+  const port = await freePort();
+  const node = await startNode({ port, toml: devToml({ port }) });
+  nodes.push(node);
+  for (const method of ['hardhat_mine', 'anvil_mine']) {
+    for (const [params, what] of [
+      [['zz'], /argument 0: hex string without 0x prefix/],
+      [[-1], /argument 0: expected a non-negative integer/],
+      [[{}], /argument 0: expected a hex string/],
+      [['0x1', 'x'], /argument 1: hex string without 0x prefix/],
+      [['0x1ffffffffffffffffff'], /argument 0: hex number > 64 bits/],
+      // Past the per-request budget (max_blocks_mined_per_request, 100,000): refused before any work.
+      [['0x186a1'], /limits\.max_blocks_mined_per_request/],
+    ]) {
+      const r = await rpcBody(node.url, { jsonrpc: '2.0', id: 1, method, params });
+      assert.ok(r.error, `${method} ${JSON.stringify(params)}: ${JSON.stringify(r)}`);
+      assert.match(r.error.message, what);
+    }
+  }
+  assert.equal(await call(node.url, 'eth_blockNumber'), '0x0');
+});
